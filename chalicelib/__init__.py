@@ -1,0 +1,1 @@
+"""Sessions Marketplace API: all application code (HTTP, services, persistence, security)."""

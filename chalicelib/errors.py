@@ -1,0 +1,72 @@
+"""Domain errors: plain exceptions raised by services and security, mapped to HTTP in chalicelib.http.errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a client can cause or must be told about."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule; `errors` maps a field (or non_field_errors) to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("Invalid input.")
+        self.errors = errors
+
+
+class MalformedRequest(DomainError):
+    """The request could not be read at all (bad JSON, bad cursor)."""
+
+
+class NotAuthenticated(DomainError):
+    """No usable credentials (401)."""
+
+    def __init__(self, detail: str, code: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.extra = extra or {}
+
+
+class PermissionDenied(DomainError):
+    """Authenticated but not allowed (403)."""
+
+    def __init__(self, detail: str = "You do not have permission to perform this action.") -> None:
+        super().__init__(detail)
+
+
+class NotFound(DomainError):
+    """Unknown object, or one the caller may not know exists (404)."""
+
+    def __init__(self, detail: str = "Not found.") -> None:
+        super().__init__(detail)
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (409); `code` is machine-readable."""
+
+    def __init__(self, detail: str, code: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class UnsupportedMediaType(DomainError):
+    """The body's content type is not one the API reads (415)."""
+
+
+class PayloadTooLarge(DomainError):
+    """The body is larger than the API accepts (413)."""
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency is throttling or down; the client should retry after `retry_after` seconds."""
+
+    def __init__(self, detail: str = "Service temporarily unavailable, try again later.", retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

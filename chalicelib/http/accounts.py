@@ -1,0 +1,65 @@
+"""Sign-up and simplejwt's token endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.http import dependencies as deps
+from chalicelib.http.requests import read_body
+from chalicelib.http.responses import json_response
+from chalicelib.http.routing import Router
+from chalicelib.http.views import user_public
+from chalicelib.schemas.accounts import RegisterIn, TokenObtainIn, TokenRefreshIn, TokenVerifyIn
+from chalicelib.schemas.validation import validate
+from chalicelib.services import accounts
+
+accounts_bp = Blueprint(__name__)
+routes = Router(accounts_bp)
+
+
+def _body() -> Any:
+    return read_body(routes.request, deps.settings().max_body_bytes)
+
+
+@routes.route("/api/register", methods=["POST"])
+def register() -> Response:
+    """Create a USER account."""
+    data = validate(RegisterIn, _body())
+    user = accounts.register(
+        deps.users(),
+        username=data.username,
+        email=data.email,
+        password=data.password,
+        rounds=deps.settings().bcrypt_rounds,
+    )
+    return json_response(user_public(user), 201)
+
+
+@routes.route("/api/token", methods=["POST"])
+def obtain_token() -> dict[str, str]:
+    """A refresh and an access token for a username and password."""
+    data = validate(TokenObtainIn, _body())
+    return accounts.obtain_tokens(
+        deps.users(),
+        deps.token_policy(),
+        username=data.username,
+        password=data.password,
+        rounds=deps.settings().bcrypt_rounds,
+    )
+
+
+@routes.route("/api/token/refresh", methods=["POST"])
+def refresh_token() -> dict[str, str]:
+    """A new access token for a refresh token."""
+    data = validate(TokenRefreshIn, _body())
+    return accounts.refresh_access(deps.users(), deps.token_policy(), refresh=data.refresh)
+
+
+@routes.route("/api/token/verify", methods=["POST"])
+def verify_token() -> dict[str, str]:
+    """{} when the token is authentic and unexpired."""
+    data = validate(TokenVerifyIn, _body())
+    accounts.verify(deps.token_policy(), token=data.token)
+    return {}

@@ -1,0 +1,30 @@
+"""Build the Chalice app: settings checked, tables bound, blueprints and middleware registered."""
+
+from __future__ import annotations
+
+from chalice.app import Chalice
+
+from chalicelib.http.accounts import accounts_bp
+from chalicelib.http.authorizer import authorizer_bp
+from chalicelib.http.events import events_bp
+from chalicelib.http.health import health_bp
+from chalicelib.http.me import me_bp
+from chalicelib.http.middleware import cors_and_access_log
+from chalicelib.http.routing import complete_routes
+from chalicelib.persistence.models import bind_tables
+from chalicelib.settings import get_settings
+
+APP_NAME = "sessions-marketplace"
+
+
+def build_app() -> Chalice:
+    """The app for this stage; raises ConfigurationError at cold start when settings are invalid."""
+    settings = get_settings()
+    bind_tables(settings.tables, settings.region)
+    app = Chalice(app_name=APP_NAME)
+    app.debug = False  # tracebacks never reach clients, in any stage
+    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp):
+        app.register_blueprint(blueprint)
+    complete_routes(app)
+    app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")
+    return app

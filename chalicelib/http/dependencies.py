@@ -1,0 +1,36 @@
+"""What handlers need, created on first use and cached per process (nothing touches AWS at import)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from chalicelib.persistence.events import DynamoEventRepository
+from chalicelib.persistence.users import DynamoUserRepository
+from chalicelib.services.accounts import TokenPolicy
+from chalicelib.settings import Settings, get_settings
+
+
+def settings() -> Settings:
+    """The validated settings of this process."""
+    return get_settings()
+
+
+@lru_cache(maxsize=1)
+def users() -> DynamoUserRepository:
+    """The user repository."""
+    return DynamoUserRepository()
+
+
+@lru_cache(maxsize=1)
+def events() -> DynamoEventRepository:
+    """The event repository."""
+    return DynamoEventRepository()
+
+
+@lru_cache(maxsize=1)
+def token_policy() -> TokenPolicy:
+    """Signing key and token lifetimes."""
+    s = get_settings()
+    return TokenPolicy(
+        key=s.jwt_signing_key, access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds
+    )

@@ -1,0 +1,77 @@
+"""Events: the public list and detail, and creation and editing by creators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.errors import ValidationFailed
+from chalicelib.http import dependencies as deps
+from chalicelib.http.pagination import page_of, page_request
+from chalicelib.http.requests import query_params, read_body
+from chalicelib.http.responses import json_response
+from chalicelib.http.routing import Router
+from chalicelib.http.views import event_public
+from chalicelib.schemas.events import EventCreateIn, EventUpdateIn
+from chalicelib.schemas.validation import validate
+from chalicelib.security.access import Access, Principal
+from chalicelib.security.authentication import authenticate
+from chalicelib.services import events
+
+events_bp = Blueprint(__name__)
+routes = Router(events_bp)
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _body() -> Any:
+    return read_body(routes.request, deps.settings().max_body_bytes)
+
+
+def _optional_caller() -> Principal | None:
+    # Public routes have no authorizer: a token, when sent, is verified here with the same rules.
+    header = routes.request.headers.get("authorization")
+    return authenticate(header, deps.users(), deps.settings().jwt_signing_key) if header else None
+
+
+@routes.route("/api/events", methods=["GET"])
+def list_events() -> dict[str, Any]:
+    """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
+    params = query_params(routes.request)
+    upcoming = BOOLEANS.get(params.get("upcoming", "false").lower())
+    if upcoming is None:
+        raise ValidationFailed({"upcoming": ["Must be a valid boolean."]})
+    creator = params.get("creator") or None
+    scope = f"events:{creator or '*'}:{upcoming}"
+    limit, start = page_request(routes.request, scope)
+    page = events.list_events(deps.events(), limit=limit, start=start, creator=creator, upcoming=upcoming)
+    return page_of(routes.request, page, scope, event_public)
+
+
+@routes.route("/api/events", methods=["POST"], access=Access.CREATOR)
+def create_event() -> Response:
+    """Create an event owned by the caller."""
+    data = validate(EventCreateIn, _body())
+    event = events.create_event(deps.events(), routes.caller(), data.model_dump())
+    return json_response(event_public(event), 201)
+
+
+@routes.route("/api/events/{event_id}", methods=["GET"])
+def get_event(event_id: str) -> dict[str, Any]:
+    """One event; drafts only for their creator and staff."""
+    return event_public(events.get_event(deps.events(), event_id, _optional_caller()))
+
+
+@routes.route("/api/events/{event_id}", methods=["PATCH"], access=Access.CREATOR)
+def update_event(event_id: str) -> dict[str, Any]:
+    """Edit an event (its creator or staff)."""
+    data = validate(EventUpdateIn, _body())
+    changes = data.model_dump(include=data.model_fields_set)
+    return event_public(events.update_event(deps.events(), routes.caller(), event_id, changes))
+
+
+@routes.route("/api/events/{event_id}", methods=["DELETE"], access=Access.CREATOR)
+def delete_event(event_id: str) -> Response:
+    """Delete an event without bookings (its creator or staff)."""
+    events.delete_event(deps.events(), routes.caller(), event_id)
+    return Response(body="", status_code=204)

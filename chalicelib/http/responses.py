@@ -1,0 +1,62 @@
+"""JSON responses and the single mapping from domain errors to HTTP answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.errors import (
+    Conflict,
+    DomainError,
+    MalformedRequest,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact UTF-8 JSON response (DRF's separators)."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return Response(body=text, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def error_response(exc: DomainError) -> Response:
+    """The HTTP answer for a domain error, in DRF's shapes."""
+    if isinstance(exc, ValidationFailed):
+        return json_response(exc.errors, 400)
+    if isinstance(exc, MalformedRequest):
+        return json_response({"detail": exc.detail}, 400)
+    if isinstance(exc, NotAuthenticated):
+        body: dict[str, Any] = {"detail": exc.detail}
+        if exc.code:
+            body["code"] = exc.code
+        body.update(exc.extra)
+        return json_response(body, 401, {"WWW-Authenticate": WWW_AUTHENTICATE})
+    if isinstance(exc, PermissionDenied):
+        return json_response({"detail": exc.detail}, 403)
+    if isinstance(exc, NotFound):
+        return json_response({"detail": exc.detail}, 404)
+    if isinstance(exc, Conflict):
+        headers = {"Retry-After": "1"} if exc.code in ("conflict", "concurrent_update") else None
+        return json_response({"detail": exc.detail, "code": exc.code}, 409, headers)
+    if isinstance(exc, PayloadTooLarge):
+        return json_response({"detail": exc.detail}, 413)
+    if isinstance(exc, UnsupportedMediaType):
+        return json_response({"detail": exc.detail}, 415)
+    if isinstance(exc, ServiceUnavailable):
+        return json_response({"detail": exc.detail}, 503, {"Retry-After": str(exc.retry_after)})
+    return json_response({"detail": exc.detail or "Invalid request."}, 400)
+
+
+def server_error() -> Response:
+    """DRF's answer for a bug: nothing about the cause leaves the server."""
+    return json_response({"detail": "A server error occurred."}, 500)

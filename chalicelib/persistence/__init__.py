@@ -1,0 +1,1 @@
+"""Persistence: DynamoDB through pynamodb. The only package that imports pynamodb."""

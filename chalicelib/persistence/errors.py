@@ -1,0 +1,42 @@
+"""Translate DynamoDB failures into domain errors: throttling and outages become 503, conflicts 409."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+from chalicelib.errors import Conflict, ServiceUnavailable
+
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+    }
+)
+
+
+def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
+    """Per-item reasons of a cancelled transaction, in request order (None where the item was fine)."""
+    reasons = exc.cancellation_reasons or []
+    return [reason.code if reason is not None else None for reason in reasons]
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Let expected outcomes through, turn dependency failures into ServiceUnavailable or Conflict."""
+    try:
+        yield
+    except TransactWriteError as exc:
+        codes = cancellation_codes(exc)
+        if "TransactionConflict" in codes or exc.cause_response_code == "TransactionConflictException":
+            raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
+        raise ServiceUnavailable() from exc
+    except PynamoDBException as exc:
+        # Unknown causes (connection errors, timeouts) are outages too: the client may retry, nothing was written.
+        raise ServiceUnavailable() from exc

@@ -1,0 +1,153 @@
+"""Event repository on DynamoDB: every list is a Query on a sparse global secondary index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from chalicelib.domain import Event, EventStatus, Page, iso
+from chalicelib.persistence.errors import translate_errors
+from chalicelib.persistence.models import PUBLISHED, EventModel
+from chalicelib.services.ports import StaleWrite
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _to_domain(item: EventModel) -> Event:
+    created = _parse(item.created_at)
+    updated = _parse(item.updated_at)
+    assert created is not None and updated is not None
+    return Event(
+        id=item.id,
+        title=item.title,
+        description=item.description,
+        creator=item.creator,
+        creator_username=item.creator_username,
+        created_at=created,
+        updated_at=updated,
+        starts_at=_parse(item.starts_at),
+        ends_at=_parse(item.ends_at),
+        timezone=item.timezone,
+        capacity=int(item.capacity) if item.capacity is not None else None,
+        seats_booked=int(item.seats_booked),
+        price=Decimal(item.price),
+        currency=item.currency,
+        location=item.location or "",
+        online_url=item.online_url,
+        image=item.image,
+        status=EventStatus(item.status),
+        version=int(item.version),
+    )
+
+
+def _to_item(event: Event) -> EventModel:
+    published = event.status is EventStatus.PUBLISHED
+    return EventModel(
+        id=event.id,
+        title=event.title,
+        description=event.description,
+        creator=event.creator,
+        creator_username=event.creator_username,
+        created_at=iso(event.created_at),
+        updated_at=iso(event.updated_at),
+        starts_at=iso(event.starts_at) if event.starts_at else None,
+        ends_at=iso(event.ends_at) if event.ends_at else None,
+        timezone=event.timezone,
+        capacity=event.capacity,
+        seats_booked=event.seats_booked,
+        price=str(event.price),
+        currency=event.currency,
+        location=event.location,
+        online_url=event.online_url,
+        image=event.image,
+        status=event.status.value,
+        version=event.version,
+        created_sk=f"{iso(event.created_at)}#{event.id}",
+        starts_sk=f"{iso(event.starts_at)}#{event.id}" if event.starts_at else None,
+        pub=PUBLISHED if published else None,
+        pub_creator=event.creator if published else None,
+    )
+
+
+def _page(results: Any, limit: int, key_attrs: tuple[str, ...]) -> Page:
+    """Turn limit+1 query results into a page; the cursor is built from the last item shown, not from
+    LastEvaluatedKey (which emulators omit in some cases)."""
+    items = list(results)
+    has_more = len(items) > limit
+    items = items[:limit]
+    next_key = None
+    if has_more and items:
+        last = items[-1]
+        next_key = {attr: getattr(last, attr) for attr in ("id", *key_attrs)}
+    return Page(items=[_to_domain(i) for i in items], next_key=next_key)
+
+
+def _start_key(start: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
+    return {name: {"S": value} for name, value in start.items()} if start else None
+
+
+class DynamoEventRepository:
+    """Implements services.ports.EventRepository."""
+
+    def get(self, event_id: str) -> Event | None:
+        with translate_errors():
+            try:
+                return _to_domain(EventModel.get(event_id, consistent_read=True))
+            except DoesNotExist:
+                return None
+
+    def add(self, event: Event) -> None:
+        with translate_errors():
+            _to_item(event).save(condition=EventModel.id.does_not_exist())
+
+    def save(self, old: Event, new: Event) -> None:
+        # Capacity is re-checked against the stored seat count, so a booking racing this edit cannot be lost.
+        condition = (EventModel.version == old.version) & (EventModel.seats_booked <= (new.capacity or 10**9))
+        with translate_errors():
+            try:
+                _to_item(new).save(condition=condition)
+            except PutError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    raise StaleWrite() from exc
+                raise
+
+    def delete(self, event: Event) -> None:
+        condition = (EventModel.version == event.version) & (EventModel.seats_booked == 0)
+        with translate_errors():
+            try:
+                EventModel(id=event.id).delete(condition=condition)
+            except DeleteError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    raise StaleWrite() from exc
+                raise
+
+    def list_published(
+        self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
+    ) -> Page:
+        kwargs: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1, "last_evaluated_key": _start_key(start)}
+        with translate_errors():
+            if starts_from is not None:
+                condition = EventModel.starts_sk >= starts_from
+                if creator:
+                    index: Any = EventModel.creator_published_by_start
+                    results = index.query(creator, condition, scan_index_forward=True, **kwargs)
+                    return _page(results, limit, ("pub_creator", "starts_sk"))
+                results = EventModel.published_by_start.query(PUBLISHED, condition, scan_index_forward=True, **kwargs)
+                return _page(results, limit, ("pub", "starts_sk"))
+            if creator:
+                index = EventModel.creator_published_by_created
+                results = index.query(creator, scan_index_forward=False, **kwargs)
+                return _page(results, limit, ("pub_creator", "created_sk"))
+            results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
+            return _page(results, limit, ("pub", "created_sk"))
+
+    def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
+        kwargs: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1, "last_evaluated_key": _start_key(start)}
+        with translate_errors():
+            results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
+            return _page(results, limit, ("creator", "created_sk"))

@@ -1,0 +1,135 @@
+"""pynamodb models, one per table; physical table names are bound at start-up by `bind_tables`."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.settings import TableNames
+
+PUBLISHED = "PUBLISHED"
+
+
+class UserModel(Model):
+    """One account per item, keyed by user id."""
+
+    class Meta:
+        table_name = "unbound-users"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    email = UnicodeAttribute(default="")
+    password_hash = UnicodeAttribute()
+    role = UnicodeAttribute()
+    is_staff = BooleanAttribute(default=False)
+    is_active = BooleanAttribute(default=True)
+    avatar = UnicodeAttribute(null=True)
+    date_joined = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+class UniqueModel(Model):
+    """Uniqueness markers: `USERNAME#<lower>` and `EMAIL#<lower>` point to the owning user id."""
+
+    class Meta:
+        table_name = "unbound-uniques"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+
+
+class _PublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "published-by-created"
+        projection = AllProjection()
+
+    pub = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _PublishedByStart(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "published-by-start"
+        projection = AllProjection()
+
+    pub = UnicodeAttribute(hash_key=True)
+    starts_sk = UnicodeAttribute(range_key=True)
+
+
+class _CreatorPublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "creator-published-by-created"
+        projection = AllProjection()
+
+    pub_creator = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _CreatorPublishedByStart(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "creator-published-by-start"
+        projection = AllProjection()
+
+    pub_creator = UnicodeAttribute(hash_key=True)
+    starts_sk = UnicodeAttribute(range_key=True)
+
+
+class _ByCreator(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-creator"
+        projection = AllProjection()
+
+    creator = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class EventModel(Model):
+    """One event per item. `pub`, `pub_creator` and `starts_sk` are set only where an index should see the item."""
+
+    class Meta:
+        table_name = "unbound-events"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    creator = UnicodeAttribute()
+    creator_username = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    starts_at = UnicodeAttribute(null=True)
+    ends_at = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="UTC")
+    capacity = NumberAttribute(null=True)
+    seats_booked = NumberAttribute(default=0)
+    price = UnicodeAttribute(default="0.00")
+    currency = UnicodeAttribute(default="USD")
+    location = UnicodeAttribute(default="")
+    online_url = UnicodeAttribute(null=True)
+    image = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    # Index keys: sparse on purpose, so that drafts and cancelled events never enter the public lists.
+    created_sk = UnicodeAttribute()
+    starts_sk = UnicodeAttribute(null=True)
+    pub = UnicodeAttribute(null=True)
+    pub_creator = UnicodeAttribute(null=True)
+
+    published_by_created = _PublishedByCreated()
+    published_by_start = _PublishedByStart()
+    creator_published_by_created = _CreatorPublishedByCreated()
+    creator_published_by_start = _CreatorPublishedByStart()
+    by_creator = _ByCreator()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel)
+
+
+def bind_tables(names: TableNames, region: str) -> None:
+    """Point the models at one stage's tables; pynamodb reconnects when a name changes."""
+    for model, name in ((UserModel, names.users), (UniqueModel, names.uniques), (EventModel, names.events)):
+        model.Meta.table_name = name
+        model.Meta.region = region  # type: ignore[union-attr]

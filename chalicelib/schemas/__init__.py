@@ -1,0 +1,1 @@
+"""Request and response schemas, declared once (pydantic v2) and validated at the edge."""

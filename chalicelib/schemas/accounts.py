@@ -1,0 +1,75 @@
+"""Schemas of sign-up, tokens and the caller's own profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from chalicelib.schemas.fields import Email, HttpsUrl, Password, Username
+from chalicelib.schemas.validation import InputSchema
+
+USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
+
+
+class RegisterIn(InputSchema):
+    """POST /api/register/: a new USER account."""
+
+    read_only_fields: ClassVar[frozenset[str]] = frozenset({"id", "role", "is_staff", "is_active", "date_joined"})
+    username: Username
+    email: Email
+    password: Password
+
+
+class TokenObtainIn(InputSchema):
+    """POST /api/token/."""
+
+    username: Password
+    password: Password
+
+
+class TokenRefreshIn(InputSchema):
+    """POST /api/token/refresh/."""
+
+    refresh: Password
+
+
+class TokenVerifyIn(InputSchema):
+    """POST /api/token/verify/."""
+
+    token: Password
+
+
+class MeUpdateIn(InputSchema):
+    """PATCH /api/me/: only email and avatar are the user's to change."""
+
+    read_only_fields: ClassVar[frozenset[str]] = USER_READ_ONLY
+    not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
+    email: Email | None = None
+    avatar: HttpsUrl = None
+
+
+class UserPublic(BaseModel):
+    """A user as the API shows it: never the password hash."""
+
+    id: str
+    username: str
+    email: str
+    role: str
+    avatar: str | None
+    is_staff: bool
+    date_joined: datetime
+
+
+class TokenPair(BaseModel):
+    """Answer of POST /api/token/."""
+
+    refresh: str
+    access: str
+
+
+class AccessToken(BaseModel):
+    """Answer of POST /api/token/refresh/."""
+
+    access: str

@@ -1,0 +1,170 @@
+"""Reusable field types with DRF's validation messages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic_core import PydanticCustomError
+
+USERNAME_RE = re.compile(r"\A[\w.@+-]+\Z")
+EMAIL_RE = re.compile(r"\A[^@\s]+@[^@\s]+\.[^@\s.]+\Z")
+MAX_URL = 2000
+
+
+def fail(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown to the client as is."""
+    return PydanticCustomError("drf", message, {"message": message})
+
+
+def _text(value: Any, *, blank: bool, strip: bool) -> str:
+    if value is None:
+        raise fail("This field may not be null.")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise fail("Not a valid string.")
+    text = str(value)
+    if strip:
+        text = text.strip()
+    if not blank and text == "":
+        raise fail("This field may not be blank.")
+    return text
+
+
+def _required_text(value: Any) -> str:
+    return _text(value, blank=False, strip=True)
+
+
+def _optional_text(value: Any) -> str:
+    return _text(value, blank=True, strip=True)
+
+
+def _raw_text(value: Any) -> str:
+    return _text(value, blank=False, strip=False)
+
+
+# DRF CharField behaviour: trimmed, and not blank unless the field allows it.
+REQUIRED_TEXT = BeforeValidator(_required_text)
+OPTIONAL_TEXT = BeforeValidator(_optional_text)
+
+
+def _username(value: str) -> str:
+    if not USERNAME_RE.match(value):
+        raise fail("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
+    return value
+
+
+def _email(value: str) -> str:
+    if value and not EMAIL_RE.match(value):
+        raise fail("Enter a valid email address.")
+    return value
+
+
+def _https_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme != "https" or not parts.hostname or re.search(r"\s", value):
+        raise fail("Enter a valid https URL.")
+    return value
+
+
+def _nullable_text(value: Any) -> Any:
+    if value is None:
+        return None
+    return _text(value, blank=False, strip=True)
+
+
+def _datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    message = (
+        "Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]."
+    )
+    if not isinstance(value, str):
+        raise fail(message)
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise fail(message) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise fail(message) from None
+
+
+def _timezone(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", value):
+        raise fail("A valid timezone is required.")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise fail("A valid timezone is required.") from None
+    return value
+
+
+def _capacity(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise fail("A valid integer is required.")
+    return value
+
+
+def _price(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise fail("A valid number is required.")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise fail("A valid number is required.") from None
+    if not amount.is_finite():
+        raise fail("A valid number is required.")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise fail("Ensure that there are no more than 2 decimal places.")
+    if amount < 0:
+        raise fail("Ensure this value is greater than or equal to 0.")
+    if amount > Decimal("1000000"):
+        raise fail("Ensure this value is less than or equal to 1000000.")
+    return amount.quantize(Decimal("0.01"))
+
+
+# ISO 4217 codes of currencies in circulation.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD CAD CDF
+    CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL
+    HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL
+    MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON
+    RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH
+    UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWL""".split()
+)
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in CURRENCIES:
+        raise fail(f'"{value}" is not a valid choice.')
+    return value
+
+
+Username = Annotated[str, Field(max_length=150), REQUIRED_TEXT, AfterValidator(_username)]
+Email = Annotated[str, Field(max_length=254), REQUIRED_TEXT, AfterValidator(_email)]
+HttpsUrl = Annotated[
+    Annotated[str, Field(max_length=MAX_URL)] | None, BeforeValidator(_nullable_text), AfterValidator(_https_url)
+]
+When = Annotated[datetime | None, BeforeValidator(_datetime)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValidator(_capacity)]
+Price = Annotated[Decimal, BeforeValidator(_price)]
+Currency = Annotated[str, BeforeValidator(_currency)]
+Password = Annotated[str, BeforeValidator(_raw_text)]
+Title = Annotated[str, Field(max_length=255), REQUIRED_TEXT]
+Description = Annotated[str, Field(max_length=10_000), REQUIRED_TEXT]
+Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]

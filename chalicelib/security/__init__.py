@@ -1,0 +1,1 @@
+"""Security: password hashing, JWTs, signed cursors, and the API Gateway authorizer."""

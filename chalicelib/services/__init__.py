@@ -1,0 +1,1 @@
+"""Services: the marketplace's rules as plain functions over primitives and repositories."""

@@ -1,0 +1,148 @@
+"""Accounts: sign-up, sign-in, token refresh and the caller's own profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain import Role, User
+from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from chalicelib.ids import is_valid_id, new_id
+from chalicelib.security import tokens
+from chalicelib.security.passwords import BCRYPT_MAX_BYTES, check_password, fits_bcrypt, hash_password
+from chalicelib.services.password_rules import password_problems
+from chalicelib.services.ports import StaleWrite, UniqueViolation, UserRepository
+
+MAX_USERNAME = 150
+BAD_CREDENTIALS = "No active account found with the given credentials"
+TAKEN = {
+    "username": "A user with that username already exists.",
+    "email": "A user with that email already exists.",
+}
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """How tokens are signed and how long they live."""
+
+    key: bytes
+    access_seconds: int
+    refresh_seconds: int
+
+
+def _token_error(message: str) -> NotAuthenticated:
+    return NotAuthenticated(message, code="token_not_valid")
+
+
+def register(users: UserRepository, *, username: str, email: str, password: str, rounds: int) -> User:
+    """Create a USER account; the username and email are unique whatever their case."""
+    if not fits_bcrypt(password):
+        raise ValidationFailed({"password": [f"Ensure this field has no more than {BCRYPT_MAX_BYTES} bytes."]})
+    problems = password_problems(password, username=username, email=email)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    return create_user(users, username=username, email=email, password=password, rounds=rounds)
+
+
+def create_user(
+    users: UserRepository,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    rounds: int,
+    role: Role = Role.USER,
+    is_staff: bool = False,
+) -> User:
+    """Store a new account without the strength rules (the command-line tool and seeding use this too)."""
+    user = User(
+        id=new_id(),
+        username=username,
+        email=email,
+        password_hash=hash_password(password, rounds),
+        role=role,
+        is_staff=is_staff,
+    )
+    try:
+        users.add(user)
+    except UniqueViolation as exc:
+        raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
+    return user
+
+
+def obtain_tokens(
+    users: UserRepository, policy: TokenPolicy, *, username: str, password: str, rounds: int
+) -> dict[str, str]:
+    """A refresh and an access token for valid credentials of an active account."""
+    # Longer names cannot exist (and would exceed a DynamoDB key); they still pay for a dummy hash check.
+    user = users.get_by_username(username) if len(username) <= MAX_USERNAME else None
+    valid = check_password(password, user.password_hash if user else None, rounds)
+    if user is None or not valid or not user.is_active:
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    return {
+        "refresh": tokens.issue(user.id, tokens.REFRESH, policy.refresh_seconds, policy.key),
+        "access": tokens.issue(user.id, tokens.ACCESS, policy.access_seconds, policy.key),
+    }
+
+
+def refresh_access(users: UserRepository, policy: TokenPolicy, *, refresh: str) -> dict[str, str]:
+    """A new access token for a valid refresh token whose account is still active."""
+    try:
+        claims = tokens.decode(refresh, policy.key, expected_type=tokens.REFRESH)
+    except tokens.TokenError as exc:
+        raise _token_error(str(exc)) from exc
+    user = users.get(claims.user_id) if is_valid_id(claims.user_id) else None
+    if user is None or not user.is_active:
+        raise NotAuthenticated("No active account found for the given token.", code="no_active_account")
+    return {"access": tokens.issue(user.id, tokens.ACCESS, policy.access_seconds, policy.key)}
+
+
+def verify(policy: TokenPolicy, *, token: str) -> None:
+    """Succeed when `token` (access or refresh) is authentic and unexpired."""
+    try:
+        tokens.decode(token, policy.key)
+    except tokens.TokenError as exc:
+        raise _token_error(str(exc)) from exc
+
+
+def profile(users: UserRepository, user_id: str) -> User:
+    """The caller's own account."""
+    user = users.get(user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any]) -> User:
+    """Apply `changes` (email, avatar) to the caller's account; retried if a concurrent edit interleaves."""
+    for _ in range(3):
+        current = profile(users, user_id)
+        updated = current.with_changes(**changes)
+        try:
+            users.save(current, updated)
+            return updated
+        except UniqueViolation as exc:
+            raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
+        except StaleWrite:
+            continue
+    raise Conflict("The account changed during the update; try again.", "concurrent_update")
+
+
+def _by_username(users: UserRepository, username: str) -> User:
+    user = users.get_by_username(username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    return user
+
+
+def change_account(users: UserRepository, username: str, **changes: Any) -> User:
+    """Staff-side change of role, staff flag or active flag (the command-line tool)."""
+    for _ in range(3):
+        current = _by_username(users, username)
+        updated = current.with_changes(**changes)
+        try:
+            users.save(current, updated)
+            return updated
+        except StaleWrite:
+            continue
+    raise Conflict("The account changed during the update; try again.", "concurrent_update")

@@ -1,0 +1,112 @@
+"""Events: who may see, create, change and delete them, and the lists the API shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain import Event, EventStatus, Page, iso, utcnow
+from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from chalicelib.ids import is_valid_id, new_id
+from chalicelib.security.access import Access, Principal
+from chalicelib.services.ports import EventRepository, StaleWrite
+
+ATTEMPTS = 3
+
+
+def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if ends_at is not None and starts_at is None:
+        raise ValidationFailed({"non_field_errors": ["An event with an end time needs a start time."]})
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
+
+
+def _manages(principal: Principal | None, event: Event) -> bool:
+    return principal is not None and (principal.is_staff or principal.user_id == event.creator)
+
+
+def create_event(events: EventRepository, principal: Principal, fields: dict[str, Any]) -> Event:
+    """Publish (or draft) a new event owned by the caller."""
+    if not principal.has(Access.CREATOR):
+        raise PermissionDenied()
+    _check_times(fields.get("starts_at"), fields.get("ends_at"))
+    now = utcnow()
+    values = {k: v for k, v in fields.items() if v is not None}
+    if "status" in values:
+        values["status"] = EventStatus(values["status"])
+    values.setdefault("price", Decimal("0.00"))
+    event = Event(
+        id=new_id(),
+        creator=principal.user_id,
+        creator_username=principal.username,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    events.add(event)
+    return event
+
+
+def get_event(events: EventRepository, event_id: str, viewer: Principal | None) -> Event:
+    """One event; a draft exists only for its creator and staff."""
+    event = events.get(event_id) if is_valid_id(event_id) else None
+    if event is None or (event.status is EventStatus.DRAFT and not _manages(viewer, event)):
+        raise NotFound()
+    return event
+
+
+def _editable(events: EventRepository, event_id: str, principal: Principal) -> Event:
+    event = get_event(events, event_id, principal)
+    if not _manages(principal, event):
+        raise PermissionDenied()
+    return event
+
+
+def update_event(events: EventRepository, principal: Principal, event_id: str, changes: dict[str, Any]) -> Event:
+    """Apply a partial update by the event's creator or staff, keeping capacity at or above seats booked."""
+    if "status" in changes:
+        changes = {**changes, "status": EventStatus(changes["status"])}
+    for _ in range(ATTEMPTS):
+        event = _editable(events, event_id, principal)
+        if event.status is EventStatus.CANCELLED:
+            raise Conflict("A cancelled event cannot be changed.", "event_cancelled")
+        updated = event.with_changes(**changes)
+        _check_times(updated.starts_at, updated.ends_at)
+        if updated.capacity is not None and updated.capacity < event.seats_booked:
+            raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
+        try:
+            events.save(event, updated)
+            return updated
+        except StaleWrite:
+            continue  # a booking or another edit came first: re-read and re-check
+    raise Conflict("The event changed during the update; try again.", "concurrent_update")
+
+
+def delete_event(events: EventRepository, principal: Principal, event_id: str) -> None:
+    """Delete an event that has no booked seats; with bookings, cancelling it is the way."""
+    for _ in range(ATTEMPTS):
+        event = _editable(events, event_id, principal)
+        if event.seats_booked > 0:
+            raise Conflict("An event with active bookings cannot be deleted; cancel it instead.", "event_has_bookings")
+        try:
+            events.delete(event)
+            return
+        except StaleWrite:
+            continue
+    raise Conflict("The event changed during the delete; try again.", "concurrent_update")
+
+
+def list_events(
+    events: EventRepository, *, limit: int, start: dict[str, str] | None, creator: str | None, upcoming: bool
+) -> Page:
+    """Published events, newest first; with `upcoming`, those not yet started, soonest first."""
+    if creator is not None and not is_valid_id(creator):
+        return Page(items=[], next_key=None)
+    starts_from = iso(utcnow()) if upcoming else None
+    return events.list_published(limit=limit, start=start, creator=creator, starts_from=starts_from)
+
+
+def list_own_events(events: EventRepository, principal: Principal, *, limit: int, start: dict[str, str] | None) -> Page:
+    """The caller's events of every status, newest first."""
+    return events.list_by_creator(principal.user_id, limit=limit, start=start)

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Command-line administration with Django's command names.
+
+    python manage.py createsuperuser [--username U --email E] [--noinput]
+    python manage.py setrole USERNAME USER|CREATOR
+    python manage.py deactivate USERNAME
+    python manage.py createtables [--bucket]
+    python manage.py seed
+
+By default it talks to the local stack (http://127.0.0.1:$LOCAL_AWS_PORT). With `--stage dev|prod` it uses that
+stage's tables (names from .chalice/config.json) with your AWS credentials. `--noinput` reads
+DJANGO_SUPERUSER_USERNAME, DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD, as Django does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def configure(stage: str) -> None:
+    """Point the environment at the stage's tables; the local stage also at the local AWS."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    if stage not in config["stages"]:
+        sys.exit(f"unknown stage {stage!r}; known: {', '.join(config['stages'])}")
+    for name, value in config["stages"][stage].get("environment_variables", {}).items():
+        os.environ.setdefault(name, value)
+    if stage == "local":
+        endpoint = f"http://127.0.0.1:{os.environ.get('LOCAL_AWS_PORT', '8001')}"
+        os.environ.setdefault("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+        os.environ.setdefault("AWS_ENDPOINT_URL_S3", endpoint)
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    from chalicelib.persistence.models import bind_tables
+    from chalicelib.settings import region_from_env, table_names_from_env
+
+    bind_tables(table_names_from_env(), region_from_env())
+
+
+def rounds() -> int:
+    """bcrypt cost for accounts made here (the app's setting, default 12)."""
+    return int(os.environ.get("BCRYPT_ROUNDS", "12"))
+
+
+def cmd_createsuperuser(args: argparse.Namespace) -> None:
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.security.passwords import fits_bcrypt
+    from chalicelib.services import accounts
+    from chalicelib.services.password_rules import password_problems
+
+    if args.noinput:
+        username = args.username or os.environ.get("DJANGO_SUPERUSER_USERNAME", "")
+        email = args.email if args.email is not None else os.environ.get("DJANGO_SUPERUSER_EMAIL", "")
+        password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
+        if not username or not password:
+            sys.exit("CommandError: --noinput needs a username and DJANGO_SUPERUSER_PASSWORD.")
+    else:
+        username = args.username or input("Username: ").strip()
+        email = args.email if args.email is not None else input("Email address: ").strip()
+        while True:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                print("Error: Your passwords didn't match.", file=sys.stderr)
+                continue
+            problems = password_problems(password, username=username, email=email)
+            if problems:
+                print("\n".join(problems), file=sys.stderr)
+                if input("Bypass password validation and create user anyway? [y/N]: ").strip().lower() != "y":
+                    continue
+            break
+    if not fits_bcrypt(password):
+        sys.exit("CommandError: passwords are limited to 72 bytes.")
+    try:
+        user = accounts.create_user(
+            DynamoUserRepository(), username=username, email=email, password=password, rounds=rounds(), is_staff=True
+        )
+    except ValidationFailed as exc:
+        sys.exit(f"CommandError: {exc.errors}")
+    print(f"Superuser created successfully: {user.username} ({user.id})")
+
+
+def cmd_setrole(args: argparse.Namespace) -> None:
+    from chalicelib.domain import Role
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.services import accounts
+
+    user = accounts.change_account(DynamoUserRepository(), args.username, role=Role(args.role))
+    print(f"{user.username} is now {user.role.value}")
+
+
+def cmd_deactivate(args: argparse.Namespace) -> None:
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.services import accounts
+
+    user = accounts.change_account(DynamoUserRepository(), args.username, is_active=False)
+    print(f"{user.username} is deactivated (refused within one access-token lifetime)")
+
+
+def cmd_createtables(args: argparse.Namespace) -> None:
+    from chalicelib.persistence.admin import create_tables
+
+    created = create_tables()
+    print(f"created tables: {', '.join(created)}" if created else "tables exist")
+    if args.bucket:
+        import boto3
+
+        bucket = f"sessions-{args.stage}-uploads"
+        s3 = boto3.client("s3")
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except s3.exceptions.ClientError:
+            s3.create_bucket(Bucket=bucket)
+            print(f"created bucket: {bucket}")
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    if args.stage != "local":
+        sys.exit("CommandError: demo data is for the local stage only.")
+    from devstack.seed import seed
+
+    print("demo data seeded" if seed(rounds()) else "demo data present")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="manage.py", description="Sessions Marketplace administration")
+    parser.add_argument("--stage", default=os.environ.get("STAGE", "local"), help="local (default), dev or prod")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("createsuperuser", help="create a staff account")
+    p.add_argument("--username")
+    p.add_argument("--email")
+    p.add_argument(
+        "--noinput", "--no-input", action="store_true", help="take the password from DJANGO_SUPERUSER_PASSWORD"
+    )
+    p.set_defaults(func=cmd_createsuperuser)
+    p = sub.add_parser("setrole", help="set a user's role")
+    p.add_argument("username")
+    p.add_argument("role", choices=["USER", "CREATOR"])
+    p.set_defaults(func=cmd_setrole)
+    p = sub.add_parser("deactivate", help="refuse a user's sign-ins and tokens")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_deactivate)
+    p = sub.add_parser("createtables", help="create missing tables (and with --bucket the upload bucket)")
+    p.add_argument("--bucket", action="store_true")
+    p.set_defaults(func=cmd_createtables)
+    p = sub.add_parser("seed", help="demo users and events (local stage only, once)")
+    p.set_defaults(func=cmd_seed)
+    args = parser.parse_args(argv)
+    configure(args.stage)
+    from chalicelib.errors import DomainError
+
+    try:
+        args.func(args)
+    except DomainError as exc:
+        sys.exit(f"CommandError: {exc.detail}")
+
+
+if __name__ == "__main__":
+    main()
