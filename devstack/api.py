@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import functools
 import logging
 import signal
@@ -33,7 +34,7 @@ def build_server(host: str, port: int, stage: str = "local") -> ThreadedHTTPServ
     """Load the app with the stage's environment and bind the server (requests run in threads)."""
     from devstack.gateway import EmulatedGateway
 
-    factory = CLIFactory(project_dir=str(ROOT))
+    factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app
     # What `chalice local` does: keep current_request per thread.
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
+    logging.getLogger("pynamodb").setLevel(logging.WARNING)
     server = build_server(args.host, args.port, args.stage)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"Serving on http://{args.host}:{args.port}", flush=True)

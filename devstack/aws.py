@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -92,6 +93,7 @@ def serve(port: int, data_dir: Path) -> None:
     """Run until SIGTERM or SIGINT, then write a final snapshot."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     snapshot_path = data_dir / "dynamodb.json"
     tracker = _DirtyTracker(DomainDispatcherApplication(create_backend_app))

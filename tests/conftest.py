@@ -1,0 +1,21 @@
+"""Environment for every test: set before the app is imported, since settings load at cold start."""
+
+import os
+
+TEST_SIGNING_KEY = "test-signing-key-that-is-long-enough-0123456789"
+
+for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    # mock_aws does not intercept a custom endpoint.
+    os.environ.pop(name, None)
+os.environ.update(
+    {
+        "STAGE": "local",
+        "JWT_SIGNING_KEY": TEST_SIGNING_KEY,
+        "BCRYPT_ROUNDS": "4",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AUTHORIZER_TTL_SECONDS": "0",
+    }
+)

@@ -1,0 +1,149 @@
+"""Sign-up, tokens and the authorizer through the gateway emulation, with simplejwt's exact answers."""
+
+import time
+
+import pytest
+
+from chalicelib.security import tokens
+from tests.conftest import TEST_SIGNING_KEY
+from tests.integration.conftest import PASSWORD
+
+KEY = TEST_SIGNING_KEY.encode()
+
+
+def test_health_answers_ok(api):
+    reply = api.get("/health/")
+    assert (reply.status, reply.json) == (200, {"status": "ok"})
+
+
+def test_sign_up_creates_a_user_without_exposing_the_password(api):
+    reply = api.post("/api/register/", {"username": "newbie", "email": "newbie@example.com", "password": PASSWORD})
+    assert reply.status == 201
+    assert reply.json["role"] == "USER" and reply.json["is_staff"] is False
+    assert not {"password", "password_hash"} & set(reply.json)
+    assert api.token("newbie", PASSWORD)
+
+
+def test_sign_up_cannot_choose_a_role_or_staff(api):
+    reply = api.post(
+        "/api/register/",
+        {"username": "sneaky", "email": "s@example.com", "password": PASSWORD, "role": "CREATOR", "is_staff": True},
+    )
+    assert reply.status == 400
+    assert reply.json == {"role": ["This field is read-only."], "is_staff": ["This field is read-only."]}
+
+
+def test_duplicate_username_in_another_case_is_a_field_error(api):
+    api.post("/api/register/", {"username": "dup", "email": "a@example.com", "password": PASSWORD})
+    reply = api.post("/api/register/", {"username": "DUP", "email": "b@example.com", "password": PASSWORD})
+    assert (reply.status, reply.json) == (400, {"username": ["A user with that username already exists."]})
+
+
+def test_password_over_72_bytes_is_400_at_sign_up_and_401_at_login(api, make_user):
+    reply = api.post("/api/register/", {"username": "long", "email": "l@example.com", "password": "é" * 40})
+    assert reply.status == 400 and list(reply.json) == ["password"]
+    make_user("known")
+    reply = api.post("/api/token/", {"username": "known", "password": "x" * 500})
+    assert (reply.status, reply.json) == (401, {"detail": "No active account found with the given credentials"})
+
+
+def test_token_answers_match_simplejwt(api, make_user):
+    make_user("creator_user")
+    ok = api.post("/api/token/", {"username": "creator_user", "password": PASSWORD})
+    assert ok.status == 200 and set(ok.json) == {"refresh", "access"}
+    bad = api.post("/api/token/", {"username": "creator_user", "password": "nope"})
+    assert (bad.status, bad.json) == (401, {"detail": "No active account found with the given credentials"})
+    assert bad.headers["www-authenticate"] == 'Bearer realm="api"'
+    missing = api.post("/api/token/", {})
+    assert (missing.status, missing.json) == (
+        400,
+        {"username": ["This field is required."], "password": ["This field is required."]},
+    )
+    blank = api.post("/api/token/", {"username": "", "password": ""})
+    assert blank.json == {"username": ["This field may not be blank."], "password": ["This field may not be blank."]}
+    get = api.get("/api/token/")
+    assert (get.status, get.json) == (405, {"detail": 'Method "GET" not allowed.'})
+
+
+def test_refresh_and_verify_answers_match_simplejwt(api, make_user):
+    make_user("creator_user")
+    pair = api.post("/api/token/", {"username": "creator_user", "password": PASSWORD}).json
+    refreshed = api.post("/api/token/refresh/", {"refresh": pair["refresh"]})
+    assert refreshed.status == 200 and set(refreshed.json) == {"access"}
+    wrong = api.post("/api/token/refresh/", {"refresh": pair["access"]})
+    assert (wrong.status, wrong.json) == (401, {"detail": "Token has wrong type", "code": "token_not_valid"})
+    garbage = api.post("/api/token/refresh/", {"refresh": "garbage"})
+    assert garbage.json == {"detail": "Token is invalid", "code": "token_not_valid"}
+    assert api.post("/api/token/refresh/", {}).json == {"refresh": ["This field is required."]}
+    assert (api.post("/api/token/verify/", {"token": pair["access"]}).json) == {}
+    bad = api.post("/api/token/verify/", {"token": "garbage"})
+    assert (bad.status, bad.json) == (401, {"detail": "Token is invalid", "code": "token_not_valid"})
+
+
+def test_me_shows_the_caller(api, creator_token):
+    reply = api.get("/api/me/", token=creator_token)
+    assert reply.status == 200
+    assert {k: reply.json[k] for k in ("username", "email", "role", "avatar")} == {
+        "username": "creator_user",
+        "email": "creator_user@example.com",
+        "role": "CREATOR",
+        "avatar": None,
+    }
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer a b", "Token abc", "Bearer garbage", "Bearer eyJhbGciOiJub25lIn0.e30."],
+)
+def test_protected_route_refuses_missing_or_bad_credentials_with_401(api, header):
+    reply = api.get("/api/me/", headers={"Authorization": header} if header else {})
+    assert reply.status == 401
+    assert reply.json == {"detail": "Authentication credentials were not provided."}
+    assert reply.headers["www-authenticate"] == 'Bearer realm="api"'
+
+
+def test_refresh_token_does_not_work_as_an_access_token(api, make_user):
+    make_user("someone")
+    pair = api.post("/api/token/", {"username": "someone", "password": PASSWORD}).json
+    assert api.get("/api/me/", token=pair["refresh"]).status == 401
+
+
+def test_expired_access_token_is_refused(api, make_user):
+    user = make_user("someone")
+    expired = tokens.issue(user.id, tokens.ACCESS, 10, KEY, now=time.time() - 60)
+    assert api.get("/api/me/", token=expired).status == 401
+
+
+def test_deactivated_user_is_refused(api, make_user):
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.services import accounts
+
+    make_user("leaving")
+    token = api.token("leaving", PASSWORD)
+    assert api.get("/api/me/", token=token).status == 200
+    accounts.change_account(DynamoUserRepository(), "leaving", is_active=False)
+    assert api.get("/api/me/", token=token).status == 401
+    assert api.post("/api/token/", {"username": "leaving", "password": PASSWORD}).status == 401
+
+
+def test_me_patch_changes_email_and_avatar_only(api, user_token):
+    ok = api.patch(
+        "/api/me/", {"email": "fresh@example.com", "avatar": "https://cdn.example.com/a.png"}, token=user_token
+    )
+    assert ok.status == 200 and ok.json["email"] == "fresh@example.com"
+    for field, value in (("role", "CREATOR"), ("is_staff", True), ("username", "renamed"), ("password", "x")):
+        reply = api.patch("/api/me/", {field: value}, token=user_token)
+        assert (reply.status, reply.json) == (400, {field: ["This field is read-only."]})
+    assert api.get("/api/me/", token=user_token).json["role"] == "USER"
+    assert api.patch("/api/me/", {"avatar": "http://insecure.example.com/a.png"}, token=user_token).status == 400
+
+
+def test_email_change_frees_the_old_address_and_takes_the_new_one(api, make_user, user_token):
+    make_user("other")
+    taken = api.patch("/api/me/", {"email": "OTHER@example.com"}, token=user_token)
+    assert (taken.status, taken.json) == (400, {"email": ["A user with that email already exists."]})
+    assert api.patch("/api/me/", {"email": "moved@example.com"}, token=user_token).status == 200
+    reply = api.post("/api/register/", {"username": "late", "email": "user@example.com", "password": PASSWORD})
+    assert reply.status == 201
+    reply = api.post("/api/register/", {"username": "later", "email": "moved@example.com", "password": PASSWORD})
+    assert reply.json == {"email": ["A user with that email already exists."]}

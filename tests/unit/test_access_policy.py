@@ -1,0 +1,53 @@
+"""The authorizer's policy, checked against every protected route with API Gateway's ARN matching."""
+
+import pytest
+from chalice.app import AuthRequest, AuthResponse, AuthRoute
+from chalice.local import ARNMatcher
+
+import app as app_module  # noqa: F401 - importing the app declares every route
+from chalicelib.domain import Role
+from chalicelib.security.access import Access, policy_routes, protected_routes
+from tests.support.factories import principal
+
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/GET/api/me"
+
+
+def _allowed_arns(who):
+    response = AuthResponse(routes=[AuthRoute(p, m) for p, m in policy_routes(who)], principal_id=who.user_id)
+    statement = response.to_dict(AuthRequest("TOKEN", "t", METHOD_ARN))["policyDocument"]["Statement"][0]
+    return statement["Resource"]
+
+
+def _arn(method: str, path: str) -> str:
+    concrete = path.replace("{event_id}", "01M8DJKSQ4WJA7GH71FHCTVASD")
+    return f"arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/{method}{concrete}"
+
+
+WHO = {
+    "user": principal(Role.USER),
+    "creator": principal(Role.CREATOR),
+    "staff": principal(Role.USER, staff=True),
+}
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_policy_allows_exactly_the_routes_the_role_may_call(who):
+    caller = WHO[who]
+    resources = _allowed_arns(caller)
+    for (path, method), access in protected_routes().items():
+        for suffix in ("", "/"):
+            allowed = ARNMatcher(_arn(method, path + suffix)).does_any_resource_match(resources)
+            assert allowed == caller.has(access), (who, method, path + suffix)
+
+
+def test_every_protected_route_is_behind_the_authorizer_and_every_public_one_is_not():
+    declared = protected_routes()
+    for path, entries in app_module.app.routes.items():
+        for method, entry in entries.items():
+            assert (entry.authorizer is not None) == ((path, method) in declared), (method, path)
+
+
+def test_creating_events_needs_a_creator_or_staff():
+    assert protected_routes()[("/api/events", "POST")] is Access.CREATOR
+    assert not WHO["user"].has(Access.CREATOR)
+    assert WHO["creator"].has(Access.CREATOR) and WHO["staff"].has(Access.CREATOR)

@@ -1,0 +1,97 @@
+import pytest
+
+from chalicelib.domain import Role
+from chalicelib.errors import NotAuthenticated, ValidationFailed
+from chalicelib.security import tokens
+from chalicelib.services import accounts
+from tests.support.fakes import FakeUsers
+
+POLICY = accounts.TokenPolicy(key=b"k" * 32, access_seconds=300, refresh_seconds=86400)
+GOOD = "vivid-otter-92-lamp"
+
+
+def _register(users, username="alice", email="alice@example.com", password=GOOD):
+    return accounts.register(users, username=username, email=email, password=password, rounds=4)
+
+
+def test_registered_user_is_a_user_and_can_sign_in():
+    users = FakeUsers()
+    user = _register(users)
+    assert user.role is Role.USER and not user.is_staff
+    pair = accounts.obtain_tokens(users, POLICY, username="ALICE", password=GOOD, rounds=4)
+    assert tokens.decode(pair["access"], POLICY.key, expected_type=tokens.ACCESS).user_id == user.id
+
+
+def test_username_is_unique_whatever_its_case():
+    users = FakeUsers()
+    _register(users)
+    with pytest.raises(ValidationFailed) as caught:
+        _register(users, username="Alice", email="other@example.com")
+    assert caught.value.errors == {"username": ["A user with that username already exists."]}
+
+
+def test_email_is_unique_whatever_its_case():
+    users = FakeUsers()
+    _register(users)
+    with pytest.raises(ValidationFailed) as caught:
+        _register(users, username="bob", email="ALICE@example.com")
+    assert caught.value.errors == {"email": ["A user with that email already exists."]}
+
+
+def test_weak_password_is_refused_at_sign_up():
+    with pytest.raises(ValidationFailed) as caught:
+        _register(FakeUsers(), password="password")
+    assert caught.value.errors == {"password": ["This password is too common."]}
+
+
+def test_password_over_72_bytes_is_refused_at_sign_up_with_a_field_error():
+    with pytest.raises(ValidationFailed) as caught:
+        _register(FakeUsers(), password="x" * 73)
+    assert list(caught.value.errors) == ["password"]
+
+
+def test_wrong_password_unknown_user_and_inactive_user_get_the_same_answer():
+    users = FakeUsers()
+    user = _register(users)
+    answers = []
+    for username, password in (("alice", "wrong-password-1"), ("nobody", GOOD), ("alice", "x" * 100)):
+        with pytest.raises(NotAuthenticated) as caught:
+            accounts.obtain_tokens(users, POLICY, username=username, password=password, rounds=4)
+        answers.append(caught.value.detail)
+    users.by_id[user.id] = user.with_changes(is_active=False)
+    with pytest.raises(NotAuthenticated) as caught:
+        accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
+    answers.append(caught.value.detail)
+    assert set(answers) == {"No active account found with the given credentials"}
+
+
+def test_refresh_gives_an_access_token_and_refuses_an_access_token():
+    users = FakeUsers()
+    _register(users)
+    pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
+    assert set(accounts.refresh_access(users, POLICY, refresh=pair["refresh"])) == {"access"}
+    with pytest.raises(NotAuthenticated) as caught:
+        accounts.refresh_access(users, POLICY, refresh=pair["access"])
+    assert (caught.value.detail, caught.value.code) == ("Token has wrong type", "token_not_valid")
+
+
+def test_refresh_is_refused_once_the_account_is_deactivated():
+    users = FakeUsers()
+    user = _register(users)
+    pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
+    accounts.change_account(users, "alice", is_active=False)
+    with pytest.raises(NotAuthenticated):
+        accounts.refresh_access(users, POLICY, refresh=pair["refresh"])
+    assert not users.get(user.id).is_active
+
+
+def test_profile_update_changes_email_and_keeps_it_unique():
+    users = FakeUsers()
+    alice = _register(users)
+    _register(users, username="bob", email="bob@example.com")
+    updated = accounts.update_profile(
+        users, alice.id, {"email": "new@example.com", "avatar": "https://a.example/x.png"}
+    )
+    assert (updated.email, updated.avatar) == ("new@example.com", "https://a.example/x.png")
+    with pytest.raises(ValidationFailed):
+        accounts.update_profile(users, alice.id, {"email": "BOB@example.com"})

@@ -1,0 +1,110 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain import EventStatus, Role
+from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from chalicelib.services import events
+from tests.support.factories import creator, principal
+from tests.support.fakes import FakeEvents
+
+
+def _create(repo, owner, **fields):
+    return events.create_event(repo, owner, {"title": "T", "description": "D", **fields})
+
+
+def test_creator_creates_a_published_event_with_defaults():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner)
+    assert (event.creator, event.status, event.seats_booked, str(event.price), event.currency) == (
+        owner.user_id,
+        EventStatus.PUBLISHED,
+        0,
+        "0.00",
+        "USD",
+    )
+
+
+def test_user_cannot_create_an_event():
+    with pytest.raises(PermissionDenied):
+        _create(FakeEvents(), principal(Role.USER))
+
+
+def test_event_must_end_after_it_starts():
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValidationFailed) as caught:
+        _create(FakeEvents(), creator(), starts_at=start, ends_at=start)
+    assert list(caught.value.errors) == ["non_field_errors"]
+
+
+def test_draft_is_hidden_from_everyone_but_its_creator_and_staff():
+    repo, owner = FakeEvents(), creator()
+    draft = _create(repo, owner, status="draft")
+    assert events.get_event(repo, draft.id, owner) == draft
+    assert events.get_event(repo, draft.id, principal(staff=True)) == draft
+    for viewer in (None, creator(), principal()):
+        with pytest.raises(NotFound):
+            events.get_event(repo, draft.id, viewer)
+
+
+def test_only_the_creator_or_staff_may_edit():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner)
+    with pytest.raises(PermissionDenied):
+        events.update_event(repo, creator(), event.id, {"title": "Mine now"})
+    assert events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}).title == "Staff edit"
+
+
+def test_capacity_never_goes_below_seats_booked():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner, capacity=10)
+    repo.book_seats(event.id, 5)
+    with pytest.raises(Conflict) as caught:
+        events.update_event(repo, owner, event.id, {"capacity": 4})
+    assert caught.value.code == "capacity_below_booked"
+    assert events.update_event(repo, owner, event.id, {"capacity": 5}).capacity == 5
+
+
+def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner)
+    repo.book_seats(event.id, 1)
+    with pytest.raises(Conflict) as caught:
+        events.delete_event(repo, owner, event.id)
+    assert caught.value.code == "event_has_bookings"
+    assert events.update_event(repo, owner, event.id, {"status": "cancelled"}).status is EventStatus.CANCELLED
+
+
+def test_cancelled_event_cannot_be_changed():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner)
+    events.update_event(repo, owner, event.id, {"status": "cancelled"})
+    with pytest.raises(Conflict):
+        events.update_event(repo, owner, event.id, {"status": "published"})
+
+
+def test_public_list_shows_published_events_newest_first_and_pages_through_them():
+    repo, owner = FakeEvents(), creator()
+    made = [_create(repo, owner, title=f"E{i}") for i in range(5)]
+    _create(repo, owner, status="draft")
+    first = events.list_events(repo, limit=3, start=None, creator=None, upcoming=False)
+    second = events.list_events(repo, limit=3, start=first.next_key, creator=None, upcoming=False)
+    shown = [e.id for e in first.items + second.items]
+    assert shown == [e.id for e in reversed(made)]
+    assert second.next_key is None
+
+
+def test_upcoming_lists_events_not_yet_started_soonest_first():
+    repo, owner = FakeEvents(), creator()
+    now = datetime.now(UTC)
+    later = _create(repo, owner, starts_at=now + timedelta(days=2))
+    sooner = _create(repo, owner, starts_at=now + timedelta(days=1))
+    _create(repo, owner, starts_at=now - timedelta(days=1))
+    page = events.list_events(repo, limit=10, start=None, creator=None, upcoming=True)
+    assert [e.id for e in page.items] == [sooner.id, later.id]
+
+
+def test_creator_filter_with_a_malformed_id_lists_nothing():
+    repo = FakeEvents()
+    _create(repo, creator())
+    assert events.list_events(repo, limit=10, start=None, creator="nope", upcoming=False).items == []

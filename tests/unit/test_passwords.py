@@ -1,0 +1,43 @@
+from chalicelib.security.passwords import check_password, fits_bcrypt, hash_password
+from chalicelib.services.password_rules import password_problems
+
+
+def test_password_matches_its_hash_and_nothing_else():
+    hashed = hash_password("correct horse", 4)
+    assert check_password("correct horse", hashed, 4)
+    assert not check_password("wrong horse", hashed, 4)
+
+
+def test_unknown_user_check_answers_false_without_a_hash():
+    assert not check_password("anything", None, 4)
+
+
+def test_password_over_72_bytes_never_matches_and_never_raises():
+    hashed = hash_password("a" * 72, 4)
+    assert not check_password("a" * 73, hashed, 4)
+    assert not fits_bcrypt("é" * 37)
+    assert fits_bcrypt("é" * 36)
+
+
+def test_short_common_numeric_passwords_get_all_of_djangos_messages():
+    assert password_problems("1234567", username="bob", email="") == [
+        "This password is too short. It must contain at least 8 characters.",
+        "This password is too common.",
+        "This password is entirely numeric.",
+    ]
+
+
+def test_password_like_the_username_is_too_similar():
+    assert password_problems("alicealice1", username="alicealice", email="") == [
+        "The password is too similar to the username."
+    ]
+
+
+def test_password_like_the_email_is_too_similar():
+    assert "The password is too similar to the email address." in password_problems(
+        "margaret.hamilton", username="mh", email="margaret.hamilton@example.com"
+    )
+
+
+def test_strong_password_has_no_problems():
+    assert password_problems("vivid-otter-92-lamp", username="bob", email="bob@example.com") == []
