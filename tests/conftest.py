@@ -1,6 +1,8 @@
 """Environment for every test: set before the app is imported, since settings load at cold start."""
 
+import json
 import os
+from pathlib import Path
 
 TEST_SIGNING_KEY = "test-signing-key-that-is-long-enough-0123456789"
 
@@ -19,3 +21,8 @@ os.environ.update(
         "AUTHORIZER_TTL_SECONDS": "0",
     }
 )
+
+# The local stage's variables, as chalice sets them for `chalice local` and chalice.test.Client.
+_config = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json").read_text())
+for _name, _value in _config["stages"]["local"]["environment_variables"].items():
+    os.environ.setdefault(_name, _value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
+import app as app_module
 from chalicelib.domain import Role
 from chalicelib.persistence.admin import create_tables, reset_connections
 from chalicelib.persistence.users import DynamoUserRepository
@@ -25,8 +26,6 @@ def aws():
 
 @pytest.fixture
 def api(aws):
-    import app as app_module
-
     return Api(app_module.app)
 
 

@@ -4,7 +4,7 @@ import pytest
 from chalice.app import AuthRequest, AuthResponse, AuthRoute
 from chalice.local import ARNMatcher
 
-import app as app_module  # noqa: F401 - importing the app declares every route
+import app as app_module
 from chalicelib.domain import Role
 from chalicelib.security.access import Access, policy_routes, protected_routes
 from tests.support.factories import principal

@@ -1,0 +1,115 @@
+"""SPEC section 7: malformed or hostile input gets a clear 4xx, never a 500, and changes nothing."""
+
+import json
+
+import pytest
+
+import app as app_module
+from tests.support.faults import recorded_calls
+
+EVENT = {"title": "T", "description": "D"}
+GARBAGE_BODIES = [
+    b"{",
+    b"\xff\xfe\x00garbage",
+    b"[]",
+    b"null",
+    b"42",
+    b'"text"',
+    b'{"title": NaN}',
+    b"[" * 5000 + b"]" * 5000,
+    json.dumps({"title": {"nested": [1, 2]}, "description": 7, "capacity": "many", "unknown": 1}).encode(),
+    json.dumps({"username": 5, "password": None, "email": [], "refresh": {}, "token": 1.5}).encode(),
+    json.dumps({"starts_at": "yesterday", "price": "-1", "currency": "EURO", "timezone": "../../etc/passwd"}).encode(),
+]
+
+
+def _concrete(path: str, event_id: str) -> str:
+    return path.replace("{event_id}", event_id) + "/"
+
+
+def test_no_route_answers_garbage_with_a_server_error(api, creator_token):
+    event_id = api.post("/api/events/", EVENT, token=creator_token).json["id"]
+    for path, entries in app_module.app.routes.items():
+        for method in entries:
+            for body in GARBAGE_BODIES:
+                reply = api.request(method, _concrete(path, event_id), raw=body, token=creator_token)
+                assert reply.status < 500, (method, path, body[:40], reply.status, reply.raw[:200])
+                if reply.status >= 400 and reply.raw:
+                    assert isinstance(reply.json, dict), (method, path)
+
+
+def test_invalid_json_is_a_parse_error(api, creator_token):
+    reply = api.request("POST", "/api/events/", raw=b"{'title': 1}", token=creator_token)
+    assert reply.status == 400
+    assert reply.json["detail"].startswith("JSON parse error - Expecting property name enclosed in double quotes")
+
+
+def test_body_that_is_not_utf8_is_400(api, creator_token):
+    reply = api.request("POST", "/api/events/", raw=b'{"title": "\xff\xfe", "description": "x"}', token=creator_token)
+    assert reply.status == 400 and reply.json["detail"].startswith("JSON parse error")
+
+
+def test_body_that_is_not_an_object_is_a_non_field_error(api, creator_token):
+    reply = api.request("POST", "/api/events/", raw=b"[1, 2]", token=creator_token)
+    assert reply.json == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+
+
+def test_huge_body_is_413_and_creates_nothing(api, creator_token):
+    reply = api.post("/api/events/", {"title": "T", "description": "x" * 200_000}, token=creator_token)
+    assert reply.status == 413
+    assert api.get("/api/events/").json["results"] == []
+
+
+def test_unsupported_media_type_is_415(api, creator_token):
+    reply = api.request(
+        "POST", "/api/events/", raw=b"title=x", token=creator_token, headers={"Content-Type": "text/plain"}
+    )
+    assert (reply.status, reply.json) == (415, {"detail": 'Unsupported media type "text/plain" in request.'})
+
+
+def test_wrong_types_and_overlong_strings_are_field_errors(api, creator_token):
+    reply = api.post(
+        "/api/events/",
+        {
+            "title": ["x"],
+            "description": "d" * 10_001,
+            "capacity": 1.5,
+            "price": "abc",
+            "online_url": "javascript:alert(1)",
+        },
+        token=creator_token,
+    )
+    assert reply.status == 400
+    assert reply.json == {
+        "title": ["Not a valid string."],
+        "description": ["Ensure this field has no more than 10000 characters."],
+        "capacity": ["A valid integer is required."],
+        "price": ["A valid number is required."],
+        "online_url": ["Enter a valid https URL."],
+    }
+
+
+def test_unknown_paths_are_404_and_undefined_methods_405(api):
+    assert (api.get("/nope").status, api.get("/api/events/x/y/z").status) == (404, 404)
+    reply = api.request("PUT", "/api/events/01M8DJKSQ4WJA7GH71FHCTVASD/")
+    assert reply.status == 405 and reply.headers["allow"] == "DELETE, GET, PATCH, OPTIONS"
+
+
+@pytest.mark.parametrize("path", ["/api/events/", "/api/events", "/api/me/events/", "/api/me/"])
+def test_no_request_path_scans_a_table(api, creator_token, path):
+    for _ in range(3):
+        api.post("/api/events/", EVENT, token=creator_token)
+    with recorded_calls() as calls:
+        reply = api.get(path, token=creator_token)
+    assert reply.status == 200
+    assert "Scan" not in calls
+    assert len(calls) <= 2, calls
+
+
+def test_preflight_answers_allowed_origins_only(api):
+    allowed = api.request("OPTIONS", "/api/events/", headers={"Origin": "http://localhost:3000"})
+    assert allowed.status == 204
+    assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "POST" in allowed.headers["access-control-allow-methods"]
+    stranger = api.request("OPTIONS", "/api/events/", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in stranger.headers

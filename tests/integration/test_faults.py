@@ -1,0 +1,54 @@
+"""Throttling and transaction conflicts: 503 or 409 with Retry-After, and nothing half-written."""
+
+import boto3
+import pytest
+
+from tests.integration.conftest import PASSWORD
+from tests.support.faults import dynamodb_fault
+
+EVENT = {"title": "T", "description": "D"}
+
+
+def _items(table: str) -> list:
+    return boto3.client("dynamodb").scan(TableName=table)["Items"]
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError"]
+)
+def test_throttled_sign_up_is_503_with_retry_after_and_writes_nothing(api, code):
+    with dynamodb_fault("TransactWriteItems", code) as failed:
+        reply = api.post("/api/register/", {"username": "late", "email": "late@example.com", "password": PASSWORD})
+    assert failed
+    assert reply.status == 503 and reply.headers["retry-after"] == "1"
+    assert "detail" in reply.json
+    assert _items("sessions-local-users") == [] and _items("sessions-local-uniques") == []
+
+
+def test_conflicting_sign_up_transaction_is_409_with_retry_after_and_writes_nothing(api):
+    reasons = ["None", "TransactionConflict", "None"]
+    with dynamodb_fault("TransactWriteItems", "TransactionCanceledException", reasons):
+        reply = api.post("/api/register/", {"username": "late", "email": "late@example.com", "password": PASSWORD})
+    assert (reply.status, reply.headers["retry-after"], reply.json["code"]) == (409, "1", "conflict")
+    assert _items("sessions-local-users") == []
+
+
+def test_throttled_read_is_503(api, creator_token):
+    event = api.post("/api/events/", EVENT, token=creator_token).json
+    with dynamodb_fault("GetItem", "ProvisionedThroughputExceededException"):
+        reply = api.get(f"/api/events/{event['id']}/")
+    assert reply.status == 503 and reply.headers["retry-after"] == "1"
+
+
+def test_throttled_event_edit_leaves_the_event_unchanged(api, creator_token):
+    event = api.post("/api/events/", EVENT, token=creator_token).json
+    with dynamodb_fault("PutItem", "ThrottlingException"):
+        reply = api.patch(f"/api/events/{event['id']}/", {"title": "Changed"}, token=creator_token)
+    assert reply.status == 503
+    assert api.get(f"/api/events/{event['id']}/").json == event
+
+
+def test_authorizer_failure_from_a_throttled_user_read_is_503_not_401(api, creator_token):
+    with dynamodb_fault("GetItem", "ProvisionedThroughputExceededException"):
+        reply = api.get("/api/me/", token=creator_token)
+    assert reply.status == 503 and reply.headers["retry-after"] == "1"

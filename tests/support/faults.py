@@ -1,0 +1,44 @@
+"""DynamoDB fault injection and call recording at botocore's client, below pynamodb."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
+
+import botocore.client
+from botocore.exceptions import ClientError
+
+_original = botocore.client.BaseClient._make_api_call
+
+
+@contextmanager
+def dynamodb_fault(operation: str, code: str, reasons: list[str] | None = None) -> Iterator[list[str]]:
+    """Make every `operation` call fail with error `code` (and per-item cancellation `reasons`)."""
+    failed: list[str] = []
+
+    def failing(self: Any, name: str, params: dict[str, Any]) -> Any:
+        if name == operation:
+            failed.append(name)
+            response: dict[str, Any] = {"Error": {"Code": code, "Message": "injected by the test"}}
+            if reasons is not None:
+                response["CancellationReasons"] = [{"Code": r} for r in reasons]
+            raise ClientError(response, name)
+        return _original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", failing):
+        yield failed
+
+
+@contextmanager
+def recorded_calls() -> Iterator[list[str]]:
+    """The names of the AWS operations made inside the block, in order."""
+    calls: list[str] = []
+
+    def recording(self: Any, name: str, params: dict[str, Any]) -> Any:
+        calls.append(name)
+        return _original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording):
+        yield calls
