@@ -77,8 +77,8 @@ class LocalStack:
             "STAGE": "local",
             "PYTHONUNBUFFERED": "1",
         }
-        env.setdefault("JWT_SIGNING_KEY", _signing_key(self.data_dir))
         env.update(self.extra_env)
+        env["JWT_SIGNING_KEY"] = _signing_key(self.data_dir)
         return env
 
     def start(self) -> None:

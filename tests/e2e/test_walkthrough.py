@@ -1,0 +1,68 @@
+"""The original README's walkthrough, verbatim, against the local stack with its demo data."""
+
+import requests
+
+from tests.e2e.conftest import bearer, token
+
+
+def test_original_walkthrough_works_against_the_demo_data(base):
+    assert requests.get(f"{base}/health/", timeout=10).json() == {"status": "ok"}
+    creator = token(base, "creator_user")
+    me = requests.get(f"{base}/api/me/", headers=bearer(creator), timeout=10)
+    assert me.status_code == 200
+    assert {k: me.json()[k] for k in ("username", "email", "role", "avatar")} == {
+        "username": "creator_user",
+        "email": "",
+        "role": "CREATOR",
+        "avatar": None,
+    }
+    body = {"title": "Advanced Django", "description": "Deep dive into Django internals"}
+    created = requests.post(f"{base}/api/events/", json=body, headers=bearer(creator), timeout=10)
+    assert created.status_code == 201
+    event = created.json()
+    assert requests.get(f"{base}/api/events/{event['id']}/", timeout=10).json() == event
+    listed = requests.get(f"{base}/api/events/", timeout=10).json()["results"]
+    assert listed[0]["id"] == event["id"]
+
+    user = token(base, "user")
+    forbidden = requests.post(f"{base}/api/events/", json=body, headers=bearer(user), timeout=10)
+    assert (forbidden.status_code, forbidden.json()) == (403, {"detail": "You do not have permission to perform this action."})
+    anonymous = requests.post(f"{base}/api/events/", json=body, timeout=10)
+    assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Authentication credentials were not provided."})
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_demo_data_has_staff_creator_user_and_events(base):
+    admin = requests.get(f"{base}/api/me/", headers=bearer(token(base, "admin")), timeout=10).json()
+    assert admin["is_staff"] is True
+    titles = [e["title"] for e in requests.get(f"{base}/api/events/?limit=100", timeout=10).json()["results"]]
+    assert "Serverless with Chalice" in titles and "Unannounced workshop" not in titles
+
+
+def test_paths_work_with_and_without_the_trailing_slash(base):
+    assert requests.get(f"{base}/api/events", timeout=10).status_code == 200
+    assert requests.get(f"{base}/api/events/", timeout=10).status_code == 200
+    assert requests.get(f"{base}/health", timeout=10).status_code == 200
+
+
+def test_cached_policy_covers_every_route_of_the_role(base):
+    # The gateway caches the first policy per token: a CREATOR's first call to /api/me/ must not lock out POST.
+    creator = token(base, "creator_user")
+    assert requests.get(f"{base}/api/me/", headers=bearer(creator), timeout=10).status_code == 200
+    reply = requests.post(f"{base}/api/events/", json={"title": "t", "description": "d"}, headers=bearer(creator), timeout=10)
+    assert reply.status_code == 201
+    assert requests.get(f"{base}/api/me/events/", headers=bearer(creator), timeout=10).status_code == 200
+    user = token(base, "user")
+    assert requests.get(f"{base}/api/me/", headers=bearer(user), timeout=10).status_code == 200
+    assert requests.get(f"{base}/api/me/events/", headers=bearer(user), timeout=10).status_code == 403
+
+
+def test_hostile_bodies_over_http_get_4xx(base):
+    creator = bearer(token(base, "creator_user"))
+    headers = {**creator, "Content-Type": "application/json"}
+    bad_utf8 = requests.post(f"{base}/api/events/", data=b'{"title":"\xff","description":"x"}', headers=headers, timeout=10)
+    assert bad_utf8.status_code == 400 and bad_utf8.json()["detail"].startswith("JSON parse error")
+    huge = requests.post(f"{base}/api/events/", data=b'{"title":"' + b"x" * 300_000 + b'"}', headers=headers, timeout=10)
+    assert huge.status_code == 413
+    nan = requests.post(f"{base}/api/events/", data=b'{"title": NaN, "description": "x"}', headers=headers, timeout=10)
+    assert nan.status_code == 400
