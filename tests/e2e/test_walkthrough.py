@@ -26,9 +26,15 @@ def test_original_walkthrough_works_against_the_demo_data(base):
 
     user = token(base, "user")
     forbidden = requests.post(f"{base}/api/events/", json=body, headers=bearer(user), timeout=10)
-    assert (forbidden.status_code, forbidden.json()) == (403, {"detail": "You do not have permission to perform this action."})
+    assert (forbidden.status_code, forbidden.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
     anonymous = requests.post(f"{base}/api/events/", json=body, timeout=10)
-    assert (anonymous.status_code, anonymous.json()) == (401, {"detail": "Authentication credentials were not provided."})
+    assert (anonymous.status_code, anonymous.json()) == (
+        401,
+        {"detail": "Authentication credentials were not provided."},
+    )
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
@@ -49,7 +55,9 @@ def test_cached_policy_covers_every_route_of_the_role(base):
     # The gateway caches the first policy per token: a CREATOR's first call to /api/me/ must not lock out POST.
     creator = token(base, "creator_user")
     assert requests.get(f"{base}/api/me/", headers=bearer(creator), timeout=10).status_code == 200
-    reply = requests.post(f"{base}/api/events/", json={"title": "t", "description": "d"}, headers=bearer(creator), timeout=10)
+    reply = requests.post(
+        f"{base}/api/events/", json={"title": "t", "description": "d"}, headers=bearer(creator), timeout=10
+    )
     assert reply.status_code == 201
     assert requests.get(f"{base}/api/me/events/", headers=bearer(creator), timeout=10).status_code == 200
     user = token(base, "user")
@@ -60,9 +68,13 @@ def test_cached_policy_covers_every_route_of_the_role(base):
 def test_hostile_bodies_over_http_get_4xx(base):
     creator = bearer(token(base, "creator_user"))
     headers = {**creator, "Content-Type": "application/json"}
-    bad_utf8 = requests.post(f"{base}/api/events/", data=b'{"title":"\xff","description":"x"}', headers=headers, timeout=10)
+    bad_utf8 = requests.post(
+        f"{base}/api/events/", data=b'{"title":"\xff","description":"x"}', headers=headers, timeout=10
+    )
     assert bad_utf8.status_code == 400 and bad_utf8.json()["detail"].startswith("JSON parse error")
-    huge = requests.post(f"{base}/api/events/", data=b'{"title":"' + b"x" * 300_000 + b'"}', headers=headers, timeout=10)
+    huge = requests.post(
+        f"{base}/api/events/", data=b'{"title":"' + b"x" * 300_000 + b'"}', headers=headers, timeout=10
+    )
     assert huge.status_code == 413
     nan = requests.post(f"{base}/api/events/", data=b'{"title": NaN, "description": "x"}', headers=headers, timeout=10)
     assert nan.status_code == 400
