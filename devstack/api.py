@@ -30,6 +30,11 @@ class EmulatedRequestHandler(ChaliceRequestHandler):
         return
 
 
+class _Server(ThreadedHTTPServer):
+    # The standard library's backlog of 5 resets connections when many clients arrive at once.
+    request_queue_size = 256
+
+
 def build_server(host: str, port: int, stage: str = "local") -> ThreadedHTTPServer:
     """Load the app with the stage's environment and bind the server (requests run in threads)."""
     from devstack.gateway import EmulatedGateway
@@ -41,7 +46,7 @@ def build_server(host: str, port: int, stage: str = "local") -> ThreadedHTTPServ
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
     gateway = EmulatedGateway(app, config)
-    return ThreadedHTTPServer((host, port), functools.partial(EmulatedRequestHandler, gateway=gateway))
+    return _Server((host, port), functools.partial(EmulatedRequestHandler, gateway=gateway))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    logging.getLogger("pynamodb").setLevel(logging.WARNING)
+    for noisy in ("pynamodb", "botocore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     server = build_server(args.host, args.port, args.stage)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"Serving on http://{args.host}:{args.port}", flush=True)
