@@ -16,6 +16,7 @@ def main() -> None:
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "8001")),
         data_dir=Path(os.environ.get("LOCAL_DATA_DIR", ROOT / ".local" / "data")),
     )
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # inherited as ignored from background shells
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         stack.start()

@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
     for noisy in ("pynamodb", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     server = build_server(args.host, args.port, args.stage)
+    # Explicit, because a shell that starts jobs in the background makes them ignore SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"Serving on http://{args.host}:{args.port}", flush=True)
     try:
