@@ -69,6 +69,17 @@ def region_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> str
     return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
+def cors_origins_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> tuple[str, ...]:
+    """Origins allowed to call the API from a browser (`*` for any)."""
+    env = os.environ if env is None else env
+    return tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+
+
+def running_in_lambda() -> bool:
+    """True inside AWS Lambda, where a bad configuration must stop the cold start."""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
 def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
     """Build and validate settings; a missing or short signing key stops the app from starting."""
     env = os.environ if env is None else env
@@ -77,7 +88,6 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
     if len(key) < MIN_SIGNING_KEY_BYTES:
         where = "the stage's secret store" if stage in DEPLOYED_STAGES else "the environment"
         raise ConfigurationError(f"JWT_SIGNING_KEY from {where} must be at least {MIN_SIGNING_KEY_BYTES} bytes")
-    origins = tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
     return Settings(
         stage=stage,
         tables=table_names_from_env(env),
@@ -86,7 +96,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Setti
         access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 300, 10, 86_400),
         refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 86_400, 60, 90 * 86_400),
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, 4, 16),
-        cors_allowed_origins=origins,
+        cors_allowed_origins=cors_origins_from_env(env),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 6 * 1024 * 1024),
         authorizer_ttl_seconds=_int(env, "AUTHORIZER_TTL_SECONDS", 300, 0, 3600),
     )

@@ -16,6 +16,8 @@ from typing import Any
 from chalice.cli.factory import CLIFactory
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, ThreadedHTTPServer
 
+from chalicelib.settings import get_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,6 +44,7 @@ def build_server(host: str, port: int, stage: str = "local") -> ThreadedHTTPServ
     factory = CLIFactory(project_dir=str(ROOT), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app
+    get_settings()  # like a Lambda cold start: refuse to serve with an invalid configuration
     # What `chalice local` does: keep current_request per thread.
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
