@@ -16,6 +16,14 @@ class Role(enum.StrEnum):
     CREATOR = "CREATOR"
 
 
+class BookingStatus(enum.StrEnum):
+    """A booking holds a seat (confirmed), waits for one (waitlisted), or no longer counts (cancelled)."""
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
 class EventStatus(enum.StrEnum):
     """Lifecycle of an event; only published events are listed publicly."""
 
@@ -74,6 +82,7 @@ class Event:
     timezone: str = "UTC"
     capacity: int | None = None
     seats_booked: int = 0
+    waitlisted: int = 0
     price: Decimal = Decimal("0.00")
     currency: str = "USD"
     location: str = ""
@@ -85,6 +94,34 @@ class Event:
     def with_changes(self, **changes: object) -> Event:
         """A copy with `changes` applied, `updated_at` set and the version bumped."""
         return replace(self, **changes, updated_at=utcnow(), version=self.version + 1)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Booking:
+    """A user's seat (or place in the waitlist) at an event."""
+
+    id: str
+    event_id: str
+    event_creator: str
+    user_id: str
+    username: str
+    status: BookingStatus
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Confirmed and waitlisted bookings count; cancelled ones do not."""
+        return self.status is not BookingStatus.CANCELLED
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first answer to an idempotent request, replayed to its retries."""
+
+    fingerprint: str
+    status: int
+    body: str
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class TableNames:
     users: str
     uniques: str
     events: str
+    bookings: str
+    idempotency: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def table_names_from_env(env: dict[str, str] | os._Environ[str] | None = None) -
         users=env.get("USERS_TABLE", f"sessions-{stage}-users"),
         uniques=env.get("UNIQUES_TABLE", f"sessions-{stage}-uniques"),
         events=env.get("EVENTS_TABLE", f"sessions-{stage}-events"),
+        bookings=env.get("BOOKINGS_TABLE", f"sessions-{stage}-bookings"),
+        idempotency=env.get("IDEMPOTENCY_TABLE", f"sessions-{stage}-idempotency"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.services.accounts import TokenPolicy
@@ -25,6 +26,18 @@ def users() -> DynamoUserRepository:
 def events() -> DynamoEventRepository:
     """The event repository."""
     return DynamoEventRepository()
+
+
+@lru_cache(maxsize=1)
+def bookings() -> DynamoBookingRepository:
+    """The booking repository."""
+    return DynamoBookingRepository()
+
+
+@lru_cache(maxsize=1)
+def idempotency() -> DynamoIdempotencyRepository:
+    """Stored responses of idempotent requests."""
+    return DynamoIdempotencyRepository()
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.domain import Event, User, iso
+from chalicelib.domain import Booking, Event, User, iso
 
 
 def user_public(user: User) -> dict[str, Any]:
@@ -40,5 +40,34 @@ def event_public(event: Event) -> dict[str, Any]:
         "location": event.location,
         "online_url": event.online_url,
         "image": event.image,
+        "status": event.status.value,
+    }
+
+
+def booking_public(booking: Booking) -> dict[str, Any]:
+    """A booking as its owner, the event's creator and staff see it."""
+    return {
+        "id": booking.id,
+        "event": booking.event_id,
+        "user": booking.user_id,
+        "username": booking.username,
+        "status": booking.status.value,
+        "created_at": iso(booking.created_at),
+        "cancelled_at": iso(booking.cancelled_at) if booking.cancelled_at else None,
+    }
+
+
+def event_summary(event: Event | None) -> dict[str, Any] | None:
+    """What a list of bookings shows of each event."""
+    if event is None:
+        return None
+    return {
+        "id": event.id,
+        "title": event.title,
+        "starts_at": iso(event.starts_at) if event.starts_at else None,
+        "ends_at": iso(event.ends_at) if event.ends_at else None,
+        "timezone": event.timezone,
+        "location": event.location,
+        "online_url": event.online_url,
         "status": event.status.value,
     }

@@ -6,12 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.domain import Event, EventStatus, Page, iso
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import PUBLISHED, EventModel
 from chalicelib.services.ports import StaleWrite
+
+COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -35,6 +38,7 @@ def _to_domain(item: EventModel) -> Event:
         timezone=item.timezone,
         capacity=int(item.capacity) if item.capacity is not None else None,
         seats_booked=int(item.seats_booked),
+        waitlisted=int(item.waitlisted or 0),
         price=Decimal(item.price),
         currency=item.currency,
         location=item.location or "",
@@ -60,6 +64,7 @@ def _to_item(event: Event) -> EventModel:
         timezone=event.timezone,
         capacity=event.capacity,
         seats_booked=event.seats_booked,
+        waitlisted=event.waitlisted,
         price=str(event.price),
         currency=event.currency,
         location=event.location,
@@ -105,19 +110,39 @@ class DynamoEventRepository:
         with translate_errors():
             _to_item(event).save(condition=EventModel.id.does_not_exist())
 
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]:
+        """Events by id in one BatchGetItem (ids that do not exist are absent)."""
+        if not event_ids:
+            return {}
+        with translate_errors():
+            return {item.id: _to_domain(item) for item in EventModel.batch_get(list(dict.fromkeys(event_ids)))}
+
     def save(self, old: Event, new: Event) -> None:
-        # Capacity is re-checked against the stored seat count, so a booking racing this edit cannot be lost.
-        condition = (EventModel.version == old.version) & (EventModel.seats_booked <= (new.capacity or 10**9))
+        # Only the fields that changed are written: the seat counters belong to booking transactions, which
+        # may land between this edit's read and write without bumping the version.
+        before, after = _to_item(old), _to_item(new)
+        actions: list[Action] = []
+        for name, attribute in EventModel.get_attributes().items():
+            if name in COUNTERS or name == "id":
+                continue
+            value = getattr(after, name)
+            if value != getattr(before, name) or name == "version":
+                actions.append(attribute.remove() if value is None else attribute.set(value))
+        condition = EventModel.version == old.version
+        if new.capacity is not None:
+            condition &= EventModel.seats_booked <= new.capacity
         with translate_errors():
             try:
-                _to_item(new).save(condition=condition)
-            except PutError as exc:
+                EventModel(id=old.id).update(actions=actions, condition=condition)
+            except UpdateError as exc:
                 if exc.cause_response_code == "ConditionalCheckFailedException":
                     raise StaleWrite() from exc
                 raise
 
     def delete(self, event: Event) -> None:
-        condition = (EventModel.version == event.version) & (EventModel.seats_booked == 0)
+        condition = (
+            (EventModel.version == event.version) & (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
+        )
         with translate_errors():
             try:
                 EventModel(id=event.id).delete(condition=condition)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -31,14 +31,15 @@ class UserModel(Model):
 
 
 class UniqueModel(Model):
-    """Uniqueness markers: `USERNAME#<lower>` and `EMAIL#<lower>` point to the owning user id."""
+    """Uniqueness markers: `USERNAME#<lower>` and `EMAIL#<lower>` point to the user holding them,
+    `BOOKING#<event>#<user>` to the active booking of that user for that event."""
 
     class Meta:
         table_name = "unbound-uniques"
         billing_mode = "PAY_PER_REQUEST"
 
     key = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
+    owner = UnicodeAttribute()
 
 
 class _PublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
@@ -105,6 +106,7 @@ class EventModel(Model):
     timezone = UnicodeAttribute(default="UTC")
     capacity = NumberAttribute(null=True)
     seats_booked = NumberAttribute(default=0)
+    waitlisted = NumberAttribute(default=0)
     price = UnicodeAttribute(default="0.00")
     currency = UnicodeAttribute(default="USD")
     location = UnicodeAttribute(default="")
@@ -125,11 +127,83 @@ class EventModel(Model):
     by_creator = _ByCreator()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel)
+class _BookingsByUser(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-user"
+        projection = AllProjection()
+
+    user_id = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _BookingsByEvent(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-event"
+        projection = AllProjection()
+
+    event_id = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _EventWaitlist(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "event-waitlist"
+        projection = AllProjection()
+
+    wl_event = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class BookingModel(Model):
+    """One booking per item. `wl_event` is set only while the booking waits, so the waitlist index holds
+    exactly the waiting bookings of each event, oldest first."""
+
+    class Meta:
+        table_name = "unbound-bookings"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute()
+    event_creator = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    username = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    cancelled_at = UnicodeAttribute(null=True)
+    created_sk = UnicodeAttribute()
+    wl_event = UnicodeAttribute(null=True)
+
+    by_user = _BookingsByUser()
+    by_event = _BookingsByEvent()
+    event_waitlist = _EventWaitlist()
+
+
+class IdempotencyModel(Model):
+    """The first response to a request sent with an Idempotency-Key, per user and key, for 24 hours."""
+
+    class Meta:
+        table_name = "unbound-idempotency"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute()
+    status_code = NumberAttribute()
+    body = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel, BookingModel, IdempotencyModel)
 
 
 def bind_tables(names: TableNames, region: str) -> None:
     """Point the models at one stage's tables; pynamodb reconnects when a name changes."""
-    for model, name in ((UserModel, names.users), (UniqueModel, names.uniques), (EventModel, names.events)):
+    pairs: tuple[tuple[type[Model], str], ...] = (
+        (UserModel, names.users),
+        (UniqueModel, names.uniques),
+        (EventModel, names.events),
+        (BookingModel, names.bookings),
+        (IdempotencyModel, names.idempotency),
+    )
+    for model, name in pairs:
         model.Meta.table_name = name
-        model.Meta.region = region  # type: ignore[union-attr]
+        model.Meta.region = region

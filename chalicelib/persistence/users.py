@@ -70,7 +70,7 @@ class DynamoUserRepository:
                 marker = UniqueModel.get(username_key(username), consistent_read=True)
             except DoesNotExist:
                 return None
-        return self.get(marker.user_id)
+        return self.get(marker.owner)
 
     def add(self, user: User) -> None:
         markers = [("username", username_key(user.username))]
@@ -80,7 +80,7 @@ class DynamoUserRepository:
             try:
                 with TransactWrite(connection=get_connection()) as tx:
                     for _, key in markers:
-                        tx.save(UniqueModel(key=key, user_id=user.id), condition=UniqueModel.key.does_not_exist())
+                        tx.save(UniqueModel(key=key, owner=user.id), condition=UniqueModel.key.does_not_exist())
                     tx.save(_to_item(user), condition=UserModel.id.does_not_exist())
             except TransactWriteError as exc:
                 codes = cancellation_codes(exc)
@@ -100,11 +100,11 @@ class DynamoUserRepository:
                     if email_changed and old.email:
                         tx.delete(
                             UniqueModel(key=email_key(old.email)),
-                            condition=UniqueModel.user_id == old.id,
+                            condition=UniqueModel.owner == old.id,
                         )
                     if email_changed and new.email:
                         tx.save(
-                            UniqueModel(key=email_key(new.email), user_id=new.id),
+                            UniqueModel(key=email_key(new.email), owner=new.id),
                             condition=UniqueModel.key.does_not_exist(),
                         )
                     tx.save(item, condition=UserModel.version == old.version)

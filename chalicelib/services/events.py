@@ -87,7 +87,7 @@ def delete_event(events: EventRepository, principal: Principal, event_id: str) -
     """Delete an event that has no booked seats; with bookings, cancelling it is the way."""
     for _ in range(ATTEMPTS):
         event = _editable(events, event_id, principal)
-        if event.seats_booked > 0:
+        if event.seats_booked > 0 or event.waitlisted > 0:
             raise Conflict("An event with active bookings cannot be deleted; cancel it instead.", "event_has_bookings")
         try:
             events.delete(event)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain import Event, Page, User
+from chalicelib.domain import Booking, Event, Page, StoredResponse, User
 
 
 class UniqueViolation(Exception):
@@ -17,6 +18,28 @@ class UniqueViolation(Exception):
 
 class StaleWrite(Exception):
     """The item changed since it was read (optimistic concurrency), or no longer exists."""
+
+
+class AlreadyBooked(Exception):
+    """The user already holds an active booking for the event."""
+
+
+class EventChanged(Exception):
+    """The event no longer matches what the booking was decided on (full, freed up, cancelled, started)."""
+
+
+class KeyAlreadyUsed(Exception):
+    """An unexpired response is already stored under this idempotency key."""
+
+
+@dataclass(frozen=True)
+class IdempotentWrite:
+    """The response to store, in the same transaction as the write it answers."""
+
+    key: str
+    response: StoredResponse
+    expires_at: int
+    now: int
 
 
 class UserRepository(Protocol):
@@ -38,6 +61,8 @@ class EventRepository(Protocol):
 
     def get(self, event_id: str) -> Event | None: ...
 
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]: ...
+
     def add(self, event: Event) -> None: ...
 
     def save(self, old: Event, new: Event) -> None:
@@ -51,3 +76,34 @@ class EventRepository(Protocol):
     ) -> Page: ...
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+
+
+class BookingRepository(Protocol):
+    """Bookings; every write keeps the event's seat counters and the active-booking marker in step."""
+
+    def get(self, booking_id: str) -> Booking | None: ...
+
+    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
+        """Store a confirmed or waitlisted booking and count it on its event, in one transaction.
+
+        Raises AlreadyBooked, EventChanged (the event's state no longer allows this status) or KeyAlreadyUsed."""
+
+    def cancel(
+        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
+    ) -> None:
+        """Cancel `booking` (unchanged since read) and, for a confirmed one, confirm `promote` in its seat.
+
+        Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
+
+    def oldest_waitlisted(self, event_id: str) -> Booking | None: ...
+
+    def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+
+    def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+
+
+class IdempotencyRepository(Protocol):
+    """Responses stored by idempotency key."""
+
+    def get(self, key: str, now: int) -> StoredResponse | None:
+        """The unexpired response under `key`, if any."""

@@ -42,7 +42,7 @@ def test_throttled_read_is_503(api, creator_token):
 
 def test_throttled_event_edit_leaves_the_event_unchanged(api, creator_token):
     event = api.post("/api/events/", EVENT, token=creator_token).json
-    with dynamodb_fault("PutItem", "ThrottlingException"):
+    with dynamodb_fault("UpdateItem", "ThrottlingException"):
         reply = api.patch(f"/api/events/{event['id']}/", {"title": "Changed"}, token=creator_token)
     assert reply.status == 503
     assert api.get(f"/api/events/{event['id']}/").json == event

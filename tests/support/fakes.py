@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain import Event, EventStatus, Page, User, iso
-from chalicelib.services.ports import StaleWrite, UniqueViolation
+from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, StoredResponse, User, iso
+from chalicelib.services.ports import (
+    AlreadyBooked,
+    EventChanged,
+    IdempotentWrite,
+    KeyAlreadyUsed,
+    StaleWrite,
+    UniqueViolation,
+)
 
 
 class FakeUsers:
@@ -53,6 +60,9 @@ class FakeEvents:
     def get(self, event_id: str) -> Event | None:
         return self.by_id.get(event_id)
 
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]:
+        return {i: self.by_id[i] for i in event_ids if i in self.by_id}
+
     def add(self, event: Event) -> None:
         self.by_id[event.id] = event
 
@@ -66,7 +76,7 @@ class FakeEvents:
 
     def delete(self, event: Event) -> None:
         current = self.by_id.get(event.id)
-        if current is None or current.version != event.version or current.seats_booked:
+        if current is None or current.version != event.version or current.seats_booked or current.waitlisted:
             raise StaleWrite()
         del self.by_id[event.id]
 
@@ -102,3 +112,85 @@ class FakeEvents:
         """Test helper standing in for bookings (a later feature): raise the booked count."""
         event = self.by_id[event_id]
         self.by_id[event_id] = replace(event, seats_booked=event.seats_booked + seats, version=event.version + 1)
+
+
+class FakeBookings:
+    """services.ports.BookingRepository over a FakeEvents, with the transaction's conditions."""
+
+    def __init__(self, events: FakeEvents) -> None:
+        self.events = events
+        self.by_id: dict[str, Booking] = {}
+        self.records: dict[str, StoredResponse] = {}
+
+    def get(self, booking_id: str) -> Booking | None:
+        return self.by_id.get(booking_id)
+
+    def _store(self, record: IdempotentWrite | None) -> None:
+        if record is not None:
+            if record.key in self.records:
+                raise KeyAlreadyUsed()
+            self.records[record.key] = record.response
+
+    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
+        if record is not None and record.key in self.records:
+            raise KeyAlreadyUsed()
+        if any(
+            b.active and (b.event_id, b.user_id) == (booking.event_id, booking.user_id) for b in self.by_id.values()
+        ):
+            raise AlreadyBooked()
+        event = self.events.by_id[booking.event_id]
+        started = event.starts_at is not None and iso(event.starts_at) <= now
+        full = event.capacity is not None and event.seats_booked >= event.capacity
+        confirmed = booking.status is BookingStatus.CONFIRMED
+        if event.status is not EventStatus.PUBLISHED or started or full == confirmed:
+            raise EventChanged()
+        self._store(record)
+        self.by_id[booking.id] = booking
+        counter = "seats_booked" if confirmed else "waitlisted"
+        self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
+
+    def cancel(
+        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
+    ) -> None:
+        if self.by_id.get(booking.id) != booking or (promote and self.by_id.get(promote.id) != promote):
+            raise StaleWrite()
+        waiting = self.events.by_id[booking.event_id].waitlisted
+        if booking.status is BookingStatus.CONFIRMED and promote is None and waiting:
+            raise StaleWrite()
+        self._store(record)
+        self.by_id[booking.id] = cancelled
+        event = self.events.by_id[booking.event_id]
+        if booking.status is BookingStatus.WAITLISTED:
+            event = replace(event, waitlisted=event.waitlisted - 1)
+        elif promote is not None:
+            self.by_id[promote.id] = replace(promote, status=BookingStatus.CONFIRMED)
+            event = replace(event, waitlisted=event.waitlisted - 1)
+        else:
+            event = replace(event, seats_booked=event.seats_booked - 1)
+        self.events.by_id[event.id] = event
+
+    def oldest_waitlisted(self, event_id: str) -> Booking | None:
+        waiting = [b for b in self.by_id.values() if b.event_id == event_id and b.status is BookingStatus.WAITLISTED]
+        return min(waiting, key=lambda b: (b.created_at, b.id), default=None)
+
+    def _list(self, items: list[Booking], limit: int, start: dict[str, str] | None) -> Page:
+        items = sorted(items, key=lambda b: (b.created_at, b.id), reverse=True)
+        if start:
+            items = items[[b.id for b in items].index(start["id"]) + 1 :]
+        return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
+
+    def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
+        return self._list([b for b in self.by_id.values() if b.user_id == user_id], limit, start)
+
+    def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
+        return self._list([b for b in self.by_id.values() if b.event_id == event_id], limit, start)
+
+
+class FakeRecords:
+    """services.ports.IdempotencyRepository reading FakeBookings' records."""
+
+    def __init__(self, bookings: FakeBookings) -> None:
+        self.bookings = bookings
+
+    def get(self, key: str, now: int) -> StoredResponse | None:
+        return self.bookings.records.get(key)

@@ -1,0 +1,261 @@
+"""Bookings through the gateway emulation: seats, waitlist, cancellation, idempotency, lists, faults."""
+
+import pytest
+
+from chalicelib.domain import Role
+from tests.integration.conftest import PASSWORD
+from tests.support.faults import dynamodb_fault, recorded_calls
+from tests.support.invariants import check_booking_invariants
+
+
+@pytest.fixture
+def event_of(api, creator_token):
+    def make(**fields):
+        reply = api.post("/api/events/", {"title": "T", "description": "D", **fields}, token=creator_token)
+        assert reply.status == 201, reply.json
+        return reply.json
+
+    return make
+
+
+@pytest.fixture
+def users(api, make_user):
+    def make(n, prefix="booker"):
+        return [(make_user(f"{prefix}{i}"), api.token(f"{prefix}{i}", PASSWORD))[1] for i in range(n)]
+
+    return make
+
+
+def test_booking_returns_201_and_counts_the_seat(api, event_of, user_token):
+    event = event_of(capacity=3)
+    reply = api.post(f"/api/events/{event['id']}/bookings/", {}, token=user_token)
+    assert reply.status == 201
+    assert (reply.json["event"], reply.json["status"], reply.json["cancelled_at"]) == (event["id"], "confirmed", None)
+    assert api.get(f"/api/events/{event['id']}/").json["seats_booked"] == 1
+    check_booking_invariants()
+
+
+def test_booking_makes_one_read_and_one_transaction(api, event_of, user_token):
+    event = event_of(capacity=3)
+    with recorded_calls() as calls:
+        assert api.post(f"/api/events/{event['id']}/bookings/", token=user_token).status == 201
+    # The authorizer's user read runs in its own Lambda (and is cached by the gateway) on AWS.
+    handler_calls = calls[1:]
+    assert handler_calls == ["GetItem", "TransactWriteItems"], calls
+
+
+def test_full_event_answers_409_event_full_and_waitlists_on_request(api, event_of, users):
+    event = event_of(capacity=1)
+    first, second, third = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    assert api.post(path, token=first).status == 201
+    full = api.post(path, token=second)
+    assert (full.status, full.json["code"]) == (409, "event_full")
+    waiting = api.post(path, {"waitlist": True}, token=third)
+    assert (waiting.status, waiting.json["status"]) == (201, "waitlisted")
+    check_booking_invariants()
+
+
+def test_user_cannot_book_twice(api, event_of, user_token):
+    event = event_of()
+    path = f"/api/events/{event['id']}/bookings/"
+    assert api.post(path, token=user_token).status == 201
+    again = api.post(path, token=user_token)
+    assert (again.status, again.json["code"]) == (409, "already_booked")
+
+
+def test_unknown_draft_cancelled_and_own_events(api, event_of, user_token, creator_token):
+    assert api.post("/api/events/01M8DJKSQ4WJA7GH71FHCTVASD/bookings/", token=user_token).status == 404
+    draft = event_of(status="draft")
+    assert api.post(f"/api/events/{draft['id']}/bookings/", token=user_token).json == {"detail": "Not found."}
+    event = event_of()
+    assert api.post(f"/api/events/{event['id']}/bookings/", token=creator_token).status == 403
+    api.patch(f"/api/events/{event['id']}/", {"status": "cancelled"}, token=creator_token)
+    closed = api.post(f"/api/events/{event['id']}/bookings/", token=user_token)
+    assert (closed.status, closed.json["code"]) == (409, "event_not_bookable")
+    started = event_of(starts_at="2001-01-01T00:00:00Z")
+    assert api.post(f"/api/events/{started['id']}/bookings/", token=user_token).json["code"] == "event_not_bookable"
+
+
+def test_cancel_frees_the_seat_for_the_oldest_waitlisted_and_repeating_is_harmless(api, event_of, users):
+    event = event_of(capacity=1)
+    holder, early, late = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    early_booking = api.post(path, {"waitlist": True}, token=early).json
+    api.post(path, {"waitlist": True}, token=late)
+    cancelled = api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder)
+    assert (cancelled.status, cancelled.json["status"]) == (200, "cancelled")
+    assert cancelled.json["cancelled_at"].endswith("Z")
+    again = api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder)
+    assert (again.status, again.json["status"]) == (200, "cancelled")
+    mine = api.get("/api/me/bookings/", token=early).json["results"]
+    assert [(b["id"], b["status"]) for b in mine] == [(early_booking["id"], "confirmed")]
+    counts = check_booking_invariants()[event["id"]]
+    assert (counts["confirmed"], counts["waitlisted"], counts["cancelled"]) == (1, 1, 1)
+
+
+def test_others_cannot_cancel_a_booking(api, event_of, users, creator_token, staff_token):
+    event = event_of()
+    owner, stranger = users(2)
+    booking = api.post(f"/api/events/{event['id']}/bookings/", token=owner).json
+    assert api.post(f"/api/bookings/{booking['id']}/cancel/", token=stranger).status == 404
+    assert api.post(f"/api/bookings/{booking['id']}/cancel/", token=creator_token).status == 200
+    assert api.post("/api/bookings/not-an-id/cancel/", token=staff_token).status == 404
+
+
+def test_idempotency_key_replays_the_first_response_and_refuses_another_body(api, event_of, user_token):
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    headers = {"Idempotency-Key": "book-1"}
+    first = api.post(path, {}, token=user_token, headers=headers)
+    retry = api.post(path, {}, token=user_token, headers=headers)
+    assert (first.status, retry.status) == (201, 201)
+    assert retry.json == first.json and retry.headers["idempotent-replayed"] == "true"
+    other = api.post(path, {"waitlist": True}, token=user_token, headers=headers)
+    assert (other.status, other.json["code"]) == (409, "idempotency_key_reused")
+    assert api.get(f"/api/events/{event['id']}/").json["seats_booked"] == 1
+    cancel_headers = {"Idempotency-Key": "cancel-1"}
+    cancel = api.post(f"/api/bookings/{first.json['id']}/cancel/", token=user_token, headers=cancel_headers)
+    replay = api.post(f"/api/bookings/{first.json['id']}/cancel/", token=user_token, headers=cancel_headers)
+    assert replay.json == cancel.json
+    assert api.post(path, {}, token=user_token, headers={"Idempotency-Key": "bad key"}).status == 400
+    check_booking_invariants()
+
+
+def test_same_idempotency_key_of_two_users_does_not_collide(api, event_of, users):
+    event = event_of(capacity=5)
+    a, b = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    first = api.post(path, token=a, headers={"Idempotency-Key": "same"})
+    second = api.post(path, token=b, headers={"Idempotency-Key": "same"})
+    assert (first.status, second.status) == (201, 201) and first.json["id"] != second.json["id"]
+
+
+def test_expired_idempotency_record_is_ignored(api, event_of, user_token, monkeypatch):
+    import chalicelib.services.bookings as service
+
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    monkeypatch.setattr(service, "IDEMPOTENCY_SECONDS", -10)
+    booking = api.post(path, token=user_token, headers={"Idempotency-Key": "old"}).json
+    api.post(f"/api/bookings/{booking['id']}/cancel/", token=user_token)
+    again = api.post(path, token=user_token, headers={"Idempotency-Key": "old"})
+    assert again.status == 201 and again.json["id"] != booking["id"]
+
+
+def test_event_bookings_are_for_its_creator_and_staff(api, make_user, event_of, users, staff_token):
+    event = event_of()
+    (booker,) = users(1)
+    api.post(f"/api/events/{event['id']}/bookings/", token=booker)
+    path = f"/api/events/{event['id']}/bookings/"
+    assert api.get(path, token=booker).status == 403
+    make_user("rival", Role.CREATOR)
+    assert api.get(path, token=api.token("rival", PASSWORD)).status == 403
+    listed = api.get(path, token=staff_token)
+    assert listed.status == 200 and [b["username"] for b in listed.json["results"]] == ["booker0"]
+
+
+def test_my_bookings_are_newest_first_with_event_summaries_and_paginate(api, event_of, user_token):
+    made = [event_of(title=f"E{i}") for i in range(3)]
+    for event in made:
+        api.post(f"/api/events/{event['id']}/bookings/", token=user_token)
+    first = api.get("/api/me/bookings/?limit=2", token=user_token).json
+    assert [b["event_summary"]["title"] for b in first["results"]] == ["E2", "E1"]
+    cursor = first["next"].split("cursor=")[1]
+    second = api.get(f"/api/me/bookings/?limit=2&cursor={cursor}", token=user_token).json
+    assert [b["event_summary"]["title"] for b in second["results"]] == ["E0"] and second["next"] is None
+
+
+def test_capacity_cannot_drop_below_seats_and_booked_events_cannot_be_deleted(api, event_of, users, creator_token):
+    event = event_of(capacity=5)
+    for token in users(3):
+        api.post(f"/api/events/{event['id']}/bookings/", token=token)
+    path = f"/api/events/{event['id']}/"
+    low = api.patch(path, {"capacity": 2}, token=creator_token)
+    assert (low.status, low.json["code"]) == (409, "capacity_below_booked")
+    assert api.patch(path, {"capacity": 3}, token=creator_token).status == 200
+    gone = api.delete(path, token=creator_token)
+    assert (gone.status, gone.json["code"]) == (409, "event_has_bookings")
+
+
+def test_event_edit_after_a_booking_keeps_the_seat_count(api, event_of, user_token):
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    repo = DynamoEventRepository()
+    event = event_of(capacity=5)
+    stale = repo.get(event["id"])
+    api.post(f"/api/events/{event['id']}/bookings/", token=user_token)
+    repo.save(stale, stale.with_changes(title="Edited from a stale read"))
+    fresh = repo.get(event["id"])
+    assert (fresh.title, fresh.seats_booked) == ("Edited from a stale read", 1)
+    check_booking_invariants()
+
+
+@pytest.mark.parametrize(
+    ("code", "reasons", "status"),
+    [
+        ("ProvisionedThroughputExceededException", None, 503),
+        ("TransactionCanceledException", ["None", "None", "TransactionConflict"], 409),
+    ],
+)
+def test_faults_during_booking_answer_with_retry_after_and_write_nothing(
+    api, event_of, user_token, code, reasons, status
+):
+    event = event_of(capacity=2)
+    with dynamodb_fault("TransactWriteItems", code, reasons):
+        reply = api.post(f"/api/events/{event['id']}/bookings/", token=user_token)
+    assert (reply.status, reply.headers["retry-after"]) == (status, "1")
+    assert api.get(f"/api/events/{event['id']}/").json["seats_booked"] == 0
+    assert check_booking_invariants()[event["id"]].total() == 0
+
+
+def test_fault_during_cancellation_leaves_the_booking_and_the_seat(api, event_of, user_token):
+    event = event_of(capacity=2)
+    booking = api.post(f"/api/events/{event['id']}/bookings/", token=user_token).json
+    with dynamodb_fault("TransactWriteItems", "ThrottlingException"):
+        reply = api.post(f"/api/bookings/{booking['id']}/cancel/", token=user_token)
+    assert reply.status == 503
+    assert check_booking_invariants()[event["id"]]["confirmed"] == 1
+
+
+def test_transaction_refuses_a_seat_past_capacity_even_when_the_caller_thinks_one_is_free(api, event_of):
+    from chalicelib.domain import Booking, BookingStatus, iso, utcnow
+    from chalicelib.ids import new_id
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+    from chalicelib.services.ports import EventChanged
+
+    event = event_of(capacity=1)
+    repo = DynamoBookingRepository()
+
+    def seat(user: str) -> Booking:
+        return Booking(new_id(), event["id"], event["creator"], user, user, BookingStatus.CONFIRMED, utcnow())
+
+    repo.add(seat("01M8DJKSQ4WJA7GH71FHCTVAS1"), now=iso(utcnow()), record=None)
+    with pytest.raises(EventChanged):
+        repo.add(seat("01M8DJKSQ4WJA7GH71FHCTVAS2"), now=iso(utcnow()), record=None)
+    counts = check_booking_invariants()[event["id"]]
+    assert counts["confirmed"] == 1
+
+
+def test_cancellation_retries_when_the_waitlist_index_lags_instead_of_freeing_the_seat(
+    api, event_of, users, monkeypatch
+):
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    event = event_of(capacity=1)
+    holder, waiter = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    waiting = api.post(path, {"waitlist": True}, token=waiter).json
+    real = DynamoBookingRepository.oldest_waitlisted
+    lagging_reads = [None]
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "oldest_waitlisted",
+        lambda self, event_id: lagging_reads.pop() if lagging_reads else real(self, event_id),
+    )
+    assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
+    assert api.get("/api/me/bookings/", token=waiter).json["results"][0]["status"] == "confirmed"
+    assert waiting["status"] == "waitlisted"
+    check_booking_invariants()
