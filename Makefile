@@ -6,7 +6,7 @@ PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
 export PORT LOCAL_AWS_PORT
 
-.PHONY: run test lint types unit integration e2e clean
+.PHONY: run test lint types bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ types: $(BIN)/.installed
 
 test: lint types
 	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

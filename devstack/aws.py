@@ -69,7 +69,9 @@ def snapshot(port: int, path: Path) -> None:
         items: list[dict[str, Any]] = []
         for page in client.get_paginator("scan").paginate(TableName=name):
             items.extend(page["Items"])
-        tables.append({"spec": _describe(client, name), "items": items})
+        ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+        ttl_attribute = ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None
+        tables.append({"spec": _describe(client, name), "items": items, "ttl": ttl_attribute})
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"tables": tables}))
     tmp.replace(path)
@@ -83,6 +85,10 @@ def restore(port: int, path: Path) -> None:
     for table in json.loads(path.read_text())["tables"]:
         client.create_table(BillingMode="PAY_PER_REQUEST", **table["spec"])
         name = table["spec"]["TableName"]
+        if table.get("ttl"):
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table["ttl"]}
+            )
         items = table["items"]
         for start in range(0, len(items), 25):
             batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]

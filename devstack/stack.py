@@ -51,7 +51,10 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> 
 class LocalStack:
     """moto (DynamoDB, S3) and the API, as child processes sharing one environment."""
 
-    def __init__(self, port: int, aws_port: int, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, aws_port: int, data_dir: Path, extra_env: dict[str, str] | None = None, quiet: bool = False
+    ) -> None:
+        self.quiet = quiet
         self.port = port
         self.aws_port = aws_port
         self.data_dir = data_dir
@@ -89,13 +92,15 @@ class LocalStack:
             [sys.executable, "-m", "devstack.aws", "--port", str(self.aws_port), "--data-dir", str(self.data_dir)], env
         )
         _wait(f"http://127.0.0.1:{self.aws_port}/moto-api/", aws)
-        subprocess.run([sys.executable, "manage.py", "createtables", "--bucket"], cwd=ROOT, env=env, check=True)
-        subprocess.run([sys.executable, "manage.py", "seed"], cwd=ROOT, env=env, check=True)
+        output = subprocess.DEVNULL if self.quiet else None
+        for command in (["createtables", "--bucket"], ["seed"]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=output)
         api = self._spawn([sys.executable, "-m", "devstack.api", "--port", str(self.port)], env)
         _wait(f"{self.url}/health/", api)
 
     def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(command, cwd=ROOT, env=env)
+        output = subprocess.DEVNULL if self.quiet else None
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output)
         self.processes.append(process)
         return process
 

@@ -259,3 +259,12 @@ def test_cancellation_retries_when_the_waitlist_index_lags_instead_of_freeing_th
     assert api.get("/api/me/bookings/", token=waiter).json["results"][0]["status"] == "confirmed"
     assert waiting["status"] == "waitlisted"
     check_booking_invariants()
+
+
+def test_idempotency_records_expire_through_the_tables_ttl(aws):
+    import boto3
+
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName="sessions-local-idempotency")[
+        "TimeToLiveDescription"
+    ]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")

@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: measurements printed as a table, never pass/fail timing tests."""
