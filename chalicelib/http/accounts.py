@@ -11,7 +11,16 @@ from chalicelib.http.requests import read_body
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import user_public
-from chalicelib.schemas.accounts import RegisterIn, TokenObtainIn, TokenRefreshIn, TokenVerifyIn
+from chalicelib.schemas.accounts import (
+    AccessToken,
+    RegisterIn,
+    TokenObtainIn,
+    TokenPair,
+    TokenRefreshIn,
+    TokenVerifyIn,
+    UserPublic,
+)
+from chalicelib.schemas.responses import EmptyObject
 from chalicelib.schemas.validation import validate
 from chalicelib.services import accounts
 
@@ -23,7 +32,14 @@ def _body() -> Any:
     return read_body(routes.request, deps.settings().max_body_bytes)
 
 
-@routes.route("/api/register", methods=["POST"])
+@routes.route(
+    "/api/register",
+    "POST",
+    summary="Sign up (a USER account)",
+    body=RegisterIn,
+    responses={201: UserPublic},
+    conflicts=True,
+)
 def register() -> Response:
     """Create a USER account."""
     data = validate(RegisterIn, _body())
@@ -37,7 +53,14 @@ def register() -> Response:
     return json_response(user_public(user), 201)
 
 
-@routes.route("/api/token", methods=["POST"])
+@routes.route(
+    "/api/token",
+    "POST",
+    summary="Obtain a refresh and an access token",
+    body=TokenObtainIn,
+    responses={200: TokenPair},
+    errors=(401,),
+)
 def obtain_token() -> dict[str, str]:
     """A refresh and an access token for a username and password."""
     data = validate(TokenObtainIn, _body())
@@ -50,14 +73,29 @@ def obtain_token() -> dict[str, str]:
     )
 
 
-@routes.route("/api/token/refresh", methods=["POST"])
+@routes.route(
+    "/api/token/refresh",
+    "POST",
+    summary="A new access token",
+    body=TokenRefreshIn,
+    responses={200: AccessToken},
+    errors=(401,),
+)
 def refresh_token() -> dict[str, str]:
     """A new access token for a refresh token."""
     data = validate(TokenRefreshIn, _body())
     return accounts.refresh_access(deps.users(), deps.token_policy(), refresh=data.refresh)
 
 
-@routes.route("/api/token/verify", methods=["POST"])
+@routes.route(
+    "/api/token/verify",
+    "POST",
+    summary="Check a token",
+    body=TokenVerifyIn,
+    responses={200: EmptyObject},
+    errors=(401,),
+    uses_database=False,
+)
 def verify_token() -> dict[str, str]:
     """{} when the token is authentic and unexpired."""
     data = validate(TokenVerifyIn, _body())

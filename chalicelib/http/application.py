@@ -7,6 +7,7 @@ from chalice.app import Chalice
 from chalicelib.http.accounts import accounts_bp
 from chalicelib.http.authorizer import authorizer_bp
 from chalicelib.http.bookings import bookings_bp
+from chalicelib.http.docs import docs_bp
 from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
 from chalicelib.http.me import me_bp
@@ -33,7 +34,7 @@ def build_app() -> Chalice:
     bind_tables(table_names_from_env(), region_from_env())
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
-    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp):
+    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, docs_bp):
         app.register_blueprint(blueprint)
     complete_routes(app)
     app.register_middleware(cors_and_access_log(cors_origins_from_env()), "http")

@@ -9,12 +9,13 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.errors import MalformedRequest
 from chalicelib.http import dependencies as deps
+from chalicelib.http.contract import IDEMPOTENCY_KEY, PAGINATION
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import read_body
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import booking_public, event_summary
-from chalicelib.schemas.bookings import BookingCancelIn, BookingCreateIn
+from chalicelib.schemas.bookings import BookingCancelIn, BookingCreateIn, BookingList, BookingPublic, MyBookingList
 from chalicelib.schemas.validation import validate
 from chalicelib.security.access import Access
 from chalicelib.services import bookings
@@ -22,14 +23,14 @@ from chalicelib.services.bookings import Idempotency, Outcome, fingerprint
 
 bookings_bp = Blueprint(__name__)
 routes = Router(bookings_bp)
-IDEMPOTENCY_KEY = re.compile(r"\A[\x21-\x7e]{1,255}\Z")
+KEY_PATTERN = re.compile(r"\A[\x21-\x7e]{1,255}\Z")
 
 
 def _idempotency(body: Any, status: int) -> Idempotency | None:
     key = routes.request.headers.get("idempotency-key")
     if key is None:
         return None
-    if not IDEMPOTENCY_KEY.match(key):
+    if not KEY_PATTERN.match(key):
         raise MalformedRequest("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.")
     caller = routes.caller()
     request = routes.request
@@ -52,7 +53,17 @@ def _answer(outcome: Outcome, status: int) -> Response:
     return json_response(booking_public(outcome.booking), status)
 
 
-@routes.route("/api/events/{event_id}/bookings", methods=["POST"], access=Access.SIGNED_IN)
+@routes.route(
+    "/api/events/{event_id}/bookings",
+    "POST",
+    Access.SIGNED_IN,
+    summary="Book a seat, or a waitlist place when full",
+    body=BookingCreateIn,
+    body_required=False,
+    headers=(IDEMPOTENCY_KEY,),
+    responses={201: BookingPublic},
+    conflicts=True,
+)
 def book(event_id: str) -> Response:
     """Book a seat (201), or a waitlist place with {"waitlist": true} when the event is full."""
     body = read_body(routes.request, deps.settings().max_body_bytes)
@@ -69,7 +80,17 @@ def book(event_id: str) -> Response:
     return _answer(outcome, 201)
 
 
-@routes.route("/api/bookings/{booking_id}/cancel", methods=["POST"], access=Access.SIGNED_IN)
+@routes.route(
+    "/api/bookings/{booking_id}/cancel",
+    "POST",
+    Access.SIGNED_IN,
+    summary="Cancel a booking",
+    body=BookingCancelIn,
+    body_required=False,
+    headers=(IDEMPOTENCY_KEY,),
+    responses={200: BookingPublic},
+    conflicts=True,
+)
 def cancel(booking_id: str) -> Response:
     """Cancel a booking; the seat goes to the oldest waitlisted booking, if any."""
     body = read_body(routes.request, deps.settings().max_body_bytes)
@@ -80,7 +101,14 @@ def cancel(booking_id: str) -> Response:
     return _answer(outcome, 200)
 
 
-@routes.route("/api/me/bookings", methods=["GET"], access=Access.SIGNED_IN)
+@routes.route(
+    "/api/me/bookings",
+    "GET",
+    Access.SIGNED_IN,
+    summary="The caller's bookings",
+    query=PAGINATION,
+    responses={200: MyBookingList},
+)
 def my_bookings() -> dict[str, Any]:
     """The caller's bookings, newest first, each with a summary of its event."""
     caller = routes.caller()
@@ -95,7 +123,14 @@ def my_bookings() -> dict[str, Any]:
     )
 
 
-@routes.route("/api/events/{event_id}/bookings", methods=["GET"], access=Access.CREATOR)
+@routes.route(
+    "/api/events/{event_id}/bookings",
+    "GET",
+    Access.CREATOR,
+    summary="An event's bookings (its creator or staff)",
+    query=PAGINATION,
+    responses={200: BookingList},
+)
 def event_bookings(event_id: str) -> dict[str, Any]:
     """The event's bookings, newest first (its creator and staff)."""
     scope = f"event-bookings:{event_id}"

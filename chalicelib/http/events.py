@@ -8,12 +8,13 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
+from chalicelib.http.contract import PAGINATION, QueryParam
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import query_params, read_body
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import event_public
-from chalicelib.schemas.events import EventCreateIn, EventUpdateIn
+from chalicelib.schemas.events import EventCreateIn, EventList, EventPublic, EventUpdateIn
 from chalicelib.schemas.validation import validate
 from chalicelib.security.access import Access, Principal
 from chalicelib.security.authentication import authenticate
@@ -34,7 +35,19 @@ def _optional_caller() -> Principal | None:
     return authenticate(header, deps.users(), deps.settings().jwt_signing_key) if header else None
 
 
-@routes.route("/api/events", methods=["GET"])
+@routes.route(
+    "/api/events",
+    "GET",
+    summary="Published events",
+    query=(
+        *PAGINATION,
+        QueryParam("creator", {"type": "string"}, "Only this creator's events."),
+        QueryParam(
+            "upcoming", {"type": "string", "enum": ["true", "false", "1", "0"]}, "Not yet started, soonest first."
+        ),
+    ),
+    responses={200: EventList},
+)
 def list_events() -> dict[str, Any]:
     """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
     params = query_params(routes.request)
@@ -48,7 +61,9 @@ def list_events() -> dict[str, Any]:
     return page_of(routes.request, page, scope, event_public)
 
 
-@routes.route("/api/events", methods=["POST"], access=Access.CREATOR)
+@routes.route(
+    "/api/events", "POST", Access.CREATOR, summary="Create an event", body=EventCreateIn, responses={201: EventPublic}
+)
 def create_event() -> Response:
     """Create an event owned by the caller."""
     data = validate(EventCreateIn, _body())
@@ -56,13 +71,21 @@ def create_event() -> Response:
     return json_response(event_public(event), 201)
 
 
-@routes.route("/api/events/{event_id}", methods=["GET"])
+@routes.route("/api/events/{event_id}", "GET", summary="One event", responses={200: EventPublic}, optional_auth=True)
 def get_event(event_id: str) -> dict[str, Any]:
     """One event; drafts only for their creator and staff."""
     return event_public(events.get_event(deps.events(), event_id, _optional_caller()))
 
 
-@routes.route("/api/events/{event_id}", methods=["PATCH"], access=Access.CREATOR)
+@routes.route(
+    "/api/events/{event_id}",
+    "PATCH",
+    Access.CREATOR,
+    summary="Edit an event (its creator or staff)",
+    body=EventUpdateIn,
+    responses={200: EventPublic},
+    conflicts=True,
+)
 def update_event(event_id: str) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
     data = validate(EventUpdateIn, _body())
@@ -70,7 +93,14 @@ def update_event(event_id: str) -> dict[str, Any]:
     return event_public(events.update_event(deps.events(), routes.caller(), event_id, changes))
 
 
-@routes.route("/api/events/{event_id}", methods=["DELETE"], access=Access.CREATOR)
+@routes.route(
+    "/api/events/{event_id}",
+    "DELETE",
+    Access.CREATOR,
+    summary="Delete an event without bookings",
+    responses={204: None},
+    conflicts=True,
+)
 def delete_event(event_id: str) -> Response:
     """Delete an event without bookings (its creator or staff)."""
     events.delete_event(deps.events(), routes.caller(), event_id)

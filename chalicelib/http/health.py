@@ -3,12 +3,13 @@
 from chalice.app import Blueprint
 
 from chalicelib.http.routing import Router
+from chalicelib.schemas.responses import Health
 
 health_bp = Blueprint(__name__)
 routes = Router(health_bp)
 
 
-@routes.route("/health", methods=["GET"])
+@routes.route("/health", "GET", summary="Liveness", responses={200: Health}, uses_database=False)
 def health() -> dict[str, str]:
     """Liveness: answers without touching DynamoDB."""
     return {"status": "ok"}

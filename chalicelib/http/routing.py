@@ -10,6 +10,7 @@ from chalice.app import Blueprint, Chalice, Request, Response
 
 from chalicelib.errors import DomainError, PermissionDenied
 from chalicelib.http.authorizer import jwt_authorizer
+from chalicelib.http.contract import Operation, declare_operation
 from chalicelib.http.middleware import log_exception
 from chalicelib.http.requests import principal
 from chalicelib.http.responses import error_response, json_response, server_error
@@ -19,6 +20,8 @@ View = Callable[..., Any]
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 ANY_CONTENT_TYPE = ["*/*"]  # the app answers 415 itself, in DRF's words
 PREFLIGHT_MAX_AGE = "600"
+# Views complete_routes adds to every path: not operations of the API, so not in its document.
+GENERATED_VIEWS = frozenset({"preflight", "method_not_allowed"})
 
 
 class Router:
@@ -36,8 +39,11 @@ class Router:
         """The verified caller of a protected route."""
         return principal(self.request)
 
-    def route(self, path: str, methods: list[str], access: Access = Access.PUBLIC) -> Callable[[View], View]:
-        """Register `view` at `path`; protected access levels go through the authorizer, then are re-checked."""
+    def route(self, path: str, method: str, access: Access = Access.PUBLIC, **contract: Any) -> Callable[[View], View]:
+        """Register `view` for `method` at `path`; protected access levels go through the authorizer, then
+        are re-checked. `contract` describes the operation for the OpenAPI document (see contract.Operation)."""
+        declare_operation(Operation(path=path, method=method, access=access, **contract))
+        methods = [method]
 
         def decorator(view: View) -> View:
             @functools.wraps(view)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel
 
@@ -56,10 +55,10 @@ class UserPublic(BaseModel):
     id: str
     username: str
     email: str
-    role: str
+    role: Literal["USER", "CREATOR"]
     avatar: str | None
     is_staff: bool
-    date_joined: datetime
+    date_joined: str
 
 
 class TokenPair(BaseModel):

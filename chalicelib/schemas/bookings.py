@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import StrictBool
+from typing import Literal
+
+from pydantic import BaseModel, StrictBool
 
 from chalicelib.schemas.validation import InputSchema
 
@@ -15,3 +17,48 @@ class BookingCreateIn(InputSchema):
 
 class BookingCancelIn(InputSchema):
     """POST /api/bookings/<id>/cancel/: no fields."""
+
+
+class BookingPublic(BaseModel):
+    """A booking as its owner, the event's creator and staff see it."""
+
+    id: str
+    event: str
+    user: str
+    username: str
+    status: Literal["confirmed", "waitlisted", "cancelled"]
+    created_at: str
+    cancelled_at: str | None
+
+
+class BookingList(BaseModel):
+    """A page of bookings."""
+
+    results: list[BookingPublic]
+    next: str | None
+
+
+class EventSummary(BaseModel):
+    """What a list of bookings shows of each event."""
+
+    id: str
+    title: str
+    starts_at: str | None
+    ends_at: str | None
+    timezone: str
+    location: str
+    online_url: str | None
+    status: Literal["draft", "published", "cancelled"]
+
+
+class MyBooking(BookingPublic):
+    """One of the caller's bookings with its event (null once the event is deleted)."""
+
+    event_summary: EventSummary | None
+
+
+class MyBookingList(BaseModel):
+    """A page of the caller's bookings."""
+
+    results: list[MyBooking]
+    next: str | None

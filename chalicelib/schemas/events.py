@@ -81,7 +81,7 @@ class EventPublic(BaseModel):
     location: str
     online_url: str | None
     image: str | None
-    status: str
+    status: Literal["draft", "published", "cancelled"]
 
 
 class EventList(BaseModel):

@@ -8,6 +8,20 @@ import pytest
 import requests
 
 from devstack.stack import LocalStack, free_port
+from tests.support.contract import check
+
+
+@pytest.fixture(autouse=True)
+def every_answer_matches_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Check each HTTP answer an end-to-end test receives against the published OpenAPI document."""
+    send = requests.Session.send
+
+    def checked_send(self: requests.Session, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        response = send(self, request, **kwargs)
+        check(str(request.method), str(request.url), response.status_code, dict(response.headers), response.content)
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", checked_send)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 from chalice.test import Client
 
 from devstack.gateway import EmulatedGateway
+from tests.support.contract import check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,6 +30,9 @@ class Reply:
 
 class Api:
     """Requests through the same gateway emulation `make run` uses."""
+
+    # Every answer is checked against the published OpenAPI document unless a test turns this off.
+    check_contract = True
 
     def __init__(self, app: Any) -> None:
         self.client = Client(app, stage_name="local", project_dir=str(ROOT))
@@ -50,7 +54,10 @@ class Api:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         response = self.client.http.request(method, path, headers=sent, body=data)
         body_bytes = response.body if isinstance(response.body, bytes) else (response.body or "").encode()
-        return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body_bytes)
+        reply = Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body_bytes)
+        if self.check_contract:
+            check(method, f"http://test{path}", reply.status, reply.headers, reply.raw)
+        return reply
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.request("GET", path, **kw)
