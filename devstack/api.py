@@ -31,6 +31,13 @@ class EmulatedRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the app logs each request as JSON
         return
 
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers methods without a do_* handler (TRACE, CONNECT, made-up ones) with an HTML 501;
+        # API Gateway routes them like any request, so the emulation decides (a JSON 404 or 405).
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
 
 class _Server(ThreadedHTTPServer):
     # The standard library's backlog of 5 resets connections when many clients arrive at once.
