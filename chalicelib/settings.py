@@ -32,7 +32,9 @@ class Settings:
     stage: str
     tables: TableNames
     region: str
-    jwt_signing_key: bytes
+    # Locally the key itself; in deployed stages the ARN of the Secrets Manager secret holding it.
+    jwt_signing_key: bytes | None
+    jwt_secret_arn: str | None
     access_token_seconds: int
     refresh_token_seconds: int
     bcrypt_rounds: int
@@ -85,18 +87,24 @@ def running_in_lambda() -> bool:
 
 
 def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
-    """Build and validate settings; a missing or short signing key stops the app from starting."""
+    """Build and validate settings; a missing or short signing key stops the app from starting.
+
+    The secret's value is read on first use (security.keys), not here: no AWS call happens at import."""
     env = os.environ if env is None else env
     stage = env.get("STAGE", "local")
-    key = env.get("JWT_SIGNING_KEY", "").encode()
-    if len(key) < MIN_SIGNING_KEY_BYTES:
-        where = "the stage's secret store" if stage in DEPLOYED_STAGES else "the environment"
-        raise ConfigurationError(f"JWT_SIGNING_KEY from {where} must be at least {MIN_SIGNING_KEY_BYTES} bytes")
+    key = env.get("JWT_SIGNING_KEY", "").encode() or None
+    arn = env.get("JWT_SECRET_ARN") or None
+    if key is None and arn is None:
+        where = "JWT_SECRET_ARN (the stage's secret)" if stage in DEPLOYED_STAGES else "JWT_SIGNING_KEY"
+        raise ConfigurationError(f"no JWT signing key: set {where}")
+    if key is not None and len(key) < MIN_SIGNING_KEY_BYTES:
+        raise ConfigurationError(f"JWT_SIGNING_KEY must be at least {MIN_SIGNING_KEY_BYTES} bytes")
     return Settings(
         stage=stage,
         tables=table_names_from_env(env),
         region=region_from_env(env),
         jwt_signing_key=key,
+        jwt_secret_arn=arn,
         access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 300, 10, 86_400),
         refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 86_400, 60, 90 * 86_400),
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, 4, 16),

@@ -27,7 +27,7 @@ def _ttl() -> int:
 def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """Allow the caller's routes, or raise `Unauthorized` so the gateway answers 401."""
     try:
-        principal = authenticate(auth_request.token, dependencies.users(), dependencies.settings().jwt_signing_key)
+        principal = authenticate(auth_request.token, dependencies.users(), dependencies.signing_key())
     except NotAuthenticated:
         raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - the gateway matches this exact message
     routes: list[str | AuthRoute] = [AuthRoute(path, methods) for path, methods in policy_routes(principal)]

@@ -7,6 +7,7 @@ from functools import lru_cache
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.users import DynamoUserRepository
+from chalicelib.security import keys
 from chalicelib.services.accounts import TokenPolicy
 from chalicelib.settings import Settings, get_settings
 
@@ -40,10 +41,14 @@ def idempotency() -> DynamoIdempotencyRepository:
     return DynamoIdempotencyRepository()
 
 
-@lru_cache(maxsize=1)
+def signing_key() -> bytes:
+    """The JWT (and cursor) signing key, fetched on first use."""
+    return keys.signing_key(get_settings())
+
+
 def token_policy() -> TokenPolicy:
     """Signing key and token lifetimes."""
     s = get_settings()
     return TokenPolicy(
-        key=s.jwt_signing_key, access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds
+        key=signing_key(), access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds
     )

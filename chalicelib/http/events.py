@@ -32,7 +32,7 @@ def _body() -> Any:
 def _optional_caller() -> Principal | None:
     # Public routes have no authorizer: a token, when sent, is verified here with the same rules.
     header = routes.request.headers.get("authorization")
-    return authenticate(header, deps.users(), deps.settings().jwt_signing_key) if header else None
+    return authenticate(header, deps.users(), deps.signing_key()) if header else None
 
 
 @routes.route(

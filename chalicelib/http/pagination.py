@@ -27,7 +27,7 @@ def page_request(request: Request, scope: str) -> tuple[int, dict[str, str] | No
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed({"limit": [f"Ensure this value is between 1 and {MAX_LIMIT}."]})
     cursor = params.get("cursor")
-    start = decode_cursor(cursor, scope, deps.settings().jwt_signing_key) if cursor else None
+    start = decode_cursor(cursor, scope, deps.signing_key()) if cursor else None
     return limit, start
 
 
@@ -36,6 +36,6 @@ def page_of(request: Request, page: Page, scope: str, show: Callable[[Any], dict
     next_url = None
     if page.next_key is not None:
         params = query_params(request)
-        params["cursor"] = encode_cursor(page.next_key, scope, deps.settings().jwt_signing_key)
+        params["cursor"] = encode_cursor(page.next_key, scope, deps.signing_key())
         next_url = page_url(request, params)
     return {"results": [show(item) for item in page.items], "next": next_url}
