@@ -2,15 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+STAGE ?= dev
+STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
 export PORT LOCAL_AWS_PORT
 
-.PHONY: run test lint types bench clean
+.PHONY: run test lint types bench package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -30,5 +31,23 @@ test: lint types
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
+# `chalice package` output merged with deploy/template.py (tables, bucket, secret, IAM, gateway responses).
+package: $(BIN)/.installed
+	$(BIN)/python -m deploy.package $(STAGE)
+	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+
+# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts.
+deploy: package
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for deployment artifacts>"; exit 2; }
+	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
+		--output-template-file build/$(STAGE)/packaged.json
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
+
+destroy:
+	aws cloudformation delete-stack --stack-name $(STACK)
+	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local build .pytest_cache .mypy_cache .ruff_cache

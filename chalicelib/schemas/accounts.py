@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel
-
 from chalicelib.schemas.fields import Email, HttpsUrl, Password, Username
-from chalicelib.schemas.validation import InputSchema
+from chalicelib.schemas.validation import InputSchema, OutputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
 
@@ -49,7 +47,7 @@ class MeUpdateIn(InputSchema):
     avatar: HttpsUrl = None
 
 
-class UserPublic(BaseModel):
+class UserPublic(OutputSchema):
     """A user as the API shows it: never the password hash."""
 
     id: str
@@ -61,14 +59,14 @@ class UserPublic(BaseModel):
     date_joined: str
 
 
-class TokenPair(BaseModel):
+class TokenPair(OutputSchema):
     """Answer of POST /api/token/."""
 
     refresh: str
     access: str
 
 
-class AccessToken(BaseModel):
+class AccessToken(OutputSchema):
     """Answer of POST /api/token/refresh/."""
 
     access: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, StrictBool
+from pydantic import StrictBool
 
-from chalicelib.schemas.validation import InputSchema
+from chalicelib.schemas.validation import InputSchema, OutputSchema
 
 
 class BookingCreateIn(InputSchema):
@@ -19,7 +19,7 @@ class BookingCancelIn(InputSchema):
     """POST /api/bookings/<id>/cancel/: no fields."""
 
 
-class BookingPublic(BaseModel):
+class BookingPublic(OutputSchema):
     """A booking as its owner, the event's creator and staff see it."""
 
     id: str
@@ -31,14 +31,14 @@ class BookingPublic(BaseModel):
     cancelled_at: str | None
 
 
-class BookingList(BaseModel):
+class BookingList(OutputSchema):
     """A page of bookings."""
 
     results: list[BookingPublic]
     next: str | None
 
 
-class EventSummary(BaseModel):
+class EventSummary(OutputSchema):
     """What a list of bookings shows of each event."""
 
     id: str
@@ -57,7 +57,7 @@ class MyBooking(BookingPublic):
     event_summary: EventSummary | None
 
 
-class MyBookingList(BaseModel):
+class MyBookingList(OutputSchema):
     """A page of the caller's bookings."""
 
     results: list[MyBooking]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel
-
 from chalicelib.schemas.fields import (
     Capacity,
     Currency,
@@ -17,7 +15,7 @@ from chalicelib.schemas.fields import (
     Title,
     When,
 )
-from chalicelib.schemas.validation import InputSchema
+from chalicelib.schemas.validation import InputSchema, OutputSchema
 
 EVENT_READ_ONLY = frozenset({"id", "creator", "creator_username", "created_at", "updated_at", "seats_booked"})
 
@@ -61,7 +59,7 @@ class EventUpdateIn(InputSchema):
     status: Literal["draft", "published", "cancelled"] | None = None
 
 
-class EventPublic(BaseModel):
+class EventPublic(OutputSchema):
     """An event as the API shows it."""
 
     id: str
@@ -84,7 +82,7 @@ class EventPublic(BaseModel):
     status: Literal["draft", "published", "cancelled"]
 
 
-class EventList(BaseModel):
+class EventList(OutputSchema):
     """A page of events."""
 
     results: list[EventPublic]

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, RootModel
+from pydantic import ConfigDict, RootModel
+
+from chalicelib.schemas.validation import OutputSchema
 
 
-class Health(BaseModel):
+class Health(OutputSchema):
     """GET /health/."""
 
     status: Literal["ok"]
 
 
-class EmptyObject(BaseModel):
+class EmptyObject(OutputSchema):
     """`{}`."""
 
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(OutputSchema):
     """DRF's non-field error: `detail`, plus simplejwt's `code` and `messages` where it sends them."""
 
     detail: str
@@ -30,6 +32,10 @@ class ErrorDetail(BaseModel):
 class FieldErrors(RootModel[dict[str, list[str]]]):
     """DRF's validation errors: field name (or `non_field_errors`) to messages."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 class OpenApiDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(defer_build=True)

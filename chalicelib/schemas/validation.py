@@ -16,7 +16,8 @@ M = TypeVar("M", bound="InputSchema")
 class InputSchema(BaseModel):
     """Base of every request schema: unknown fields are refused, read-only ones named as such."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are compiled on first use, not at import (cold start).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     read_only_fields: ClassVar[frozenset[str]] = frozenset()
     # Optional in a partial update, yet never null: `{"title": null}` is an error, not "no change".
     not_null_fields: ClassVar[frozenset[str]] = frozenset()
@@ -49,6 +50,12 @@ def _message(error: ErrorDetails, model: type[InputSchema]) -> str:
     if kind in ("literal_error", "enum"):
         return f'"{error.get("input")}" is not a valid choice.'
     return "Invalid value."
+
+
+class OutputSchema(BaseModel):
+    """Base of response shapes: they document the API (OpenAPI) and are compiled only when used."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def validate(model: type[M], data: Any) -> M:

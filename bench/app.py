@@ -1,0 +1,322 @@
+"""Cold start, package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+THIRD_PARTY_LISTING = """
+import sys, sysconfig
+before = set(sys.modules)
+CODE
+site = sysconfig.get_paths()["purelib"]
+new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
+loaded = [n for n, m in new if (getattr(m, "__file__", None) or "").startswith(site)]
+print("MODULES " + " ".join(loaded))
+"""
+
+COLD_APP = """
+import time
+started = time.perf_counter()
+import app
+event = {
+    "resource": "/api/events", "path": "/api/events/", "httpMethod": "GET",
+    "headers": {"Host": "bench"}, "multiValueHeaders": {}, "queryStringParameters": None,
+    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
+    "isBase64Encoded": False,
+    "requestContext": {
+        "resourcePath": "/api/events", "httpMethod": "GET", "path": "/v1/api/events/", "requestId": "bench",
+    },
+}
+class Context:
+    aws_request_id = "bench"; function_name = "bench"; memory_limit_in_mb = 1024
+    def get_remaining_time_in_millis(self): return 15000
+response = app.app(event, Context())
+assert response["statusCode"] == 200, response
+print(time.perf_counter() - started)
+"""
+
+COLD_FLOOR = """
+import time, importlib
+started = time.perf_counter()
+for name in {imports!r}:
+    importlib.import_module(name)
+import botocore.session
+client = botocore.session.get_session().create_client("dynamodb")
+client.query(TableName="{table}", IndexName="published-by-created", KeyConditionExpression="pub = :p",
+             ExpressionAttributeValues={{":p": {{"S": "PUBLISHED"}}}}, Limit=21, ScanIndexForward=False)
+print(time.perf_counter() - started)
+"""
+
+
+@contextmanager
+def local_aws() -> Iterator[dict[str, str]]:
+    """moto's server (the local stack's) with the tables and the demo data; yields the environment to use it."""
+    from devstack.stack import LocalStack, free_port
+
+    with tempfile.TemporaryDirectory() as data:
+        stack = LocalStack(free_port(), free_port(), Path(data), extra_env={"BCRYPT_ROUNDS": "4"}, quiet=True)
+        stack.start()
+        try:
+            yield stack.environment()
+        finally:
+            stack.stop()
+
+
+def _timed(code: str, env: dict[str, str]) -> float:
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def cold_start(samples: int = 12) -> dict[str, float]:
+    """Median over fresh processes of import + one proxy event, beside the floor (same imports + one raw query)."""
+    with local_aws() as env:
+        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
+        # The floor imports exactly the third-party modules the app's cold start loads, so the difference is the
+        # project's own code and the standard-library modules only it needs.
+        listing = THIRD_PARTY_LISTING.replace("CODE", COLD_APP.replace("print(", "_ = ("))
+        listed = subprocess.run(
+            [sys.executable, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        modules = next(line for line in listed.stdout.splitlines() if line.startswith("MODULES ")).split()[1:]
+        floor_code = COLD_FLOOR.format(imports=modules, table=env.get("EVENTS_TABLE", "sessions-local-events"))
+        _timed(COLD_APP, env)  # compile bytecode once, as the Lambda package would ship it
+        apps, floors = [], []
+        for _ in range(samples):
+            apps.append(_timed(COLD_APP, env))
+            floors.append(_timed(floor_code, env))
+    diffs = [a - f for a, f in zip(apps, floors, strict=True)]
+    return {
+        "app_ms": statistics.median(apps) * 1000,
+        "floor_ms": statistics.median(floors) * 1000,
+        "own_ms": statistics.median(diffs) * 1000,
+    }
+
+
+def package_sizes() -> dict[str, int]:
+    """Bytes of the function zip (project code) and of the dependency layer, as `make package` builds them."""
+    from deploy.package import package
+
+    with tempfile.TemporaryDirectory() as out:
+        folder = package("dev", Path(out))
+        return {
+            "function": (folder / "deployment.zip").stat().st_size,
+            "layer": (folder / "layer-deployment.zip").stat().st_size,
+        }
+
+
+@contextmanager
+def _in_process() -> Iterator[Any]:
+    from tests import conftest  # noqa: F401 - the test environment, set before the app loads
+
+    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    from moto import mock_aws
+
+    with mock_aws():
+        import app as app_module
+        from chalicelib.persistence.admin import create_tables, reset_connections
+        from tests.support.api import Api
+
+        reset_connections()
+        create_tables(wait=False)
+        api = Api(app_module.app)
+        api.check_contract = False
+        yield api
+
+
+_current_log: list[list[tuple[str, int]]] = []
+_in_authorizer = [False]
+
+
+def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    if not _current_log or _in_authorizer[0]:
+        return
+    read = parsed.get("ScannedCount", parsed.get("Count", 1 if "Item" in parsed else 0))
+    if "Responses" in parsed:
+        read = sum(len(items) for items in parsed["Responses"].values())
+    _current_log[-1].append((model.name, int(read)))
+
+
+def _install_hooks() -> None:
+    """Hook every DynamoDB client pynamodb creates, once per process."""
+    from pynamodb.connection.base import Connection
+
+    import chalicelib.http.authorizer as authorizer_module
+
+    if getattr(Connection, "_bench_hooked", False):
+        return
+    original = Connection.client.fget  # type: ignore[attr-defined]
+
+    def hooked(self: Any) -> Any:
+        client = original(self)
+        if not getattr(client, "_bench_hooked", False):
+            client.meta.events.register("after-call.dynamodb", _after_call)
+            client._bench_hooked = True
+        return client
+
+    Connection.client = property(hooked)  # type: ignore[assignment,method-assign]
+    Connection._bench_hooked = True  # type: ignore[attr-defined]
+    authenticate = authorizer_module.authenticate
+
+    def authorizer_authenticate(*args: Any) -> Any:
+        # The authorizer runs as its own function on AWS and the gateway caches its answer: not the endpoint's cost.
+        _in_authorizer[0] = True
+        try:
+            return authenticate(*args)
+        finally:
+            _in_authorizer[0] = False
+
+    authorizer_module.authenticate = authorizer_authenticate  # type: ignore[assignment]
+
+
+@contextmanager
+def _dynamodb_log() -> Iterator[list[tuple[str, int]]]:
+    """(operation, items read) for each DynamoDB call the handler makes inside the block."""
+    _install_hooks()
+    log: list[tuple[str, int]] = []
+    _current_log.append(log)
+    try:
+        yield log
+    finally:
+        _current_log.pop()
+
+
+def _endpoints(api: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """One representative call per operation, with the data it needs created first."""
+    from chalicelib.domain import Role
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.services import accounts
+
+    password = "vivid-otter-92-lamp"
+    users = DynamoUserRepository()
+    accounts.create_user(users, username="host", email="", password=password, rounds=4, role=Role.CREATOR)
+    accounts.create_user(users, username="guest", email="g@example.com", password=password, rounds=4)
+    host, guest = api.token("host", password), api.token("guest", password)
+    refresh = api.post("/api/token/", {"username": "guest", "password": password}).json["refresh"]
+    event = api.post("/api/events/", {"title": "T", "description": "D", "capacity": 10_000}, token=host).json
+    path = f"/api/events/{event['id']}/"
+    counter = iter(range(10**6))
+
+    def book_and_cancel() -> Any:
+        booking = api.post(f"{path}bookings/", token=guest).json
+        return api.post(f"/api/bookings/{booking['id']}/cancel/", token=guest)
+
+    return [
+        ("GET /health/", lambda: api.get("/health/")),
+        (
+            "POST /api/register/",
+            lambda: api.post(
+                "/api/register/",
+                {"username": f"n{next(counter)}", "email": f"n{next(counter)}@example.com", "password": password},
+            ),
+        ),
+        ("POST /api/token/", lambda: api.post("/api/token/", {"username": "guest", "password": password})),
+        ("POST /api/token/refresh/", lambda: api.post("/api/token/refresh/", {"refresh": refresh})),
+        ("POST /api/token/verify/", lambda: api.post("/api/token/verify/", {"token": guest})),
+        ("GET /api/me/", lambda: api.get("/api/me/", token=guest)),
+        ("PATCH /api/me/", lambda: api.patch("/api/me/", {"avatar": "https://cdn.example.com/a.png"}, token=guest)),
+        ("GET /api/events/", lambda: api.get("/api/events/")),
+        ("GET /api/events/?upcoming=true", lambda: api.get("/api/events/?upcoming=true")),
+        ("POST /api/events/", lambda: api.post("/api/events/", {"title": "T", "description": "D"}, token=host)),
+        ("GET /api/events/<id>/", lambda: api.get(path)),
+        ("PATCH /api/events/<id>/", lambda: api.patch(path, {"title": "Renamed"}, token=host)),
+        ("GET /api/me/events/", lambda: api.get("/api/me/events/", token=host)),
+        ("GET /api/events/<id>/bookings/", lambda: api.get(f"{path}bookings/", token=host)),
+        ("GET /api/me/bookings/", lambda: api.get("/api/me/bookings/", token=guest)),
+        ("POST booking + POST cancel", book_and_cancel),
+        ("GET /api/schema/", lambda: api.get("/api/schema/")),
+    ]
+
+
+def per_endpoint(iterations: int = 60) -> list[dict[str, Any]]:
+    """DynamoDB requests (handler only: the authorizer's read is a separate Lambda, cached by the gateway)
+    and warm in-process latency for every endpoint."""
+    rows = []
+    with _in_process() as api:
+        for name, call in _endpoints(api):
+            call()  # warm
+            with _dynamodb_log() as log:
+                reply = call()
+            assert reply.status < 300, (name, reply.status, reply.raw[:200])
+            requests = len(log)
+            times = []
+            for _ in range(iterations):
+                started = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            rows.append(
+                {
+                    "endpoint": name,
+                    "requests": requests,
+                    "p50": statistics.median(times),
+                    "p99": times[int(len(times) * 0.99) - 1],
+                }
+            )
+    return rows
+
+
+def items_read_by_first_page(sizes: tuple[int, ...] = (1_000, 20_000)) -> dict[int, int]:
+    """Items DynamoDB reads to serve the first page of GET /api/events/, at each table size."""
+    import boto3
+
+    from chalicelib.domain import iso, utcnow
+    from chalicelib.ids import new_id
+
+    result = {}
+    with _in_process() as api:
+        client = boto3.client("dynamodb")
+        table = os.environ.get("EVENTS_TABLE", "sessions-local-events")
+        loaded = 0
+        for size in sorted(sizes):
+            batch = []
+            while loaded < size:
+                event_id, now = new_id(), iso(utcnow())
+                batch.append({"PutRequest": {"Item": _event_item(event_id, now)}})
+                loaded += 1
+                if len(batch) == 25 or loaded == size:
+                    client.batch_write_item(RequestItems={table: batch})
+                    batch = []
+            with _dynamodb_log() as log:
+                reply = api.get("/api/events/")
+            assert reply.status == 200 and len(reply.json["results"]) == 20
+            result[size] = sum(read for _, read in log)
+    return result
+
+
+def _event_item(event_id: str, now: str) -> dict[str, Any]:
+    return {
+        "id": {"S": event_id},
+        "title": {"S": "Bench"},
+        "description": {"S": "bench"},
+        "creator": {"S": "01BENCH"},
+        "creator_username": {"S": "bench"},
+        "created_at": {"S": now},
+        "updated_at": {"S": now},
+        "timezone": {"S": "UTC"},
+        "seats_booked": {"N": "0"},
+        "waitlisted": {"N": "0"},
+        "price": {"S": "0.00"},
+        "currency": {"S": "USD"},
+        "location": {"S": ""},
+        "status": {"S": "published"},
+        "version": {"N": "1"},
+        "created_sk": {"S": f"{now}#{event_id}"},
+        "pub": {"S": "PUBLISHED"},
+        "pub_creator": {"S": "01BENCH"},
+    }
+
+
+def as_json(value: Any) -> str:
+    """Compact JSON for the raw figures printed under the table."""
+    return json.dumps(value, separators=(",", ":"))

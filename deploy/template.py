@@ -1,0 +1,258 @@
+"""The project's own CloudFormation for a stage, merged into `chalice package` output.
+
+Tables are written out here by hand, not derived from the pynamodb models, so that tests/deploy compares two
+independent descriptions and fails on any drift between them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("dev", "prod")
+# Logical id -> function name suffix. Names are fixed so that log groups (and the role's permission to write
+# to them) need not reference the functions, which themselves depend on the role.
+FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer"}
+
+
+def function_name(stage: str, logical_id: str) -> str:
+    """The Lambda function's name in `stage`."""
+    return f"sessions-marketplace-{stage}-{FUNCTIONS[logical_id]}"
+
+
+DYNAMODB_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+
+
+def _keys(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+    return keys
+
+
+def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
+    return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": "ALL"}}
+
+
+# Logical id -> (environment variable holding the name, key attribute, global secondary indexes).
+TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
+    "UsersTable": ("USERS_TABLE", "id", []),
+    "UniquesTable": ("UNIQUES_TABLE", "key", []),
+    "EventsTable": (
+        "EVENTS_TABLE",
+        "id",
+        [
+            _index("published-by-created", "pub", "created_sk"),
+            _index("published-by-start", "pub", "starts_sk"),
+            _index("creator-published-by-created", "pub_creator", "created_sk"),
+            _index("creator-published-by-start", "pub_creator", "starts_sk"),
+            _index("by-creator", "creator", "created_sk"),
+        ],
+    ),
+    "BookingsTable": (
+        "BOOKINGS_TABLE",
+        "id",
+        [
+            _index("by-user", "user_id", "created_sk"),
+            _index("by-event", "event_id", "created_sk"),
+            _index("event-waitlist", "wl_event", "created_sk"),
+        ],
+    ),
+    "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
+}
+TTL = {"IdempotencyTable": "expires_at"}
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    """The stage's environment variables from .chalice/config.json."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return dict(config["stages"][stage]["environment_variables"])
+
+
+def _table(stage: str, logical_id: str) -> dict[str, Any]:
+    env_name, hash_key, indexes = TABLES[logical_id]
+    attributes = sorted({hash_key} | {k["AttributeName"] for i in indexes for k in i["KeySchema"]})
+    properties: dict[str, Any] = {
+        "TableName": stage_environment(stage)[env_name],
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attributes],
+        "KeySchema": _keys(hash_key),
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+        "DeletionProtectionEnabled": stage == "prod",
+    }
+    if indexes:
+        properties["GlobalSecondaryIndexes"] = indexes
+    if logical_id in TTL:
+        properties["TimeToLiveSpecification"] = {"AttributeName": TTL[logical_id], "Enabled": True}
+    return {"Type": "AWS::DynamoDB::Table", **_retention(stage), "Properties": properties}
+
+
+def _retention(stage: str) -> dict[str, str]:
+    policy = "Retain" if stage == "prod" else "Delete"
+    return {"DeletionPolicy": policy, "UpdateReplacePolicy": policy}
+
+
+def _bucket(stage: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
+    origins = [o.strip() for o in stage_environment(stage).get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        # Browsers upload with presigned PUTs straight to the bucket.
+        properties["CorsConfiguration"] = {
+            "CorsRules": [
+                {
+                    "AllowedOrigins": origins,
+                    "AllowedMethods": ["PUT", "GET"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAge": 3000,
+                }
+            ]
+        }
+    return {"Type": "AWS::S3::Bucket", **_retention(stage), "Properties": properties}
+
+
+def _bucket_policy() -> dict[str, Any]:
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": "UploadsBucket"},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyPlainHttp",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [
+                            {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
+                            {"Fn::Sub": "${UploadsBucket.Arn}/*"},
+                        ],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _role_policy() -> dict[str, Any]:
+    table_arns: list[Any] = []
+    for logical_id in TABLES:
+        table_arns.append({"Fn::GetAtt": [logical_id, "Arn"]})
+        if TABLES[logical_id][2]:
+            table_arns.append({"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"})
+    statements = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [{"Fn::GetAtt": [f"{f}LogGroup", "Arn"]} for f in FUNCTIONS],
+        },
+        {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
+        {
+            "Sid": "SigningKey",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [{"Ref": "JwtSigningSecret"}],
+        },
+        {
+            "Sid": "Uploads",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": [{"Fn::Sub": "${UploadsBucket.Arn}/*"}],
+        },
+    ]
+    return {"PolicyName": "SessionsMarketplace", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+
+
+def _gateway_responses() -> dict[str, Any]:
+    responses = {}
+    for kind, definition in GATEWAY_RESPONSES.items():
+        response: dict[str, Any] = {
+            "responseParameters": {
+                f"gatewayresponse.header.{name}": "'" + value.replace("'", "") + "'"
+                for name, value in definition.headers
+            },
+            "responseTemplates": {"application/json": definition.body()},
+        }
+        if definition.status is not None:
+            response["statusCode"] = str(definition.status)
+        responses[kind] = response
+    return responses
+
+
+def merge_template(stage: str) -> dict[str, Any]:
+    """Everything `chalice package` does not make, for `stage`; deep-merged into its template."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}")
+    retention_days = 90 if stage == "prod" else 14
+    resources: dict[str, Any] = {logical_id: _table(stage, logical_id) for logical_id in TABLES}
+    resources["UploadsBucket"] = _bucket(stage)
+    resources["UploadsBucketPolicy"] = _bucket_policy()
+    resources["JwtSigningSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        **_retention(stage),
+        "Properties": {
+            "Description": f"JWT signing key of the {stage} stage (generated by CloudFormation, never in the repo)",
+            "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+    for function in FUNCTIONS:
+        resources[f"{function}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            **_retention(stage),
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{function_name(stage, function)}",
+                "RetentionInDays": retention_days,
+            },
+        }
+        resources[function] = {
+            "Properties": {
+                "FunctionName": function_name(stage, function),
+                "Environment": {
+                    "Variables": {
+                        "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
+                        "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+                    }
+                },
+            }
+        }
+    resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    resources["RestAPI"] = {
+        "Properties": {
+            "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
+            "MethodSettings": [
+                {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200}
+            ],
+        }
+    }
+    return {
+        "Resources": resources,
+        "Outputs": {
+            "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
+            "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
+        },
+    }

@@ -1,0 +1,169 @@
+"""The packaged CloudFormation: lint-clean, tables matching the models, least-privilege IAM, sizes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from chalicelib.persistence.models import ALL_MODELS, bind_tables
+from chalicelib.settings import table_names_from_env
+from deploy.template import stage_environment
+
+STAGES = ("dev", "prod")
+
+
+def test_templates_pass_cfn_lint(packaged):
+    templates = [str(folder / "sam.json") for folder in packaged.values()]
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _normalised_model(model) -> dict:
+    schema = model._get_schema()
+    return {
+        "keys": sorted((k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]),
+        "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]),
+        "indexes": sorted(
+            (
+                i["index_name"],
+                tuple(sorted((k["AttributeName"], k["KeyType"]) for k in i["key_schema"])),
+                i["projection"]["ProjectionType"],
+            )
+            for i in schema.get("global_secondary_indexes", [])
+        ),
+        "ttl": model._ttl_attribute().attr_name if model._ttl_attribute() else None,
+    }
+
+
+def _normalised_table(properties: dict) -> dict:
+    return {
+        "keys": sorted((k["AttributeName"], k["KeyType"]) for k in properties["KeySchema"]),
+        "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in properties["AttributeDefinitions"]),
+        "indexes": sorted(
+            (
+                i["IndexName"],
+                tuple(sorted((k["AttributeName"], k["KeyType"]) for k in i["KeySchema"])),
+                i["Projection"]["ProjectionType"],
+            )
+            for i in properties.get("GlobalSecondaryIndexes", [])
+        ),
+        "ttl": properties.get("TimeToLiveSpecification", {}).get("AttributeName"),
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_tables_match_the_pynamodb_models(templates, stage):
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in templates[stage]["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    bind_tables(table_names_from_env(stage_environment(stage)), "us-east-1")
+    try:
+        for model in ALL_MODELS:
+            name = model.Meta.table_name
+            assert name in tables, f"{name} is not in the {stage} template"
+            assert _normalised_table(tables.pop(name)) == _normalised_model(model), name
+        assert not tables, f"tables without a model: {sorted(tables)}"
+    finally:
+        bind_tables(table_names_from_env(), "us-east-1")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_tables_are_on_demand_with_point_in_time_recovery_and_prod_is_protected(templates, stage):
+    for resource in templates[stage]["Resources"].values():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            properties = resource["Properties"]
+            assert properties["BillingMode"] == "PAY_PER_REQUEST"
+            assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+            assert properties["DeletionProtectionEnabled"] is (stage == "prod")
+            assert resource["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
+
+
+def _resource_names(resource) -> set[str]:
+    """The logical ids a policy resource points at."""
+    text = json.dumps(resource)
+    found = set()
+    for key in ("Ref", "Fn::GetAtt", "Fn::Sub"):
+        if key in resource:
+            value = resource[key]
+            if key == "Ref":
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0])
+            else:
+                found.add(value.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0])
+    assert found, f"a literal resource: {text}"
+    return found
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_iam_is_least_privilege(templates, stage):
+    resources = templates[stage]["Resources"]
+    roles = [r for r in resources.values() if r["Type"] == "AWS::IAM::Role"]
+    assert len(roles) == 1
+    allowed_targets = {
+        name
+        for name, r in resources.items()
+        if r["Type"]
+        in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup")
+    }
+    for policy in roles[0]["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any("*" in action for action in actions), actions
+            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for target in targets:
+                assert target != "*"
+                assert _resource_names(target) <= allowed_targets, target
+                if isinstance(target, dict) and "Fn::Sub" in target:
+                    assert target["Fn::Sub"].endswith(("/index/*", "/*")), target
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_signing_key_is_generated_in_secrets_manager_never_written_in_clear(templates, packaged, stage):
+    resources = templates[stage]["Resources"]
+    secret = resources["JwtSigningSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret" and "SecretString" not in secret["Properties"]
+    for name in ("APIHandler", "JwtAuthorizer"):
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["JWT_SECRET_ARN"] == {"Ref": "JwtSigningSecret"}
+        assert "JWT_SIGNING_KEY" not in variables
+    assert "JWT_SIGNING_KEY" not in (packaged[stage] / "sam.json").read_text()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_authorizer_cache_matches_the_token_lifetime_and_gateway_errors_are_drf_shaped(templates, stage):
+    body = templates[stage]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    ttl = body["securityDefinitions"]["jwt_authorizer"]["x-amazon-apigateway-authorizer"][
+        "authorizerResultTtlInSeconds"
+    ]
+    assert 0 < ttl <= 300 and ttl == int(stage_environment(stage)["AUTHORIZER_TTL_SECONDS"])
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["UNAUTHORIZED"]["statusCode"] == "401"
+    assert json.loads(responses["UNAUTHORIZED"]["responseTemplates"]["application/json"]) == {
+        "detail": "Authentication credentials were not provided."
+    }
+    for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"):
+        assert responses[kind]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+def test_bucket_is_private_and_encrypted(templates):
+    bucket = templates["prod"]["Resources"]["UploadsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert "CorsConfiguration" in templates["dev"]["Resources"]["UploadsBucket"]["Properties"]
+
+
+def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
+    function_zip = packaged["dev"] / "deployment.zip"
+    assert function_zip.stat().st_size < 1_000_000
+    with zipfile.ZipFile(function_zip) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    assert tops <= {"app.py", "chalicelib", "chalice"}, tops
+    assert (packaged["dev"] / "layer-deployment.zip").exists()
