@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import statistics
@@ -122,7 +124,8 @@ def _in_process() -> Iterator[Any]:
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     from moto import mock_aws
 
-    with mock_aws():
+    # The app logs a JSON line per request to stdout; the benchmark prints only its table.
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         import app as app_module
         from chalicelib.persistence.admin import create_tables, reset_connections
         from tests.support.api import Api

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import statistics
@@ -86,7 +88,7 @@ def requests_per_booking(samples: int = 20) -> dict[str, float]:
     os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
     from moto import mock_aws
 
-    with mock_aws():
+    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         import app as app_module
         from chalicelib.domain import Role
         from chalicelib.persistence.admin import create_tables, reset_connections
