@@ -5,12 +5,12 @@ the seat count only moves inside a transaction whose condition re-checks it agai
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import Booking, BookingStatus, Page, StoredResponse, iso
+from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
 from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import cancellation_codes, translate_errors
 from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
@@ -24,12 +24,8 @@ def booking_key(event_id: str, user_id: str) -> str:
     return f"BOOKING#{event_id}#{user_id}"
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def _to_domain(item: BookingModel) -> Booking:
-    created = _parse(item.created_at)
+    created = parse_time(item.created_at)
     assert created is not None
     return Booking(
         id=item.id,
@@ -39,7 +35,7 @@ def _to_domain(item: BookingModel) -> Booking:
         username=item.username,
         status=BookingStatus(item.status),
         created_at=created,
-        cancelled_at=_parse(item.cancelled_at),
+        cancelled_at=parse_time(item.cancelled_at),
     )
 
 
@@ -73,26 +69,12 @@ def _save_record(tx: TransactWrite, record: IdempotentWrite) -> None:
     tx.save(item, condition=unused)
 
 
-def _page(results: Any, limit: int, index_hash: str) -> Page:
-    items = list(results)
-    more = len(items) > limit
-    items = items[:limit]
-    next_key = None
-    if more and items:
-        last = items[-1]
-        next_key = {"id": last.id, index_hash: getattr(last, index_hash), "created_sk": last.created_sk}
-    return Page(items=[_to_domain(i) for i in items], next_key=next_key)
-
-
 class DynamoBookingRepository:
     """Implements services.ports.BookingRepository."""
 
     def get(self, booking_id: str) -> Booking | None:
-        with translate_errors():
-            try:
-                return _to_domain(BookingModel.get(booking_id, consistent_read=True))
-            except DoesNotExist:
-                return None
+        item = get_or_none(BookingModel, booking_id)
+        return _to_domain(item) if item else None
 
     def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
         event = EventModel(id=booking.event_id)
@@ -185,32 +167,20 @@ class DynamoBookingRepository:
 
     def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
         with translate_errors():
-            results = BookingModel.by_user.query(
-                user_id, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=_key(start)
-            )
-            return _page(results, limit, "user_id")
+            results = BookingModel.by_user.query(user_id, scan_index_forward=False, **query_window(limit, start))
+            return page_of(results, limit, ("user_id", "created_sk"), _to_domain)
 
     def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
         with translate_errors():
-            results = BookingModel.by_event.query(
-                event_id, scan_index_forward=False, limit=limit + 1, page_size=limit + 1, last_evaluated_key=_key(start)
-            )
-            return _page(results, limit, "event_id")
-
-
-def _key(start: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
-    return {name: {"S": value} for name, value in start.items()} if start else None
+            results = BookingModel.by_event.query(event_id, scan_index_forward=False, **query_window(limit, start))
+            return page_of(results, limit, ("event_id", "created_sk"), _to_domain)
 
 
 class DynamoIdempotencyRepository:
     """Implements services.ports.IdempotencyRepository."""
 
     def get(self, key: str, now: int) -> StoredResponse | None:
-        with translate_errors():
-            try:
-                item = IdempotencyModel.get(key, consistent_read=True)
-            except DoesNotExist:
-                return None
-        if item.expires_at is None or item.expires_at.timestamp() <= now:
+        item = get_or_none(IdempotencyModel, key)
+        if item is None or item.expires_at is None or item.expires_at.timestamp() <= now:
             return None  # expired: TTL deletes it eventually, the code ignores it now
         return StoredResponse(fingerprint=item.fingerprint, status=int(item.status_code), body=item.body)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.domain import Event, EventStatus, Page, iso
+from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import PUBLISHED, EventModel
 from chalicelib.services.ports import StaleWrite
@@ -17,13 +17,9 @@ from chalicelib.services.ports import StaleWrite
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
 
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-
-
 def _to_domain(item: EventModel) -> Event:
-    created = _parse(item.created_at)
-    updated = _parse(item.updated_at)
+    created = parse_time(item.created_at)
+    updated = parse_time(item.updated_at)
     assert created is not None and updated is not None
     return Event(
         id=item.id,
@@ -33,8 +29,8 @@ def _to_domain(item: EventModel) -> Event:
         creator_username=item.creator_username,
         created_at=created,
         updated_at=updated,
-        starts_at=_parse(item.starts_at),
-        ends_at=_parse(item.ends_at),
+        starts_at=parse_time(item.starts_at),
+        ends_at=parse_time(item.ends_at),
         timezone=item.timezone,
         capacity=int(item.capacity) if item.capacity is not None else None,
         seats_booked=int(item.seats_booked),
@@ -79,32 +75,12 @@ def _to_item(event: Event) -> EventModel:
     )
 
 
-def _page(results: Any, limit: int, key_attrs: tuple[str, ...]) -> Page:
-    """Turn limit+1 query results into a page; the cursor is built from the last item shown, not from
-    LastEvaluatedKey (which emulators omit in some cases)."""
-    items = list(results)
-    has_more = len(items) > limit
-    items = items[:limit]
-    next_key = None
-    if has_more and items:
-        last = items[-1]
-        next_key = {attr: getattr(last, attr) for attr in ("id", *key_attrs)}
-    return Page(items=[_to_domain(i) for i in items], next_key=next_key)
-
-
-def _start_key(start: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
-    return {name: {"S": value} for name, value in start.items()} if start else None
-
-
 class DynamoEventRepository:
     """Implements services.ports.EventRepository."""
 
     def get(self, event_id: str) -> Event | None:
-        with translate_errors():
-            try:
-                return _to_domain(EventModel.get(event_id, consistent_read=True))
-            except DoesNotExist:
-                return None
+        item = get_or_none(EventModel, event_id)
+        return _to_domain(item) if item else None
 
     def add(self, event: Event) -> None:
         with translate_errors():
@@ -154,25 +130,25 @@ class DynamoEventRepository:
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page:
-        kwargs: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1, "last_evaluated_key": _start_key(start)}
+        kwargs = query_window(limit, start)
         with translate_errors():
             if starts_from is not None:
                 condition = EventModel.starts_sk >= starts_from
                 if creator:
                     index: Any = EventModel.creator_published_by_start
                     results = index.query(creator, condition, scan_index_forward=True, **kwargs)
-                    return _page(results, limit, ("pub_creator", "starts_sk"))
+                    return page_of(results, limit, ("pub_creator", "starts_sk"), _to_domain)
                 results = EventModel.published_by_start.query(PUBLISHED, condition, scan_index_forward=True, **kwargs)
-                return _page(results, limit, ("pub", "starts_sk"))
+                return page_of(results, limit, ("pub", "starts_sk"), _to_domain)
             if creator:
                 index = EventModel.creator_published_by_created
                 results = index.query(creator, scan_index_forward=False, **kwargs)
-                return _page(results, limit, ("pub_creator", "created_sk"))
+                return page_of(results, limit, ("pub_creator", "created_sk"), _to_domain)
             results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
-            return _page(results, limit, ("pub", "created_sk"))
+            return page_of(results, limit, ("pub", "created_sk"), _to_domain)
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
-        kwargs: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1, "last_evaluated_key": _start_key(start)}
+        kwargs = query_window(limit, start)
         with translate_errors():
             results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
-            return _page(results, limit, ("creator", "created_sk"))
+            return page_of(results, limit, ("creator", "created_sk"), _to_domain)

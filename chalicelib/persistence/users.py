@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import Role, User, iso
+from chalicelib.persistence.common import get_or_none, parse_time
 from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import cancellation_codes, translate_errors
 from chalicelib.persistence.models import UniqueModel, UserModel
@@ -25,6 +24,8 @@ def email_key(email: str) -> str:
 
 
 def _to_domain(item: UserModel) -> User:
+    date_joined = parse_time(item.date_joined)
+    assert date_joined is not None
     return User(
         id=item.id,
         username=item.username,
@@ -34,7 +35,7 @@ def _to_domain(item: UserModel) -> User:
         is_staff=bool(item.is_staff),
         is_active=bool(item.is_active),
         avatar=item.avatar,
-        date_joined=datetime.fromisoformat(item.date_joined.replace("Z", "+00:00")),
+        date_joined=date_joined,
         version=int(item.version),
     )
 
@@ -58,19 +59,12 @@ class DynamoUserRepository:
     """Implements services.ports.UserRepository."""
 
     def get(self, user_id: str) -> User | None:
-        with translate_errors():
-            try:
-                return _to_domain(UserModel.get(user_id, consistent_read=True))
-            except DoesNotExist:
-                return None
+        item = get_or_none(UserModel, user_id)
+        return _to_domain(item) if item else None
 
     def get_by_username(self, username: str) -> User | None:
-        with translate_errors():
-            try:
-                marker = UniqueModel.get(username_key(username), consistent_read=True)
-            except DoesNotExist:
-                return None
-        return self.get(marker.owner)
+        marker = get_or_none(UniqueModel, username_key(username))
+        return self.get(marker.owner) if marker else None
 
     def add(self, user: User) -> None:
         markers = [("username", username_key(user.username))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,9 +115,14 @@ def profile(users: UserRepository, user_id: str) -> User:
 
 
 def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any]) -> User:
-    """Apply `changes` (email, avatar) to the caller's account; retried if a concurrent edit interleaves."""
+    """Apply `changes` (email, avatar) to the caller's account."""
+    return _change(users, lambda: profile(users, user_id), changes)
+
+
+def _change(users: UserRepository, load: Callable[[], User], changes: dict[str, Any]) -> User:
+    # Read, change, write only if unchanged since the read; a concurrent edit makes us start over.
     for _ in range(3):
-        current = profile(users, user_id)
+        current = load()
         updated = current.with_changes(**changes)
         try:
             users.save(current, updated)
@@ -137,12 +143,4 @@ def _by_username(users: UserRepository, username: str) -> User:
 
 def change_account(users: UserRepository, username: str, **changes: Any) -> User:
     """Staff-side change of role, staff flag or active flag (the command-line tool)."""
-    for _ in range(3):
-        current = _by_username(users, username)
-        updated = current.with_changes(**changes)
-        try:
-            users.save(current, updated)
-            return updated
-        except StaleWrite:
-            continue
-    raise Conflict("The account changed during the update; try again.", "concurrent_update")
+    return _change(users, lambda: _by_username(users, username), changes)
