@@ -83,6 +83,7 @@ def get_event(event_id: str) -> dict[str, Any]:
     Access.CREATOR,
     summary="Edit an event (its creator or staff)",
     body=EventUpdateIn,
+    body_required=False,
     responses={200: EventPublic},
     conflicts=True,
 )

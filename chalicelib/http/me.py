@@ -34,6 +34,7 @@ def me() -> dict[str, Any]:
     Access.SIGNED_IN,
     summary="Change email or avatar",
     body=MeUpdateIn,
+    body_required=False,
     responses={200: UserPublic},
     conflicts=True,
 )
