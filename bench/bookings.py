@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
-import os
 import statistics
 import tempfile
 import time
@@ -83,37 +80,26 @@ def throughput(users: int = 60, events: int = 5, workers: int = 16) -> dict[str,
 def requests_per_booking(samples: int = 20) -> dict[str, float]:
     """DynamoDB requests the booking handler makes, counted at botocore on moto (the authorizer's own read
     is excluded: on AWS it runs in its own function and the gateway caches its answer)."""
-    from tests.conftest import TEST_SIGNING_KEY  # noqa: F401 - sets the test environment before the app loads
+    from bench.app import _dynamodb_log, _in_process
+    from chalicelib.domain import Role
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.services import accounts
 
-    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-    from moto import mock_aws
-
-    with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
-        import app as app_module
-        from chalicelib.domain import Role
-        from chalicelib.persistence.admin import create_tables, reset_connections
-        from chalicelib.persistence.users import DynamoUserRepository
-        from chalicelib.services import accounts
-        from tests.support.api import Api
-        from tests.support.faults import recorded_calls
-
-        reset_connections()
-        create_tables(wait=False)
+    reads, transactions, others = [], [], []
+    with _in_process() as api:
         users = DynamoUserRepository()
         accounts.create_user(users, username="host", email="", password=PASSWORD, rounds=4, role=Role.CREATOR)
-        api = Api(app_module.app)
         host = api.token("host", PASSWORD)
         event = api.post("/api/events/", {"title": "T", "description": "D"}, token=host).json
-        reads, transactions, others = [], [], []
         for i in range(samples):
             accounts.create_user(users, username=f"u{i}", email="", password=PASSWORD, rounds=4)
             token = api.token(f"u{i}", PASSWORD)
-            with recorded_calls() as calls:
+            with _dynamodb_log() as log:
                 assert api.post(f"/api/events/{event['id']}/bookings/", token=token).status == 201
-            handler = calls[1:]  # the first call is the authorizer's user read
-            reads.append(sum(c in ("GetItem", "Query", "BatchGetItem") for c in handler))
-            transactions.append(handler.count("TransactWriteItems"))
-            others.append(len(handler) - reads[-1] - transactions[-1])
+            calls = [operation for operation, _ in log]
+            reads.append(sum(c in ("GetItem", "Query", "BatchGetItem") for c in calls))
+            transactions.append(calls.count("TransactWriteItems"))
+            others.append(len(calls) - reads[-1] - transactions[-1])
     return {
         "reads": statistics.mean(reads),
         "transactions": statistics.mean(transactions),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalice.app import Blueprint, Response
 
 from chalicelib.http import dependencies as deps
-from chalicelib.http.requests import read_body
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import user_public
@@ -28,10 +25,6 @@ accounts_bp = Blueprint(__name__)
 routes = Router(accounts_bp)
 
 
-def _body() -> Any:
-    return read_body(routes.request, deps.settings().max_body_bytes)
-
-
 @routes.route(
     "/api/register",
     "POST",
@@ -42,7 +35,7 @@ def _body() -> Any:
 )
 def register() -> Response:
     """Create a USER account."""
-    data = validate(RegisterIn, _body())
+    data = validate(RegisterIn, routes.body())
     user = accounts.register(
         deps.users(),
         username=data.username,
@@ -63,7 +56,7 @@ def register() -> Response:
 )
 def obtain_token() -> dict[str, str]:
     """A refresh and an access token for a username and password."""
-    data = validate(TokenObtainIn, _body())
+    data = validate(TokenObtainIn, routes.body())
     return accounts.obtain_tokens(
         deps.users(),
         deps.token_policy(),
@@ -83,7 +76,7 @@ def obtain_token() -> dict[str, str]:
 )
 def refresh_token() -> dict[str, str]:
     """A new access token for a refresh token."""
-    data = validate(TokenRefreshIn, _body())
+    data = validate(TokenRefreshIn, routes.body())
     return accounts.refresh_access(deps.users(), deps.token_policy(), refresh=data.refresh)
 
 
@@ -98,6 +91,6 @@ def refresh_token() -> dict[str, str]:
 )
 def verify_token() -> dict[str, str]:
     """{} when the token is authentic and unexpired."""
-    data = validate(TokenVerifyIn, _body())
+    data = validate(TokenVerifyIn, routes.body())
     accounts.verify(deps.token_policy(), token=data.token)
     return {}

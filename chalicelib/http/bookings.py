@@ -11,7 +11,6 @@ from chalicelib.errors import MalformedRequest
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import IDEMPOTENCY_KEY, PAGINATION
 from chalicelib.http.pagination import page_of, page_request
-from chalicelib.http.requests import read_body
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import booking_public, event_summary
@@ -66,7 +65,7 @@ def _answer(outcome: Outcome, status: int) -> Response:
 )
 def book(event_id: str) -> Response:
     """Book a seat (201), or a waitlist place with {"waitlist": true} when the event is full."""
-    body = read_body(routes.request, deps.settings().max_body_bytes)
+    body = routes.body()
     data = validate(BookingCreateIn, body)
     outcome = bookings.book(
         deps.events(),
@@ -93,7 +92,7 @@ def book(event_id: str) -> Response:
 )
 def cancel(booking_id: str) -> Response:
     """Cancel a booking; the seat goes to the oldest waitlisted booking, if any."""
-    body = read_body(routes.request, deps.settings().max_body_bytes)
+    body = routes.body()
     validate(BookingCancelIn, body)
     outcome = bookings.cancel(
         deps.bookings(), deps.idempotency(), routes.caller(), booking_id, idempotency=_idempotency(body, 200)

@@ -10,7 +10,7 @@ from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, QueryParam
 from chalicelib.http.pagination import page_of, page_request
-from chalicelib.http.requests import query_params, read_body
+from chalicelib.http.requests import query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import event_public
@@ -23,10 +23,6 @@ from chalicelib.services import events
 events_bp = Blueprint(__name__)
 routes = Router(events_bp)
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-
-
-def _body() -> Any:
-    return read_body(routes.request, deps.settings().max_body_bytes)
 
 
 def _optional_caller() -> Principal | None:
@@ -66,7 +62,7 @@ def list_events() -> dict[str, Any]:
 )
 def create_event() -> Response:
     """Create an event owned by the caller."""
-    data = validate(EventCreateIn, _body())
+    data = validate(EventCreateIn, routes.body())
     event = events.create_event(deps.events(), routes.caller(), data.model_dump())
     return json_response(event_public(event), 201)
 
@@ -89,7 +85,7 @@ def get_event(event_id: str) -> dict[str, Any]:
 )
 def update_event(event_id: str) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
-    data = validate(EventUpdateIn, _body())
+    data = validate(EventUpdateIn, routes.body())
     changes = data.model_dump(include=data.model_fields_set)
     return event_public(events.update_event(deps.events(), routes.caller(), event_id, changes))
 

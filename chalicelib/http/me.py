@@ -9,7 +9,6 @@ from chalice.app import Blueprint
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION
 from chalicelib.http.pagination import page_of, page_request
-from chalicelib.http.requests import read_body
 from chalicelib.http.routing import Router
 from chalicelib.http.views import event_public, user_public
 from chalicelib.schemas.accounts import MeUpdateIn, UserPublic
@@ -40,7 +39,7 @@ def me() -> dict[str, Any]:
 )
 def update_me() -> dict[str, Any]:
     """Change the caller's email or avatar."""
-    data = validate(MeUpdateIn, read_body(routes.request, deps.settings().max_body_bytes))
+    data = validate(MeUpdateIn, routes.body())
     changes = data.model_dump(include=data.model_fields_set)
     return user_public(accounts.update_profile(deps.users(), routes.caller().user_id, changes))
 

@@ -9,10 +9,11 @@ from typing import Any
 from chalice.app import Blueprint, Chalice, Request, Response
 
 from chalicelib.errors import DomainError, PermissionDenied
+from chalicelib.http import dependencies
 from chalicelib.http.authorizer import jwt_authorizer
 from chalicelib.http.contract import Operation, declare_operation
 from chalicelib.http.middleware import log_exception
-from chalicelib.http.requests import principal
+from chalicelib.http.requests import principal, read_body
 from chalicelib.http.responses import error_response, json_response, server_error
 from chalicelib.security.access import Access, Principal, declare
 
@@ -34,6 +35,10 @@ class Router:
     def request(self) -> Request:
         """The request being served."""
         return self.blueprint.current_request
+
+    def body(self) -> Any:
+        """The request body, parsed (JSON or form) within the configured size limit."""
+        return read_body(self.request, dependencies.settings().max_body_bytes)
 
     def caller(self) -> Principal:
         """The verified caller of a protected route."""
