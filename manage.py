@@ -39,14 +39,17 @@ def configure(stage: str) -> None:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     from chalicelib.persistence.models import bind_tables
-    from chalicelib.settings import region_from_env, table_names_from_env
+    from chalicelib.settings import load_settings
 
-    bind_tables(table_names_from_env(), region_from_env())
+    settings = load_settings()
+    bind_tables(settings.tables, settings.region, settings.aws)
 
 
 def rounds() -> int:
-    """bcrypt cost for accounts made here (the app's setting, default 12)."""
-    return int(os.environ.get("BCRYPT_ROUNDS", "12"))
+    """bcrypt cost for accounts made here: the app's own setting, with its range check (default 12)."""
+    from chalicelib.settings import bcrypt_rounds_from_env
+
+    return bcrypt_rounds_from_env()
 
 
 def cmd_createsuperuser(args: argparse.Namespace) -> None:
@@ -155,11 +158,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     configure(args.stage)
     from chalicelib.errors import DomainError
+    from chalicelib.settings import ConfigurationError
 
     try:
         args.func(args)
     except DomainError as exc:
         sys.exit(f"CommandError: {exc.detail}")
+    except ConfigurationError as exc:
+        sys.exit(f"CommandError: {exc}")
 
 
 if __name__ == "__main__":

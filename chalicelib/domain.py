@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,6 +15,33 @@ class Role(enum.StrEnum):
 
     USER = "USER"
     CREATOR = "CREATOR"
+
+
+class Access(enum.StrEnum):
+    """Access levels of the API's routes, from anyone to staff only."""
+
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+    CREATOR = "creator"  # creators and staff
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The verified caller of a request."""
+
+    user_id: str
+    username: str
+    role: Role
+    is_staff: bool
+
+    def has(self, access: Access) -> bool:
+        """True when this caller meets `access`."""
+        if access is Access.STAFF:
+            return self.is_staff
+        if access is Access.CREATOR:
+            return self.is_staff or self.role is Role.CREATOR
+        return True
 
 
 class BookingStatus(enum.StrEnum):
@@ -30,6 +58,17 @@ class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of a username: NFKC, as Django's `normalize_username` does, so that compatibility
+    characters (`ｕｓｅｒ`, `𝐮𝐬𝐞𝐫`) become the letters they stand for."""
+    return unicodedata.normalize("NFKC", username)
+
+
+def identity(name: str) -> str:
+    """What makes two usernames (or email addresses) the same account: equal after NFKC and case folding."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
 def utcnow() -> datetime:
@@ -56,10 +95,6 @@ class User:
     avatar: str | None = None
     date_joined: datetime = field(default_factory=utcnow)
     version: int = 1
-
-    def can_create_events(self) -> bool:
-        """Creators and staff publish events."""
-        return self.is_staff or self.role is Role.CREATOR
 
     def with_changes(self, **changes: object) -> User:
         """A copy with `changes` applied and the version bumped."""
@@ -95,6 +130,26 @@ class Event:
         """A copy with `changes` applied, `updated_at` set and the version bumped."""
         return replace(self, **changes, updated_at=utcnow(), version=self.version + 1)  # type: ignore[arg-type]
 
+    @property
+    def paid(self) -> bool:
+        """Events with a price above zero are paid."""
+        return self.price > 0
+
+    def managed_by(self, principal: Principal | None) -> bool:
+        """Its creator and staff manage an event: edit it, see drafts and attendees, cancel any booking."""
+        return principal is not None and (principal.is_staff or principal.user_id == self.creator)
+
+    def visible_to(self, principal: Principal | None) -> bool:
+        """A draft exists only for those who manage it; every other event is public."""
+        return self.status is not EventStatus.DRAFT or self.managed_by(principal)
+
+    def shown_to(self, principal: Principal | None, *, holds_seat: bool = False) -> Event:
+        """The event as `principal` may see it: a paid event's online link is what people pay for, so only
+        those holding a confirmed seat and those who manage the event see it."""
+        if self.online_url is None or not self.paid or holds_seat or self.managed_by(principal):
+            return self
+        return replace(self, online_url=None)
+
 
 @dataclass(frozen=True)
 class Booking:
@@ -114,14 +169,25 @@ class Booking:
         """Confirmed and waitlisted bookings count; cancelled ones do not."""
         return self.status is not BookingStatus.CANCELLED
 
+    @property
+    def confirmed(self) -> bool:
+        """Holds a seat."""
+        return self.status is BookingStatus.CONFIRMED
+
+    def visible_to(self, principal: Principal) -> bool:
+        """Its owner, the event's creator and staff see a booking, and may cancel it; nobody else learns it
+        exists."""
+        return principal.is_staff or principal.user_id in (self.user_id, self.event_creator)
+
 
 @dataclass(frozen=True)
-class StoredResponse:
-    """The first answer to an idempotent request, replayed to its retries."""
+class BookingResult:
+    """What a booking request produced: the booking, its event as the caller may see it (None once the
+    event is deleted), and whether this is the stored result of an earlier identical request."""
 
-    fingerprint: str
-    status: int
-    body: str
+    booking: Booking
+    event: Event | None
+    replayed: bool = False
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 DEPLOYED_STAGES = frozenset({"dev", "prod"})
 MIN_SIGNING_KEY_BYTES = 32
+LAMBDA_TIMEOUT_SECONDS = 15  # .chalice/config.json's lambda_timeout
 
 
 class ConfigurationError(RuntimeError):
@@ -41,22 +43,52 @@ class Settings:
     cors_allowed_origins: tuple[str, ...]
     max_body_bytes: int
     authorizer_ttl_seconds: int
+    # scheme://host[:port] of absolute links (`next`) when the gateway's own domain name is not the one clients
+    # use (the local stack); unset on API Gateway.
+    public_api_origin: str | None
+    aws: AwsTimeouts
 
 
-def _int(env: dict[str, str] | os._Environ[str], name: str, default: int, low: int, high: int) -> int:
+@dataclass(frozen=True)
+class AwsTimeouts:
+    """How long one AWS call may take. A hung or unreachable dependency must become a 503 within a few
+    seconds, well inside the Lambda's 15 s, rather than botocore's defaults (60 s reads, several retries)."""
+
+    connect_seconds: float
+    read_seconds: float
+    max_attempts: int
+
+    def worst_case_seconds(self) -> float:
+        """The longest a single call can take before it is reported as failed."""
+        return self.max_attempts * (self.connect_seconds + self.read_seconds)
+
+
+Env = dict[str, str] | os._Environ[str]
+
+
+def _number(env: Env, name: str, default: float, low: float, high: float, kind: type[int] | type[float]) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError as exc:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigurationError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from exc
     if not low <= value <= high:
         raise ConfigurationError(f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
-def table_names_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> TableNames:
+def _int(env: Env, name: str, default: int, low: int, high: int) -> int:
+    return int(_number(env, name, default, low, high, int))
+
+
+def bcrypt_rounds_from_env(env: Env | None = None) -> int:
+    """bcrypt's cost factor (tools that hash passwords need no other setting)."""
+    return _int(os.environ if env is None else env, "BCRYPT_ROUNDS", 12, 4, 16)
+
+
+def table_names_from_env(env: Env | None = None) -> TableNames:
     """Table names of the current stage; separate from `load_settings` so tools need no signing key."""
     env = os.environ if env is None else env
     stage = env.get("STAGE", "local")
@@ -69,16 +101,65 @@ def table_names_from_env(env: dict[str, str] | os._Environ[str] | None = None) -
     )
 
 
-def region_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> str:
+def region_from_env(env: Env | None = None) -> str:
     """The AWS region, defaulting to us-east-1 so local tools work without AWS configuration."""
     env = os.environ if env is None else env
     return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-def cors_origins_from_env(env: dict[str, str] | os._Environ[str] | None = None) -> tuple[str, ...]:
+def cors_origins_from_env(env: Env | None = None) -> tuple[str, ...]:
     """Origins allowed to call the API from a browser (`*` for any)."""
     env = os.environ if env is None else env
     return tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+
+
+def load_settings(env: Env | None = None) -> Settings:
+    """Read and validate every setting. The signing key may be absent here, so that tools which only read
+    the routes (`chalice package`, the OpenAPI generator) import the app without secrets; `check_startup`
+    refuses to serve without one.
+
+    The secret's value is read on first use (security.keys), not here: no AWS call happens at import."""
+    env = os.environ if env is None else env
+    stage = env.get("STAGE", "local")
+    key = env.get("JWT_SIGNING_KEY", "").encode() or None
+    if key is not None and len(key) < MIN_SIGNING_KEY_BYTES:
+        raise ConfigurationError(f"JWT_SIGNING_KEY must be at least {MIN_SIGNING_KEY_BYTES} bytes")
+    access_seconds = _int(env, "ACCESS_TOKEN_SECONDS", 300, 10, 86_400)
+    ttl = _int(env, "AUTHORIZER_TTL_SECONDS", 300, 0, 3600)
+    if ttl > access_seconds:
+        # A cached policy outliving the token would keep a deactivated or demoted user's rights too long.
+        raise ConfigurationError("AUTHORIZER_TTL_SECONDS must not exceed ACCESS_TOKEN_SECONDS")
+    origin = (env.get("PUBLIC_API_ORIGIN") or "").rstrip("/") or None
+    if origin is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+        raise ConfigurationError(f"PUBLIC_API_ORIGIN must be scheme://host[:port], got {origin!r}")
+    return Settings(
+        stage=stage,
+        tables=table_names_from_env(env),
+        region=region_from_env(env),
+        jwt_signing_key=key,
+        jwt_secret_arn=env.get("JWT_SECRET_ARN") or None,
+        access_token_seconds=access_seconds,
+        refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 86_400, 60, 90 * 86_400),
+        bcrypt_rounds=bcrypt_rounds_from_env(env),
+        cors_allowed_origins=cors_origins_from_env(env),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 6 * 1024 * 1024),
+        authorizer_ttl_seconds=ttl,
+        public_api_origin=origin,
+        aws=AwsTimeouts(
+            connect_seconds=_number(env, "AWS_CONNECT_TIMEOUT_SECONDS", 1.0, 0.1, 10.0, float),
+            read_seconds=_number(env, "AWS_READ_TIMEOUT_SECONDS", 2.0, 0.1, 10.0, float),
+            max_attempts=_int(env, "AWS_MAX_ATTEMPTS", 2, 1, 5),
+        ),
+    )
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse to serve without a signing key: raised at a Lambda cold start and by the local server."""
+    if settings.jwt_signing_key is None and settings.jwt_secret_arn is None:
+        where = "JWT_SECRET_ARN (the stage's secret)" if settings.stage in DEPLOYED_STAGES else "JWT_SIGNING_KEY"
+        raise ConfigurationError(f"no JWT signing key: set {where}")
+    if settings.aws.worst_case_seconds() > LAMBDA_TIMEOUT_SECONDS / 2:
+        raise ConfigurationError("AWS timeouts must let a failing call end well inside the Lambda timeout")
 
 
 def running_in_lambda() -> bool:
@@ -86,35 +167,7 @@ def running_in_lambda() -> bool:
     return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
-def load_settings(env: dict[str, str] | os._Environ[str] | None = None) -> Settings:
-    """Build and validate settings; a missing or short signing key stops the app from starting.
-
-    The secret's value is read on first use (security.keys), not here: no AWS call happens at import."""
-    env = os.environ if env is None else env
-    stage = env.get("STAGE", "local")
-    key = env.get("JWT_SIGNING_KEY", "").encode() or None
-    arn = env.get("JWT_SECRET_ARN") or None
-    if key is None and arn is None:
-        where = "JWT_SECRET_ARN (the stage's secret)" if stage in DEPLOYED_STAGES else "JWT_SIGNING_KEY"
-        raise ConfigurationError(f"no JWT signing key: set {where}")
-    if key is not None and len(key) < MIN_SIGNING_KEY_BYTES:
-        raise ConfigurationError(f"JWT_SIGNING_KEY must be at least {MIN_SIGNING_KEY_BYTES} bytes")
-    return Settings(
-        stage=stage,
-        tables=table_names_from_env(env),
-        region=region_from_env(env),
-        jwt_signing_key=key,
-        jwt_secret_arn=arn,
-        access_token_seconds=_int(env, "ACCESS_TOKEN_SECONDS", 300, 10, 86_400),
-        refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 86_400, 60, 90 * 86_400),
-        bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, 4, 16),
-        cors_allowed_origins=cors_origins_from_env(env),
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 6 * 1024 * 1024),
-        authorizer_ttl_seconds=_int(env, "AUTHORIZER_TTL_SECONDS", 300, 0, 3600),
-    )
-
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, loaded on first use (cold start)."""
+    """The process-wide settings, loaded on first use."""
     return load_settings()

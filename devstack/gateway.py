@@ -18,10 +18,11 @@ from chalice.app import Chalice
 from chalice.config import Config
 from chalice.local import ARNMatcher, LocalARNBuilder, LocalGateway
 
-from chalicelib.http.authorizer import UNAUTHORIZED
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
 
 Response = dict[str, Any]
+# An authorizer that raises an exception with exactly this message makes API Gateway answer 401.
+UNAUTHORIZED = "Unauthorized"
 
 
 def gateway_response(kind: str, status: int | None = None) -> Response:
@@ -38,8 +39,9 @@ def gateway_response(kind: str, status: int | None = None) -> Response:
 class EmulatedGateway(LocalGateway):
     """LocalGateway with API Gateway's authorizer semantics and gateway responses."""
 
-    def __init__(self, app_object: Chalice, config: Config) -> None:
+    def __init__(self, app_object: Chalice, config: Config, domain_name: str = "testserver") -> None:
         super().__init__(app_object, config)
+        self._domain_name = domain_name
         self._arns = LocalARNBuilder()
         self._policy_cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -53,7 +55,9 @@ class EmulatedGateway(LocalGateway):
             event = self._generate_lambda_event(method, path, headers, body)
         except ValueError:
             return gateway_response("MISSING_AUTHENTICATION_TOKEN")
-        event["requestContext"].update({"requestId": str(uuid.uuid4()), "stage": "local"})
+        event["requestContext"].update(
+            {"requestId": str(uuid.uuid4()), "stage": "local", "domainName": self._domain_name}
+        )
         route = self._app_object.routes.get(event["requestContext"]["resourcePath"], {}).get(method)
         if route is None:
             return gateway_response("MISSING_AUTHENTICATION_TOKEN")

@@ -2,40 +2,36 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice.app import Blueprint, Response
 
 from chalicelib.http import dependencies as deps
+from chalicelib.http.contract import InputRef
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
-from chalicelib.http.views import user_public
-from chalicelib.schemas.accounts import (
-    AccessToken,
-    RegisterIn,
-    TokenObtainIn,
-    TokenPair,
-    TokenRefreshIn,
-    TokenVerifyIn,
-    UserPublic,
-)
-from chalicelib.schemas.responses import EmptyObject
-from chalicelib.schemas.validation import validate
+from chalicelib.http.views import ACCESS_TOKEN, EMPTY, TOKEN_PAIR, USER
 from chalicelib.services import accounts
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.accounts import RegisterIn, TokenObtainIn, TokenRefreshIn, TokenVerifyIn
 
 accounts_bp = Blueprint(__name__)
 routes = Router(accounts_bp)
+# Answers holding tokens must never be stored by a browser or a proxy.
+NO_STORE = "no-store"
 
 
 @routes.route(
     "/api/register",
     "POST",
     summary="Sign up (a USER account)",
-    body=RegisterIn,
-    responses={201: UserPublic},
+    body=InputRef("accounts", "RegisterIn"),
+    responses={201: USER},
     conflicts=True,
 )
-def register() -> Response:
+def register(data: RegisterIn) -> Response:
     """Create a USER account."""
-    data = validate(RegisterIn, routes.body())
     user = accounts.register(
         deps.users(),
         username=data.username,
@@ -43,20 +39,20 @@ def register() -> Response:
         password=data.password,
         rounds=deps.settings().bcrypt_rounds,
     )
-    return json_response(user_public(user), 201)
+    return json_response(USER.render(user), 201)
 
 
 @routes.route(
     "/api/token",
     "POST",
     summary="Obtain a refresh and an access token",
-    body=TokenObtainIn,
-    responses={200: TokenPair},
+    body=InputRef("accounts", "TokenObtainIn"),
+    responses={200: TOKEN_PAIR},
     errors=(401,),
+    cache_control=NO_STORE,
 )
-def obtain_token() -> dict[str, str]:
+def obtain_token(data: TokenObtainIn) -> dict[str, str]:
     """A refresh and an access token for a username and password."""
-    data = validate(TokenObtainIn, routes.body())
     return accounts.obtain_tokens(
         deps.users(),
         deps.token_policy(),
@@ -70,13 +66,13 @@ def obtain_token() -> dict[str, str]:
     "/api/token/refresh",
     "POST",
     summary="A new access token",
-    body=TokenRefreshIn,
-    responses={200: AccessToken},
+    body=InputRef("accounts", "TokenRefreshIn"),
+    responses={200: ACCESS_TOKEN},
     errors=(401,),
+    cache_control=NO_STORE,
 )
-def refresh_token() -> dict[str, str]:
+def refresh_token(data: TokenRefreshIn) -> dict[str, str]:
     """A new access token for a refresh token."""
-    data = validate(TokenRefreshIn, routes.body())
     return accounts.refresh_access(deps.users(), deps.token_policy(), refresh=data.refresh)
 
 
@@ -84,13 +80,13 @@ def refresh_token() -> dict[str, str]:
     "/api/token/verify",
     "POST",
     summary="Check a token",
-    body=TokenVerifyIn,
-    responses={200: EmptyObject},
+    body=InputRef("accounts", "TokenVerifyIn"),
+    responses={200: EMPTY},
     errors=(401,),
     uses_database=False,
+    cache_control=NO_STORE,
 )
-def verify_token() -> dict[str, str]:
+def verify_token(data: TokenVerifyIn) -> dict[str, str]:
     """{} when the token is authentic and unexpired."""
-    data = validate(TokenVerifyIn, routes.body())
     accounts.verify(deps.token_policy(), token=data.token)
     return {}

@@ -14,13 +14,7 @@ from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
 from chalicelib.http.routing import complete_routes
 from chalicelib.persistence.models import bind_tables
-from chalicelib.settings import (
-    cors_origins_from_env,
-    get_settings,
-    region_from_env,
-    running_in_lambda,
-    table_names_from_env,
-)
+from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 APP_NAME = "sessions-marketplace"
 
@@ -29,13 +23,14 @@ def build_app() -> Chalice:
     """The app for this stage; in Lambda, raises ConfigurationError at cold start when settings are invalid.
 
     Tools that only read the routes (`chalice package`, the OpenAPI generator) import it without secrets."""
+    settings = get_settings()
     if running_in_lambda():
-        get_settings()
-    bind_tables(table_names_from_env(), region_from_env())
+        check_startup(settings)
+    bind_tables(settings.tables, settings.region, settings.aws)
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
     for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, docs_bp):
         app.register_blueprint(blueprint)
     complete_routes(app)
-    app.register_middleware(cors_and_access_log(cors_origins_from_env()), "http")
+    app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")
     return app

@@ -1,42 +1,56 @@
 """The API Gateway authorizer: verifies the access token and returns a policy listing every route the
-caller's role may use (the gateway caches it per token for the configured TTL)."""
+caller's role may use (the gateway caches it per token for the configured TTL).
+
+A request without an Authorization header never reaches it: API Gateway answers 401 itself (the
+UNAUTHORIZED gateway response, DRF's "not provided" body). A token that is present but unusable (garbage,
+expired, wrong type, inactive user) is let through with the reason in the context, and the app answers 401
+with simplejwt's precise body (`code: token_not_valid`), which tells a frontend to refresh. An authorizer can
+only produce a 401 with a fixed body, so letting the app answer is the one way to say why; the cost, invalid
+tokens reaching the function, is bounded by the stage's throttling."""
 
 from __future__ import annotations
 
-import os
+import json
 
 from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint
 
 from chalicelib.errors import NotAuthenticated
 from chalicelib.http import dependencies
+from chalicelib.http.requests import AUTH_ERROR, AUTH_EXPIRES
 from chalicelib.security.access import policy_routes
-from chalicelib.security.authentication import authenticate
+from chalicelib.services.authentication import verify_access
+from chalicelib.settings import get_settings
 
-# The gateway answers 401 only when the authorizer raises with exactly this message.
-UNAUTHORIZED = "Unauthorized"
+ANONYMOUS = "anonymous"
 
 authorizer_bp = Blueprint(__name__)
 
 
-def _ttl() -> int:
-    # Read here rather than from the full settings: the TTL is fixed when routes are declared, at import.
-    return int(os.environ.get("AUTHORIZER_TTL_SECONDS", "300"))
+def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
+    return [AuthRoute(path, methods) for path, methods in routes]
 
 
-@authorizer_bp.authorizer(name="jwt_authorizer", ttl_seconds=_ttl())
+@authorizer_bp.authorizer(name="jwt_authorizer", ttl_seconds=get_settings().authorizer_ttl_seconds)
 def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
-    """Allow the caller's routes, or raise `Unauthorized` so the gateway answers 401."""
+    """Allow the caller's routes; for an unusable token, every protected route with the reason attached."""
     try:
-        principal = authenticate(auth_request.token, dependencies.users(), dependencies.signing_key())
-    except NotAuthenticated:
-        raise Exception(UNAUTHORIZED) from None  # noqa: TRY002 - the gateway matches this exact message
-    routes: list[str | AuthRoute] = [AuthRoute(path, methods) for path, methods in policy_routes(principal)]
+        principal, expires = verify_access(
+            auth_request.token, dependencies.users(), dependencies.signing_key(), dependencies.lifetimes()
+        )
+    except NotAuthenticated as refusal:
+        body = {"detail": refusal.detail, **({"code": refusal.code} if refusal.code else {}), **refusal.extra}
+        return AuthResponse(
+            routes=_routes(policy_routes(None)),
+            principal_id=ANONYMOUS,
+            context={AUTH_ERROR: json.dumps(body, separators=(",", ":"))},
+        )
     return AuthResponse(
-        routes=routes,
+        routes=_routes(policy_routes(principal)),
         principal_id=principal.user_id,
         context={
             "role": principal.role.value,
             "is_staff": str(principal.is_staff).lower(),
             "username": principal.username,
+            AUTH_EXPIRES: str(expires),
         },
     )

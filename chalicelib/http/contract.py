@@ -1,21 +1,53 @@
-"""What each operation accepts and answers, declared beside its route: the OpenAPI document is built from this."""
+"""What each operation accepts and answers, declared beside its route: the OpenAPI document is built from this.
+
+Request schemas (pydantic) are named here, not imported: a route's module loads pydantic only when a request
+with a body is validated, so the public reads never pay for it at a cold start."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+from chalicelib.domain import Access
+from chalicelib.http.views import Shape
 
-from chalicelib.security.access import Access
+if TYPE_CHECKING:
+    from chalicelib.schemas.validation import InputSchema
 
-HTML = "text/html"
+MediaType = Literal["text/html", "text/javascript"]
+HTML: MediaType = "text/html"
+JAVASCRIPT: MediaType = "text/javascript"
+# A success answer: a JSON shape, a non-JSON media type, or None for an empty body.
+Answer = Shape | MediaType | None
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
 
 
 @dataclass(frozen=True)
-class QueryParam:
-    """A query-string parameter of a list."""
+class InputRef:
+    """A request schema by module (under chalicelib.schemas) and class name, imported on first use."""
+
+    module: str
+    name: str
+
+    def load(self) -> type[InputSchema]:
+        """The pydantic model."""
+        return _load(self.module, self.name)
+
+
+@cache
+def _load(module: str, name: str) -> type[InputSchema]:
+    loaded: type[InputSchema] = getattr(importlib.import_module(f"chalicelib.schemas.{module}"), name)
+    return loaded
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A query-string parameter or a request header an operation reads."""
 
     name: str
     schema: dict[str, Any]
@@ -30,12 +62,11 @@ class Operation:
     method: str
     summary: str
     access: Access
-    body: type[BaseModel] | None = None
+    body: InputRef | None = None
     body_required: bool = True
-    query: tuple[QueryParam, ...] = ()
-    headers: tuple[QueryParam, ...] = ()
-    # Success status -> response model, None for an empty body, or HTML.
-    responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
+    query: tuple[Parameter, ...] = ()
+    headers: tuple[Parameter, ...] = ()
+    responses: dict[int, Answer] = field(default_factory=dict)
     conflicts: bool = False
     errors: tuple[int, ...] = ()  # answers beyond those implied by the other fields
     optional_auth: bool = False
@@ -50,13 +81,18 @@ class Operation:
 OPERATIONS: list[Operation] = []
 
 PAGINATION = (
-    QueryParam("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "Page size."),
-    QueryParam("cursor", {"type": "string"}, "Opaque cursor from the previous page's `next` link."),
+    Parameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "Page size.",
+    ),
+    Parameter("cursor", {"type": "string"}, "Opaque cursor from the previous page's `next` link."),
 )
-IDEMPOTENCY_KEY = QueryParam(
+IDEMPOTENCY_KEY = Parameter(
     "Idempotency-Key",
     {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
-    "Retries with the same key, user and body replay the first response for 24 hours.",
+    "A retry with the same key, by the same user, for the same resource and body, gets the first answer back "
+    "(with `Idempotent-Replayed: true`) for 24 hours; the same key for anything else is a 409.",
 )
 
 

@@ -8,6 +8,7 @@ from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdemp
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.security import keys
+from chalicelib.security.tokens import Lifetimes
 from chalicelib.services.accounts import TokenPolicy
 from chalicelib.settings import Settings, get_settings
 
@@ -46,9 +47,12 @@ def signing_key() -> bytes:
     return keys.signing_key(get_settings())
 
 
+def lifetimes() -> Lifetimes:
+    """How long each type of token lives."""
+    s = get_settings()
+    return Lifetimes(access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds)
+
+
 def token_policy() -> TokenPolicy:
     """Signing key and token lifetimes."""
-    s = get_settings()
-    return TokenPolicy(
-        key=signing_key(), access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds
-    )
+    return TokenPolicy(key=signing_key(), lifetimes=lifetimes())

@@ -9,7 +9,7 @@ from chalice.app import Blueprint, Response
 from chalicelib.http.contract import HTML
 from chalicelib.http.openapi import openapi_document
 from chalicelib.http.routing import Router
-from chalicelib.schemas.responses import OpenApiDocument
+from chalicelib.http.views import OPENAPI_DOCUMENT
 
 docs_bp = Blueprint(__name__)
 routes = Router(docs_bp)
@@ -35,7 +35,7 @@ PAGE = r"""<!doctype html>
 
 
 @routes.route(
-    "/api/schema", "GET", summary="This OpenAPI 3.1 document", responses={200: OpenApiDocument}, uses_database=False
+    "/api/schema", "GET", summary="This OpenAPI 3.1 document", responses={200: OPENAPI_DOCUMENT}, uses_database=False
 )
 def schema() -> dict[str, Any]:
     """The OpenAPI document."""

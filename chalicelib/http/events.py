@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.domain import Access, Principal
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
-from chalicelib.http.contract import PAGINATION, QueryParam
+from chalicelib.http.contract import PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
-from chalicelib.http.views import event_public
-from chalicelib.schemas.events import EventCreateIn, EventList, EventPublic, EventUpdateIn
-from chalicelib.schemas.validation import validate
-from chalicelib.security.access import Access, Principal
-from chalicelib.security.authentication import authenticate
+from chalicelib.http.views import EVENT, EVENT_LIST
 from chalicelib.services import events
+from chalicelib.services.authentication import authenticate
+
+if TYPE_CHECKING:
+    from chalicelib.schemas.events import EventCreateIn, EventUpdateIn
 
 events_bp = Blueprint(__name__)
 routes = Router(events_bp)
@@ -28,7 +29,7 @@ BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 def _optional_caller() -> Principal | None:
     # Public routes have no authorizer: a token, when sent, is verified here with the same rules.
     header = routes.request.headers.get("authorization")
-    return authenticate(header, deps.users(), deps.signing_key()) if header else None
+    return authenticate(header, deps.users(), deps.signing_key(), deps.lifetimes()) if header else None
 
 
 @routes.route(
@@ -37,12 +38,12 @@ def _optional_caller() -> Principal | None:
     summary="Published events",
     query=(
         *PAGINATION,
-        QueryParam("creator", {"type": "string"}, "Only this creator's events."),
-        QueryParam(
+        Parameter("creator", {"type": "string"}, "Only this creator's events."),
+        Parameter(
             "upcoming", {"type": "string", "enum": ["true", "false", "1", "0"]}, "Not yet started, soonest first."
         ),
     ),
-    responses={200: EventList},
+    responses={200: EVENT_LIST},
 )
 def list_events() -> dict[str, Any]:
     """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
@@ -54,23 +55,27 @@ def list_events() -> dict[str, Any]:
     scope = f"events:{creator or '*'}:{upcoming}"
     limit, start = page_request(routes.request, scope)
     page = events.list_events(deps.events(), limit=limit, start=start, creator=creator, upcoming=upcoming)
-    return page_of(routes.request, page, scope, event_public)
+    return page_of(routes.request, page, scope, EVENT_LIST)
 
 
 @routes.route(
-    "/api/events", "POST", Access.CREATOR, summary="Create an event", body=EventCreateIn, responses={201: EventPublic}
+    "/api/events",
+    "POST",
+    Access.CREATOR,
+    summary="Create an event",
+    body=InputRef("events", "EventCreateIn"),
+    responses={201: EVENT},
 )
-def create_event() -> Response:
+def create_event(data: EventCreateIn) -> Response:
     """Create an event owned by the caller."""
-    data = validate(EventCreateIn, routes.body())
     event = events.create_event(deps.events(), routes.caller(), data.model_dump())
-    return json_response(event_public(event), 201)
+    return json_response(EVENT.render(event), 201)
 
 
-@routes.route("/api/events/{event_id}", "GET", summary="One event", responses={200: EventPublic}, optional_auth=True)
+@routes.route("/api/events/{event_id}", "GET", summary="One event", responses={200: EVENT}, optional_auth=True)
 def get_event(event_id: str) -> dict[str, Any]:
     """One event; drafts only for their creator and staff."""
-    return event_public(events.get_event(deps.events(), event_id, _optional_caller()))
+    return EVENT.render(events.get_event(deps.events(), event_id, _optional_caller()))
 
 
 @routes.route(
@@ -78,16 +83,15 @@ def get_event(event_id: str) -> dict[str, Any]:
     "PATCH",
     Access.CREATOR,
     summary="Edit an event (its creator or staff)",
-    body=EventUpdateIn,
+    body=InputRef("events", "EventUpdateIn"),
     body_required=False,
-    responses={200: EventPublic},
+    responses={200: EVENT},
     conflicts=True,
 )
-def update_event(event_id: str) -> dict[str, Any]:
+def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
-    data = validate(EventUpdateIn, routes.body())
     changes = data.model_dump(include=data.model_fields_set)
-    return event_public(events.update_event(deps.events(), routes.caller(), event_id, changes))
+    return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes))
 
 
 @routes.route(

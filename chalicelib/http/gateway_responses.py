@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from chalicelib.http.middleware import EXPOSED_HEADERS
 from chalicelib.http.responses import WWW_AUTHENTICATE
 
 
@@ -22,10 +23,17 @@ class GatewayResponse:
         return json.dumps({"detail": self.detail}, separators=(",", ":"))
 
 
-CORS_HEADERS = (("Access-Control-Allow-Origin", "*"),)
+# API Gateway's own answers cannot depend on the request's Origin, so they allow any: they carry no data of
+# anyone's, only the error, which a browser page must be able to read (and its Retry-After).
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 GATEWAY_RESPONSES: dict[str, GatewayResponse] = {
-    # No or rejected token: the gateway cannot tell which, so one DRF-worded answer serves both.
+    # No Authorization header (the authorizer is not even called): DRF's answer for that case. Tokens that are
+    # present but unusable reach the app, which answers with simplejwt's precise body.
     "UNAUTHORIZED": GatewayResponse(
         401, "Authentication credentials were not provided.", (("WWW-Authenticate", WWW_AUTHENTICATE), *CORS_HEADERS)
     ),

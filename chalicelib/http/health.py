@@ -3,13 +3,13 @@
 from chalice.app import Blueprint
 
 from chalicelib.http.routing import Router
-from chalicelib.schemas.responses import Health
+from chalicelib.http.views import HEALTH
 
 health_bp = Blueprint(__name__)
 routes = Router(health_bp)
 
 
-@routes.route("/health", "GET", summary="Liveness", responses={200: Health}, uses_database=False)
+@routes.route("/health", "GET", summary="Liveness", responses={200: HEALTH}, uses_database=False)
 def health() -> dict[str, str]:
     """Liveness: answers without touching DynamoDB."""
     return {"status": "ok"}

@@ -1,24 +1,54 @@
-"""Cross-cutting HTTP behaviour: CORS headers and one JSON log line per request."""
+"""Cross-cutting HTTP behaviour: CORS, security and cache headers, and one log line per request."""
 
 from __future__ import annotations
 
-import json
-import sys
+import re
 import time
-import traceback
 from collections.abc import Callable
-from typing import Any
 
 from chalice.app import Request, Response
 
+from chalicelib.http.logs import log_exception, log_request
 from chalicelib.http.responses import server_error
 
+# Headers a browser script may read from an answer (CORS hides every other non-simple header).
+EXPOSED_HEADERS = "Idempotent-Replayed, Retry-After, WWW-Authenticate"
+Middleware = Callable[[Request, Callable[[Request], Response]], Response]
 
-def cors_and_access_log(
-    allowed_origins: tuple[str, ...],
-) -> Callable[[Request, Callable[[Request], Response]], Response]:
-    """Middleware adding CORS headers for allowed origins and logging the request without its body."""
-    allow_any = "*" in allowed_origins
+
+class OriginPolicy:
+    """Which browser origins may call the API: exact origins, `*` for any, and `scheme://host:*` for any port
+    of a host (the local stage accepts every `http://localhost:<port>` a dev server may use)."""
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        self.allow_any = "*" in allowed
+        patterns = [re.escape(o[:-2]) + r":[0-9]{1,5}" for o in allowed if o.endswith(":*")]
+        self._exact = frozenset(o for o in allowed if o != "*" and not o.endswith(":*"))
+        self._ports = re.compile("|".join(patterns)) if patterns else None
+
+    def allows(self, origin: str) -> bool:
+        """True when a browser page from `origin` may read the API's answers."""
+        if self.allow_any or origin in self._exact:
+            return True
+        return self._ports is not None and self._ports.fullmatch(origin) is not None
+
+
+def secure_headers(request: Request, response: Response, origins: OriginPolicy) -> None:
+    """CORS for allowed origins; nosniff everywhere; no caching of answers meant for one signed-in caller."""
+    headers = response.headers
+    origin = request.headers.get("origin")
+    if origin and origins.allows(origin):
+        headers["Access-Control-Allow-Origin"] = "*" if origins.allow_any else origin
+        headers["Vary"] = "Origin"
+        headers.setdefault("Access-Control-Expose-Headers", EXPOSED_HEADERS)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.headers.get("authorization"):
+        headers.setdefault("Cache-Control", "private, no-store")
+
+
+def cors_and_access_log(allowed_origins: tuple[str, ...]) -> Middleware:
+    """Middleware adding the headers above and logging the request without its body."""
+    origins = OriginPolicy(allowed_origins)
 
     def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
         started = time.perf_counter()
@@ -27,40 +57,8 @@ def cors_and_access_log(
         except Exception:  # noqa: BLE001 - the last line of defence: log it, answer DRF's 500
             log_exception(request)
             response = server_error()
-        origin = request.headers.get("origin")
-        if origin and (allow_any or origin in allowed_origins):
-            response.headers["Access-Control-Allow-Origin"] = "*" if allow_any else origin
-            response.headers["Vary"] = "Origin"
-            response.headers.setdefault("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
-        _log(request, response.status_code, started)
+        secure_headers(request, response, origins)
+        log_request(request, response.status_code, (time.perf_counter() - started) * 1000)
         return response
 
     return middleware
-
-
-def _context(request: Request) -> dict[str, Any]:
-    return request.context or {}
-
-
-def _log(request: Request, status: int, started: float) -> None:
-    context = _context(request)
-    line = {
-        "request_id": context.get("requestId"),
-        "method": request.method,
-        "route": context.get("resourcePath"),
-        "status": status,
-        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-        "user_id": (context.get("authorizer") or {}).get("principalId"),
-    }
-    sys.stdout.write(json.dumps(line) + "\n")
-
-
-def log_exception(request: Request) -> None:
-    """Log an unexpected error with its traceback, as one JSON line."""
-    context = _context(request)
-    line = {
-        "request_id": context.get("requestId"),
-        "route": context.get("resourcePath"),
-        "error": traceback.format_exc(),
-    }
-    sys.stdout.write(json.dumps(line) + "\n")

@@ -1,21 +1,19 @@
-"""The OpenAPI 3.1 document, generated from the operations the routes declare and their pydantic schemas."""
+"""The OpenAPI 3.1 document, generated from the operations the routes declare: request schemas from their
+pydantic models, answers from the field lists in http/views.py."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from chalicelib.domain import Access
+from chalicelib.http.contract import OPERATIONS, Answer, Operation
+from chalicelib.http.views import REF, Shape
 
-from chalicelib.http.contract import HTML, OPERATIONS, Operation
-from chalicelib.schemas.responses import ErrorDetail, FieldErrors
-from chalicelib.security.access import Access
-
-REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
     400: "Invalid input: field errors, or a `detail` (bad JSON, bad cursor).",
-    401: "No or invalid credentials.",
+    401: "No or invalid credentials. A presented but invalid or expired token answers simplejwt's body with "
+    '`"code": "token_not_valid"`: refresh and retry.',
     403: "Signed in, but not allowed.",
     404: "Not found (or not visible to the caller).",
     409: "Conflicts with the current state; `code` says why. Transient ones carry Retry-After.",
@@ -23,18 +21,36 @@ ERROR_TEXT = {
     415: "Unsupported media type.",
     503: "A dependency is throttling or unavailable; retry after Retry-After seconds.",
 }
+ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ErrorDetail": {
+        "type": "object",
+        "description": "DRF's non-field error: `detail`, plus `code` (and simplejwt's `messages`) where sent.",
+        "properties": {
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
+            "messages": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["detail"],
+        "additionalProperties": False,
+    },
+    "FieldErrors": {
+        "type": "object",
+        "description": "DRF's validation errors: field name (or `non_field_errors`) to messages.",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+}
 
 
-def _json(ref: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": ref}}
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
 
 
-def _ref(model: type[BaseModel]) -> dict[str, Any]:
-    return {"$ref": REF.format(model=model.__name__)}
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": REF.format(name=name)}
 
 
-def _header(description: str) -> dict[str, Any]:
-    return {"description": description, "required": True, "schema": {"type": "string"}}
+def _header(description: str, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
 
 
 def _error_codes(op: Operation) -> list[int]:
@@ -58,13 +74,23 @@ def _error_codes(op: Operation) -> list[int]:
 
 
 def _error_response(code: int) -> dict[str, Any]:
-    schema = {"anyOf": [_ref(ErrorDetail), _ref(FieldErrors)]} if code == 400 else _ref(ErrorDetail)
+    schema = {"anyOf": [_ref("ErrorDetail"), _ref("FieldErrors")]} if code == 400 else _ref("ErrorDetail")
     response: dict[str, Any] = {"description": ERROR_TEXT[code], "content": _json(schema)}
     if code == 401:
         response["headers"] = {"WWW-Authenticate": _header('`Bearer realm="api"`')}
+    if code == 409:
+        response["headers"] = {"Retry-After": _header("Seconds to wait before retrying a transient conflict.", False)}
     if code == 503:
         response["headers"] = {"Retry-After": _header("Seconds to wait before retrying.")}
     return response
+
+
+def _success(answer: Answer) -> dict[str, Any]:
+    if answer is None:
+        return {"description": "Done; no body."}
+    if isinstance(answer, Shape):
+        return {"description": answer.description, "content": _json(_ref(answer.name))}
+    return {"description": f"A `{answer}` document.", "content": {answer: {"schema": {"type": "string"}}}}
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -83,15 +109,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
-        doc["requestBody"] = {"required": op.body_required, "content": _json(_ref(op.body))}
-    responses: dict[str, Any] = {}
-    for status, model in op.responses.items():
-        if model is None:
-            responses[str(status)] = {"description": "Done; no body."}
-        elif model == HTML:
-            responses[str(status)] = {"description": "A web page.", "content": {HTML: {"schema": {"type": "string"}}}}
-        elif isinstance(model, type):
-            responses[str(status)] = {"description": model.__doc__ or "OK", "content": _json(_ref(model))}
+        doc["requestBody"] = {"required": op.body_required, "content": _json(_ref(op.body.name))}
+    responses = {str(status): _success(answer) for status, answer in op.responses.items()}
     for code in _error_codes(op):
         responses[str(code)] = _error_response(code)
     doc["responses"] = responses
@@ -107,17 +126,23 @@ def document_path(path: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
+def _schemas() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    inputs = sorted({op.body.load() for op in OPERATIONS if op.body is not None}, key=lambda m: m.__name__)
+    _, definitions = models_json_schema([(m, "validation") for m in inputs], ref_template=REF.replace("name", "model"))
+    schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
+    for op in OPERATIONS:
+        for answer in op.responses.values():
+            if isinstance(answer, Shape):
+                schemas.update({shape.name: shape.schema() for shape in answer.shapes()})
+    schemas.update(ERROR_SCHEMAS)
+    return dict(sorted(schemas.items()))
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
     """The whole document (built once per process, on first request)."""
-    inputs = {op.body for op in OPERATIONS if op.body is not None}
-    outputs: set[type[BaseModel]] = {ErrorDetail, FieldErrors}
-    for op in OPERATIONS:
-        outputs |= {m for m in op.responses.values() if isinstance(m, type) and issubclass(m, BaseModel)}
-    pairs: list[tuple[type[BaseModel], Any]] = []
-    pairs += [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
-    pairs += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
-    _, definitions = models_json_schema(pairs, ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(document_path(op.path), {})[op.method.lower()] = _operation(op)
@@ -130,7 +155,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": _schemas(),
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

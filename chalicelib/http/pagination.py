@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from chalice.app import Request
@@ -10,18 +11,26 @@ from chalice.app import Request
 from chalicelib.domain import Page
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
+from chalicelib.http.contract import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.http.requests import page_url, query_params
+from chalicelib.http.views import Shape
 from chalicelib.security.cursors import decode_cursor, encode_cursor
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
+# ASCII digits only: str.isdigit() also accepts "²" and other digits that int() or a DynamoDB limit refuse.
+DIGITS = re.compile(r"\A[0-9]{1,6}\Z")
+
+
+@dataclass(frozen=True)
+class _Listed:
+    items: list[Any]
+    next: str | None
 
 
 def page_request(request: Request, scope: str) -> tuple[int, dict[str, str] | None]:
     """The page size and the start key of the page asked for; `scope` names the list the cursor belongs to."""
     params = query_params(request)
     raw = params.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit():
+    if not DIGITS.match(raw):
         raise ValidationFailed({"limit": ["A valid integer is required."]})
     limit = int(raw)
     if not 1 <= limit <= MAX_LIMIT:
@@ -31,11 +40,11 @@ def page_request(request: Request, scope: str) -> tuple[int, dict[str, str] | No
     return limit, start
 
 
-def page_of(request: Request, page: Page, scope: str, show: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """The DRF-style page body with an absolute `next` link."""
+def page_of(request: Request, page: Page, scope: str, shape: Shape) -> dict[str, Any]:
+    """The DRF-style page body (`shape` is the list's shape) with an absolute `next` link."""
     next_url = None
     if page.next_key is not None:
         params = query_params(request)
         params["cursor"] = encode_cursor(page.next_key, scope, deps.signing_key())
-        next_url = page_url(request, params)
-    return {"results": [show(item) for item in page.items], "next": next_url}
+        next_url = page_url(request, params, deps.settings().public_api_origin)
+    return shape.render(_Listed(page.items, next_url))

@@ -1,20 +1,23 @@
-"""Reading requests: the body (JSON or form), query parameters, and the authorizer's principal."""
+"""Reading requests: the body (JSON or form), query parameters, the authorizer's principal, and links."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from chalice.app import Request
 
-from chalicelib.domain import Role
+from chalicelib.domain import Principal, Role
 from chalicelib.errors import MalformedRequest, NotAuthenticated, PayloadTooLarge, UnsupportedMediaType
-from chalicelib.security.access import Principal
-from chalicelib.security.authentication import NOT_PROVIDED
+from chalicelib.services.authentication import NOT_PROVIDED, token_not_valid
 
 JSON_TYPES = ("application/json", "")
 FORM_TYPE = "application/x-www-form-urlencoded"
+# The authorizer's context keys (API Gateway passes string, number and boolean values only).
+AUTH_ERROR = "error"
+AUTH_EXPIRES = "exp"
 
 
 def _reject_constant(name: str) -> Any:
@@ -32,20 +35,24 @@ def read_body(request: Request, max_bytes: int) -> Any:
     if not raw.strip():
         return {}
     if media not in JSON_TYPES and media != FORM_TYPE and not media.endswith("+json"):
-        raise UnsupportedMediaType(f'Unsupported media type "{media}" in request.')
+        raise UnsupportedMediaType(f'Unsupported media type "{media[:100]}" in request.')
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedRequest(f"JSON parse error - {exc}") from exc
+    except UnicodeDecodeError:
+        raise MalformedRequest("JSON parse error - request body is not valid UTF-8") from None
     if "\ufffd" in text:
         # API Gateway replaces undecodable bytes before the function sees them; refuse rather than store them.
         raise MalformedRequest("JSON parse error - request body is not valid UTF-8")
     if media == FORM_TYPE:
-        return dict(parse_qsl(text, keep_blank_values=True))
+        try:
+            return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+        except UnicodeDecodeError:
+            # A percent-escape of bytes that are not UTF-8 would otherwise be stored as U+FFFD.
+            raise MalformedRequest("Form parse error - a percent-escape is not valid UTF-8") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
-        raise MalformedRequest(f"JSON parse error - {exc}") from exc
+        raise MalformedRequest(f"JSON parse error - {str(exc)[:200]}") from exc
 
 
 def query_params(request: Request) -> dict[str, str]:
@@ -53,11 +60,19 @@ def query_params(request: Request) -> dict[str, str]:
     return dict(request.query_params or {})
 
 
-def principal(request: Request) -> Principal:
-    """The caller the authorizer verified; protected routes only."""
+def principal(request: Request, now: float | None = None) -> Principal:
+    """The caller the authorizer verified, on a protected route; NotAuthenticated (simplejwt's body) when the
+    authorizer let the request through unauthenticated, or when its cached answer has outlived the token."""
     context = (request.context or {}).get("authorizer") or {}
-    if not context.get("principalId") or not context.get("role"):
+    error = context.get(AUTH_ERROR)
+    if error:
+        body = json.loads(error)
+        raise NotAuthenticated(body.pop("detail"), code=body.pop("code", None), extra=body)
+    if not context.get("principalId") or not context.get("role") or AUTH_EXPIRES not in context:
         raise NotAuthenticated(NOT_PROVIDED)
+    # API Gateway reuses the policy for its cache TTL, which may end after the token does.
+    if int(context[AUTH_EXPIRES]) <= (time.time() if now is None else now):
+        raise token_not_valid("Token is expired")
     return Principal(
         user_id=str(context["principalId"]),
         username=str(context.get("username", "")),
@@ -66,10 +81,11 @@ def principal(request: Request) -> Principal:
     )
 
 
-def page_url(request: Request, params: dict[str, str]) -> str:
-    """The absolute URL of this list with other query parameters (the `next` link)."""
-    headers = request.headers
-    scheme = headers.get("x-forwarded-proto", "http")
-    host = headers.get("host", "localhost")
-    path = (request.context or {}).get("path") or request.path
-    return f"{scheme}://{host}{path}?{urlencode(params)}"
+def page_url(request: Request, params: dict[str, str], public_origin: str | None) -> str:
+    """The absolute URL of this list with other query parameters (the `next` link), built from what API
+    Gateway reports (its domain name and the path it was called on) or the configured origin, never from the
+    client's Host or X-Forwarded-* headers."""
+    context = request.context or {}
+    origin = public_origin or f"https://{context.get('domainName') or 'localhost'}"
+    path = context.get("path") or request.path
+    return f"{origin}{path}?{urlencode(params)}"

@@ -1,73 +1,202 @@
-"""Public shapes of domain objects: what the API shows, and nothing else."""
+"""What the API shows of each resource: one field list per resource, from which both the answer (`render`)
+and its JSON schema in the OpenAPI document (`schema`) are made, so the two cannot disagree.
+
+Plain data and functions only: rendering an answer loads no validation library."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import Booking, Event, User, iso
+from chalicelib.domain import BookingStatus, EventStatus, Role, iso
+
+REF = "#/components/schemas/{name}"
 
 
-def user_public(user: User) -> dict[str, Any]:
-    """A user without the password hash."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "role": user.role.value,
-        "avatar": user.avatar,
-        "is_staff": user.is_staff,
-        "date_joined": iso(user.date_joined),
-    }
+def _same(value: Any) -> Any:
+    return value
 
 
-def event_public(event: Event) -> dict[str, Any]:
-    """An event as clients see it."""
-    return {
-        "id": event.id,
-        "title": event.title,
-        "description": event.description,
-        "creator": event.creator,
-        "creator_username": event.creator_username,
-        "created_at": iso(event.created_at),
-        "updated_at": iso(event.updated_at),
-        "starts_at": iso(event.starts_at) if event.starts_at else None,
-        "ends_at": iso(event.ends_at) if event.ends_at else None,
-        "timezone": event.timezone,
-        "capacity": event.capacity,
-        "seats_booked": event.seats_booked,
-        "price": str(event.price),
-        "currency": event.currency,
-        "location": event.location,
-        "online_url": event.online_url,
-        "image": event.image,
-        "status": event.status.value,
-    }
+def _value(member: enum.Enum) -> Any:
+    return member.value
 
 
-def booking_public(booking: Booking) -> dict[str, Any]:
-    """A booking as its owner, the event's creator and staff see it."""
-    return {
-        "id": booking.id,
-        "event": booking.event_id,
-        "user": booking.user_id,
-        "username": booking.username,
-        "status": booking.status.value,
-        "created_at": iso(booking.created_at),
-        "cancelled_at": iso(booking.cancelled_at) if booking.cancelled_at else None,
-    }
+def _price(value: Decimal) -> str:
+    return f"{value:.2f}"
 
 
-def event_summary(event: Event | None) -> dict[str, Any] | None:
-    """What a list of bookings shows of each event."""
-    if event is None:
-        return None
-    return {
-        "id": event.id,
-        "title": event.title,
-        "starts_at": iso(event.starts_at) if event.starts_at else None,
-        "ends_at": iso(event.ends_at) if event.ends_at else None,
-        "timezone": event.timezone,
-        "location": event.location,
-        "online_url": event.online_url,
-        "status": event.status.value,
-    }
+@dataclass(frozen=True)
+class Kind:
+    """A field's JSON schema and how a domain value becomes JSON."""
+
+    schema: dict[str, Any]
+    render: Callable[[Any], Any] = _same
+
+
+def choice(values: type[enum.Enum]) -> Kind:
+    """One of an enum's values."""
+    return Kind({"type": "string", "enum": [m.value for m in values]}, _value)
+
+
+ID = Kind({"type": "string", "pattern": "^[0-7][0-9A-HJKMNP-TV-Z]{25}$", "description": "A ULID."})
+TEXT = Kind({"type": "string"})
+INTEGER = Kind({"type": "integer"})
+BOOLEAN = Kind({"type": "boolean"})
+TIMESTAMP = Kind({"type": "string", "format": "date-time"}, iso)
+URL = Kind({"type": "string", "format": "uri"})
+DECIMAL = Kind({"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "A decimal amount."}, _price)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an answer: its name, its kind (or a nested shape), and where its value comes from (a
+    dotted attribute path on the rendered object; by default the field's name)."""
+
+    name: str
+    kind: Kind | Shape
+    nullable: bool = False
+    many: bool = False
+    source: str | None = None
+
+    def value(self, obj: Any) -> Any:
+        """The field's JSON value for `obj`."""
+        value = obj
+        for part in (self.source or self.name).split("."):
+            value = getattr(value, part)
+        if value is None:
+            return None
+        if self.many:
+            return [self._one(item) for item in value]
+        return self._one(value)
+
+    def _one(self, value: Any) -> Any:
+        return self.kind.render(value)
+
+    def schema(self) -> dict[str, Any]:
+        """The field's JSON schema."""
+        one = {"$ref": REF.format(name=self.kind.name)} if isinstance(self.kind, Shape) else dict(self.kind.schema)
+        schema = {"type": "array", "items": one} if self.many else one
+        return {"anyOf": [schema, {"type": "null"}]} if self.nullable else schema
+
+
+@dataclass(frozen=True)
+class Shape:
+    """An answer's fields, in order; its name is the schema's name in the document."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    closed: bool = True  # no other properties: an answer never carries more than it declares
+
+    def render(self, obj: Any) -> dict[str, Any]:
+        """The JSON object shown for `obj`."""
+        return {f.name: f.value(obj) for f in self.fields}
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema of `render`'s output."""
+        schema: dict[str, Any] = {
+            "type": "object",
+            "description": self.description,
+            "properties": {f.name: f.schema() for f in self.fields},
+            "required": [f.name for f in self.fields],
+        }
+        if self.closed:
+            schema["additionalProperties"] = False
+        return schema
+
+    def shapes(self) -> Iterator[Shape]:
+        """This shape and every shape nested in it."""
+        yield self
+        for f in self.fields:
+            if isinstance(f.kind, Shape):
+                yield from f.kind.shapes()
+
+    def extended(self, name: str, description: str, *fields: Field) -> Shape:
+        """A shape with this one's fields and more."""
+        return Shape(name, description, (*self.fields, *fields), self.closed)
+
+
+def page(of: Shape, name: str, description: str) -> Shape:
+    """A page of a list: `{"results": [...], "next": url or null}` (rendered from a domain Page)."""
+    return Shape(
+        name, description, (Field("results", of, many=True, source="items"), Field("next", URL, nullable=True))
+    )
+
+
+USER = Shape(
+    "User",
+    "A user as the API shows it: never the password hash.",
+    (
+        Field("id", ID),
+        Field("username", TEXT),
+        Field("email", TEXT),
+        Field("role", choice(Role)),
+        Field("avatar", URL, nullable=True),
+        Field("is_staff", BOOLEAN),
+        Field("date_joined", TIMESTAMP),
+    ),
+)
+
+EVENT = Shape(
+    "Event",
+    "An event as the API shows it. A paid event's `online_url` is null except for those holding a confirmed "
+    "seat, its creator and staff.",
+    (
+        Field("id", ID),
+        Field("title", TEXT),
+        Field("description", TEXT),
+        Field("creator", ID),
+        Field("creator_username", TEXT),
+        Field("created_at", TIMESTAMP),
+        Field("updated_at", TIMESTAMP),
+        Field("starts_at", TIMESTAMP, nullable=True),
+        Field("ends_at", TIMESTAMP, nullable=True),
+        Field("timezone", TEXT),
+        Field("capacity", INTEGER, nullable=True),
+        Field("seats_booked", INTEGER),
+        Field("price", DECIMAL),
+        Field("currency", TEXT),
+        Field("location", TEXT),
+        Field("online_url", URL, nullable=True),
+        Field("image", URL, nullable=True),
+        Field("status", choice(EventStatus)),
+    ),
+)
+
+EVENT_SUMMARY = Shape(
+    "EventSummary",
+    "What a booking shows of its event.",
+    tuple(
+        f
+        for f in EVENT.fields
+        if f.name in ("id", "title", "starts_at", "ends_at", "timezone", "location", "online_url", "status")
+    ),
+)
+
+BOOKING = Shape(
+    "Booking",
+    "A booking as its owner, the event's creator and staff see it, with a summary of its event (null once the "
+    "event is deleted).",
+    (
+        Field("id", ID, source="booking.id"),
+        Field("event", ID, source="booking.event_id"),
+        Field("user", ID, source="booking.user_id"),
+        Field("username", TEXT, source="booking.username"),
+        Field("status", choice(BookingStatus), source="booking.status"),
+        Field("created_at", TIMESTAMP, source="booking.created_at"),
+        Field("cancelled_at", TIMESTAMP, nullable=True, source="booking.cancelled_at"),
+        Field("event_summary", EVENT_SUMMARY, nullable=True, source="event"),
+    ),
+)
+
+EVENT_LIST = page(EVENT, "EventList", "A page of events.")
+BOOKING_LIST = page(BOOKING, "BookingList", "A page of bookings.")
+
+TOKEN_PAIR = Shape("TokenPair", "A refresh and an access token.", (Field("refresh", TEXT), Field("access", TEXT)))
+ACCESS_TOKEN = Shape("AccessToken", "A new access token.", (Field("access", TEXT),))
+HEALTH = Shape("Health", "Liveness.", (Field("status", Kind({"type": "string", "enum": ["ok"]})),))
+EMPTY = Shape("EmptyObject", "`{}`.", ())
+OPENAPI_DOCUMENT = Shape("OpenApiDocument", "An OpenAPI 3.1 document.", (), closed=False)

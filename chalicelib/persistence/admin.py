@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from chalicelib.persistence.connection import reset_connection
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import ALL_MODELS
 
@@ -16,10 +15,3 @@ def create_tables(wait: bool = True) -> list[str]:
                 model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
                 created.append(model.Meta.table_name)
     return created
-
-
-def reset_connections() -> None:
-    """Drop cached connections so the next call picks up a new endpoint (tests switch between emulators)."""
-    for model in ALL_MODELS:
-        model._connection = None
-    reset_connection()

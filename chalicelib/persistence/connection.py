@@ -11,10 +11,12 @@ from chalicelib.persistence.models import UserModel
 
 @lru_cache(maxsize=1)
 def get_connection() -> Connection:
-    """One connection per process (same region as the models; the endpoint comes from botocore's environment)."""
-    return Connection(region=getattr(UserModel.Meta, "region", None))
-
-
-def reset_connection() -> None:
-    """Forget the cached connection (tests switch endpoints between runs)."""
-    get_connection.cache_clear()
+    """One connection per process, configured like the models (region, timeouts); the endpoint comes from
+    botocore's environment."""
+    meta = UserModel.Meta
+    return Connection(
+        region=getattr(meta, "region", None),
+        connect_timeout_seconds=getattr(meta, "connect_timeout_seconds", None),
+        read_timeout_seconds=getattr(meta, "read_timeout_seconds", None),
+        max_retry_attempts=getattr(meta, "max_retry_attempts", None),
+    )

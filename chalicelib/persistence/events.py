@@ -8,11 +8,13 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, UpdateError
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import Event, EventStatus, Page, iso
+from chalicelib.domain import BookingStatus, Event, EventStatus, Page, iso
+from chalicelib.persistence.bookings import booking_key, marker_status
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
 from chalicelib.persistence.errors import translate_errors
-from chalicelib.persistence.models import PUBLISHED, EventModel
-from chalicelib.services.ports import StaleWrite
+from chalicelib.persistence.models import PUBLISHED, EventModel, UniqueModel
+from chalicelib.persistence.transactions import read_together
+from chalicelib.ports import StaleWrite
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
@@ -76,11 +78,15 @@ def _to_item(event: Event) -> EventModel:
 
 
 class DynamoEventRepository:
-    """Implements services.ports.EventRepository."""
+    """Implements ports.EventRepository."""
 
     def get(self, event_id: str) -> Event | None:
         item = get_or_none(EventModel, event_id)
         return _to_domain(item) if item else None
+
+    def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
+        item, marker = read_together((EventModel, event_id), (UniqueModel, booking_key(event_id, user_id)))
+        return (_to_domain(item) if item else None), marker_status(marker)
 
     def add(self, event: Event) -> None:
         with translate_errors():

@@ -6,7 +6,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute,
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.settings import TableNames
+from chalicelib.settings import AwsTimeouts, TableNames
 
 PUBLISHED = "PUBLISHED"
 
@@ -31,8 +31,9 @@ class UserModel(Model):
 
 
 class UniqueModel(Model):
-    """Uniqueness markers: `USERNAME#<lower>` and `EMAIL#<lower>` point to the user holding them,
-    `BOOKING#<event>#<user>` to the active booking of that user for that event."""
+    """Uniqueness markers: `USERNAME#<identity>` and `EMAIL#<identity>` point to the user holding them,
+    `BOOKING#<event>#<user>` to the active booking of that user for that event (with its status, so that one
+    read tells whether the user holds a seat)."""
 
     class Meta:
         table_name = "unbound-uniques"
@@ -40,6 +41,7 @@ class UniqueModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     owner = UnicodeAttribute()
+    status = UnicodeAttribute(null=True)
 
 
 class _PublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
@@ -179,7 +181,7 @@ class BookingModel(Model):
 
 
 class IdempotencyModel(Model):
-    """The first response to a request sent with an Idempotency-Key, per user and key, for 24 hours."""
+    """The first result of a request sent with an Idempotency-Key, per user and key, for 24 hours."""
 
     class Meta:
         table_name = "unbound-idempotency"
@@ -187,16 +189,16 @@ class IdempotencyModel(Model):
 
     key = UnicodeAttribute(hash_key=True)
     fingerprint = UnicodeAttribute()
-    status_code = NumberAttribute()
-    body = UnicodeAttribute()
+    result = UnicodeAttribute(null=True)  # JSON of the domain result (persistence.snapshots)
     expires_at = TTLAttribute()
 
 
 ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel, BookingModel, IdempotencyModel)
 
 
-def bind_tables(names: TableNames, region: str) -> None:
-    """Point the models at one stage's tables; pynamodb reconnects when a name changes."""
+def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
+    """Point the models at one stage's tables, with timeouts that end a hung call in a few seconds;
+    pynamodb reconnects when a name changes."""
     pairs: tuple[tuple[type[Model], str], ...] = (
         (UserModel, names.users),
         (UniqueModel, names.uniques),
@@ -207,3 +209,7 @@ def bind_tables(names: TableNames, region: str) -> None:
     for model, name in pairs:
         model.Meta.table_name = name
         model.Meta.region = region
+        # pynamodb types these as int; botocore takes fractions of a second as well.
+        model.Meta.connect_timeout_seconds = timeouts.connect_seconds  # type: ignore[assignment]
+        model.Meta.read_timeout_seconds = timeouts.read_seconds  # type: ignore[assignment]
+        model.Meta.max_retry_attempts = timeouts.max_attempts - 1

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.domain import Role, User, iso
+from chalicelib.domain import Role, User, identity, iso
 from chalicelib.persistence.common import get_or_none, parse_time
-from chalicelib.persistence.connection import get_connection
-from chalicelib.persistence.errors import cancellation_codes, translate_errors
 from chalicelib.persistence.models import UniqueModel, UserModel
-from chalicelib.services.ports import StaleWrite, UniqueViolation
+from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
+from chalicelib.ports import StaleWrite, UniqueViolation
 
 
 def username_key(username: str) -> str:
-    """Marker key of a username; case-insensitive uniqueness is uniqueness of the lower-cased form."""
-    return f"USERNAME#{username.lower()}"
+    """Marker key of a username: names equal after NFKC and case folding are one name (`ｕｓｅｒ` is `user`)."""
+    return f"USERNAME#{identity(username)}"
 
 
 def email_key(email: str) -> str:
-    """Marker key of an email address."""
-    return f"EMAIL#{email.lower()}"
+    """Marker key of an email address, compared the same way."""
+    return f"EMAIL#{identity(email)}"
 
 
 def _to_domain(item: UserModel) -> User:
@@ -56,7 +52,7 @@ def _to_item(user: User) -> UserModel:
 
 
 class DynamoUserRepository:
-    """Implements services.ports.UserRepository."""
+    """Implements ports.UserRepository."""
 
     def get(self, user_id: str) -> User | None:
         item = get_or_none(UserModel, user_id)
@@ -67,46 +63,33 @@ class DynamoUserRepository:
         return self.get(marker.owner) if marker else None
 
     def add(self, user: User) -> None:
-        markers = [("username", username_key(user.username))]
+        markers = {"username": username_key(user.username)}
         if user.email:
-            markers.append(("email", email_key(user.email)))
-        with translate_errors():
-            try:
-                with TransactWrite(connection=get_connection()) as tx:
-                    for _, key in markers:
-                        tx.save(UniqueModel(key=key, owner=user.id), condition=UniqueModel.key.does_not_exist())
-                    tx.save(_to_item(user), condition=UserModel.id.does_not_exist())
-            except TransactWriteError as exc:
-                codes = cancellation_codes(exc)
-                taken = [
-                    field for (field, _), code in zip(markers, codes, strict=False) if code == "ConditionalCheckFailed"
-                ]
-                if taken:
-                    raise UniqueViolation(taken) from exc
-                raise
+            markers["email"] = email_key(user.email)
+        try:
+            with write_transaction() as tx:
+                for field, key in markers.items():
+                    tx.save(field, UniqueModel(key=key, owner=user.id), condition=UniqueModel.key.does_not_exist())
+                tx.save("user", _to_item(user), condition=UserModel.id.does_not_exist())
+        except ConditionsFailed as exc:
+            taken = [field for field in markers if field in exc.names]
+            if taken:
+                raise UniqueViolation(taken) from exc
+            raise
 
     def save(self, old: User, new: User) -> None:
-        item = _to_item(new)
-        with translate_errors():
-            try:
-                with TransactWrite(connection=get_connection()) as tx:
-                    email_changed = old.email.lower() != new.email.lower()
-                    if email_changed and old.email:
-                        tx.delete(
-                            UniqueModel(key=email_key(old.email)),
-                            condition=UniqueModel.owner == old.id,
-                        )
-                    if email_changed and new.email:
-                        tx.save(
-                            UniqueModel(key=email_key(new.email), owner=new.id),
-                            condition=UniqueModel.key.does_not_exist(),
-                        )
-                    tx.save(item, condition=UserModel.version == old.version)
-            except TransactWriteError as exc:
-                codes = cancellation_codes(exc)
-                if codes and codes[-1] == "ConditionalCheckFailed":
-                    raise StaleWrite() from exc
-                # Puts follow deletes in the request, so the new email marker is the item before the user.
-                if email_changed and new.email and len(codes) >= 2 and codes[-2] == "ConditionalCheckFailed":
-                    raise UniqueViolation(["email"]) from exc
-                raise
+        email_changed = identity(old.email) != identity(new.email)
+        try:
+            with write_transaction() as tx:
+                if email_changed and old.email:
+                    tx.delete("old_email", UniqueModel(key=email_key(old.email)), condition=UniqueModel.owner == old.id)
+                if email_changed and new.email:
+                    marker = UniqueModel(key=email_key(new.email), owner=new.id)
+                    tx.save("email", marker, condition=UniqueModel.key.does_not_exist())
+                tx.save("user", _to_item(new), condition=UserModel.version == old.version)
+        except ConditionsFailed as exc:
+            if "user" in exc.names or "old_email" in exc.names:
+                raise StaleWrite() from exc
+            if "email" in exc.names:
+                raise UniqueViolation(["email"]) from exc
+            raise

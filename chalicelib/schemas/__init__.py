@@ -1,1 +1,2 @@
-"""Request and response schemas, declared once (pydantic v2) and validated at the edge."""
+"""Request schemas (pydantic v2) with DRF messages, validated at the edge; loaded only when a request with a
+body is served (answers are described by http/views.py)."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from chalicelib.schemas.fields import Email, HttpsUrl, Password, Username
-from chalicelib.schemas.validation import InputSchema, OutputSchema
+from chalicelib.schemas.validation import InputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
 
@@ -45,28 +45,3 @@ class MeUpdateIn(InputSchema):
     not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
     email: Email | None = None
     avatar: HttpsUrl = None
-
-
-class UserPublic(OutputSchema):
-    """A user as the API shows it: never the password hash."""
-
-    id: str
-    username: str
-    email: str
-    role: Literal["USER", "CREATOR"]
-    avatar: str | None
-    is_staff: bool
-    date_joined: str
-
-
-class TokenPair(OutputSchema):
-    """Answer of POST /api/token/."""
-
-    refresh: str
-    access: str
-
-
-class AccessToken(OutputSchema):
-    """Answer of POST /api/token/refresh/."""
-
-    access: str

@@ -15,7 +15,7 @@ from chalicelib.schemas.fields import (
     Title,
     When,
 )
-from chalicelib.schemas.validation import InputSchema, OutputSchema
+from chalicelib.schemas.validation import InputSchema
 
 EVENT_READ_ONLY = frozenset({"id", "creator", "creator_username", "created_at", "updated_at", "seats_booked"})
 
@@ -57,33 +57,3 @@ class EventUpdateIn(InputSchema):
     online_url: HttpsUrl = None
     image: HttpsUrl = None
     status: Literal["draft", "published", "cancelled"] | None = None
-
-
-class EventPublic(OutputSchema):
-    """An event as the API shows it."""
-
-    id: str
-    title: str
-    description: str
-    creator: str
-    creator_username: str
-    created_at: str
-    updated_at: str
-    starts_at: str | None
-    ends_at: str | None
-    timezone: str
-    capacity: int | None
-    seats_booked: int
-    price: str
-    currency: str
-    location: str
-    online_url: str | None
-    image: str | None
-    status: Literal["draft", "published", "cancelled"]
-
-
-class EventList(OutputSchema):
-    """A page of events."""
-
-    results: list[EventPublic]
-    next: str | None

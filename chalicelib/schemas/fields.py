@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,9 +14,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain import normalize_username
+
 USERNAME_RE = re.compile(r"\A[\w.@+-]+\Z")
 EMAIL_RE = re.compile(r"\A[^@\s]+@[^@\s]+\.[^@\s.]+\Z")
 MAX_URL = 2000
+# C0 and C1 controls but tab and newlines (which multi-line text keeps), and DEL.
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+# ASCII digits only: Decimal() and int() also read other scripts' digits ("١٢"), which we do not store.
+PRICE_RE = re.compile(r"\A[+-]?[0-9]{1,12}(\.[0-9]+)?\Z")
+EXCERPT = 40
 
 
 def fail(message: str) -> PydanticCustomError:
@@ -22,7 +32,26 @@ def fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("drf", message, {"message": message})
 
 
-def _text(value: Any, *, blank: bool, strip: bool) -> str:
+def excerpt(value: Any) -> str:
+    """A short, printable excerpt of a client's value for an error message: never the whole of a huge value."""
+    text = value if isinstance(value, str) else type(value).__name__
+    text = CONTROL_RE.sub("?", SURROGATE_RE.sub("?", text))
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+
+
+def _clean(text: str, *, multiline: bool) -> str:
+    # DRF's own validators for these two, with its wording; other control characters have no place in text.
+    if "\x00" in text:
+        raise fail("Null characters are not allowed.")
+    surrogate = SURROGATE_RE.search(text)
+    if surrogate:
+        raise fail(f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.")
+    if CONTROL_RE.search(text) or (not multiline and re.search(r"[\t\n\r]", text)):
+        raise fail("Control characters are not allowed.")
+    return text
+
+
+def _text(value: Any, *, blank: bool, strip: bool, multiline: bool = False) -> str:
     if value is None:
         raise fail("This field may not be null.")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -32,19 +61,37 @@ def _text(value: Any, *, blank: bool, strip: bool) -> str:
         text = text.strip()
     if not blank and text == "":
         raise fail("This field may not be blank.")
-    return text
+    return _clean(text, multiline=multiline)
 
 
 def _required_text(value: Any) -> str:
     return _text(value, blank=False, strip=True)
 
 
+def _required_multiline(value: Any) -> str:
+    return _text(value, blank=False, strip=True, multiline=True)
+
+
 def _optional_text(value: Any) -> str:
     return _text(value, blank=True, strip=True)
 
 
-def _raw_text(value: Any) -> str:
-    return _text(value, blank=False, strip=False)
+def _secret_text(value: Any) -> str:
+    # Passwords and tokens are taken as typed (no trimming, any printable or control character) except what
+    # cannot be stored or hashed: NUL and lone surrogates, which have no UTF-8 form.
+    if value is None:
+        raise fail("This field may not be null.")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise fail("Not a valid string.")
+    text = str(value)
+    if text == "":
+        raise fail("This field may not be blank.")
+    if "\x00" in text:
+        raise fail("Null characters are not allowed.")
+    surrogate = SURROGATE_RE.search(text)
+    if surrogate:
+        raise fail(f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.")
+    return text
 
 
 # DRF CharField behaviour: trimmed, and not blank unless the field allows it.
@@ -53,6 +100,7 @@ OPTIONAL_TEXT = BeforeValidator(_optional_text)
 
 
 def _username(value: str) -> str:
+    value = normalize_username(value)
     if not USERNAME_RE.match(value):
         raise fail("Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
     return value
@@ -73,6 +121,9 @@ def _https_url(value: str | None) -> str | None:
         parts = None
     if parts is None or parts.scheme != "https" or not parts.hostname or re.search(r"\s", value):
         raise fail("Enter a valid https URL.")
+    if parts.username is not None or parts.password is not None:
+        # A link shown to other people must not carry someone's credentials.
+        raise fail("Enter a URL without a user name or password.")
     return value
 
 
@@ -102,8 +153,16 @@ def _datetime(value: Any) -> datetime | None:
         raise fail(message) from None
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    # The IANA names tzdata lists (zones and their links): not the files a system's zoneinfo folder also
+    # holds (`localtime`, `posixrules`, `right/...`, `posix/...`), nor `Factory`, which is no place's time.
+    names = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    return frozenset(names) - {"Factory"}
+
+
 def _timezone(value: Any) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*", value):
+    if not isinstance(value, str) or value not in _zone_names():
         raise fail("A valid timezone is required.")
     try:
         ZoneInfo(value)
@@ -121,12 +180,13 @@ def _capacity(value: Any) -> Any:
 def _price(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise fail("A valid number is required.")
+    text = str(value).strip()
+    if not PRICE_RE.match(text):
+        raise fail("A valid number is required.")
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(text)
     except InvalidOperation:
         raise fail("A valid number is required.") from None
-    if not amount.is_finite():
-        raise fail("A valid number is required.")
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise fail("Ensure that there are no more than 2 decimal places.")
@@ -134,7 +194,8 @@ def _price(value: Any) -> Decimal:
         raise fail("Ensure this value is greater than or equal to 0.")
     if amount > Decimal("1000000"):
         raise fail("Ensure this value is less than or equal to 1000000.")
-    return amount.quantize(Decimal("0.01"))
+    # `-0` is zero: stored and shown as 0.00, never -0.00.
+    return abs(amount).quantize(Decimal("0.01"))
 
 
 # ISO 4217 codes of currencies in circulation.
@@ -150,7 +211,7 @@ CURRENCIES = frozenset(
 
 def _currency(value: Any) -> str:
     if not isinstance(value, str) or value not in CURRENCIES:
-        raise fail(f'"{value}" is not a valid choice.')
+        raise fail(f'"{excerpt(value)}" is not a valid choice.')
     return value
 
 
@@ -164,7 +225,7 @@ TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
 Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValidator(_capacity)]
 Price = Annotated[Decimal, BeforeValidator(_price)]
 Currency = Annotated[str, BeforeValidator(_currency)]
-Password = Annotated[str, BeforeValidator(_raw_text)]
+Password = Annotated[str, BeforeValidator(_secret_text)]
 Title = Annotated[str, Field(max_length=255), REQUIRED_TEXT]
-Description = Annotated[str, Field(max_length=10_000), REQUIRED_TEXT]
+Description = Annotated[str, Field(max_length=10_000), BeforeValidator(_required_multiline)]
 Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]

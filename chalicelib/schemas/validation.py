@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.schemas.fields import excerpt
 
 NON_FIELD = "non_field_errors"
 M = TypeVar("M", bound="InputSchema")
@@ -48,14 +49,8 @@ def _message(error: ErrorDetails, model: type[InputSchema]) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return "Must be a valid boolean."
     if kind in ("literal_error", "enum"):
-        return f'"{error.get("input")}" is not a valid choice.'
+        return f'"{excerpt(error.get("input"))}" is not a valid choice.'
     return "Invalid value."
-
-
-class OutputSchema(BaseModel):
-    """Base of response shapes: they document the API (OpenAPI) and are compiled only when used."""
-
-    model_config = ConfigDict(defer_build=True)
 
 
 def validate(model: type[M], data: Any) -> M:
@@ -71,7 +66,8 @@ def validate(model: type[M], data: Any) -> M:
         instance = model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else NON_FIELD
+            # An unknown field's name is the client's own text: quote no more than an excerpt of it.
+            field = excerpt(str(error["loc"][0])) if error["loc"] else NON_FIELD
             message = _message(error, model)
             if message not in errors.setdefault(field, []):
                 errors[field].append(message)

@@ -12,11 +12,18 @@ _lock = threading.Lock()
 _cache: dict[str, bytes] = {}
 
 
-def _secrets_client(region: str) -> Any:
+def _secrets_client(settings: Settings) -> Any:
     # botocore rather than boto3: pynamodb already loads it, so the cold start pays for nothing new.
+    import botocore.config
     import botocore.session
 
-    return botocore.session.get_session().create_client("secretsmanager", region_name=region)
+    timeouts = settings.aws
+    config = botocore.config.Config(
+        connect_timeout=timeouts.connect_seconds,
+        read_timeout=timeouts.read_seconds,
+        retries={"total_max_attempts": timeouts.max_attempts, "mode": "standard"},
+    )
+    return botocore.session.get_session().create_client("secretsmanager", region_name=settings.region, config=config)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -24,11 +31,12 @@ def signing_key(settings: Settings) -> bytes:
     if settings.jwt_signing_key is not None:
         return settings.jwt_signing_key
     arn = settings.jwt_secret_arn
-    assert arn is not None  # load_settings guarantees one of the two
+    if arn is None:
+        raise ServiceUnavailable("The signing key is not configured.")  # check_startup refuses this earlier
     with _lock:
         if arn not in _cache:
             try:
-                value = _secrets_client(settings.region).get_secret_value(SecretId=arn)["SecretString"]
+                value = _secrets_client(settings).get_secret_value(SecretId=arn)["SecretString"]
             except Exception as exc:
                 raise ServiceUnavailable() from exc
             key = value.encode()

@@ -1,4 +1,7 @@
-"""JWT access and refresh tokens (HS256, simplejwt's claims and error messages)."""
+"""JWT access and refresh tokens (HS256, simplejwt's claims and error messages).
+
+PyJWT (and the cryptography package it loads when installed) is imported on first use: routes that never
+see a token, such as the public event list, do not pay for it at a cold start."""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type"]
 ACCESS = "access"
 REFRESH = "refresh"
+# Clocks of the machines issuing and checking tokens may differ this much.
+CLOCK_SKEW_SECONDS = 30
 
 
 class TokenError(Exception):
@@ -30,8 +33,22 @@ class Claims:
     iat: int
 
 
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long each type of token lives: tokens claiming to live longer were not issued by this API."""
+
+    access_seconds: int
+    refresh_seconds: int
+
+    def of(self, token_type: str) -> int:
+        """The lifetime of `token_type` (0 for a type this API does not issue)."""
+        return {ACCESS: self.access_seconds, REFRESH: self.refresh_seconds}.get(token_type, 0)
+
+
 def issue(user_id: str, token_type: str, lifetime_seconds: int, key: bytes, now: float | None = None) -> str:
     """A signed token of `token_type` for `user_id`."""
+    import jwt
+
     issued = int(time.time() if now is None else now)
     payload = {
         "token_type": token_type,
@@ -43,10 +60,17 @@ def issue(user_id: str, token_type: str, lifetime_seconds: int, key: bytes, now:
     return jwt.encode(payload, key, algorithm=ALGORITHM)
 
 
-def decode(token: str, key: bytes, expected_type: str | None = None) -> Claims:
-    """Verify signature, algorithm, expiry and required claims; raise TokenError with simplejwt's message."""
+def decode(
+    token: str, key: bytes, lifetimes: Lifetimes, expected_type: str | None = None, now: float | None = None
+) -> Claims:
+    """Verify signature, algorithm, expiry, required claims and a plausible lifetime; raise TokenError with
+    simplejwt's message."""
+    import jwt
+
     try:
-        payload: dict[str, Any] = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
+        payload: dict[str, Any] = jwt.decode(
+            token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS, "verify_iat": False}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("Token is expired") from exc
     except (jwt.InvalidTokenError, ValueError, TypeError) as exc:
@@ -57,6 +81,11 @@ def decode(token: str, key: bytes, expected_type: str | None = None) -> Claims:
         raise TokenError("Token contained no recognizable user identification")
     if expected_type is not None and token_type != expected_type:
         raise TokenError("Token has wrong type")
-    return Claims(
-        token_type=token_type, user_id=user_id, jti=payload["jti"], exp=int(payload["exp"]), iat=int(payload["iat"])
-    )
+    exp, iat = payload["exp"], payload["iat"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, iat)):
+        raise TokenError("Token is invalid")
+    current = time.time() if now is None else now
+    # Signed with our key yet impossible for us to have issued: a leaked key or a forged token, refused.
+    if iat > current + CLOCK_SKEW_SECONDS or exp - iat > lifetimes.of(token_type):
+        raise TokenError("Token is invalid")
+    return Claims(token_type=token_type, user_id=user_id, jti=payload["jti"], exp=exp, iat=iat)

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import Role, User
+from chalicelib.domain import Role, User, normalize_username
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
+from chalicelib.ports import StaleWrite, UniqueViolation, UserRepository
 from chalicelib.security import tokens
 from chalicelib.security.passwords import BCRYPT_MAX_BYTES, check_password, fits_bcrypt, hash_password
 from chalicelib.services.password_rules import password_problems
-from chalicelib.services.ports import StaleWrite, UniqueViolation, UserRepository
 
 MAX_USERNAME = 150
 BAD_CREDENTIALS = "No active account found with the given credentials"
@@ -27,8 +27,7 @@ class TokenPolicy:
     """How tokens are signed and how long they live."""
 
     key: bytes
-    access_seconds: int
-    refresh_seconds: int
+    lifetimes: tokens.Lifetimes
 
 
 def _token_error(message: str) -> NotAuthenticated:
@@ -58,7 +57,7 @@ def create_user(
     """Store a new account without the strength rules (the command-line tool and seeding use this too)."""
     user = User(
         id=new_id(),
-        username=username,
+        username=normalize_username(username),
         email=email,
         password_hash=hash_password(password, rounds),
         role=role,
@@ -81,27 +80,27 @@ def obtain_tokens(
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated(BAD_CREDENTIALS)
     return {
-        "refresh": tokens.issue(user.id, tokens.REFRESH, policy.refresh_seconds, policy.key),
-        "access": tokens.issue(user.id, tokens.ACCESS, policy.access_seconds, policy.key),
+        "refresh": tokens.issue(user.id, tokens.REFRESH, policy.lifetimes.refresh_seconds, policy.key),
+        "access": tokens.issue(user.id, tokens.ACCESS, policy.lifetimes.access_seconds, policy.key),
     }
 
 
 def refresh_access(users: UserRepository, policy: TokenPolicy, *, refresh: str) -> dict[str, str]:
     """A new access token for a valid refresh token whose account is still active."""
     try:
-        claims = tokens.decode(refresh, policy.key, expected_type=tokens.REFRESH)
+        claims = tokens.decode(refresh, policy.key, policy.lifetimes, expected_type=tokens.REFRESH)
     except tokens.TokenError as exc:
         raise _token_error(str(exc)) from exc
     user = users.get(claims.user_id) if is_valid_id(claims.user_id) else None
     if user is None or not user.is_active:
         raise NotAuthenticated("No active account found for the given token.", code="no_active_account")
-    return {"access": tokens.issue(user.id, tokens.ACCESS, policy.access_seconds, policy.key)}
+    return {"access": tokens.issue(user.id, tokens.ACCESS, policy.lifetimes.access_seconds, policy.key)}
 
 
 def verify(policy: TokenPolicy, *, token: str) -> None:
     """Succeed when `token` (access or refresh) is authentic and unexpired."""
     try:
-        tokens.decode(token, policy.key)
+        tokens.decode(token, policy.key, policy.lifetimes)
     except tokens.TokenError as exc:
         raise _token_error(str(exc)) from exc
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, StoredResponse, iso, utcnow
+from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.security.access import Principal
-from chalicelib.services.ports import (
+from chalicelib.ports import (
     AlreadyBooked,
     BookingRepository,
     EventChanged,
@@ -25,57 +23,79 @@ from chalicelib.services.ports import (
     IdempotentWrite,
     KeyAlreadyUsed,
     StaleWrite,
+    StoredResult,
 )
 
 ATTEMPTS = 3
 IDEMPOTENCY_SECONDS = 24 * 3600
-Render = Callable[[Booking], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A request sent with an Idempotency-Key: the client's key and the (validated) body it came with."""
+
+    key: str
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Idempotency:
-    """An Idempotency-Key request: the key (scoped to the caller), what identifies the request, and how to
-    render the response to store."""
+    """The caller's key and the fingerprint its stored result is bound to."""
 
     key: str
     fingerprint: str
-    render: Render
-    status: int
 
-    def record(self, booking: Booking) -> IdempotentWrite:
-        """The record to write with the transaction that produces `booking`."""
+    @classmethod
+    def of(cls, principal: Principal, operation: str, target: str, request: IdempotentRequest) -> Idempotency:
+        """Scope the client's key to the caller and bind it to the operation, its resource and its body."""
+        return cls(
+            key=f"{principal.user_id}#{request.key}",
+            fingerprint=fingerprint(principal.user_id, operation, target, request.payload),
+        )
+
+    def record(self, result: BookingResult) -> IdempotentWrite:
+        """The record to write in the same transaction as the change that produces `result`."""
         now = int(time.time())
-        body = json.dumps(self.render(booking), separators=(",", ":"), ensure_ascii=False)
-        response = StoredResponse(fingerprint=self.fingerprint, status=self.status, body=body)
-        return IdempotentWrite(key=self.key, response=response, expires_at=now + IDEMPOTENCY_SECONDS, now=now)
+        return IdempotentWrite(
+            key=self.key,
+            stored=StoredResult(fingerprint=self.fingerprint, result=result),
+            expires_at=now + IDEMPOTENCY_SECONDS,
+            now=now,
+        )
+
+    def replay(self, stored: StoredResult) -> BookingResult:
+        """The stored result, if it answers this very request."""
+        if stored.fingerprint != self.fingerprint:
+            raise Conflict("This Idempotency-Key was used for a different request.", "idempotency_key_reused")
+        return replace(stored.result, replayed=True)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What a booking request produced: a booking, or the stored first response to replay."""
-
-    booking: Booking | None = None
-    replay: StoredResponse | None = None
-
-
-def fingerprint(user_id: str, method: str, path: str, body: Any) -> str:
-    """Identifies a request for idempotency: same caller, same operation, same body."""
-    canonical = json.dumps([user_id, method, path.rstrip("/"), body], sort_keys=True, separators=(",", ":"))
+def fingerprint(user_id: str, operation: str, target: str, payload: dict[str, Any]) -> str:
+    """What a stored result is bound to: the caller, the operation, the resource it acts on and the body.
+    The same key sent for another resource or body is another request, refused rather than replayed."""
+    canonical = json.dumps([user_id, operation, target, payload], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replay(records: IdempotencyRepository, idem: Idempotency) -> Outcome:
+def _stored(records: IdempotencyRepository, idem: Idempotency) -> BookingResult:
     stored = records.get(idem.key, int(time.time()))
     if stored is None:
         # Stored a moment ago and already expired: vanishingly rare; the client may simply retry.
         raise Conflict("A request with this Idempotency-Key is being processed; retry.", "conflict")
-    if stored.fingerprint != idem.fingerprint:
-        raise Conflict("This Idempotency-Key was used for a different request.", "idempotency_key_reused")
-    return Outcome(replay=stored)
+    return idem.replay(stored)
+
+
+def _answered_before(records: IdempotencyRepository, idem: Idempotency | None, refusal: Conflict) -> BookingResult:
+    """A retry of a request that succeeded meets the state that success created (the seat it took, an event
+    now full): its stored result answers it, not the refusal. Read only on this refusal path."""
+    stored = records.get(idem.key, int(time.time())) if idem is not None else None
+    if idem is None or stored is None:
+        raise refusal
+    return idem.replay(stored)
 
 
 def _bookable(event: Event | None, principal: Principal) -> Event:
-    if event is None or event.status is EventStatus.DRAFT:
+    if event is None or not event.visible_to(principal):
         raise NotFound()
     if event.creator == principal.user_id:
         raise PermissionDenied("You cannot book your own event.")
@@ -83,6 +103,18 @@ def _bookable(event: Event | None, principal: Principal) -> Event:
     if event.status is not EventStatus.PUBLISHED or started:
         raise Conflict("This event is not open for booking.", "event_not_bookable")
     return event
+
+
+def _status_for(bookings: BookingRepository, event: Event, principal: Principal, waitlist: bool) -> BookingStatus:
+    """The status a new booking would get now; a full event refuses unless a waitlist place is asked for."""
+    if event.capacity is None or event.seats_booked < event.capacity:
+        return BookingStatus.CONFIRMED
+    if waitlist:
+        return BookingStatus.WAITLISTED
+    # Someone who already holds a place must hear that, not that the event is full.
+    if bookings.active_status(event.id, principal.user_id) is not None:
+        raise Conflict("You already have a booking for this event.", "already_booked")
+    raise Conflict("This event is full.", "event_full")
 
 
 def book(
@@ -93,32 +125,45 @@ def book(
     event_id: str,
     *,
     waitlist: bool,
-    idempotency: Idempotency | None = None,
-) -> Outcome:
+    request: IdempotentRequest | None = None,
+) -> BookingResult:
     """Take a seat at a published, future event; when full, a place in the waitlist if asked for.
 
     One read (the event) and one transaction in the usual case; a lost race re-reads and retries."""
+    idem = Idempotency.of(principal, "book", event_id, request) if request else None
+    try:
+        return _book(events, bookings, principal, event_id, waitlist, idem)
+    except KeyAlreadyUsed:
+        assert idem is not None
+        return _stored(records, idem)
+    except Conflict as refusal:
+        return _answered_before(records, idem, refusal)
+
+
+def _book(
+    events: EventRepository,
+    bookings: BookingRepository,
+    principal: Principal,
+    event_id: str,
+    waitlist: bool,
+    idem: Idempotency | None,
+) -> BookingResult:
     event = _bookable(events.get(event_id) if is_valid_id(event_id) else None, principal)
     for _ in range(ATTEMPTS):
-        full = event.capacity is not None and event.seats_booked >= event.capacity
-        if full and not waitlist:
-            raise Conflict("This event is full.", "event_full")
+        status = _status_for(bookings, event, principal, waitlist)
         booking = Booking(
             id=new_id(),
             event_id=event.id,
             event_creator=event.creator,
             user_id=principal.user_id,
             username=principal.username,
-            status=BookingStatus.WAITLISTED if full else BookingStatus.CONFIRMED,
+            status=status,
             created_at=utcnow(),
         )
-        record = idempotency.record(booking) if idempotency else None
+        result = BookingResult(booking, event.shown_to(principal, holds_seat=booking.confirmed))
         try:
-            bookings.add(booking, now=iso(utcnow()), record=record)
-            return Outcome(booking=booking)
-        except KeyAlreadyUsed:
-            assert idempotency is not None
-            return _replay(records, idempotency)
+            bookings.add(booking, now=iso(utcnow()), record=idem.record(result) if idem else None)
+            return result
         except AlreadyBooked:
             raise Conflict("You already have a booking for this event.", "already_booked") from None
         except EventChanged:
@@ -129,45 +174,72 @@ def book(
 
 def _visible_booking(bookings: BookingRepository, booking_id: str, principal: Principal) -> Booking:
     booking = bookings.get(booking_id) if is_valid_id(booking_id) else None
-    allowed = booking is not None and (
-        principal.is_staff or principal.user_id in (booking.user_id, booking.event_creator)
-    )
-    if booking is None or not allowed:
+    if booking is None or not booking.visible_to(principal):
         raise NotFound()  # other people's bookings are not even confirmed to exist
     return booking
 
 
 def cancel(
     bookings: BookingRepository,
+    events: EventRepository,
     records: IdempotencyRepository,
     principal: Principal,
     booking_id: str,
     *,
-    idempotency: Idempotency | None = None,
-) -> Outcome:
+    request: IdempotentRequest | None = None,
+) -> BookingResult:
     """Cancel a booking (its owner, the event's creator or staff); a freed seat goes to the oldest waiting
     booking in the same transaction. Cancelling twice is harmless."""
+    idem = Idempotency.of(principal, "cancel", booking_id, request) if request else None
     booking = _visible_booking(bookings, booking_id, principal)
+    if not booking.active and idem is not None:
+        # The cancellation may have been this very request, retried: its stored result answers.
+        stored = records.get(idem.key, int(time.time()))
+        if stored is not None:
+            return idem.replay(stored)
+    try:
+        return _cancel(bookings, events, principal, booking, idem)
+    except KeyAlreadyUsed:
+        assert idem is not None
+        return _stored(records, idem)
+
+
+def _cancel(
+    bookings: BookingRepository,
+    events: EventRepository,
+    principal: Principal,
+    booking: Booking,
+    idem: Idempotency | None,
+) -> BookingResult:
     for _ in range(ATTEMPTS):
+        event = events.get(booking.event_id)
+        shown = event.shown_to(principal) if event else None
         if not booking.active:
-            if idempotency is not None and records.get(idempotency.key, int(time.time())) is not None:
-                return _replay(records, idempotency)
-            return Outcome(booking=booking)
-        promote = bookings.oldest_waitlisted(booking.event_id) if booking.status is BookingStatus.CONFIRMED else None
+            return BookingResult(booking, shown)
         cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=utcnow())
-        record = idempotency.record(cancelled) if idempotency else None
+        result = BookingResult(cancelled, shown)
+        record = idem.record(result) if idem else None
         try:
-            bookings.cancel(booking, cancelled, promote, record)
-            return Outcome(booking=cancelled)
-        except KeyAlreadyUsed:
-            assert idempotency is not None
-            return _replay(records, idempotency)
+            bookings.cancel(booking, cancelled, _next_in_line(bookings, booking, event), record)
+            return result
         except StaleWrite:
-            refreshed = bookings.get(booking.id)
-            if refreshed is None:
-                raise NotFound() from None
-            booking = refreshed
+            booking = _reread(bookings, booking)
     raise Conflict("The booking is changing quickly; try again.", "conflict")
+
+
+def _next_in_line(bookings: BookingRepository, booking: Booking, event: Event | None) -> Booking | None:
+    """The waiting booking that takes a confirmed booking's seat. The event's counter says whether to look;
+    if it is stale, the transaction's `waitlisted = 0` condition fails and the cancel is retried."""
+    if booking.status is not BookingStatus.CONFIRMED or event is None or event.waitlisted == 0:
+        return None
+    return bookings.oldest_waitlisted(booking.event_id)
+
+
+def _reread(bookings: BookingRepository, booking: Booking) -> Booking:
+    refreshed = bookings.get(booking.id)
+    if refreshed is None:
+        raise NotFound()
+    return refreshed
 
 
 def my_bookings(
@@ -177,10 +249,16 @@ def my_bookings(
     *,
     limit: int,
     start: dict[str, str] | None,
-) -> tuple[Page, dict[str, Event]]:
-    """The caller's bookings, newest first, with their events (one query and one batch read)."""
+) -> Page:
+    """The caller's bookings (BookingResult items), newest first, with their events (one query and one batch
+    read)."""
     page = bookings.list_by_user(principal.user_id, limit=limit, start=start)
-    return page, events.get_many([b.event_id for b in page.items])
+    found = events.get_many([b.event_id for b in page.items])
+    items = []
+    for booking in page.items:
+        event = found.get(booking.event_id)
+        items.append(BookingResult(booking, event.shown_to(principal, holds_seat=booking.confirmed) if event else None))
+    return Page(items=items, next_key=page.next_key)
 
 
 def event_bookings(
@@ -192,12 +270,11 @@ def event_bookings(
     limit: int,
     start: dict[str, str] | None,
 ) -> Page:
-    """The bookings of an event, newest first: for its creator and staff."""
+    """The bookings of an event (BookingResult items), newest first: for its creator and staff."""
     event = events.get(event_id) if is_valid_id(event_id) else None
-    if event is None or (
-        event.status is EventStatus.DRAFT and not (principal.is_staff or principal.user_id == event.creator)
-    ):
+    if event is None or not event.visible_to(principal):
         raise NotFound()
-    if not (principal.is_staff or principal.user_id == event.creator):
+    if not event.managed_by(principal):
         raise PermissionDenied()
-    return bookings.list_by_event(event_id, limit=limit, start=start)
+    page = bookings.list_by_event(event_id, limit=limit, start=start)
+    return Page(items=[BookingResult(b, event) for b in page.items], next_key=page.next_key)

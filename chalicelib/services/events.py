@@ -6,11 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import Event, EventStatus, Page, iso, utcnow
+from chalicelib.domain import Access, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.security.access import Access, Principal
-from chalicelib.services.ports import EventRepository, StaleWrite
+from chalicelib.ports import EventRepository, StaleWrite
 
 ATTEMPTS = 3
 
@@ -20,10 +19,6 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise ValidationFailed({"non_field_errors": ["An event with an end time needs a start time."]})
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
-
-
-def _manages(principal: Principal | None, event: Event) -> bool:
-    return principal is not None and (principal.is_staff or principal.user_id == event.creator)
 
 
 def create_event(events: EventRepository, principal: Principal, fields: dict[str, Any]) -> Event:
@@ -49,16 +44,24 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
 
 
 def get_event(events: EventRepository, event_id: str, viewer: Principal | None) -> Event:
-    """One event; a draft exists only for its creator and staff."""
-    event = events.get(event_id) if is_valid_id(event_id) else None
-    if event is None or (event.status is EventStatus.DRAFT and not _manages(viewer, event)):
+    """One event as `viewer` may see it: a draft exists only for its creator and staff, a paid event's
+    online link only for them and those holding a seat (read with the event, in the same request)."""
+    if not is_valid_id(event_id):
         raise NotFound()
-    return event
+    if viewer is None:
+        event, seat = events.get(event_id), None
+    else:
+        event, seat = events.get_with_seat(event_id, viewer.user_id)
+    if event is None or not event.visible_to(viewer):
+        raise NotFound()
+    return event.shown_to(viewer, holds_seat=seat is BookingStatus.CONFIRMED)
 
 
 def _editable(events: EventRepository, event_id: str, principal: Principal) -> Event:
-    event = get_event(events, event_id, principal)
-    if not _manages(principal, event):
+    event = events.get(event_id) if is_valid_id(event_id) else None
+    if event is None or not event.visible_to(principal):
+        raise NotFound()
+    if not event.managed_by(principal):
         raise PermissionDenied()
     return event
 
@@ -104,7 +107,9 @@ def list_events(
     if creator is not None and not is_valid_id(creator):
         return Page(items=[], next_key=None)
     starts_from = iso(utcnow()) if upcoming else None
-    return events.list_published(limit=limit, start=start, creator=creator, starts_from=starts_from)
+    page = events.list_published(limit=limit, start=start, creator=creator, starts_from=starts_from)
+    # The public list knows no viewer: paid events' links stay with their detail page.
+    return Page(items=[event.shown_to(None) for event in page.items], next_key=page.next_key)
 
 
 def list_own_events(events: EventRepository, principal: Principal, *, limit: int, start: dict[str, str] | None) -> Page:

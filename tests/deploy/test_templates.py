@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.persistence.models import ALL_MODELS, bind_tables
-from chalicelib.settings import table_names_from_env
+from chalicelib.settings import get_settings, load_settings
 from deploy.template import stage_environment
 
 STAGES = ("dev", "prod")
@@ -63,7 +63,8 @@ def test_tables_match_the_pynamodb_models(templates, stage):
         for r in templates[stage]["Resources"].values()
         if r["Type"] == "AWS::DynamoDB::Table"
     }
-    bind_tables(table_names_from_env(stage_environment(stage)), "us-east-1")
+    stage_settings = load_settings(stage_environment(stage))
+    bind_tables(stage_settings.tables, "us-east-1", stage_settings.aws)
     try:
         for model in ALL_MODELS:
             name = model.Meta.table_name
@@ -71,7 +72,8 @@ def test_tables_match_the_pynamodb_models(templates, stage):
             assert _normalised_table(tables.pop(name)) == _normalised_model(model), name
         assert not tables, f"tables without a model: {sorted(tables)}"
     finally:
-        bind_tables(table_names_from_env(), "us-east-1")
+        settings = get_settings()
+        bind_tables(settings.tables, settings.region, settings.aws)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -2,6 +2,7 @@
 
 import time
 
+import jwt
 import pytest
 
 from chalicelib.security import tokens
@@ -91,30 +92,74 @@ def test_me_shows_the_caller(api, creator_token):
     }
 
 
+NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
+TWO_VALUES = {
+    "detail": "Authorization header must contain two space-delimited values",
+    "code": "bad_authorization_header",
+}
+
+
+def not_valid(message: str) -> dict:
+    """simplejwt's answer for an access token that cannot be used."""
+    return {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{"token_class": "AccessToken", "token_type": "access", "message": message}],
+    }
+
+
 @pytest.mark.parametrize(
-    "header",
-    [None, "Bearer", "Bearer a b", "Token abc", "Bearer garbage", "Bearer eyJhbGciOiJub25lIn0.e30."],
+    ("header", "body"),
+    [
+        (None, NOT_PROVIDED),
+        ("Token abc", NOT_PROVIDED),
+        ("Bearer", TWO_VALUES),
+        ("Bearer a b", TWO_VALUES),
+        ("Bearer garbage", not_valid("Token is invalid")),
+        ("Bearer eyJhbGciOiJub25lIn0.e30.", not_valid("Token is invalid")),
+    ],
 )
-def test_protected_route_refuses_missing_or_bad_credentials_with_401(api, header):
+def test_protected_route_answers_simplejwts_bodies_for_missing_or_bad_credentials(api, header, body):
     reply = api.get("/api/me/", headers={"Authorization": header} if header else {})
-    assert reply.status == 401
-    assert reply.json == {"detail": "Authentication credentials were not provided."}
+    assert (reply.status, reply.json) == (401, body)
     assert reply.headers["www-authenticate"] == 'Bearer realm="api"'
 
 
 def test_refresh_token_does_not_work_as_an_access_token(api, make_user):
     make_user("someone")
     pair = api.post("/api/token/", {"username": "someone", "password": PASSWORD}).json
-    assert api.get("/api/me/", token=pair["refresh"]).status == 401
+    reply = api.get("/api/me/", token=pair["refresh"])
+    assert (reply.status, reply.json) == (401, not_valid("Token has wrong type"))
 
 
-def test_expired_access_token_is_refused(api, make_user):
+def test_expired_access_token_is_refused_with_token_not_valid(api, make_user):
     user = make_user("someone")
     expired = tokens.issue(user.id, tokens.ACCESS, 10, KEY, now=time.time() - 60)
-    assert api.get("/api/me/", token=expired).status == 401
+    reply = api.get("/api/me/", token=expired)
+    assert (reply.status, reply.json) == (401, not_valid("Token is expired"))
 
 
-def test_deactivated_user_is_refused(api, make_user):
+def _forged(**claims: object) -> str:
+    now = int(time.time())
+    payload = {"token_type": "access", "exp": now + 300, "iat": now, "jti": "forged", "user_id": "", **claims}
+    return jwt.encode(payload, KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"user_id": ""}, "Token contained no recognizable user identification"),
+        ({"user_id": "../../etc"}, "Token contained no recognizable user identification"),
+        ({"user_id": "01M8DJKSQ4WJA7GH71FHCTVASD", "exp": int(time.time()) + 10 * 365 * 86400}, "Token is invalid"),
+    ],
+)
+def test_tokens_forged_with_the_real_key_are_401_not_503(api, claims, message):
+    reply = api.get("/api/me/", token=_forged(**claims))
+    assert (reply.status, reply.json) == (401, not_valid(message))
+
+
+def test_deactivated_and_deleted_users_are_refused(api, make_user):
+    from chalicelib.persistence.models import UserModel
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
@@ -122,8 +167,15 @@ def test_deactivated_user_is_refused(api, make_user):
     token = api.token("leaving", PASSWORD)
     assert api.get("/api/me/", token=token).status == 200
     accounts.change_account(DynamoUserRepository(), "leaving", is_active=False)
-    assert api.get("/api/me/", token=token).status == 401
-    assert api.post("/api/token/", {"username": "leaving", "password": PASSWORD}).status == 401
+    reply = api.get("/api/me/", token=token)
+    assert (reply.status, reply.json) == (401, {"detail": "User is inactive", "code": "user_inactive"})
+    login = api.post("/api/token/", {"username": "leaving", "password": PASSWORD})
+    assert (login.status, login.json) == (401, {"detail": "No active account found with the given credentials"})
+    gone = make_user("gone")
+    token = api.token("gone", PASSWORD)
+    UserModel(id=gone.id).delete()
+    reply = api.get("/api/me/", token=token)
+    assert (reply.status, reply.json) == (401, {"detail": "User not found", "code": "user_not_found"})
 
 
 def test_me_patch_changes_email_and_avatar_only(api, user_token):

@@ -223,7 +223,7 @@ def test_transaction_refuses_a_seat_past_capacity_even_when_the_caller_thinks_on
     from chalicelib.domain import Booking, BookingStatus, iso, utcnow
     from chalicelib.ids import new_id
     from chalicelib.persistence.bookings import DynamoBookingRepository
-    from chalicelib.services.ports import EventChanged
+    from chalicelib.ports import EventChanged
 
     event = event_of(capacity=1)
     repo = DynamoBookingRepository()

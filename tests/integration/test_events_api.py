@@ -1,5 +1,9 @@
 """Events through the gateway emulation: roles, drafts, edits, lists and pagination."""
 
+from urllib.parse import quote
+
+import pytest
+
 from tests.integration.conftest import PASSWORD
 
 EVENT = {"title": "Advanced Django", "description": "Deep dive into Django internals"}
@@ -115,14 +119,22 @@ def test_list_is_newest_first_and_pages_with_a_signed_cursor(api, creator_token)
     ids = [api.post("/api/events/", {**EVENT, "title": f"E{i}"}, token=creator_token).json["id"] for i in range(5)]
     first = api.get("/api/events/?limit=2").json
     assert [e["id"] for e in first["results"]] == ids[::-1][:2]
-    assert first["next"].startswith("http://")
+    assert first["next"].startswith("https://testserver/api/events/?limit=2&cursor=")
     seen = [e["id"] for e in first["results"]]
     next_url = first["next"]
     while next_url:
-        page = api.get(next_url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).json
+        page = api.get(next_url.removeprefix("https://testserver")).json
         seen += [e["id"] for e in page["results"]]
         next_url = page["next"]
     assert seen == ids[::-1]
+
+
+def test_next_link_comes_from_the_gateway_never_from_client_headers(api, creator_token):
+    for _ in range(2):
+        api.post("/api/events/", EVENT, token=creator_token)
+    hostile = {"Host": "evil.example", "X-Forwarded-Proto": "javascript", "X-Forwarded-Host": "evil.example"}
+    link = api.get("/api/events/?limit=1", headers=hostile).json["next"]
+    assert link.startswith("https://testserver/api/events/?limit=1&cursor=")
 
 
 def test_tampered_cursor_and_bad_limit_are_400(api, creator_token):
@@ -131,10 +143,18 @@ def test_tampered_cursor_and_bad_limit_are_400(api, creator_token):
     cursor = api.get("/api/events/?limit=1").json["next"].split("cursor=")[1]
     tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
     assert api.get(f"/api/events/?limit=1&cursor={tampered}").json == {"detail": "Invalid cursor"}
-    assert api.get("/api/events/?limit=0").status == 400
-    assert api.get("/api/events/?limit=101").status == 400
-    assert api.get("/api/events/?limit=abc").status == 400
-    assert api.get("/api/events/?upcoming=maybe").status == 400
+    for limit in ("0", "101"):
+        reply = api.get(f"/api/events/?limit={limit}")
+        assert (reply.status, reply.json) == (400, {"limit": ["Ensure this value is between 1 and 100."]})
+    reply = api.get("/api/events/?upcoming=maybe")
+    assert (reply.status, reply.json) == (400, {"upcoming": ["Must be a valid boolean."]})
+
+
+@pytest.mark.parametrize("limit", ["abc", "²", "①", "١٢", "5.0", "-1", " 5", "1" * 30])
+@pytest.mark.parametrize("path", ["/api/events/", "/api/me/events/", "/api/me/bookings/"])
+def test_limit_takes_ascii_digits_only_on_every_list(api, creator_token, path, limit):
+    reply = api.get(f"{path}?limit={quote(limit)}", token=creator_token)
+    assert (reply.status, reply.json) == (400, {"limit": ["A valid integer is required."]})
 
 
 def test_filters_by_creator_and_upcoming(api, make_user, creator_token):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import Role
+from chalicelib.domain import Principal, Role
 from chalicelib.ids import new_id
-from chalicelib.security.access import Principal
 
 
 def principal(

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, StoredResponse, User, iso
-from chalicelib.services.ports import (
+from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, User, identity, iso
+from chalicelib.ports import (
     AlreadyBooked,
     EventChanged,
     IdempotentWrite,
     KeyAlreadyUsed,
     StaleWrite,
+    StoredResult,
     UniqueViolation,
 )
 
 
 class FakeUsers:
-    """services.ports.UserRepository in a dict."""
+    """ports.UserRepository in a dict."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, User] = {}
@@ -25,14 +26,14 @@ class FakeUsers:
         return self.by_id.get(user_id)
 
     def get_by_username(self, username: str) -> User | None:
-        return next((u for u in self.by_id.values() if u.username.lower() == username.lower()), None)
+        return next((u for u in self.by_id.values() if identity(u.username) == identity(username)), None)
 
     def _taken(self, user: User, ignore: str | None = None) -> list[str]:
         taken = []
         others = [u for u in self.by_id.values() if u.id != ignore]
-        if any(u.username.lower() == user.username.lower() for u in others):
+        if any(identity(u.username) == identity(user.username) for u in others):
             taken.append("username")
-        if user.email and any(u.email.lower() == user.email.lower() for u in others):
+        if user.email and any(identity(u.email) == identity(user.email) for u in others):
             taken.append("email")
         return taken
 
@@ -52,13 +53,18 @@ class FakeUsers:
 
 
 class FakeEvents:
-    """services.ports.EventRepository in a dict; lists sort like the indexes do."""
+    """ports.EventRepository in a dict; lists sort like the indexes do."""
 
     def __init__(self) -> None:
         self.by_id: dict[str, Event] = {}
+        self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
 
     def get(self, event_id: str) -> Event | None:
         return self.by_id.get(event_id)
+
+    def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
+        seat = self.bookings.active_status(event_id, user_id) if self.bookings else None
+        return self.by_id.get(event_id), seat
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]:
         return {i: self.by_id[i] for i in event_ids if i in self.by_id}
@@ -109,27 +115,34 @@ class FakeEvents:
         return self._page(items, limit, start)
 
     def book_seats(self, event_id: str, seats: int) -> None:
-        """Test helper standing in for bookings (a later feature): raise the booked count."""
+        """Test helper: count seats as booked without making bookings."""
         event = self.by_id[event_id]
         self.by_id[event_id] = replace(event, seats_booked=event.seats_booked + seats, version=event.version + 1)
 
 
 class FakeBookings:
-    """services.ports.BookingRepository over a FakeEvents, with the transaction's conditions."""
+    """ports.BookingRepository over a FakeEvents, with the transaction's conditions."""
 
     def __init__(self, events: FakeEvents) -> None:
         self.events = events
+        events.bookings = self
         self.by_id: dict[str, Booking] = {}
-        self.records: dict[str, StoredResponse] = {}
+        self.records: dict[str, StoredResult] = {}
 
     def get(self, booking_id: str) -> Booking | None:
         return self.by_id.get(booking_id)
+
+    def active_status(self, event_id: str, user_id: str) -> BookingStatus | None:
+        return next(
+            (b.status for b in self.by_id.values() if b.active and (b.event_id, b.user_id) == (event_id, user_id)),
+            None,
+        )
 
     def _store(self, record: IdempotentWrite | None) -> None:
         if record is not None:
             if record.key in self.records:
                 raise KeyAlreadyUsed()
-            self.records[record.key] = record.response
+            self.records[record.key] = record.stored
 
     def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
         if record is not None and record.key in self.records:
@@ -152,6 +165,8 @@ class FakeBookings:
     def cancel(
         self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
     ) -> None:
+        if record is not None and record.key in self.records:
+            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
         if self.by_id.get(booking.id) != booking or (promote and self.by_id.get(promote.id) != promote):
             raise StaleWrite()
         waiting = self.events.by_id[booking.event_id].waitlisted
@@ -187,10 +202,10 @@ class FakeBookings:
 
 
 class FakeRecords:
-    """services.ports.IdempotencyRepository reading FakeBookings' records."""
+    """ports.IdempotencyRepository reading FakeBookings' records."""
 
     def __init__(self, bookings: FakeBookings) -> None:
         self.bookings = bookings
 
-    def get(self, key: str, now: int) -> StoredResponse | None:
+    def get(self, key: str, now: int) -> StoredResult | None:
         return self.bookings.records.get(key)

@@ -5,8 +5,8 @@ from chalice.app import AuthRequest, AuthResponse, AuthRoute
 from chalice.local import ARNMatcher
 
 import app as app_module
-from chalicelib.domain import Role
-from chalicelib.security.access import Access, policy_routes, protected_routes
+from chalicelib.domain import Access, Role
+from chalicelib.security.access import policy_routes, protected_routes
 from tests.support.factories import principal
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/GET/api/me"
@@ -38,6 +38,14 @@ def test_policy_allows_exactly_the_routes_the_role_may_call(who):
         for suffix in ("", "/"):
             allowed = ARNMatcher(_arn(method, path + suffix)).does_any_resource_match(resources)
             assert allowed == caller.has(access), (who, method, path + suffix)
+
+
+def test_a_token_the_app_must_refuse_itself_reaches_every_protected_route():
+    resources = AuthResponse(
+        routes=[AuthRoute(p, m) for p, m in policy_routes(None)], principal_id="anonymous"
+    ).to_dict(AuthRequest("TOKEN", "t", METHOD_ARN))["policyDocument"]["Statement"][0]["Resource"]
+    for path, method in protected_routes():
+        assert ARNMatcher(_arn(method, path)).does_any_resource_match(resources), (method, path)
 
 
 def test_every_protected_route_is_behind_the_authorizer_and_every_public_one_is_not():

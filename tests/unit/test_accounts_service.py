@@ -6,7 +6,7 @@ from chalicelib.security import tokens
 from chalicelib.services import accounts
 from tests.support.fakes import FakeUsers
 
-POLICY = accounts.TokenPolicy(key=b"k" * 32, access_seconds=300, refresh_seconds=86400)
+POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_seconds=300, refresh_seconds=86400))
 GOOD = "vivid-otter-92-lamp"
 
 
@@ -19,7 +19,8 @@ def test_registered_user_is_a_user_and_can_sign_in():
     user = _register(users)
     assert user.role is Role.USER and not user.is_staff
     pair = accounts.obtain_tokens(users, POLICY, username="ALICE", password=GOOD, rounds=4)
-    assert tokens.decode(pair["access"], POLICY.key, expected_type=tokens.ACCESS).user_id == user.id
+    assert tokens.decode(pair["access"], POLICY.key, POLICY.lifetimes, expected_type=tokens.ACCESS).user_id == user.id
+    assert tokens.decode(pair["refresh"], POLICY.key, POLICY.lifetimes, expected_type=tokens.REFRESH).user_id == user.id
 
 
 def test_username_is_unique_whatever_its_case():
@@ -47,7 +48,9 @@ def test_weak_password_is_refused_at_sign_up():
 def test_password_over_72_bytes_is_refused_at_sign_up_with_a_field_error():
     with pytest.raises(ValidationFailed) as caught:
         _register(FakeUsers(), password="x" * 73)
-    assert list(caught.value.errors) == ["password"]
+    assert caught.value.errors == {"password": ["Ensure this field has no more than 72 bytes."]}
+    # 72 bytes exactly is within bcrypt's limit (é is two bytes).
+    assert _register(FakeUsers(), password="é" * 36).username == "alice"
 
 
 def test_wrong_password_unknown_user_and_inactive_user_get_the_same_answer():
@@ -80,8 +83,12 @@ def test_refresh_is_refused_once_the_account_is_deactivated():
     user = _register(users)
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
     accounts.change_account(users, "alice", is_active=False)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated) as caught:
         accounts.refresh_access(users, POLICY, refresh=pair["refresh"])
+    assert (caught.value.detail, caught.value.code) == (
+        "No active account found for the given token.",
+        "no_active_account",
+    )
     assert not users.get(user.id).is_active
 
 
@@ -93,5 +100,21 @@ def test_profile_update_changes_email_and_keeps_it_unique():
         users, alice.id, {"email": "new@example.com", "avatar": "https://a.example/x.png"}
     )
     assert (updated.email, updated.avatar) == ("new@example.com", "https://a.example/x.png")
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as caught:
         accounts.update_profile(users, alice.id, {"email": "BOB@example.com"})
+    assert caught.value.errors == {"email": ["A user with that email already exists."]}
+
+
+@pytest.mark.parametrize("lookalike", ["ｕｓｅｒ", "𝐮𝐬𝐞𝐫", "USER", "Ｕser"])
+def test_usernames_that_look_alike_after_nfkc_and_case_folding_are_one_name(lookalike):
+    users = FakeUsers()
+    _register(users, username="user", email="user@example.com")
+    with pytest.raises(ValidationFailed) as caught:
+        _register(users, username=lookalike, email="other@example.com")
+    assert caught.value.errors == {"username": ["A user with that username already exists."]}
+    pair = accounts.obtain_tokens(users, POLICY, username=lookalike, password=GOOD, rounds=4)
+    assert set(pair) == {"refresh", "access"}
+
+
+def test_usernames_are_stored_in_their_nfkc_form():
+    assert _register(FakeUsers(), username="ｃｒｅａｔｏｒ_user").username == "creator_user"

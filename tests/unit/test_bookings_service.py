@@ -1,11 +1,13 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 from chalicelib.domain import BookingStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
 from chalicelib.services import bookings, events
-from chalicelib.services.bookings import Idempotency, fingerprint
+from chalicelib.services.bookings import IdempotentRequest, fingerprint
 from tests.support.factories import creator, principal
 from tests.support.fakes import FakeBookings, FakeEvents, FakeRecords
 
@@ -17,28 +19,40 @@ def repos():
     return event_repo, booking_repo, FakeRecords(booking_repo)
 
 
-def _event(event_repo, **fields):
-    return events.create_event(event_repo, creator(), {"title": "T", "description": "D", **fields})
+def _event(event_repo, owner=None, **fields):
+    return events.create_event(event_repo, owner or creator(), {"title": "T", "description": "D", **fields})
 
 
-def _book(repos, who, event, waitlist=False, idempotency=None):
+def _book(repos, who, event, waitlist=False, key=None, body=None):
     event_repo, booking_repo, records = repos
-    return bookings.book(event_repo, booking_repo, records, who, event.id, waitlist=waitlist, idempotency=idempotency)
+    request = IdempotentRequest(key, body if body is not None else {"waitlist": waitlist}) if key else None
+    return bookings.book(event_repo, booking_repo, records, who, event.id, waitlist=waitlist, request=request)
 
 
-def test_booking_takes_a_seat(repos):
+def _cancel(repos, who, booking_id, key=None, body=None):
+    event_repo, booking_repo, records = repos
+    request = IdempotentRequest(key, body or {}) if key else None
+    return bookings.cancel(booking_repo, event_repo, records, who, booking_id, request=request)
+
+
+def _conflict(call, *args, **kwargs) -> str:
+    with pytest.raises(Conflict) as caught:
+        call(*args, **kwargs)
+    return caught.value.code
+
+
+def test_booking_takes_a_seat_and_answers_with_its_event(repos):
     event = _event(repos[0], capacity=2)
-    outcome = _book(repos, principal(), event)
-    assert outcome.booking.status is BookingStatus.CONFIRMED
+    result = _book(repos, principal(), event)
+    assert result.booking.status is BookingStatus.CONFIRMED
+    assert (result.event.id, result.replayed) == (event.id, False)
     assert repos[0].get(event.id).seats_booked == 1
 
 
 def test_full_event_refuses_with_event_full_or_waitlists_when_asked(repos):
     event = _event(repos[0], capacity=1)
     _book(repos, principal(), event)
-    with pytest.raises(Conflict) as caught:
-        _book(repos, principal(), event)
-    assert caught.value.code == "event_full"
+    assert _conflict(_book, repos, principal(), event) == "event_full"
     waiting = _book(repos, principal(), event, waitlist=True).booking
     assert waiting.status is BookingStatus.WAITLISTED
     assert (repos[0].get(event.id).seats_booked, repos[0].get(event.id).waitlisted) == (1, 1)
@@ -52,16 +66,22 @@ def test_waitlist_request_gets_a_seat_when_one_is_free(repos):
 def test_user_cannot_book_twice(repos):
     event, who = _event(repos[0]), principal()
     _book(repos, who, event)
-    with pytest.raises(Conflict) as caught:
-        _book(repos, who, event)
-    assert caught.value.code == "already_booked"
+    assert _conflict(_book, repos, who, event) == "already_booked"
+
+
+@pytest.mark.parametrize("waitlist", [False, True])
+def test_user_holding_a_place_at_a_full_event_hears_already_booked_not_event_full(repos, waitlist):
+    event, who = _event(repos[0], capacity=1), principal()
+    _book(repos, who, event)
+    assert _conflict(_book, repos, who, event, waitlist=waitlist) == "already_booked"
 
 
 def test_creator_cannot_book_their_own_event(repos):
     owner = creator()
-    event = events.create_event(repos[0], owner, {"title": "T", "description": "D"})
-    with pytest.raises(PermissionDenied):
+    event = _event(repos[0], owner)
+    with pytest.raises(PermissionDenied) as caught:
         _book(repos, owner, event)
+    assert caught.value.detail == "You cannot book your own event."
 
 
 def test_draft_is_404_and_cancelled_or_started_events_are_not_bookable(repos):
@@ -69,90 +89,143 @@ def test_draft_is_404_and_cancelled_or_started_events_are_not_bookable(repos):
     with pytest.raises(NotFound):
         _book(repos, principal(), draft)
     past = _event(repos[0], starts_at=datetime.now(UTC) - timedelta(hours=1))
-    with pytest.raises(Conflict) as caught:
-        _book(repos, principal(), past)
-    assert caught.value.code == "event_not_bookable"
+    assert _conflict(_book, repos, principal(), past) == "event_not_bookable"
     cancelled = _event(repos[0])
     events.update_event(repos[0], principal(staff=True), cancelled.id, {"status": "cancelled"})
-    with pytest.raises(Conflict):
-        _book(repos, principal(), cancelled)
+    assert _conflict(_book, repos, principal(), cancelled) == "event_not_bookable"
 
 
 def test_cancelling_a_confirmed_booking_promotes_the_oldest_waitlisted(repos):
-    event_repo, booking_repo, records = repos
+    event_repo, booking_repo, _ = repos
     event = _event(event_repo, capacity=1)
     holder = principal()
     seat = _book(repos, holder, event).booking
     first = _book(repos, principal(), event, waitlist=True).booking
     second = _book(repos, principal(), event, waitlist=True).booking
-    bookings.cancel(booking_repo, records, holder, seat.id)
+    _cancel(repos, holder, seat.id)
     assert booking_repo.get(first.id).status is BookingStatus.CONFIRMED
     assert booking_repo.get(second.id).status is BookingStatus.WAITLISTED
     assert (event_repo.get(event.id).seats_booked, event_repo.get(event.id).waitlisted) == (1, 1)
 
 
+def test_cancelling_a_waitlisted_booking_gives_up_the_place_only(repos):
+    event_repo, booking_repo, _ = repos
+    event = _event(event_repo, capacity=1)
+    _book(repos, principal(), event)
+    waiter = principal()
+    waiting = _book(repos, waiter, event, waitlist=True).booking
+    assert _cancel(repos, waiter, waiting.id).booking.status is BookingStatus.CANCELLED
+    assert (event_repo.get(event.id).seats_booked, event_repo.get(event.id).waitlisted) == (1, 0)
+
+
 def test_cancelling_twice_is_harmless(repos):
-    event_repo, booking_repo, records = repos
+    event_repo, _, _ = repos
     event, who = _event(event_repo, capacity=3), principal()
     seat = _book(repos, who, event).booking
-    bookings.cancel(booking_repo, records, who, seat.id)
-    again = bookings.cancel(booking_repo, records, who, seat.id)
-    assert again.booking.status is BookingStatus.CANCELLED
+    first = _cancel(repos, who, seat.id)
+    again = _cancel(repos, who, seat.id)
+    assert (again.booking, again.replayed) == (first.booking, False)
     assert event_repo.get(event.id).seats_booked == 0
 
 
-def test_strangers_cannot_see_or_cancel_a_booking_but_the_event_creator_and_staff_can(repos):
-    event_repo, booking_repo, records = repos
+def test_owner_event_creator_and_staff_cancel_a_booking_and_nobody_else_learns_it_exists(repos):
     owner = creator()
-    event = events.create_event(event_repo, owner, {"title": "T", "description": "D"})
+    event = _event(repos[0], owner)
+    rival_event = _event(repos[0])
     seat = _book(repos, principal(), event).booking
-    with pytest.raises(NotFound):
-        bookings.cancel(booking_repo, records, principal(), seat.id)
-    assert bookings.cancel(booking_repo, records, owner, seat.id).booking.status is BookingStatus.CANCELLED
+    rival = creator(user_id=rival_event.creator)  # a creator, but of another event
+    for stranger in (principal(), rival):
+        with pytest.raises(NotFound):
+            _cancel(repos, stranger, seat.id)
+    assert _cancel(repos, owner, seat.id).booking.status is BookingStatus.CANCELLED
     other = _book(repos, principal(), event).booking
-    assert (
-        bookings.cancel(booking_repo, records, principal(staff=True), other.id).booking.status
-        is BookingStatus.CANCELLED
-    )
+    assert _cancel(repos, principal(staff=True), other.id).booking.status is BookingStatus.CANCELLED
 
 
-def _idempotency(who, key, body):
-    return Idempotency(
-        key=f"{who.user_id}#{key}",
-        fingerprint=fingerprint(who.user_id, "POST", "/x", body),
-        render=lambda b: {"id": b.id},
-        status=201,
-    )
-
-
-def test_retry_with_the_same_idempotency_key_replays_the_first_response_and_books_nothing_new(repos):
+def test_retry_with_the_same_idempotency_key_replays_the_first_result_and_books_nothing_new(repos):
     event, who = _event(repos[0], capacity=5), principal()
-    first = _book(repos, who, event, idempotency=_idempotency(who, "k1", {}))
-    retry = _book(repos, who, event, idempotency=_idempotency(who, "k1", {}))
-    assert retry.replay is not None and f'"{first.booking.id}"' in retry.replay.body
+    first = _book(repos, who, event, key="k1")
+    retry = _book(repos, who, event, key="k1")
+    assert (retry.booking, retry.event, retry.replayed) == (first.booking, first.event, True)
     assert repos[0].get(event.id).seats_booked == 1
+
+
+def test_retry_of_the_request_that_took_the_last_seat_replays_it(repos):
+    event, who = _event(repos[0], capacity=1), principal()
+    first = _book(repos, who, event, key="last-seat")
+    retry = _book(repos, who, event, key="last-seat")
+    assert (retry.booking, retry.replayed) == (first.booking, True)
+    assert repos[0].get(event.id).seats_booked == 1
+
+
+def test_retry_after_the_event_started_or_was_cancelled_replays_the_booking(repos):
+    event, who = _event(repos[0], capacity=3), principal()
+    first = _book(repos, who, event, key="k")
+    repos[0].by_id[event.id] = replace(repos[0].by_id[event.id], starts_at=datetime.now(UTC) - timedelta(minutes=1))
+    assert _book(repos, who, event, key="k").booking == first.booking
 
 
 def test_same_idempotency_key_with_another_body_is_409(repos):
     event, who = _event(repos[0], capacity=5), principal()
-    _book(repos, who, event, idempotency=_idempotency(who, "k1", {}))
-    with pytest.raises(Conflict) as caught:
-        _book(repos, who, event, waitlist=True, idempotency=_idempotency(who, "k1", {"waitlist": True}))
-    assert caught.value.code == "idempotency_key_reused"
+    _book(repos, who, event, key="k1")
+    assert _conflict(_book, repos, who, event, waitlist=True, key="k1") == "idempotency_key_reused"
+
+
+def test_same_idempotency_key_for_another_event_is_409_and_books_nothing_there(repos):
+    first_event, other_event, who = _event(repos[0]), _event(repos[0]), principal()
+    _book(repos, who, first_event, key="k1")
+    assert _conflict(_book, repos, who, other_event, key="k1") == "idempotency_key_reused"
+    assert repos[1].active_status(other_event.id, who.user_id) is None
+    assert repos[0].get(other_event.id).seats_booked == 0
+
+
+def test_same_idempotency_key_for_another_booking_is_409_and_cancels_nothing(repos):
+    event, who = _event(repos[0]), principal()
+    x = _book(repos, who, event).booking
+    y = _book(repos, who, _event(repos[0])).booking
+    _cancel(repos, who, x.id, key="c1")
+    assert _conflict(_cancel, repos, who, y.id, key="c1") == "idempotency_key_reused"
+    assert repos[1].get(y.id).status is BookingStatus.CONFIRMED
+
+
+def test_cancel_retried_with_its_key_replays_the_first_result(repos):
+    event, who = _event(repos[0]), principal()
+    seat = _book(repos, who, event).booking
+    first = _cancel(repos, who, seat.id, key="c1")
+    retry = _cancel(repos, who, seat.id, key="c1")
+    assert (retry.booking, retry.replayed) == (first.booking, True)
+
+
+def test_cancel_with_a_new_key_of_a_booking_cancelled_by_someone_else_answers_it_as_it_is(repos):
+    owner = creator()
+    event, who = _event(repos[0], owner), principal()
+    seat = _book(repos, who, event).booking
+    by_creator = _cancel(repos, owner, seat.id)
+    result = _cancel(repos, who, seat.id, key="fresh")
+    assert (result.booking, result.replayed) == (by_creator.booking, False)
+
+
+def test_fingerprint_binds_caller_operation_resource_and_body():
+    base = fingerprint("u1", "book", "e1", {"waitlist": False})
+    assert base == fingerprint("u1", "book", "e1", {"waitlist": False})
+    others = [
+        fingerprint("u2", "book", "e1", {"waitlist": False}),
+        fingerprint("u1", "cancel", "e1", {"waitlist": False}),
+        fingerprint("u1", "book", "e2", {"waitlist": False}),
+        fingerprint("u1", "book", "e1", {"waitlist": True}),
+    ]
+    assert base not in others and len(set(others)) == 4
 
 
 def test_deleting_an_event_with_waitlisted_bookings_is_refused(repos):
-    event_repo = repos[0]
     owner = creator()
-    event = events.create_event(event_repo, owner, {"title": "T", "description": "D", "capacity": 1})
+    event = _event(repos[0], owner, capacity=1)
     _book(repos, principal(), event)
-    with pytest.raises(Conflict) as caught:
-        events.delete_event(event_repo, owner, event.id)
-    assert caught.value.code == "event_has_bookings"
+    assert _conflict(events.delete_event, repos[0], owner, event.id) == "event_has_bookings"
 
 
 def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_read_missed_them(repos):
-    event_repo, booking_repo, records = repos
+    event_repo, booking_repo, _ = repos
     event = _event(event_repo, capacity=1)
     holder = principal()
     seat = _book(repos, holder, event).booking
@@ -164,6 +237,32 @@ def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_
         return lagging_reads.pop() if lagging_reads else real(event_id)
 
     booking_repo.oldest_waitlisted = oldest_waitlisted
-    bookings.cancel(booking_repo, records, holder, seat.id)
+    _cancel(repos, holder, seat.id)
     assert booking_repo.get(waiting.id).status is BookingStatus.CONFIRMED
     assert event_repo.get(event.id).seats_booked == 1
+
+
+PAID = {"price": Decimal("15.00"), "online_url": "https://meet.example.com/paid"}
+
+
+def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
+    owner = creator()
+    event = _event(repos[0], owner, capacity=1, **PAID)
+    holder, waiter, stranger = principal(), principal(), principal()
+    assert _book(repos, holder, event).event.online_url == PAID["online_url"]
+    assert _book(repos, waiter, event, waitlist=True).event.online_url is None
+    link = {
+        who.user_id: events.get_event(repos[0], event.id, who).online_url
+        for who in (holder, waiter, stranger, owner, principal(staff=True))
+    }
+    assert list(link.values()) == [PAID["online_url"], None, None, PAID["online_url"], PAID["online_url"]]
+    assert events.get_event(repos[0], event.id, None).online_url is None
+    listed = events.list_events(repos[0], limit=10, start=None, creator=None, upcoming=False).items
+    assert [e.online_url for e in listed] == [None]
+    mine = bookings.my_bookings(repos[1], repos[0], waiter, limit=10, start=None).items
+    assert [r.event.online_url for r in mine] == [None]
+
+
+def test_free_event_link_is_public(repos):
+    event = _event(repos[0], online_url="https://meet.example.com/free")
+    assert events.get_event(repos[0], event.id, None).online_url == "https://meet.example.com/free"

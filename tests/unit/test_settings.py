@@ -4,12 +4,16 @@ from moto import mock_aws
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.security import keys
-from chalicelib.settings import ConfigurationError, load_settings
+from chalicelib.settings import ConfigurationError, check_startup, load_settings
 
 
 def test_app_refuses_to_start_in_a_deployed_stage_without_a_key_or_secret():
-    with pytest.raises(ConfigurationError, match="JWT_SECRET_ARN"):
-        load_settings({"STAGE": "prod"})
+    settings = load_settings({"STAGE": "prod"})  # tools reading the routes need no key
+    with pytest.raises(ConfigurationError, match=r"^no JWT signing key: set JWT_SECRET_ARN \(the stage's secret\)$"):
+        check_startup(settings)
+    with pytest.raises(ConfigurationError, match="^no JWT signing key: set JWT_SIGNING_KEY$"):
+        check_startup(load_settings({"STAGE": "local"}))
+    check_startup(load_settings({"STAGE": "prod", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}))
 
 
 def test_short_signing_key_is_refused():
@@ -17,9 +21,29 @@ def test_short_signing_key_is_refused():
         load_settings({"STAGE": "local", "JWT_SIGNING_KEY": "short"})
 
 
-def test_out_of_range_numbers_are_refused():
-    with pytest.raises(ConfigurationError, match="BCRYPT_ROUNDS"):
-        load_settings({"JWT_SIGNING_KEY": "k" * 32, "BCRYPT_ROUNDS": "99"})
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("BCRYPT_ROUNDS", "99", "BCRYPT_ROUNDS must be between 4 and 16, got 99"),
+        ("BCRYPT_ROUNDS", "twelve", "BCRYPT_ROUNDS must be an integer, got 'twelve'"),
+        ("AWS_READ_TIMEOUT_SECONDS", "60", "AWS_READ_TIMEOUT_SECONDS must be between 0.1 and 10.0, got 60.0"),
+        ("AUTHORIZER_TTL_SECONDS", "600", "AUTHORIZER_TTL_SECONDS must not exceed ACCESS_TOKEN_SECONDS"),
+        ("PUBLIC_API_ORIGIN", "javascript://evil.example", "PUBLIC_API_ORIGIN must be scheme://host[:port]"),
+    ],
+)
+def test_out_of_range_or_malformed_values_are_refused(name, value, message):
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"JWT_SIGNING_KEY": "k" * 32, name: value})
+    assert str(caught.value).startswith(message)
+
+
+def test_aws_calls_give_up_well_inside_the_lambda_timeout():
+    settings = load_settings({"JWT_SIGNING_KEY": "k" * 32})
+    assert (settings.aws.connect_seconds, settings.aws.read_seconds, settings.aws.max_attempts) == (1.0, 2.0, 2)
+    assert settings.aws.worst_case_seconds() == 6.0
+    slow = load_settings({"JWT_SIGNING_KEY": "k" * 32, "AWS_READ_TIMEOUT_SECONDS": "9", "AWS_MAX_ATTEMPTS": "3"})
+    with pytest.raises(ConfigurationError, match="well inside the Lambda timeout"):
+        check_startup(slow)
 
 
 def test_deployed_stage_reads_the_key_from_secrets_manager_once():

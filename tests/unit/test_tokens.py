@@ -8,33 +8,41 @@ import pytest
 from chalicelib.security import tokens
 
 KEY = b"k" * 32
+LIFETIMES = tokens.Lifetimes(access_seconds=300, refresh_seconds=86_400)
+
+
+def _claims(**changes: object) -> dict:
+    now = int(time.time())
+    claims = {"token_type": "access", "exp": now + 300, "iat": now, "jti": "x", "user_id": "01ABC"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
 
 
 def test_access_token_round_trips_with_simplejwt_claims():
     token = tokens.issue("01ABC", tokens.ACCESS, 300, KEY)
-    claims = tokens.decode(token, KEY, expected_type=tokens.ACCESS)
-    assert claims.user_id == "01ABC"
-    assert claims.exp - claims.iat == 300
+    claims = tokens.decode(token, KEY, LIFETIMES, expected_type=tokens.ACCESS)
+    assert (claims.user_id, claims.token_type, claims.exp - claims.iat) == ("01ABC", "access", 300)
     payload = jwt.decode(token, KEY, algorithms=["HS256"])
     assert set(payload) == {"token_type", "exp", "iat", "jti", "user_id"}
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
 
 
 def test_refresh_token_is_refused_where_an_access_token_is_expected():
     token = tokens.issue("01ABC", tokens.REFRESH, 300, KEY)
-    with pytest.raises(tokens.TokenError, match="Token has wrong type"):
-        tokens.decode(token, KEY, expected_type=tokens.ACCESS)
+    with pytest.raises(tokens.TokenError, match="^Token has wrong type$"):
+        tokens.decode(token, KEY, LIFETIMES, expected_type=tokens.ACCESS)
 
 
 def test_expired_token_is_reported_as_expired():
     token = tokens.issue("01ABC", tokens.ACCESS, 10, KEY, now=time.time() - 100)
-    with pytest.raises(tokens.TokenError, match="Token is expired"):
-        tokens.decode(token, KEY)
+    with pytest.raises(tokens.TokenError, match="^Token is expired$"):
+        tokens.decode(token, KEY, LIFETIMES)
 
 
 def test_token_signed_with_another_key_is_invalid():
     token = tokens.issue("01ABC", tokens.ACCESS, 300, b"x" * 32)
-    with pytest.raises(tokens.TokenError, match="Token is invalid"):
-        tokens.decode(token, KEY)
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
 
 
 def _b64(data: dict) -> str:
@@ -42,19 +50,47 @@ def _b64(data: dict) -> str:
 
 
 def test_alg_none_token_is_invalid():
+    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}."
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(forged, KEY, LIFETIMES)
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "jti", "token_type"])
+def test_token_without_a_required_claim_is_invalid(missing):
+    token = jwt.encode(_claims(**{missing: None}), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
+
+
+@pytest.mark.parametrize("user_id", [None, 42, ["01ABC"]])
+def test_token_without_a_string_user_id_identifies_nobody(user_id):
+    token = jwt.encode(_claims(user_id=user_id), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token contained no recognizable user identification$"):
+        tokens.decode(token, KEY, LIFETIMES)
+
+
+def test_token_living_longer_than_its_type_is_refused_even_with_the_real_key():
     now = int(time.time())
-    claims = {"token_type": "access", "exp": now + 300, "iat": now, "jti": "x", "user_id": "01ABC"}
-    forged = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
-    with pytest.raises(tokens.TokenError, match="Token is invalid"):
-        tokens.decode(forged, KEY)
+    longer = jwt.encode(_claims(iat=now, exp=now + 301), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(longer, KEY, LIFETIMES)
+    exact = jwt.encode(_claims(iat=now, exp=now + 300), KEY, algorithm="HS256")
+    assert tokens.decode(exact, KEY, LIFETIMES).exp == now + 300
 
 
-def test_token_without_required_claims_is_invalid():
-    token = jwt.encode({"user_id": "01ABC", "exp": int(time.time()) + 60}, KEY, algorithm="HS256")
-    with pytest.raises(tokens.TokenError, match="Token is invalid"):
-        tokens.decode(token, KEY)
+def test_token_issued_in_the_future_is_refused():
+    later = int(time.time()) + 3600
+    token = jwt.encode(_claims(iat=later, exp=later + 300), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
+
+
+def test_token_of_a_type_this_api_does_not_issue_is_refused():
+    token = jwt.encode(_claims(token_type="sliding"), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
 
 
 def test_garbage_is_invalid():
-    with pytest.raises(tokens.TokenError, match="Token is invalid"):
-        tokens.decode("not-a-token", KEY)
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode("not-a-token", KEY, LIFETIMES)

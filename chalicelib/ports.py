@@ -1,11 +1,12 @@
-"""Interfaces the services need from persistence; DynamoDB implements them, unit tests fake them."""
+"""Interfaces the services need from persistence; DynamoDB implements them (chalicelib.persistence), unit
+tests fake them (tests/support/fakes.py). Each method's docstring names the failures it may raise."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain import Booking, Event, Page, StoredResponse, User
+from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, User
 
 
 class UniqueViolation(Exception):
@@ -33,11 +34,19 @@ class KeyAlreadyUsed(Exception):
 
 
 @dataclass(frozen=True)
+class StoredResult:
+    """The first result of an idempotent request and what identifies that request."""
+
+    fingerprint: str
+    result: BookingResult
+
+
+@dataclass(frozen=True)
 class IdempotentWrite:
-    """The response to store, in the same transaction as the write it answers."""
+    """The result to store under `key`, in the same transaction as the write that produces it."""
 
     key: str
-    response: StoredResponse
+    stored: StoredResult
     expires_at: int
     now: int
 
@@ -60,6 +69,10 @@ class EventRepository(Protocol):
     """Events and the lists the API shows of them."""
 
     def get(self, event_id: str) -> Event | None: ...
+
+    def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
+        """The event and the status of `user_id`'s active booking for it (None without one), read together
+        in one request."""
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]: ...
 
@@ -91,11 +104,15 @@ class BookingRepository(Protocol):
     def cancel(
         self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
     ) -> None:
-        """Cancel `booking` (unchanged since read) and, for a confirmed one, confirm `promote` in its seat.
+        """Cancel `booking` (unchanged since read) and, for a confirmed one, confirm `promote` in its seat
+        (or, with no `promote`, free the seat only while nobody waits).
 
         Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
 
     def oldest_waitlisted(self, event_id: str) -> Booking | None: ...
+
+    def active_status(self, event_id: str, user_id: str) -> BookingStatus | None:
+        """The status of the user's active booking for the event, None without one."""
 
     def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
 
@@ -103,7 +120,7 @@ class BookingRepository(Protocol):
 
 
 class IdempotencyRepository(Protocol):
-    """Responses stored by idempotency key."""
+    """Results stored by idempotency key."""
 
-    def get(self, key: str, now: int) -> StoredResponse | None:
-        """The unexpired response under `key`, if any."""
+    def get(self, key: str, now: int) -> StoredResult | None:
+        """The unexpired result under `key`, if any."""

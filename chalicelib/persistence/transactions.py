@@ -1,0 +1,96 @@
+"""Transactions whose items have names, so that a cancelled transaction is decoded by name, never by position:
+reordering the items of a transaction cannot change which error a client gets."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from chalicelib.persistence.connection import get_connection
+from chalicelib.persistence.errors import cancellation_codes, translate_errors
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+class ConditionsFailed(Exception):
+    """The transaction was cancelled because the conditions of the items in `names` did not hold; nothing
+    was written."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = names
+
+
+class NamedWrite:
+    """The items of one TransactWriteItems, each under a name unique within it."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self._tx = tx
+        self._names: list[str] = []
+
+    def _name(self, name: str) -> None:
+        if name in self._names:
+            raise ValueError(f"transaction item {name!r} named twice")
+        self._names.append(name)
+
+    def save(self, name: str, item: Model, condition: Condition | None = None) -> None:
+        """Put `item`, if `condition` holds."""
+        self._name(name)
+        self._tx.save(item, condition=condition)
+
+    def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
+        """Apply `actions` to `item`, if `condition` holds."""
+        self._name(name)
+        self._tx.update(item, actions=list(actions), condition=condition)
+
+    def delete(self, name: str, item: Model, condition: Condition | None = None) -> None:
+        """Delete `item`, if `condition` holds."""
+        self._name(name)
+        self._tx.delete(item, condition=condition)
+
+    def failed(self, exc: TransactWriteError) -> frozenset[str]:
+        """The names of the items whose condition failed (DynamoDB reports reasons in request order)."""
+        codes = cancellation_codes(exc)
+        return frozenset(name for name, code in zip(self._names, codes, strict=False) if code == CONDITION_FAILED)
+
+
+@contextmanager
+def write_transaction() -> Iterator[NamedWrite]:
+    """One TransactWriteItems, committed when the block ends. Failed conditions raise ConditionsFailed;
+    throttling, conflicts and outages become domain errors (see errors.translate_errors).
+
+    The client request token makes botocore's retry of a timed-out commit idempotent: DynamoDB answers the
+    retry with the first attempt's outcome instead of applying it twice or failing its conditions."""
+    with translate_errors():
+        tx = TransactWrite(connection=get_connection(), client_request_token=uuid.uuid4().hex)
+        named = NamedWrite(tx)
+        try:
+            with tx:
+                yield named
+        except TransactWriteError as exc:
+            failed = named.failed(exc)
+            if failed:
+                raise ConditionsFailed(failed) from exc
+            raise
+
+
+def read_together(*keys: tuple[type[Model], Any]) -> list[Any]:
+    """Items of several tables read in one strongly consistent request (TransactGetItems); None where absent."""
+    with translate_errors(), TransactGet(connection=get_connection()) as tx:
+        futures = [tx.get(model, key) for model, key in keys]
+    return [_result(future) for future in futures]
+
+
+def _result(future: Any) -> Any:
+    try:
+        return future.get()
+    except DoesNotExist:
+        return None

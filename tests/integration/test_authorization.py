@@ -1,0 +1,54 @@
+"""The one place protected routes refuse what the authorizer did not authenticate, checked on every route."""
+
+from __future__ import annotations
+
+import time
+import types
+
+import pytest
+
+from chalicelib.security.access import protected_routes
+from tests.integration.conftest import PASSWORD
+
+SOME_ID = "01M8DJKSQ4WJA7GH71FHCTVASD"
+ROUTES = sorted(protected_routes())
+
+
+def _call(api, path: str, method: str, token: str):
+    concrete = path.replace("{event_id}", SOME_ID).replace("{booking_id}", SOME_ID) + "/"
+    body = {} if method in ("POST", "PATCH", "PUT") else None
+    return api.request(method, concrete, body, token=token)
+
+
+def _expired_body() -> dict:
+    return {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [{"token_class": "AccessToken", "token_type": "access", "message": "Token is expired"}],
+    }
+
+
+@pytest.mark.parametrize(("path", "method"), ROUTES)
+def test_every_protected_route_refuses_a_token_the_authorizer_could_not_verify(api, path, method):
+    reply = _call(api, path, method, "garbage")
+    assert reply.status == 401
+    assert reply.json["code"] == "token_not_valid"
+    assert reply.json["messages"][0]["message"] == "Token is invalid"
+
+
+@pytest.mark.parametrize(("path", "method"), ROUTES)
+def test_every_protected_route_refuses_a_policy_cached_past_the_tokens_expiry(
+    api, make_user, monkeypatch, path, method
+):
+    make_user("admin", staff=True)  # staff: the policy covers every route
+    token = api.token("admin", PASSWORD)
+    assert _call(api, path, method, token).status != 401
+    import chalicelib.http.requests as requests_module
+
+    # The gateway still holds an Allow for this token (its cache TTL may outlive the token); the app's clock
+    # has passed the token's exp.
+    later = types.SimpleNamespace(time=lambda: time.time() + 301)
+    monkeypatch.setattr(requests_module, "time", later)
+    reply = _call(api, path, method, token)
+    assert (reply.status, reply.json) == (401, _expired_body())
+    assert reply.headers["www-authenticate"] == 'Bearer realm="api"'
