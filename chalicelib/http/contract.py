@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from chalicelib.security.access import Access
 
 HTML = "text/html"
+JAVASCRIPT = "text/javascript"
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Operation:
     body_required: bool = True
     query: tuple[QueryParam, ...] = ()
     headers: tuple[QueryParam, ...] = ()
-    # Success status -> response model, None for an empty body, or HTML.
+    # Success status -> response model, None for an empty body, or a media type (HTML, JAVASCRIPT).
     responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
     conflicts: bool = False
     errors: tuple[int, ...] = ()  # answers beyond those implied by the other fields

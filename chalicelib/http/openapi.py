@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.http.contract import HTML, OPERATIONS, Operation
+from chalicelib.http.contract import HTML, JAVASCRIPT, OPERATIONS, Operation
 from chalicelib.schemas.responses import ErrorDetail, FieldErrors
 from chalicelib.security.access import Access
 
@@ -23,6 +23,7 @@ ERROR_TEXT = {
     415: "Unsupported media type.",
     503: "A dependency is throttling or unavailable; retry after Retry-After seconds.",
 }
+MEDIA_TEXT = {HTML: "A web page.", JAVASCRIPT: "A script."}
 
 
 def _json(ref: dict[str, Any]) -> dict[str, Any]:
@@ -88,8 +89,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     for status, model in op.responses.items():
         if model is None:
             responses[str(status)] = {"description": "Done; no body."}
-        elif model == HTML:
-            responses[str(status)] = {"description": "A web page.", "content": {HTML: {"schema": {"type": "string"}}}}
+        elif isinstance(model, str):
+            responses[str(status)] = {
+                "description": MEDIA_TEXT[model],
+                "content": {model: {"schema": {"type": "string"}}},
+            }
         elif isinstance(model, type):
             responses[str(status)] = {"description": model.__doc__ or "OK", "content": _json(_ref(model))}
     for code in _error_codes(op):
