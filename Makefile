@@ -6,9 +6,11 @@ STAGE ?= dev
 STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
-export PORT LOCAL_AWS_PORT
+# The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
+CHROMIUM ?= /usr/bin/chromium
+export PORT LOCAL_AWS_PORT CHROMIUM
 
-.PHONY: run test lint types bench package deploy destroy clean
+.PHONY: run test lint types chromium bench package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +27,11 @@ lint: $(BIN)/.installed
 types: $(BIN)/.installed
 	$(BIN)/mypy chalicelib
 
-test: lint types
+# Installs Debian's chromium when $(CHROMIUM) is missing (apt-get, as root or through sudo); else does nothing.
+chromium:
+	@tests/browser/install-chromium.sh
+
+test: lint types chromium
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -169,3 +170,15 @@ def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
         tops = {name.split("/")[0] for name in archive.namelist()}
     assert tops <= {"app.py", "chalicelib", "chalice"}, tops
     assert (packaged["dev"] / "layer-deployment.zip").exists()
+
+
+def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drags_in(packaged):
+    with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as archive:
+        names = archive.namelist()
+    packages = {
+        m.group(1).lower() for n in names if (m := re.match(r"python/lib/python3\.\d+/site-packages/([^/]+)/", n))
+    }
+    assert {"pynamodb", "jwt", "bcrypt", "pydantic", "tzdata", "drf_spectacular_sidecar"} <= packages
+    assert any(n.endswith("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for n in names)
+    assert not packages & {"django", "sqlparse", "asgiref"}
+    assert not [n for n in names if "swagger-ui-dist" in n or n.endswith(".map")]

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from devstack.stack import LocalStack, free_port
+from devstack.stack import LocalStack
 from tests.support.contract import check
+from tests.support.stack import running_stack
 
 
 @pytest.fixture(autouse=True)
@@ -26,29 +27,10 @@ def every_answer_matches_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(
-        port=free_port(),
-        aws_port=free_port(),
-        data_dir=tmp_path_factory.mktemp("local-data"),
-        extra_env={"BCRYPT_ROUNDS": "4"},
-    )
-    local.start()
-    try:
+    with running_stack(tmp_path_factory.mktemp("local-data")) as local:
         yield local
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="session")
 def base(stack: LocalStack) -> str:
     return stack.url
-
-
-def token(base: str, username: str, password: str = "password") -> str:
-    reply = requests.post(f"{base}/api/token/", json={"username": username, "password": password}, timeout=10)
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["access"])
-
-
-def bearer(access: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access}"}

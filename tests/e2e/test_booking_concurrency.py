@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.e2e.conftest import bearer, token
 from tests.support.invariants import check_booking_invariants
+from tests.support.stack import bearer, token
 
 PASSWORD = "vivid-otter-92-lamp"
 

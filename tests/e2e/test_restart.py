@@ -3,7 +3,7 @@
 import requests
 
 from devstack.stack import LocalStack, free_port
-from tests.e2e.conftest import bearer, token
+from tests.support.stack import bearer, token
 
 
 def test_data_survives_a_restart_and_demo_data_is_not_seeded_twice(tmp_path):

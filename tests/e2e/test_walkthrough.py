@@ -2,7 +2,7 @@
 
 import requests
 
-from tests.e2e.conftest import bearer, token
+from tests.support.stack import bearer, token
 
 
 def test_original_walkthrough_works_against_the_demo_data(base):
