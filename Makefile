@@ -23,6 +23,7 @@ run: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 types: $(BIN)/.installed
 	$(BIN)/mypy chalicelib

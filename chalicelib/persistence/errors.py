@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib.errors import Conflict, ServiceUnavailable
@@ -27,6 +28,14 @@ def cancellation_codes(exc: TransactWriteError) -> list[str | None]:
     return [reason.code if reason is not None else None for reason in reasons]
 
 
+def error_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code behind a pynamodb error; None when there was no answer at all (a timeout, a refused
+    connection), where pynamodb's own `cause_response_code` fails on the missing response."""
+    response = getattr(exc.cause, "response", None)
+    code = (response or {}).get("Error", {}).get("Code")
+    return code if isinstance(code, str) else None
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Let expected outcomes through, turn dependency failures into ServiceUnavailable or Conflict."""
@@ -34,9 +43,9 @@ def translate_errors() -> Iterator[None]:
         yield
     except TransactWriteError as exc:
         codes = cancellation_codes(exc)
-        if "TransactionConflict" in codes or exc.cause_response_code == "TransactionConflictException":
+        if "TransactionConflict" in codes or error_code(exc) == "TransactionConflictException":
             raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
         raise ServiceUnavailable() from exc
-    except PynamoDBException as exc:
+    except (PynamoDBException, BotoCoreError) as exc:
         # Unknown causes (connection errors, timeouts) are outages too: the client may retry, nothing was written.
         raise ServiceUnavailable() from exc

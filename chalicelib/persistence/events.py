@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.domain import BookingStatus, Event, EventStatus, Page, iso
 from chalicelib.persistence.bookings import booking_key, marker_status
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
-from chalicelib.persistence.errors import translate_errors
+from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import PUBLISHED, EventModel, UniqueModel
 from chalicelib.persistence.transactions import read_together
 from chalicelib.ports import StaleWrite
@@ -117,7 +117,7 @@ class DynamoEventRepository:
             try:
                 EventModel(id=old.id).update(actions=actions, condition=condition)
             except UpdateError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
+                if error_code(exc) == "ConditionalCheckFailedException":
                     raise StaleWrite() from exc
                 raise
 
@@ -129,7 +129,7 @@ class DynamoEventRepository:
             try:
                 EventModel(id=event.id).delete(condition=condition)
             except DeleteError as exc:
-                if exc.cause_response_code == "ConditionalCheckFailedException":
+                if error_code(exc) == "ConditionalCheckFailedException":
                     raise StaleWrite() from exc
                 raise
 

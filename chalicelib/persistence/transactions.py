@@ -32,34 +32,43 @@ class ConditionsFailed(Exception):
 class NamedWrite:
     """The items of one TransactWriteItems, each under a name unique within it."""
 
+    # pynamodb sends a transaction's items grouped by kind, in this order, whatever order they were added in;
+    # DynamoDB reports cancellation reasons in request order.
+    REQUEST_ORDER = ("delete", "save", "update")
+
     def __init__(self, tx: TransactWrite) -> None:
         self._tx = tx
-        self._names: list[str] = []
+        self._names: dict[str, list[str]] = {kind: [] for kind in self.REQUEST_ORDER}
 
-    def _name(self, name: str) -> None:
-        if name in self._names:
+    def _name(self, kind: str, name: str) -> None:
+        if any(name in names for names in self._names.values()):
             raise ValueError(f"transaction item {name!r} named twice")
-        self._names.append(name)
+        self._names[kind].append(name)
 
     def save(self, name: str, item: Model, condition: Condition | None = None) -> None:
         """Put `item`, if `condition` holds."""
-        self._name(name)
+        self._name("save", name)
         self._tx.save(item, condition=condition)
 
     def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
         """Apply `actions` to `item`, if `condition` holds."""
-        self._name(name)
+        self._name("update", name)
         self._tx.update(item, actions=list(actions), condition=condition)
 
     def delete(self, name: str, item: Model, condition: Condition | None = None) -> None:
         """Delete `item`, if `condition` holds."""
-        self._name(name)
+        self._name("delete", name)
         self._tx.delete(item, condition=condition)
 
+    def request_order(self) -> list[str]:
+        """The items' names in the order the request lists them."""
+        return [name for kind in self.REQUEST_ORDER for name in self._names[kind]]
+
     def failed(self, exc: TransactWriteError) -> frozenset[str]:
-        """The names of the items whose condition failed (DynamoDB reports reasons in request order)."""
+        """The names of the items whose condition failed."""
         codes = cancellation_codes(exc)
-        return frozenset(name for name, code in zip(self._names, codes, strict=False) if code == CONDITION_FAILED)
+        names = self.request_order()
+        return frozenset(name for name, code in zip(names, codes, strict=False) if code == CONDITION_FAILED)
 
 
 @contextmanager

@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from tests.integration.conftest import PASSWORD
-from tests.support.faults import dynamodb_fault
+from tests.support.faults import dynamodb_fault, dynamodb_timeout
 
 EVENT = {"title": "T", "description": "D"}
 
@@ -20,8 +20,8 @@ def test_throttled_sign_up_is_503_with_retry_after_and_writes_nothing(api, code)
     with dynamodb_fault("TransactWriteItems", code) as failed:
         reply = api.post("/api/register/", {"username": "late", "email": "late@example.com", "password": PASSWORD})
     assert failed
-    assert reply.status == 503 and reply.headers["retry-after"] == "1"
-    assert "detail" in reply.json
+    assert (reply.status, reply.json) == (503, {"detail": "Service temporarily unavailable, try again later."})
+    assert reply.headers["retry-after"] == "1"
     assert _items("sessions-local-users") == [] and _items("sessions-local-uniques") == []
 
 
@@ -52,3 +52,28 @@ def test_authorizer_failure_from_a_throttled_user_read_is_503_not_401(api, creat
     with dynamodb_fault("GetItem", "ProvisionedThroughputExceededException"):
         reply = api.get("/api/me/", token=creator_token)
     assert reply.status == 503 and reply.headers["retry-after"] == "1"
+
+
+UNAVAILABLE = {"detail": "Service temporarily unavailable, try again later."}
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "path", "body"),
+    [
+        ("Query", "GET", "/api/events/", None),
+        ("GetItem", "GET", "/api/me/", None),
+        ("TransactWriteItems", "POST", "/api/events/{event}/bookings/", {}),
+        ("BatchGetItem", "GET", "/api/me/bookings/", None),
+        ("UpdateItem", "PATCH", "/api/events/{event}/", {"title": "Renamed"}),
+    ],
+)
+def test_a_hung_dynamodb_is_a_503_with_retry_after_never_a_500(
+    api, creator_token, user_token, operation, method, path, body
+):
+    event = api.post("/api/events/", EVENT, token=creator_token).json
+    api.post(f"/api/events/{event['id']}/bookings/", token=user_token)
+    token = creator_token if method == "PATCH" else user_token
+    with dynamodb_timeout(operation) as failed:
+        reply = api.request(method, path.format(event=event["id"]), body, token=token)
+    assert failed == [operation]
+    assert (reply.status, reply.json, reply.headers["retry-after"]) == (503, UNAVAILABLE, "1")

@@ -1,4 +1,6 @@
-"""An in-process client: chalice.test.Client behind the API Gateway emulation, on moto's mock_aws."""
+"""An in-process client: the app behind the API Gateway emulation (the same one `make run` uses), on moto's
+mock_aws. It drives the emulation directly rather than through chalice.test.Client, whose gateway can only be
+replaced through a private attribute."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalice.test import Client
+from chalice.cli.factory import CLIFactory
 
 from devstack.gateway import EmulatedGateway
 from tests.support.contract import check
@@ -35,9 +37,8 @@ class Api:
     check_contract = True
 
     def __init__(self, app: Any) -> None:
-        self.client = Client(app, stage_name="local", project_dir=str(ROOT))
-        http = self.client.http
-        http._local_gateway = EmulatedGateway(app, http._config)
+        config = CLIFactory(project_dir=str(ROOT)).create_config_obj(chalice_stage_name="local")
+        self.gateway = EmulatedGateway(app, config)
 
     def request(
         self,
@@ -52,9 +53,11 @@ class Api:
         if token:
             sent["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        response = self.client.http.request(method, path, headers=sent, body=data)
-        body_bytes = response.body if isinstance(response.body, bytes) else (response.body or "").encode()
-        reply = Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, body_bytes)
+        response = self.gateway.handle_request(method, path, sent, data)
+        body = response["body"]
+        body_bytes = body if isinstance(body, bytes) else (body or "").encode()
+        headers = {k.lower(): v for k, v in {**response["headers"], **response["multiValueHeaders"]}.items()}
+        reply = Reply(response["statusCode"], headers, body_bytes)
         if self.check_contract:
             check(method, f"http://test{path}", reply.status, reply.headers, reply.raw)
         return reply

@@ -8,7 +8,7 @@ from typing import Any
 from unittest import mock
 
 import botocore.client
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 _original = botocore.client.BaseClient._make_api_call
 
@@ -28,6 +28,21 @@ def dynamodb_fault(operation: str, code: str, reasons: list[str] | None = None) 
         return _original(self, name, params)
 
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", failing):
+        yield failed
+
+
+@contextmanager
+def dynamodb_timeout(operation: str) -> Iterator[list[str]]:
+    """Make every `operation` call time out as a hung DynamoDB would, after botocore's retries."""
+    failed: list[str] = []
+
+    def hanging(self: Any, name: str, params: dict[str, Any]) -> Any:
+        if name == operation:
+            failed.append(name)
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+        return _original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", hanging):
         yield failed
 
 
