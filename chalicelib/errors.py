@@ -1,4 +1,4 @@
-"""Domain errors: plain exceptions raised by services and security, mapped to HTTP in chalicelib.http.errors."""
+"""Domain errors: plain exceptions raised by services and security, mapped to HTTP in one place (http/responses.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC section 6's booking invariants under many clients at once, over HTTP against the local stack."""
+"""The booking invariants (see tests/support/invariants.py) under many clients at once, over HTTP against the local
+stack."""
 
 import random
 from concurrent.futures import ThreadPoolExecutor

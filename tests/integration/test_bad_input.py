@@ -1,4 +1,4 @@
-"""SPEC section 7: malformed or hostile input gets a clear 4xx, never a 500, and changes nothing."""
+"""Malformed or hostile input gets a clear 4xx, never a 500, and changes nothing."""
 
 import json
 
@@ -60,6 +60,20 @@ def test_huge_body_is_413_and_creates_nothing(api, creator_token):
     reply = api.post("/api/events/", {"title": "T", "description": "x" * 200_000}, token=creator_token)
     assert (reply.status, reply.json) == (413, {"detail": "Request body is larger than 65536 bytes."})
     assert api.get("/api/events/").json["results"] == []
+
+
+def test_a_body_of_exactly_the_limit_is_read_and_one_byte_more_is_413(api, creator_token):
+    def body_of(size: int) -> bytes:
+        head = b'{"title": "T", "description": "'
+        return head + b"x" * (size - len(head) - 2) + b'"}'
+
+    at_limit = api.request("POST", "/api/events/", raw=body_of(65_536), token=creator_token)
+    assert (at_limit.status, at_limit.json) == (
+        400,
+        {"description": ["Ensure this field has no more than 10000 characters."]},
+    )
+    over = api.request("POST", "/api/events/", raw=body_of(65_537), token=creator_token)
+    assert (over.status, over.json) == (413, {"detail": "Request body is larger than 65536 bytes."})
 
 
 def test_unsupported_media_type_is_415(api, creator_token):

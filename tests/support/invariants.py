@@ -1,4 +1,6 @@
-"""Read the tables directly (a maintenance Scan, tests only) and check SPEC section 6's invariants."""
+"""Read the tables directly (a maintenance Scan, tests only) and check the booking invariants: seats_booked equals
+the confirmed bookings and never exceeds capacity, waitlisted equals the waiting ones, one active booking and one
+marker per (event, user)."""
 
 from __future__ import annotations
 

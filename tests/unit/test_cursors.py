@@ -28,3 +28,14 @@ def test_cursor_of_another_list_is_refused():
 def test_garbage_cursor_is_refused(garbage):
     with pytest.raises(MalformedRequest):
         decode_cursor(garbage, "events", KEY)
+
+
+@pytest.mark.parametrize("position", range(16))
+def test_every_byte_of_the_signature_counts(position):
+    import base64
+
+    raw = bytearray(base64.urlsafe_b64decode(encode_cursor({"id": "01A"}, "events", KEY) + "=="))
+    raw[position] ^= 0x01
+    forged = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+    with pytest.raises(MalformedRequest, match="^Invalid cursor$"):
+        decode_cursor(forged, "events", KEY)

@@ -52,6 +52,9 @@ def test_only_the_creator_or_staff_may_edit():
     event = _create(repo, owner)
     with pytest.raises(PermissionDenied):
         events.update_event(repo, creator(), event.id, {"title": "Mine now"})
+    with pytest.raises(PermissionDenied):
+        events.delete_event(repo, creator(), event.id)
+    assert repo.get(event.id).title == event.title
     assert events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}).title == "Staff edit"
 
 
@@ -79,8 +82,9 @@ def test_cancelled_event_cannot_be_changed():
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
     events.update_event(repo, owner, event.id, {"status": "cancelled"})
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as caught:
         events.update_event(repo, owner, event.id, {"status": "published"})
+    assert (caught.value.code, caught.value.detail) == ("event_cancelled", "A cancelled event cannot be changed.")
 
 
 def test_public_list_shows_published_events_newest_first_and_pages_through_them():

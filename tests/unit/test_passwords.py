@@ -41,3 +41,20 @@ def test_password_like_the_email_is_too_similar():
 
 def test_strong_password_has_no_problems():
     assert password_problems("vivid-otter-92-lamp", username="bob", email="bob@example.com") == []
+
+
+def test_a_password_like_one_part_of_the_email_is_too_similar_though_unlike_the_whole():
+    assert password_problems("hamiltonx", username="x", email="margaret.hamilton@example.com") == [
+        "The password is too similar to the email address."
+    ]
+
+
+def test_an_unknown_user_and_an_overlong_password_still_cost_one_bcrypt_check(monkeypatch):
+    import bcrypt
+
+    checks = []
+    real = bcrypt.checkpw
+    monkeypatch.setattr(bcrypt, "checkpw", lambda pw, hashed: checks.append(pw) or real(pw, hashed))
+    assert not check_password("anything", None, 4)
+    assert not check_password("x" * 100, hash_password("x" * 72, 4), 4)
+    assert checks == [b"anything", b"x" * 72]
