@@ -49,7 +49,8 @@ deploy: package
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file build/$(STAGE)/packaged.json
 	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		$(if $(CORS_ALLOWED_ORIGINS),--parameter-overrides CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS))
 	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
 
 destroy:

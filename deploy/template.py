@@ -117,19 +117,23 @@ def _bucket(stage: str) -> dict[str, Any]:
         },
         "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
     }
-    origins = [o.strip() for o in stage_environment(stage).get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    if origins:
-        # Browsers upload with presigned PUTs straight to the bucket.
-        properties["CorsConfiguration"] = {
-            "CorsRules": [
-                {
-                    "AllowedOrigins": origins,
-                    "AllowedMethods": ["PUT", "GET"],
-                    "AllowedHeaders": ["*"],
-                    "MaxAge": 3000,
-                }
-            ]
-        }
+    # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter).
+    properties["CorsConfiguration"] = {
+        "Fn::If": [
+            "HasCorsOrigins",
+            {
+                "CorsRules": [
+                    {
+                        "AllowedOrigins": {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]},
+                        "AllowedMethods": ["POST", "PUT", "GET"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": 3000,
+                    }
+                ]
+            },
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
     return {"Type": "AWS::S3::Bucket", **_retention(stage), "Properties": properties}
 
 
@@ -236,6 +240,7 @@ def merge_template(stage: str) -> dict[str, Any]:
                     "Variables": {
                         "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
                         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+                        "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
                     }
                 },
             }
@@ -250,6 +255,16 @@ def merge_template(stage: str) -> dict[str, Any]:
         }
     }
     return {
+        "Parameters": {
+            "CorsAllowedOrigins": {
+                "Type": "String",
+                "Default": stage_environment(stage).get("CORS_ALLOWED_ORIGINS", ""),
+                "Description": "Comma-separated browser origins allowed to call the API and upload to the bucket "
+                "(make deploy CORS_ALLOWED_ORIGINS=https://app.example.com,...); empty allows none.",
+                "AllowedPattern": "^(https?://[A-Za-z0-9.:*\\[\\]-]+(,https?://[A-Za-z0-9.:*\\[\\]-]+)*)?$",
+            }
+        },
+        "Conditions": {"HasCorsOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]}},
         "Resources": resources,
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},

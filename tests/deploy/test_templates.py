@@ -160,7 +160,9 @@ def test_bucket_is_private_and_encrypted(templates):
     bucket = templates["prod"]["Resources"]["UploadsBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert "CorsConfiguration" in templates["dev"]["Resources"]["UploadsBucket"]["Properties"]
+    cors = templates["dev"]["Resources"]["UploadsBucket"]["Properties"]["CorsConfiguration"]
+    assert cors["Fn::If"][0] == "HasCorsOrigins"
+    assert cors["Fn::If"][1]["CorsRules"][0]["AllowedOrigins"] == {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]}
 
 
 def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
@@ -182,3 +184,16 @@ def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drag
     assert any(n.endswith("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for n in names)
     assert not packages & {"django", "sqlparse", "asgiref"}
     assert not [n for n in names if "swagger-ui-dist" in n or n.endswith(".map")]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cors_origins_are_a_deploy_parameter_that_reaches_the_functions(templates, stage):
+    template = templates[stage]
+    parameter = template["Parameters"]["CorsAllowedOrigins"]
+    assert parameter["Default"] == stage_environment(stage)["CORS_ALLOWED_ORIGINS"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.match("") and pattern.match("https://app.example.com,http://localhost:*")
+    assert not pattern.match("javascript:alert(1)") and not pattern.match("https://a.example.com, https://b")
+    for function in ("APIHandler", "JwtAuthorizer"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["CORS_ALLOWED_ORIGINS"] == {"Ref": "CorsAllowedOrigins"}
