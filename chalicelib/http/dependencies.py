@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.events import DynamoEventRepository
+from chalicelib.persistence.models import bind_tables
 from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.security import keys
 from chalicelib.security.tokens import Lifetimes
@@ -19,26 +20,38 @@ def settings() -> Settings:
 
 
 @lru_cache(maxsize=1)
+def tables() -> None:
+    """Point the models at this stage's tables, once per process, before any repository is used. Done here
+    rather than by the app's builder because the authorizer runs as its own Lambda from its own module."""
+    s = get_settings()
+    bind_tables(s.tables, s.region, s.aws)
+
+
+@lru_cache(maxsize=1)
 def users() -> DynamoUserRepository:
     """The user repository."""
+    tables()
     return DynamoUserRepository()
 
 
 @lru_cache(maxsize=1)
 def events() -> DynamoEventRepository:
     """The event repository."""
+    tables()
     return DynamoEventRepository()
 
 
 @lru_cache(maxsize=1)
 def bookings() -> DynamoBookingRepository:
     """The booking repository."""
+    tables()
     return DynamoBookingRepository()
 
 
 @lru_cache(maxsize=1)
 def idempotency() -> DynamoIdempotencyRepository:
-    """Stored responses of idempotent requests."""
+    """Stored results of idempotent requests."""
+    tables()
     return DynamoIdempotencyRepository()
 
 

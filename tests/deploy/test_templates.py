@@ -183,7 +183,16 @@ def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drag
     assert {"pynamodb", "jwt", "bcrypt", "pydantic", "tzdata", "drf_spectacular_sidecar"} <= packages
     assert any(n.endswith("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for n in names)
     assert not packages & {"django", "sqlparse", "asgiref"}
+    # PyJWT verifies HS256 without it; when present it is loaded by PyJWT and loads bcrypt in turn (cold start).
+    assert "cryptography" not in packages
     assert not [n for n in names if "swagger-ui-dist" in n or n.endswith(".map")]
+
+
+def test_the_authorizer_function_runs_its_own_module_and_the_api_runs_app(templates):
+    for stage in STAGES:
+        resources = templates[stage]["Resources"]
+        assert resources["JwtAuthorizer"]["Properties"]["Handler"] == "chalicelib.http.authorizer.jwt_authorizer"
+        assert resources["APIHandler"]["Properties"]["Handler"] == "app.app"
 
 
 @pytest.mark.parametrize("stage", STAGES)
