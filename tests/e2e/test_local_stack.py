@@ -194,7 +194,7 @@ def test_a_busy_port_is_named_in_one_line_and_nothing_starts(variable, what, tmp
     )
 
 
-@pytest.mark.parametrize("server", ["devstack.aws"])
+@pytest.mark.parametrize("server", ["devstack.aws", "devstack.api"])
 def test_a_server_that_finds_its_port_taken_says_so_with_its_own_exit_code(server, tmp_path):
     # The stack checks its ports first; this is the case of a port taken between that check and the bind.
     with socket.socket() as busy:
