@@ -12,14 +12,17 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.stack import ROOT, LocalStack, StackError
+from devstack.stack import ROOT, LocalStack, StackError, stage_variables
 
 
 def main() -> int:
+    # A stage variable set in the shell wins over .chalice/config.json (STAGE excepted: this is the local one).
+    chosen = {name: os.environ[name] for name in stage_variables() if name in os.environ and name != "STAGE"}
     stack = LocalStack(
         port=int(os.environ.get("PORT", "8000")),
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "8001")),
         data_dir=Path(os.environ.get("LOCAL_DATA_DIR", ROOT / ".local" / "data")),
+        extra_env=chosen,
     )
     # Explicit, because background shells start jobs with SIGINT ignored; SIGTERM means the same as Ctrl-C,
     # and either one again while stopping kills the child being waited for (see LocalStack.stop).

@@ -129,10 +129,18 @@ class EmulatedRequestHandler(BaseHTTPRequestHandler):
 
 
 def build_server(host: str, port: int, stage: str = "local") -> LocalDevServer:
-    """Load the app with the stage's environment and bind the server (requests run in threads)."""
+    """Load the app with the stage's environment and bind the server (requests run in threads).
+
+    A variable set in the process environment wins over the stage's value in .chalice/config.json (the
+    default), as for manage.py; chalice itself would let config.json overwrite it.
+    """
     from devstack.gateway import EmulatedGateway
 
-    config = CLIFactory(project_dir=str(ROOT), environ=os.environ).create_config_obj(chalice_stage_name=stage)
+    # chalice writes the stage's variables into the environ it is given: give it a copy, and only fill in
+    # what the real environment does not set.
+    config = CLIFactory(project_dir=str(ROOT), environ=dict(os.environ)).create_config_obj(chalice_stage_name=stage)
+    for name, value in config.environment_variables.items():
+        os.environ.setdefault(name, value)
     app = config.chalice_app
     get_settings()  # like a Lambda cold start: refuse to serve with an invalid configuration
     # chalice's public constructor of the `chalice local` server: it also makes app.current_request

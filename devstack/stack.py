@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 import signal
@@ -42,6 +43,12 @@ class PortInUse(StackError):
             f"or choose another port, e.g. `make run {variable}={port + 10}`"
         )
         self.port = port
+
+
+def stage_variables(stage: str = "local") -> dict[str, str]:
+    """The stage's variables in .chalice/config.json: the local stack's defaults."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return dict(config["stages"][stage].get("environment_variables", {}))
 
 
 def free_port() -> int:
@@ -95,7 +102,12 @@ def _signing_key(data_dir: Path) -> str:
 
 
 class LocalStack:
-    """moto (DynamoDB, S3) and the API, as child processes sharing one environment."""
+    """moto (DynamoDB, S3) and the API, as child processes sharing one environment.
+
+    The stage's settings come from .chalice/config.json, overridden only by `extra_env`: variables of the
+    same names in this process's environment are not passed on, so that tests do not depend on the shell
+    they run in (`make run` passes the shell's values as `extra_env`, to let them win).
+    """
 
     def __init__(
         self, port: int, aws_port: int, data_dir: Path, extra_env: dict[str, str] | None = None, quiet: bool = False
@@ -121,8 +133,9 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         """What the app and tools need to talk to the local AWS."""
+        settings = stage_variables()
         env = {
-            **os.environ,
+            **{name: value for name, value in os.environ.items() if name not in settings},
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.aws_url,
             "AWS_ACCESS_KEY_ID": "local",

@@ -85,6 +85,7 @@ def _make_run(data_dir: Path, port: int, aws_port: int, log: Path) -> subprocess
         "LOCAL_AWS_PORT": str(aws_port),
         "LOCAL_DATA_DIR": str(data_dir),
         "BCRYPT_ROUNDS": "4",
+        "CORS_ALLOWED_ORIGINS": "https://shell.example.test",
     }
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -157,6 +158,9 @@ def test_make_run_returns_after_its_children_and_restarts_at_once_with_everythin
         try:
             _wait_until_it_answers(run, f"http://127.0.0.1:{port}/health/", log)
             base = f"http://127.0.0.1:{port}"
+            origin = {"Origin": "https://shell.example.test"}  # set in the shell: wins over config.json
+            allowed = requests.get(f"{base}/health/", headers=origin, timeout=10).headers
+            assert allowed.get("Access-Control-Allow-Origin") == "https://shell.example.test"
             assert _count(_aws(f"http://127.0.0.1:{aws_port}", "dynamodb"), EVENTS_TABLE) == events + len(created)
             for event in created:
                 assert requests.get(f"{base}/api/events/{event['id']}/", timeout=10).json() == event
@@ -268,6 +272,19 @@ def test_uploads_survive_a_restart_and_the_data_files_are_private(tmp_path):
     assert len([name for name in modes if name.startswith("s3/")]) == 2  # one file per object's content
     assert {name: mode for name, mode in modes.items() if mode != 0o600} == {}
     assert data_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_variable_set_in_the_environment_wins_over_config_json(tmp_path):
+    stack = _stack(tmp_path, CORS_ALLOWED_ORIGINS="https://app.example.test")
+    stack.start()
+    try:
+        ours = requests.get(f"{stack.url}/health/", headers={"Origin": "https://app.example.test"}, timeout=10)
+        assert ours.headers.get("Access-Control-Allow-Origin") == "https://app.example.test"
+        # config.json's local origins are replaced, not added to.
+        theirs = requests.get(f"{stack.url}/health/", headers={"Origin": "http://localhost:3000"}, timeout=10)
+        assert "Access-Control-Allow-Origin" not in theirs.headers
+    finally:
+        stack.stop()
 
 
 def test_a_paused_local_aws_makes_calls_time_out_and_answers_again_when_resumed(stack):
