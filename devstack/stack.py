@@ -104,9 +104,9 @@ def _signing_key(data_dir: Path) -> str:
 class LocalStack:
     """moto (DynamoDB, S3) and the API, as child processes sharing one environment.
 
-    The stage's settings come from .chalice/config.json, overridden only by `extra_env`: variables of the
-    same names in this process's environment are not passed on, so that tests do not depend on the shell
-    they run in (`make run` passes the shell's values as `extra_env`, to let them win).
+    The children get the stage's variables from .chalice/config.json, overridden only by `extra_env`: the
+    values of this process's environment are replaced, so that tests do not depend on the shell they run in
+    (`make run` passes the shell's values as `extra_env`, to let them win).
     """
 
     def __init__(
@@ -133,9 +133,9 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         """What the app and tools need to talk to the local AWS."""
-        settings = stage_variables()
         env = {
-            **{name: value for name, value in os.environ.items() if name not in settings},
+            **os.environ,
+            **stage_variables(),
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.aws_url,
             "AWS_ACCESS_KEY_ID": "local",
