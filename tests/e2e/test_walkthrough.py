@@ -86,3 +86,12 @@ def test_methods_http_server_does_not_know_get_a_json_4xx_not_a_501(base):
         reply = requests.request(method, f"{base}/health/", timeout=10)
         assert reply.status_code in (404, 405), (method, reply.status_code)
         assert reply.json() == {"detail": "Not found."}
+
+
+def test_next_links_point_back_at_the_local_api_whatever_the_client_claims(base):
+    reply = requests.get(
+        f"{base}/api/events/?limit=1", headers={"Host": "evil.example", "X-Forwarded-Proto": "javascript"}, timeout=10
+    )
+    link = reply.json()["next"]
+    assert link.startswith(f"{base}/api/events/?limit=1&cursor=")
+    assert requests.get(link, timeout=10).status_code == 200
