@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import statistics
 import subprocess
@@ -119,22 +118,19 @@ def package_sizes() -> dict[str, int]:
 
 @contextmanager
 def _in_process() -> Iterator[Any]:
-    from tests import conftest  # noqa: F401 - the test environment, set before the app loads
+    from bench.inprocess import Api, configure_environment
 
-    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    configure_environment()
     from moto import mock_aws
 
     # The app logs a JSON line per request to stdout; the benchmark prints only its table.
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         import app as app_module
         from chalicelib.persistence.admin import create_tables, reset_connections
-        from tests.support.api import Api
 
         reset_connections()
         create_tables(wait=False)
-        api = Api(app_module.app)
-        api.check_contract = False
-        yield api
+        yield Api(app_module.app)
 
 
 _current_log: list[list[tuple[str, int]]] = []
@@ -318,8 +314,3 @@ def _event_item(event_id: str, now: str) -> dict[str, Any]:
         "pub": {"S": "PUBLISHED"},
         "pub_creator": {"S": "01BENCH"},
     }
-
-
-def as_json(value: Any) -> str:
-    """Compact JSON for the raw figures printed under the table."""
-    return json.dumps(value, separators=(",", ":"))
