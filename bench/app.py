@@ -1,4 +1,4 @@
-"""Cold start, package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
+"""Package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
 
 from __future__ import annotations
 
@@ -6,102 +6,12 @@ import contextlib
 import io
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
-THIRD_PARTY_LISTING = """
-import sys, sysconfig
-before = set(sys.modules)
-CODE
-site = sysconfig.get_paths()["purelib"]
-new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
-loaded = [n for n, m in new if (getattr(m, "__file__", None) or "").startswith(site)]
-print("MODULES " + " ".join(loaded))
-"""
-
-COLD_APP = """
-import time
-started = time.perf_counter()
-import app
-event = {
-    "resource": "/api/events", "path": "/api/events/", "httpMethod": "GET",
-    "headers": {"Host": "bench"}, "multiValueHeaders": {}, "queryStringParameters": None,
-    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
-    "isBase64Encoded": False,
-    "requestContext": {
-        "resourcePath": "/api/events", "httpMethod": "GET", "path": "/v1/api/events/", "requestId": "bench",
-    },
-}
-class Context:
-    aws_request_id = "bench"; function_name = "bench"; memory_limit_in_mb = 1024
-    def get_remaining_time_in_millis(self): return 15000
-response = app.app(event, Context())
-assert response["statusCode"] == 200, response
-print(time.perf_counter() - started)
-"""
-
-COLD_FLOOR = """
-import time, importlib
-started = time.perf_counter()
-for name in {imports!r}:
-    importlib.import_module(name)
-import botocore.session
-client = botocore.session.get_session().create_client("dynamodb")
-client.query(TableName="{table}", IndexName="published-by-created", KeyConditionExpression="pub = :p",
-             ExpressionAttributeValues={{":p": {{"S": "PUBLISHED"}}}}, Limit=21, ScanIndexForward=False)
-print(time.perf_counter() - started)
-"""
-
-
-@contextmanager
-def local_aws() -> Iterator[dict[str, str]]:
-    """moto's server (the local stack's) with the tables and the demo data; yields the environment to use it."""
-    from devstack.stack import LocalStack, free_port
-
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(free_port(), free_port(), Path(data), extra_env={"BCRYPT_ROUNDS": "4"}, quiet=True)
-        stack.start()
-        try:
-            yield stack.environment()
-        finally:
-            stack.stop()
-
-
-def _timed(code: str, env: dict[str, str]) -> float:
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
-
-
-def cold_start(samples: int = 12) -> dict[str, float]:
-    """Median over fresh processes of import + one proxy event, beside the floor (same imports + one raw query)."""
-    with local_aws() as env:
-        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
-        # The floor imports exactly the third-party modules the app's cold start loads, so the difference is the
-        # project's own code and the standard-library modules only it needs.
-        listing = THIRD_PARTY_LISTING.replace("CODE", COLD_APP.replace("print(", "_ = ("))
-        listed = subprocess.run(
-            [sys.executable, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        )
-        modules = next(line for line in listed.stdout.splitlines() if line.startswith("MODULES ")).split()[1:]
-        floor_code = COLD_FLOOR.format(imports=modules, table=env.get("EVENTS_TABLE", "sessions-local-events"))
-        _timed(COLD_APP, env)  # compile bytecode once, as the Lambda package would ship it
-        apps, floors = [], []
-        for _ in range(samples):
-            apps.append(_timed(COLD_APP, env))
-            floors.append(_timed(floor_code, env))
-    diffs = [a - f for a, f in zip(apps, floors, strict=True)]
-    return {
-        "app_ms": statistics.median(apps) * 1000,
-        "floor_ms": statistics.median(floors) * 1000,
-        "own_ms": statistics.median(diffs) * 1000,
-    }
 
 
 def package_sizes() -> dict[str, int]:
