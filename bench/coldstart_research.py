@@ -34,11 +34,11 @@ QUERY = """
 BOTOCORE = (
     """
 import time
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 import botocore.session
-t1 = time.perf_counter()
+c1, t1 = time.process_time(), time.perf_counter()
 client = botocore.session.get_session().create_client("dynamodb")
-t2 = time.perf_counter()
+c2, t2 = time.process_time(), time.perf_counter()
 client.query("""
     + QUERY
     + """)
@@ -46,6 +46,7 @@ t3 = time.perf_counter()
 import json, resource
 model = client.meta.service_model
 print(json.dumps({{"import": t1 - t0, "client": t2 - t1, "query": t3 - t2, "operations": len(model.operation_names),
+                  "import_cpu": c1 - c0, "client_cpu": c2 - c1,
                   "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
 """
 )
@@ -56,11 +57,11 @@ BOTO3 = BOTOCORE.replace("import botocore.session", "import boto3").replace(
 
 PYNAMODB = """
 import time
-t0 = time.perf_counter()
+c0, t0 = time.process_time(), time.perf_counter()
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-t1 = time.perf_counter()
+c1, t1 = time.process_time(), time.perf_counter()
 
 class ByCreated(GlobalSecondaryIndex):
     class Meta:
@@ -79,13 +80,14 @@ class Event(Model):
     published = ByCreated()
 
 client = Event._get_connection().connection.client
-t2 = time.perf_counter()
+c2, t2 = time.process_time(), time.perf_counter()
 operations = []
 client.meta.events.register("before-call.dynamodb", lambda model, **_: operations.append(model.name))
 items = list(Event.published.query("PUBLISHED", limit=21, scan_index_forward=False))
 t3 = time.perf_counter()
 import json, resource
 print(json.dumps({{"import": t1 - t0, "client": t2 - t1, "query": t3 - t2, "calls": operations,
+                  "import_cpu": c1 - c0, "client_cpu": c2 - c1,
                   "operations": len(client.meta.service_model.operation_names),
                   "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
 """
@@ -99,9 +101,10 @@ session = botocore.session.get_session()
 loader = session.get_component("data_loader")
 timings = {}
 def timed(name, call):
-    started = time.perf_counter()
+    # CPU time of this process: steadier than wall time on a shared machine, and these steps are CPU-bound.
+    started = time.process_time()
     call()
-    timings[name] = time.perf_counter() - started
+    timings[name] = time.process_time() - started
 timed("scan of every service folder (service-2)", lambda: loader.list_available_services("service-2"))
 timed("scan of every service folder (endpoint-rule-set-1)",
       lambda: loader.list_available_services("endpoint-rule-set-1"))
@@ -172,6 +175,7 @@ def import_costs(env: dict[str, str], rounds: int) -> None:
         return "stdlib" if top(name) in sys.stdlib_module_names or top(name).startswith("_") else "third-party"
 
     by_package: dict[str, list[float]] = {}
+    own_modules: dict[str, list[float]] = {}
     pulled: dict[tuple[str, str], list[float]] = {}
     for _ in range(rounds):
         result = subprocess.run(
@@ -184,6 +188,8 @@ def import_costs(env: dict[str, str], rounds: int) -> None:
         for name, own, total, parent in tree:
             package = top(name) if kind(name) != "stdlib" else "(standard library)"
             totals[package] = totals.get(package, 0) + own
+            if kind(name) == "project":
+                own_modules.setdefault(name, []).append(own)
             if kind(name) == "third-party" and (parent is None or kind(parent) != "third-party"):
                 # The outermost third-party import in this chain: charge it to the nearest project module above.
                 importer = parent
@@ -200,6 +206,12 @@ def import_costs(env: dict[str, str], rounds: int) -> None:
     medians = {package: statistics.median(v) for package, v in by_package.items()}
     for package, micros in sorted(medians.items(), key=lambda kv: -kv[1])[:20]:
         print(f"| {package} | {micros / 1000:.1f} ms |")
+    print()
+    print("| project module | self time (its own body: class and model definitions) |")
+    print("|---|---|")
+    module_medians = {name: statistics.median(v) for name, v in own_modules.items()}
+    for name, micros in sorted(module_medians.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"| {name} | {micros / 1000:.1f} ms |")
     print()
     print("| project module | first imports (cumulative) |")
     print("|---|---|")
@@ -264,23 +276,28 @@ def botocore_variants(env: dict[str, str], tmp: Path, rounds: int) -> None:
         for name in names[i % len(names) :] + names[: i % len(names)]:
             code, variant_env = variants[name]
             samples[name].append(_run(code, variant_env))
-    print("| variant | (a) import | (b) client | (c) first query | a+b+c | peak | operations |")
+    # (a) and (b) are CPU-bound: their CPU time is shown beside the wall time, being far less disturbed by other
+    # work on the machine; (c) waits on the local stack, so wall time only.
+    print("| variant | (a) import, wall / CPU | (b) client, wall / CPU | (c) first query | a+b+c | peak | operations |")
     print("|---|---|---|---|---|---|---|")
     for name, runs in samples.items():
-        a, b, c = (statistics.median(r[k] for r in runs) * 1000 for k in ("import", "client", "query"))
+        a, b, c, a_cpu, b_cpu = (
+            statistics.median(r[k] for r in runs) * 1000
+            for k in ("import", "client", "query", "import_cpu", "client_cpu")
+        )
         total = statistics.median((r["import"] + r["client"] + r["query"]) for r in runs) * 1000
         rss = statistics.median(r["rss_kib"] for r in runs) / 1024
         extra = f"; calls {runs[0]['calls']}" if "calls" in runs[0] else ""
         print(
-            f"| {name} | {a:.1f} ms | {b:.1f} ms | {c:.1f} ms | {total:.0f} ms | {rss:.0f} MiB | "
-            f"{runs[0]['operations']}{extra} |"
+            f"| {name} | {a:.0f} / {a_cpu:.0f} ms | {b:.1f} / {b_cpu:.1f} ms | {c:.1f} ms | {total:.0f} ms | "
+            f"{rss:.0f} MiB | {runs[0]['operations']}{extra} |"
         )
 
 
 def client_pieces(env: dict[str, str], rounds: int) -> None:
     """Medians of each piece of data a DynamoDB client's creation reads (bundled models)."""
     runs = [_run(PIECES, env) for _ in range(rounds)]
-    print("| piece of client creation | ms |")
+    print("| piece of client creation (CPU time) | ms |")
     print("|---|---|")
     for name in runs[0]:
         print(f"| {name} | {statistics.median(r[name] for r in runs) * 1000:.1f} |")
