@@ -17,9 +17,10 @@ TARGETS = {
     "function_bytes": 1_000_000,
     "read_requests": 2,
 }
-# This app's cold start when the authorizer target was set (the figure, measured on this machine with
-# 15 alternating pairs, before imports were made lazy): the fixed yardstick of the authorizer's ratio.
-COLD_START_BEFORE_MS = 400.0
+# The authorizer's target is relative to this app's cold start before imports were made lazy: 400 ms beside the
+# original's 303 ms when the target was set (15 alternating pairs on this machine). Absolute times swing with the
+# load of a shared machine, so that figure is carried into each run through the original's time in the run.
+BEFORE_OVER_ORIGINAL = 400.0 / 303.0
 
 
 def main() -> None:
@@ -80,7 +81,8 @@ def main() -> None:
 def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
     n = cold["pairs"]
     ratio = cold["app_ms"] / cold["original_ms"]
-    authorizer_ratio = cold["authorizer_ms"] / COLD_START_BEFORE_MS
+    before_ms = cold["original_ms"] * BEFORE_OVER_ORIGINAL
+    authorizer_ratio = cold["authorizer_ms"] / before_ms
     reference = cold["reference"]
     same = not reference["mismatches"] and reference["checked"] > 0
     packaged = cold["packaged_failure"]
@@ -118,8 +120,8 @@ def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
             _verdict(cold["own_ms"] <= TARGETS["own_ms"], f"<= {TARGETS['own_ms']:.0f} ms"),
         ),
         (
-            f"authorizer cold start: import app.py + one TOKEN authorization (median of {n}); "
-            f"over {COLD_START_BEFORE_MS:.0f} ms",
+            f"authorizer cold start: import app.py + one TOKEN authorization; over ours before lazy imports "
+            f"(original x {BEFORE_OVER_ORIGINAL:.2f} = {before_ms:.0f} ms)",
             f"{cold['authorizer_ms']:.0f} ms; {authorizer_ratio:.2f}",
             _verdict(authorizer_ratio <= TARGETS["authorizer_ratio"], f"<= {TARGETS['authorizer_ratio']}"),
         ),
