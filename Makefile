@@ -35,7 +35,14 @@ chromium:
 test: lint types chromium
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/.installed
+# The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
+ORIGINAL_VENV := .bench/original-venv
+$(ORIGINAL_VENV)/.installed: bench/original/requirements.txt
+	test -x $(ORIGINAL_VENV)/bin/python || $(PYTHON) -m venv $(ORIGINAL_VENV)
+	$(ORIGINAL_VENV)/bin/python -m pip install --quiet -r bench/original/requirements.txt
+	touch $@
+
+bench: $(BIN)/.installed $(ORIGINAL_VENV)/.installed
 	$(BIN)/python -m bench
 
 # `chalice package` output merged with deploy/template.py (tables, bucket, secret, IAM, gateway responses).

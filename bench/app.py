@@ -1,108 +1,17 @@
-"""Cold start, package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
+"""Package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
-THIRD_PARTY_LISTING = """
-import sys, sysconfig
-before = set(sys.modules)
-CODE
-site = sysconfig.get_paths()["purelib"]
-new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
-loaded = [n for n, m in new if (getattr(m, "__file__", None) or "").startswith(site)]
-print("MODULES " + " ".join(loaded))
-"""
-
-COLD_APP = """
-import time
-started = time.perf_counter()
-import app
-event = {
-    "resource": "/api/events", "path": "/api/events/", "httpMethod": "GET",
-    "headers": {"Host": "bench"}, "multiValueHeaders": {}, "queryStringParameters": None,
-    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
-    "isBase64Encoded": False,
-    "requestContext": {
-        "resourcePath": "/api/events", "httpMethod": "GET", "path": "/v1/api/events/", "requestId": "bench",
-    },
-}
-class Context:
-    aws_request_id = "bench"; function_name = "bench"; memory_limit_in_mb = 1024
-    def get_remaining_time_in_millis(self): return 15000
-response = app.app(event, Context())
-assert response["statusCode"] == 200, response
-print(time.perf_counter() - started)
-"""
-
-COLD_FLOOR = """
-import time, importlib
-started = time.perf_counter()
-for name in {imports!r}:
-    importlib.import_module(name)
-import botocore.session
-client = botocore.session.get_session().create_client("dynamodb")
-client.query(TableName="{table}", IndexName="published-by-created", KeyConditionExpression="pub = :p",
-             ExpressionAttributeValues={{":p": {{"S": "PUBLISHED"}}}}, Limit=21, ScanIndexForward=False)
-print(time.perf_counter() - started)
-"""
-
-
-@contextmanager
-def local_aws() -> Iterator[dict[str, str]]:
-    """moto's server (the local stack's) with the tables and the demo data; yields the environment to use it."""
-    from devstack.stack import LocalStack, free_port
-
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(free_port(), free_port(), Path(data), extra_env={"BCRYPT_ROUNDS": "4"}, quiet=True)
-        stack.start()
-        try:
-            yield stack.environment()
-        finally:
-            stack.stop()
-
-
-def _timed(code: str, env: dict[str, str]) -> float:
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
-
-
-def cold_start(samples: int = 12) -> dict[str, float]:
-    """Median over fresh processes of import + one proxy event, beside the floor (same imports + one raw query)."""
-    with local_aws() as env:
-        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
-        # The floor imports exactly the third-party modules the app's cold start loads, so the difference is the
-        # project's own code and the standard-library modules only it needs.
-        listing = THIRD_PARTY_LISTING.replace("CODE", COLD_APP.replace("print(", "_ = ("))
-        listed = subprocess.run(
-            [sys.executable, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        )
-        modules = next(line for line in listed.stdout.splitlines() if line.startswith("MODULES ")).split()[1:]
-        floor_code = COLD_FLOOR.format(imports=modules, table=env.get("EVENTS_TABLE", "sessions-local-events"))
-        _timed(COLD_APP, env)  # compile bytecode once, as the Lambda package would ship it
-        apps, floors = [], []
-        for _ in range(samples):
-            apps.append(_timed(COLD_APP, env))
-            floors.append(_timed(floor_code, env))
-    diffs = [a - f for a, f in zip(apps, floors, strict=True)]
-    return {
-        "app_ms": statistics.median(apps) * 1000,
-        "floor_ms": statistics.median(floors) * 1000,
-        "own_ms": statistics.median(diffs) * 1000,
-    }
 
 
 def package_sizes() -> dict[str, int]:
@@ -119,22 +28,18 @@ def package_sizes() -> dict[str, int]:
 
 @contextmanager
 def _in_process() -> Iterator[Any]:
-    from tests import conftest  # noqa: F401 - the test environment, set before the app loads
+    from bench.inprocess import Api, configure_environment
 
-    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    configure_environment()
     from moto import mock_aws
 
     # The app logs a JSON line per request to stdout; the benchmark prints only its table.
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         import app as app_module
-        from chalicelib.persistence.admin import create_tables, reset_connections
-        from tests.support.api import Api
+        from chalicelib.persistence.admin import create_tables
 
-        reset_connections()
         create_tables(wait=False)
-        api = Api(app_module.app)
-        api.check_contract = False
-        yield api
+        yield Api(app_module.app)
 
 
 _current_log: list[list[tuple[str, int]]] = []
@@ -169,7 +74,7 @@ def _install_hooks() -> None:
 
     Connection.client = property(hooked)  # type: ignore[assignment,method-assign]
     Connection._bench_hooked = True  # type: ignore[attr-defined]
-    authenticate = authorizer_module.authenticate
+    authenticate = authorizer_module.verify_access
 
     def authorizer_authenticate(*args: Any) -> Any:
         # The authorizer runs as its own function on AWS and the gateway caches its answer: not the endpoint's cost.
@@ -179,7 +84,7 @@ def _install_hooks() -> None:
         finally:
             _in_authorizer[0] = False
 
-    authorizer_module.authenticate = authorizer_authenticate  # type: ignore[assignment]
+    authorizer_module.verify_access = authorizer_authenticate  # type: ignore[assignment]
 
 
 @contextmanager
@@ -318,8 +223,3 @@ def _event_item(event_id: str, now: str) -> dict[str, Any]:
         "pub": {"S": "PUBLISHED"},
         "pub_creator": {"S": "01BENCH"},
     }
-
-
-def as_json(value: Any) -> str:
-    """Compact JSON for the raw figures printed under the table."""
-    return json.dumps(value, separators=(",", ":"))
