@@ -170,7 +170,7 @@ def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
     assert function_zip.stat().st_size < 1_000_000
     with zipfile.ZipFile(function_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
-    assert tops <= {"app.py", "chalicelib", "chalice"}, tops
+    assert tops <= {"app.py", "__pycache__", "chalicelib", "chalice"}, tops
     assert (packaged["dev"] / "layer-deployment.zip").exists()
 
 
@@ -206,3 +206,41 @@ def test_cors_origins_are_a_deploy_parameter_that_reaches_the_functions(template
     for function in ("APIHandler", "JwtAuthorizer"):
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
         assert variables["CORS_ALLOWED_ORIGINS"] == {"Ref": "CorsAllowedOrigins"}
+
+
+@pytest.mark.parametrize("archive", ["deployment.zip", "layer-deployment.zip"])
+def test_every_module_ships_with_bytecode_python_trusts_without_its_source_date(packaged, archive):
+    # Lambda's code folders are read-only and the zips date every file 1980: timestamp-checked bytecode would
+    # be refused and every module compiled from source at each cold start.
+    with zipfile.ZipFile(packaged["dev"] / archive) as zipped:
+        names = set(zipped.namelist())
+        tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+        sources = [n for n in names if n.endswith(".py")]
+        assert sources
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+            assert pyc in names, source
+            flags = int.from_bytes(zipped.read(pyc)[4:8], "little")
+            assert flags == 0b01, (pyc, flags)  # hash-based, source never checked
+        for pyc in (n for n in names if n.endswith(".pyc")):
+            cache, _, file = pyc.rpartition("/")
+            source = f"{cache.removesuffix('__pycache__')}{file.split('.')[0]}.py"
+            assert source in names, f"{pyc} has no source (stale bytecode)"
+
+
+def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packaged):
+    from deploy.package import BOTOCORE_SERVICES
+
+    called = set()
+    for path in (Path(__file__).resolve().parents[2] / "chalicelib").rglob("*.py"):
+        called |= set(re.findall(r"create_client\(\s*\"([a-z0-9-]+)\"", path.read_text()))
+    called.add("dynamodb")  # pynamodb's client
+    assert called <= BOTOCORE_SERVICES, called - BOTOCORE_SERVICES
+    with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as zipped:
+        services = {
+            m.group(1)
+            for n in zipped.namelist()
+            if (m := re.match(r"python/lib/python3\.\d+/site-packages/botocore/data/([^/]+)/", n))
+        }
+    assert services == set(BOTOCORE_SERVICES)
