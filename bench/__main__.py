@@ -81,14 +81,16 @@ def main() -> None:
 def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
     n = cold["pairs"]
     ratio = cold["app_ms"] / cold["original_ms"]
+    dev_ratio = cold["dev_ms"] / cold["original_ms"]
     before_ms = cold["original_ms"] * BEFORE_OVER_ORIGINAL
     authorizer_ratio = cold["authorizer_ms"] / before_ms
     reference = cold["reference"]
     same = not reference["mismatches"] and reference["checked"] > 0
-    packaged = cold["packaged_failure"]
+    failure = cold["authorizer_failure"]
     return [
         (
-            f"cold start: import + one GET /api/events/ (median of {n} processes); peak memory",
+            f"cold start as packaged (function + layer zips, read-only, no site-packages): import app.py + one GET "
+            f"/api/events/ (median of {n}); peak memory",
             f"{cold['app_ms']:.0f} ms; {cold['app_mib']:.0f} MiB",
             "",
         ),
@@ -98,16 +100,21 @@ def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
             "",
         ),
         (
-            "cold start ours / original",
+            "cold start ours as packaged / original",
             f"{ratio:.2f}",
             _verdict(ratio <= TARGETS["cold_ratio"], f"<= {TARGETS['cold_ratio']}"),
         ),
         (
-            "peak memory ours / original",
+            "cold start from the project's virtualenv (has moto's cryptography, which PyJWT would load); over original",
+            f"{cold['dev_ms']:.0f} ms; {dev_ratio:.2f}",
+            _verdict(dev_ratio <= TARGETS["cold_ratio"], f"<= {TARGETS['cold_ratio']}"),
+        ),
+        (
+            "peak memory ours as packaged / original",
             f"{cold['app_mib'] / cold['original_mib']:.2f}",
             _verdict(cold["app_mib"] <= cold["original_mib"], "<= 1.00"),
         ),
-        ("cold start floor: same third-party imports + one raw Query", f"{cold['floor_ms']:.0f} ms", ""),
+        ("cold start floor as packaged: same third-party imports + one raw Query", f"{cold['floor_ms']:.0f} ms", ""),
         ("cold start floor / original", f"{cold['floor_ms'] / cold['original_ms']:.2f}", ""),
         (
             "botocore floor: import botocore + one DynamoDB client + one raw Query; over original",
@@ -115,20 +122,20 @@ def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
             "",
         ),
         (
-            "app's own start cost (median of pairwise differences)",
+            "app's own start cost as packaged (median of pairwise differences)",
             f"{cold['own_ms']:.0f} ms",
             _verdict(cold["own_ms"] <= TARGETS["own_ms"], f"<= {TARGETS['own_ms']:.0f} ms"),
         ),
         (
-            f"authorizer cold start: import app.py + one TOKEN authorization; over ours before lazy imports "
-            f"(original x {BEFORE_OVER_ORIGINAL:.2f} = {before_ms:.0f} ms)",
-            f"{cold['authorizer_ms']:.0f} ms; {authorizer_ratio:.2f}",
-            _verdict(authorizer_ratio <= TARGETS["authorizer_ratio"], f"<= {TARGETS['authorizer_ratio']}"),
-        ),
-        (
-            f"authorizer as packaged: Lambda imports only {cold['handler'].rsplit('.', 1)[0]}",
-            f"{cold['packaged_ms']:.0f} ms" if not packaged else f"fails: {packaged[:70]}",
-            _verdict(not packaged, "allows GET /api/me/"),
+            f"authorizer cold start as packaged (Lambda imports only {cold['handler'].rsplit('.', 1)[0]}) + one "
+            f"TOKEN authorization; over ours before lazy imports (original x {BEFORE_OVER_ORIGINAL:.2f} = "
+            f"{before_ms:.0f} ms); peak memory",
+            f"{cold['authorizer_ms']:.0f} ms; {authorizer_ratio:.2f}; {cold['authorizer_mib']:.0f} MiB"
+            if not failure
+            else f"fails: {failure[:70]}",
+            _verdict(
+                authorizer_ratio <= TARGETS["authorizer_ratio"] and not failure, f"<= {TARGETS['authorizer_ratio']}"
+            ),
         ),
         (
             "original rebuild answers like the reference (health, tokens, me, events, 404s)",

@@ -9,8 +9,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +78,10 @@ client.query(TableName="{table}", IndexName="published-by-created", KeyCondition
 extra = {{}}
 """ + REPORT.replace("{", "{{").replace("}", "}}")
 
-# The authorizer is its own Lambda function built from the same app.py. After importing app.py, the child
-# resolves the handler string Chalice registered for it (what `chalice package` writes as the function's
-# Handler) and calls it with a TOKEN event, as API Gateway does.
+# The authorizer is its own Lambda function whose Handler (what `chalice package` writes) names its module:
+# Lambda imports only that module, not app.py, and calls it with a TOKEN event, as API Gateway does. The answer
+# must allow GET /api/me/.
+AUTHORIZER_HANDLER = "chalicelib.http.authorizer.jwt_authorizer"
 AUTHORIZER_EVENT = """
 import os
 event = {
@@ -87,28 +90,6 @@ event = {
 }
 """
 COLD_AUTHORIZER = (
-    """
-import time
-started = time.perf_counter()
-import importlib
-import app
-config = next(a for a in app.app.builtin_auth_handlers if a.name == "jwt_authorizer")
-module, name = config.handler_string.rsplit(".", 1)
-authorizer = getattr(importlib.import_module(module), name)
-"""
-    + AUTHORIZER_EVENT
-    + CONTEXT
-    + """
-result = authorizer(event, Context())
-assert result["principalId"] and result["policyDocument"]["Statement"][0]["Effect"] == "Allow", result
-extra = {"handler": config.handler_string}
-"""
-    + REPORT
-)
-
-# What Lambda itself does with that Handler: import only its module (app.py is not loaded) and call it. Run
-# once, to report whether the authorizer works as packaged; the answer must allow GET /api/me/.
-PACKAGED_AUTHORIZER = (
     """
 import time
 started = time.perf_counter()
@@ -133,6 +114,14 @@ extra = {"failure": failure}
     + REPORT
 )
 
+# The packaged function: Lambda puts the function zip on /var/task and the layer on /opt, both read-only, and
+# starts a plain interpreter. The child gets the same: the unpacked zips first on sys.path, no site-packages
+# (-S), no bytecode written (-B), so it runs exactly the modules and bytecode `make package` ships.
+PACKAGED_PATH = """
+import sys
+sys.path[:0] = {paths!r}
+"""
+
 
 @contextmanager
 def local_stack() -> Iterator[tuple[dict[str, str], str]]:
@@ -148,8 +137,45 @@ def local_stack() -> Iterator[tuple[dict[str, str], str]]:
             stack.stop()
 
 
-def _run(code: str, env: dict[str, str], python: str = sys.executable, cwd: Path = ROOT) -> dict[str, Any]:
-    result = subprocess.run([python, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
+@dataclass(frozen=True)
+class Runtime:
+    """How a child process runs this app: from the project's virtualenv, or from the packaged zips."""
+
+    command: tuple[str, ...]
+    prelude: str = ""
+
+    def run(self, code: str, env: dict[str, str]) -> dict[str, Any]:
+        return _run(self.prelude + code, env, self.command)
+
+
+DEV = Runtime((sys.executable,))
+
+
+@contextmanager
+def packaged_runtime() -> Iterator[Runtime]:
+    """The function and layer zips `make package` builds, unpacked and made read-only, as Lambda runs them."""
+    from deploy.package import package
+
+    with tempfile.TemporaryDirectory() as out:
+        folder = package("dev", Path(out) / "build")
+        task, layer = Path(out) / "task", Path(out) / "opt"
+        for archive, into in (("deployment.zip", task), ("layer-deployment.zip", layer)):
+            with zipfile.ZipFile(folder / archive) as zipped:
+                zipped.extractall(into)
+        site = next(layer.glob("python/lib/python3.*/site-packages"))
+        for path in (*task.rglob("*"), *layer.rglob("*")):
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield Runtime((sys.executable, "-S", "-B"), PACKAGED_PATH.format(paths=[str(task), str(site)]))
+        finally:
+            for path in (task, layer, *task.rglob("*"), *layer.rglob("*")):
+                path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _run(
+    code: str, env: dict[str, str], command: tuple[str, ...] = (sys.executable,), cwd: Path = ROOT
+) -> dict[str, Any]:
+    result = subprocess.run([*command, "-c", code], cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"cold start child failed:\n{result.stderr[-2000:]}")
     report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
@@ -165,57 +191,44 @@ def _access_token(api_url: str) -> str:
     return str(reply.json()["access"])
 
 
-def _floor_code(env: dict[str, str]) -> str:
-    """The floor imports exactly the third-party modules the app's cold start loads, so the difference is the
-    project's own code and the standard-library modules only it needs."""
-    listing = THIRD_PARTY_LISTING.replace("CODE", APP_INVOKE)
+def _floor_code(runtime: Runtime, env: dict[str, str]) -> str:
+    """The floor imports exactly the third-party modules the app's cold start loads (in that runtime), so the
+    difference is the project's own code and the standard-library modules only it needs."""
+    listing = runtime.prelude + THIRD_PARTY_LISTING.replace("CODE", APP_INVOKE)
     listed = subprocess.run(
-        [sys.executable, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [*runtime.command, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     modules = next(line for line in listed.stdout.splitlines() if line.startswith("MODULES ")).split()[1:]
     return COLD_FLOOR.format(imports=modules, table=env.get("EVENTS_TABLE", "sessions-local-events"))
 
 
 def cold_start(pairs: int = 15) -> dict[str, Any]:
-    """Medians over `pairs` rounds; in each round this app and the original run back to back, in alternating
-    order so that neither always follows the other, then the floors and the authorizer."""
-    with original_backend.prepared() as original_dir, local_stack() as (env, api_url):
+    """Medians over `pairs` rounds. In each round this app as packaged and the original run back to back, in
+    alternating order so that neither always follows the other; then this app from the virtualenv, the floors
+    and the authorizer as packaged."""
+    with original_backend.prepared() as original_dir, local_stack() as (env, api_url), packaged_runtime() as lam:
         env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
-        floor = _floor_code(env)
         original_python = str(original_backend.VENV_PYTHON)
-
-        def original() -> dict[str, Any]:
-            return _run(original_backend.COLD_ORIGINAL, env, original_python, original_dir)
-
-        def authorizer() -> dict[str, Any]:
-            return _run(COLD_AUTHORIZER, {**env, "BENCH_ACCESS_TOKEN": _access_token(api_url)})
-
-        # One run of each first, to compile bytecode as the Lambda package would ship it.
-        _run(COLD_APP, env)
-        _run(floor, env)
-        original()
-        handler = authorizer()["handler"]
-        # The irreducible part of any DynamoDB-backed cold start here: botocore, one client, one query.
         botocore_floor = COLD_FLOOR.format(imports=[], table=env.get("EVENTS_TABLE", "sessions-local-events"))
-        _run(botocore_floor, env)
-        samples: dict[str, list[dict[str, Any]]] = {
-            "app": [],
-            "original": [],
-            "floor": [],
-            "botocore": [],
-            "authorizer": [],
+        floor = _floor_code(lam, env)
+        runs: dict[str, Callable[[], dict[str, Any]]] = {
+            "app": lambda: lam.run(COLD_APP, env),
+            "original": lambda: _run(original_backend.COLD_ORIGINAL, env, (original_python,), original_dir),
+            "dev": lambda: DEV.run(COLD_APP, env),
+            "floor": lambda: lam.run(floor, env),
+            "botocore": lambda: lam.run(botocore_floor, env),
+            "authorizer": lambda: lam.run(
+                COLD_AUTHORIZER,
+                {**env, "BENCH_ACCESS_TOKEN": _access_token(api_url), "BENCH_AUTHORIZER_HANDLER": AUTHORIZER_HANDLER},
+            ),
         }
+        # One run of each first: the original and the virtualenv compile their bytecode, as a server would.
+        first = {kind: run() for kind, run in runs.items()}
+        samples: dict[str, list[dict[str, Any]]] = {kind: [] for kind in runs}
         for i in range(pairs):
             order = ("app", "original") if i % 2 == 0 else ("original", "app")
-            for kind in order:
-                samples[kind].append(_run(COLD_APP, env) if kind == "app" else original())
-            samples["floor"].append(_run(floor, env))
-            samples["botocore"].append(_run(botocore_floor, env))
-            samples["authorizer"].append(authorizer())
-        packaged = _run(
-            PACKAGED_AUTHORIZER,
-            {**env, "BENCH_ACCESS_TOKEN": _access_token(api_url), "BENCH_AUTHORIZER_HANDLER": handler},
-        )
+            for kind in (*order, "dev", "floor", "botocore", "authorizer"):
+                samples[kind].append(runs[kind]())
         reference = original_backend.check_reference(original_dir)
 
     def ms(kind: str) -> float:
@@ -225,13 +238,13 @@ def cold_start(pairs: int = 15) -> dict[str, Any]:
         return statistics.median(s["maxrss_kib"] for s in samples[kind]) / 1024
 
     diffs = [a["seconds"] - f["seconds"] for a, f in zip(samples["app"], samples["floor"], strict=True)]
+    failures = sorted({s["failure"] for s in [first["authorizer"], *samples["authorizer"]] if s["failure"]})
     return {
         "pairs": pairs,
         **{f"{kind}_ms": ms(kind) for kind in samples},
         **{f"{kind}_mib": mib(kind) for kind in samples},
         "own_ms": statistics.median(diffs) * 1000,
-        "handler": handler,
-        "packaged_failure": packaged["failure"],
-        "packaged_ms": packaged["seconds"] * 1000,
+        "handler": AUTHORIZER_HANDLER,
+        "authorizer_failure": "; ".join(failures),
         "reference": reference,
     }
