@@ -100,7 +100,9 @@ def _resource_names(resource) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value[0])
             else:
-                found.add(value.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0])
+                # Every resource the ARN names; pseudo parameters (partition, region, account) name none.
+                names = {ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}]+)\}", value)}
+                found |= {name for name in names if not name.startswith("AWS::")}
     assert found, f"a literal resource: {text}"
     return found
 
@@ -114,7 +116,13 @@ def test_iam_is_least_privilege(templates, stage):
         name
         for name, r in resources.items()
         if r["Type"]
-        in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup")
+        in (
+            "AWS::DynamoDB::Table",
+            "AWS::S3::Bucket",
+            "AWS::SecretsManager::Secret",
+            "AWS::Logs::LogGroup",
+            "AWS::SES::EmailIdentity",
+        )
     }
     for policy in roles[0]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -125,7 +133,8 @@ def test_iam_is_least_privilege(templates, stage):
                 assert target != "*"
                 assert _resource_names(target) <= allowed_targets, target
                 if isinstance(target, dict) and "Fn::Sub" in target:
-                    assert target["Fn::Sub"].endswith(("/index/*", "/*")), target
+                    sub = target["Fn::Sub"]
+                    assert sub.endswith(("/index/*", "/*")) or re.fullmatch(r"arn:.*:identity/\$\{\w+\}", sub), sub
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -182,3 +191,29 @@ def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drag
     assert any(n.endswith("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for n in names)
     assert not packages & {"django", "sqlparse", "asgiref"}
     assert not [n for n in names if "swagger-ui-dist" in n or n.endswith(".map")]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stage):
+    resources = templates[stage]["Resources"]
+    identity = resources["MailSenderIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Properties"]["EmailIdentity"] == stage_environment(stage)["MAIL_FROM"]
+    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
+    [mail] = [s for s in policy["PolicyDocument"]["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+    assert mail["Action"] == ["ses:SendEmail"]
+    assert mail["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"}
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_token_state_and_throttle_counters_expire_by_ttl(templates, stage):
+    env = stage_environment(stage)
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in templates[stage]["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    for name in (env["TOKENS_TABLE"], env["THROTTLE_TABLE"]):
+        assert tables[name]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
