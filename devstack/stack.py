@@ -78,6 +78,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "STAGE": "local",
+            "MAIL_DIR": str(self.data_dir.parent / "mail"),
             "PYTHONUNBUFFERED": "1",
         }
         env.update(self.extra_env)
