@@ -95,10 +95,33 @@ class User:
     avatar: str | None = None
     date_joined: datetime = field(default_factory=utcnow)
     version: int = 1
+    # Carried by every token issued to the account; raising it revokes them all (password change or reset,
+    # signing out everywhere), since a token is honoured only while its generation is the account's.
+    token_generation: int = 0
 
     def with_changes(self, **changes: object) -> User:
         """A copy with `changes` applied and the version bumped."""
         return replace(self, **changes, version=self.version + 1)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` uses per window of `seconds`; a window opens at its first use, and once used up it
+    stays closed until it ends."""
+
+    count: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The throttles of the account endpoints (per stage)."""
+
+    sign_in_username: Rate  # failed password checks per username
+    sign_in_ip: Rate  # failed password checks per client IP
+    sign_up_ip: Rate  # sign-up requests per client IP
+    reset_ip: Rate  # password-reset requests per client IP
+    reset_email: Rate  # reset e-mails per address (beyond it, requests are answered alike but send nothing)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ tests fake them (tests/support/fakes.py). Each method's docstring names the fail
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, User
+from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, Rate, User
 
 
 class UniqueViolation(Exception):
@@ -33,6 +34,69 @@ class KeyAlreadyUsed(Exception):
     """An unexpired response is already stored under this idempotency key."""
 
 
+class TokenRevoked(Exception):
+    """The refresh token's family is revoked, or the token was already rotated (and its family now is)."""
+
+
+class TicketGone(Exception):
+    """The password-reset ticket was used or replaced since it was read."""
+
+
+class QuotaExceeded(Exception):
+    """A throttle's window is used up; it ends in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class MailUnavailable(Exception):
+    """The mail service did not take the message."""
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """What the token store needs of a verified refresh token."""
+
+    user_id: str
+    jti: str
+    family: str
+    expires_at: int
+
+    @property
+    def root(self) -> bool:
+        """The refresh token a sign-in issued: its family has no stored state until it is first rotated."""
+        return self.jti == self.family
+
+
+@dataclass(frozen=True)
+class ResetTicket:
+    """A pending password reset: the e-mailed token is never stored, only its digest, and the ticket is bound
+    to the password hash and e-mail address it was issued for (a change of either voids it)."""
+
+    user_id: str
+    digest: str
+    binding: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One throttle counter: `rate.count` uses per window of `rate.seconds`, under `key`."""
+
+    key: str
+    rate: Rate
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """A plain-text e-mail to one recipient."""
+
+    to: str
+    subject: str
+    text: str
+
+
 @dataclass(frozen=True)
 class StoredResult:
     """The first result of an idempotent request and what identifies that request."""
@@ -57,6 +121,8 @@ class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None: ...
 
     def get_by_username(self, username: str) -> User | None: ...
+
+    def get_by_email(self, email: str) -> User | None: ...
 
     def add(self, user: User) -> None:
         """Store a new user; raises UniqueViolation when the username or email is taken."""
@@ -124,3 +190,50 @@ class IdempotencyRepository(Protocol):
 
     def get(self, key: str, now: int) -> StoredResult | None:
         """The unexpired result under `key`, if any."""
+
+
+class RefreshFamilies(Protocol):
+    """The state of each sign-in's chain of refresh tokens (its family): which token is live, or that the
+    family is revoked. Each item lives as long as the newest token of its family."""
+
+    def rotate(self, token: RefreshToken, successor: str, expires_at: int) -> None:
+        """Make `successor` (a jti) the family's live token, if `token` is that now; raises TokenRevoked when
+        the family is revoked or `token` was already rotated, revoking the family (reuse detection)."""
+
+    def revoke(self, token: RefreshToken) -> None:
+        """Revoke `token`'s family (sign-out); raises TokenRevoked when it already was or `token` had been
+        rotated already (the family is revoked all the same)."""
+
+    def check(self, token: RefreshToken) -> None:
+        """Raises TokenRevoked unless `token` is its family's live token; writes nothing."""
+
+
+class PasswordResets(Protocol):
+    """At most one pending password reset per user."""
+
+    def get(self, user_id: str) -> ResetTicket | None: ...
+
+    def put(self, ticket: ResetTicket) -> None:
+        """Store `ticket`, replacing any earlier one of the user (only the latest e-mailed link works)."""
+
+    def redeem(self, ticket: ResetTicket, old: User, new: User) -> None:
+        """Delete `ticket` and replace `old` by `new`, in one transaction: raises TicketGone when the ticket
+        was used or replaced meanwhile, StaleWrite when the user changed since read."""
+
+
+class Counters(Protocol):
+    """Throttle counters shared by every instance of the API."""
+
+    def take(self, quotas: Sequence[Quota], now: int) -> None:
+        """Count one use of every quota, all or none; raises QuotaExceeded (with the seconds until the used-up
+        window ends) when one is used up. A quota's window opens at its first use."""
+
+    def give_back(self, quotas: Sequence[Quota], now: int) -> None:
+        """Uncount a use taken at `now` (one that turned out not to count), in windows that have not ended."""
+
+
+class Mailer(Protocol):
+    """Outgoing e-mail."""
+
+    def send(self, message: MailMessage) -> None:
+        """Deliver `message` (locally: keep it); raises MailUnavailable when the mail service fails."""

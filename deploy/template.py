@@ -70,8 +70,12 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
         ],
     ),
     "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
+    "TokensTable": ("TOKENS_TABLE", "key", []),
+    "ThrottleTable": ("THROTTLE_TABLE", "key", []),
 }
-TTL = {"IdempotencyTable": "expires_at"}
+TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
+# The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
+MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -182,6 +186,7 @@ def _role_policy() -> dict[str, Any]:
             "Action": ["secretsmanager:GetSecretValue"],
             "Resource": [{"Ref": "JwtSigningSecret"}],
         },
+        {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": [{"Fn::Sub": MAIL_IDENTITY_ARN}]},
         {
             "Sid": "Uploads",
             "Effect": "Allow",
@@ -216,6 +221,11 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = {logical_id: _table(stage, logical_id) for logical_id in TABLES}
     resources["UploadsBucket"] = _bucket(stage)
     resources["UploadsBucketPolicy"] = _bucket_policy()
+    resources["MailSenderIdentity"] = {
+        "Type": "AWS::SES::EmailIdentity",
+        **_retention(stage),
+        "Properties": {"EmailIdentity": stage_environment(stage)["MAIL_FROM"]},
+    }
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         **_retention(stage),
@@ -269,5 +279,6 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
+            "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
         },
     }

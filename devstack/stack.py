@@ -143,6 +143,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "STAGE": "local",
+            "MAIL_DIR": str(self.data_dir.parent / "mail"),
             "PYTHONUNBUFFERED": "1",
             # The emulated gateway's domain is this address: `next` links must point back here.
             "PUBLIC_API_ORIGIN": self.url,

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.mail import mailer_for
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
+from chalicelib.persistence.counters import DynamoCounters
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.models import bind_tables
+from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
 from chalicelib.persistence.users import DynamoUserRepository
+from chalicelib.ports import Mailer
 from chalicelib.security import keys
 from chalicelib.security.tokens import Lifetimes
 from chalicelib.services.accounts import TokenPolicy
+from chalicelib.services.throttling import Guard
 from chalicelib.settings import Settings, get_settings
 
 
@@ -55,6 +60,38 @@ def idempotency() -> DynamoIdempotencyRepository:
     return DynamoIdempotencyRepository()
 
 
+@lru_cache(maxsize=1)
+def families() -> DynamoRefreshFamilies:
+    """Refresh-token families (rotation, reuse detection, sign-out)."""
+    tables()
+    return DynamoRefreshFamilies()
+
+
+@lru_cache(maxsize=1)
+def resets() -> DynamoPasswordResets:
+    """Pending password resets."""
+    tables()
+    return DynamoPasswordResets()
+
+
+@lru_cache(maxsize=1)
+def counters() -> DynamoCounters:
+    """Throttle counters."""
+    tables()
+    return DynamoCounters()
+
+
+def guard() -> Guard:
+    """The stage's rate limits over the shared counters."""
+    return Guard(counters(), get_settings().rate_limits)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> Mailer:
+    """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
+    return mailer_for(get_settings())
+
+
 def signing_key() -> bytes:
     """The JWT (and cursor) signing key, fetched on first use."""
     return keys.signing_key(get_settings())
@@ -67,5 +104,5 @@ def lifetimes() -> Lifetimes:
 
 
 def token_policy() -> TokenPolicy:
-    """Signing key and token lifetimes."""
-    return TokenPolicy(key=signing_key(), lifetimes=lifetimes())
+    """Signing key, token lifetimes and whether refresh tokens rotate."""
+    return TokenPolicy(key=signing_key(), lifetimes=lifetimes(), rotate=get_settings().rotate_refresh_tokens)

@@ -19,6 +19,7 @@ ERROR_TEXT = {
     409: "Conflicts with the current state; `code` says why. Transient ones carry Retry-After.",
     413: "Body too large.",
     415: "Unsupported media type.",
+    429: "Throttled (DRF's body, `Expected available in N seconds.`); retry after Retry-After seconds.",
     503: "A dependency is throttling or unavailable; retry after Retry-After seconds.",
 }
 ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -80,7 +81,7 @@ def _error_response(code: int) -> dict[str, Any]:
         response["headers"] = {"WWW-Authenticate": _header('`Bearer realm="api"`')}
     if code == 409:
         response["headers"] = {"Retry-After": _header("Seconds to wait before retrying a transient conflict.", False)}
-    if code == 503:
+    if code in (429, 503):
         response["headers"] = {"Retry-After": _header("Seconds to wait before retrying.")}
     return response
 

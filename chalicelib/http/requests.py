@@ -81,6 +81,13 @@ def principal(request: Request, now: float | None = None) -> Principal:
     )
 
 
+def client_ip(request: Request) -> str:
+    """The client's address as API Gateway saw the connection (`requestContext.identity.sourceIp`); never a
+    header such as X-Forwarded-For, which a client writes itself and could vary to dodge a throttle."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
 def page_url(request: Request, params: dict[str, str], public_origin: str | None) -> str:
     """The absolute URL of this list with other query parameters (the `next` link), built from what API
     Gateway reports (its domain name and the path it was called on) or the configured origin, never from the

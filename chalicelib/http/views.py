@@ -197,6 +197,12 @@ BOOKING_LIST = page(BOOKING, "BookingList", "A page of bookings.")
 
 TOKEN_PAIR = Shape("TokenPair", "A refresh and an access token.", (Field("refresh", TEXT), Field("access", TEXT)))
 ACCESS_TOKEN = Shape("AccessToken", "A new access token.", (Field("access", TEXT),))
+ROTATED_TOKENS = Shape(
+    "TokenRefresh",
+    "A new access token, and the refresh token that replaces the one sent (which is now blacklisted).",
+    (Field("access", TEXT), Field("refresh", TEXT)),
+)
+MESSAGE = Shape("Message", "What was done, in `detail`.", (Field("detail", TEXT),))
 HEALTH = Shape("Health", "Liveness.", (Field("status", Kind({"type": "string", "enum": ["ok"]})),))
 EMPTY = Shape("EmptyObject", "`{}`.", ())
 OPENAPI_DOCUMENT = Shape("OpenApiDocument", "An OpenAPI 3.1 document.", (), closed=False)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.domain import Page
@@ -22,6 +24,23 @@ def get_or_none(model: type[M], key: str) -> M | None:
             return model.get(key, consistent_read=True)
         except DoesNotExist:
             return None
+
+
+def update_if(item: Model, actions: Sequence[Action], condition: Condition | None = None) -> bool:
+    """One UpdateItem on `item`'s key; False, having written nothing, when `condition` does not hold."""
+    with translate_errors():
+        try:
+            item.update(actions=list(actions), condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True
+
+
+def epoch(seconds: int) -> datetime:
+    """A TTL attribute's value for a Unix time."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def parse_time(value: str | None) -> datetime | None:

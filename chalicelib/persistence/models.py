@@ -28,6 +28,7 @@ class UserModel(Model):
     avatar = UnicodeAttribute(null=True)
     date_joined = UnicodeAttribute()
     version = NumberAttribute(default=1)
+    token_gen = NumberAttribute(default=0)
 
 
 class UniqueModel(Model):
@@ -193,7 +194,46 @@ class IdempotencyModel(Model):
     expires_at = TTLAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel, BookingModel, IdempotencyModel)
+class TokenStateModel(Model):
+    """Token state, each item living (TTL) only as long as the tokens it speaks for:
+    `FAMILY#<family>`: the live refresh token (`current` jti) of a sign-in's family, or `revoked`;
+    `RESET#<user id>`: the user's pending password reset (`digest` of the e-mailed token, its `binding`)."""
+
+    class Meta:
+        table_name = "unbound-tokens"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute(null=True)
+    current = UnicodeAttribute(null=True)
+    revoked = BooleanAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    binding = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class CounterModel(Model):
+    """One throttle counter per key (`signin-user#...`, `signin-ip#...`, ...): uses in the window ending at
+    `expires_at`, which TTL then deletes."""
+
+    class Meta:
+        table_name = "unbound-throttle"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    UserModel,
+    UniqueModel,
+    EventModel,
+    BookingModel,
+    IdempotencyModel,
+    TokenStateModel,
+    CounterModel,
+)
 
 
 def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
@@ -205,6 +245,8 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
         (EventModel, names.events),
         (BookingModel, names.bookings),
         (IdempotencyModel, names.idempotency),
+        (TokenStateModel, names.tokens),
+        (CounterModel, names.throttle),
     )
     for model, name in pairs:
         model.Meta.table_name = name

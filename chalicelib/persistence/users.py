@@ -33,10 +33,12 @@ def _to_domain(item: UserModel) -> User:
         avatar=item.avatar,
         date_joined=date_joined,
         version=int(item.version),
+        token_generation=int(item.token_gen or 0),
     )
 
 
-def _to_item(user: User) -> UserModel:
+def user_item(user: User) -> UserModel:
+    """The users-table item of `user`."""
     return UserModel(
         id=user.id,
         username=user.username,
@@ -48,6 +50,7 @@ def _to_item(user: User) -> UserModel:
         avatar=user.avatar,
         date_joined=iso(user.date_joined),
         version=user.version,
+        token_gen=user.token_generation,
     )
 
 
@@ -59,7 +62,13 @@ class DynamoUserRepository:
         return _to_domain(item) if item else None
 
     def get_by_username(self, username: str) -> User | None:
-        marker = get_or_none(UniqueModel, username_key(username))
+        return self._by_marker(username_key(username))
+
+    def get_by_email(self, email: str) -> User | None:
+        return self._by_marker(email_key(email))
+
+    def _by_marker(self, key: str) -> User | None:
+        marker = get_or_none(UniqueModel, key)
         return self.get(marker.owner) if marker else None
 
     def add(self, user: User) -> None:
@@ -70,7 +79,7 @@ class DynamoUserRepository:
             with write_transaction() as tx:
                 for field, key in markers.items():
                     tx.save(field, UniqueModel(key=key, owner=user.id), condition=UniqueModel.key.does_not_exist())
-                tx.save("user", _to_item(user), condition=UserModel.id.does_not_exist())
+                tx.save("user", user_item(user), condition=UserModel.id.does_not_exist())
         except ConditionsFailed as exc:
             taken = [field for field in markers if field in exc.names]
             if taken:
@@ -86,7 +95,7 @@ class DynamoUserRepository:
                 if email_changed and new.email:
                     marker = UniqueModel(key=email_key(new.email), owner=new.id)
                     tx.save("email", marker, condition=UniqueModel.key.does_not_exist())
-                tx.save("user", _to_item(new), condition=UserModel.version == old.version)
+                tx.save("user", user_item(new), condition=UserModel.version == old.version)
         except ConditionsFailed as exc:
             if "user" in exc.names or "old_email" in exc.names:
                 raise StaleWrite() from exc

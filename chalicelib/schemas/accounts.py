@@ -1,10 +1,10 @@
-"""Schemas of sign-up, tokens and the caller's own profile."""
+"""Schemas of sign-up, tokens, passwords and the caller's own profile."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from chalicelib.schemas.fields import Email, HttpsUrl, Password, Username
+from chalicelib.schemas.fields import Email, HttpsUrl, LinkPart, Password, Username
 from chalicelib.schemas.validation import InputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
@@ -36,6 +36,33 @@ class TokenVerifyIn(InputSchema):
     """POST /api/token/verify/."""
 
     token: Password
+
+
+class TokenBlacklistIn(InputSchema):
+    """POST /api/token/blacklist/."""
+
+    refresh: Password
+
+
+class PasswordChangeIn(InputSchema):
+    """POST /api/me/password/."""
+
+    old_password: Password
+    new_password: Password
+
+
+class PasswordResetIn(InputSchema):
+    """POST /api/password/reset/."""
+
+    email: Email
+
+
+class PasswordResetConfirmIn(InputSchema):
+    """POST /api/password/reset/confirm/: the `uid` and `token` of the e-mailed link, and the new password."""
+
+    uid: LinkPart
+    token: LinkPart
+    new_password: Password
 
 
 class MeUpdateIn(InputSchema):

@@ -226,6 +226,8 @@ Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValid
 Price = Annotated[Decimal, BeforeValidator(_price)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 Password = Annotated[str, BeforeValidator(_secret_text)]
+# What a password-reset link carries (a user id, a token): taken as typed, and far shorter than this.
+LinkPart = Annotated[str, Field(max_length=200), BeforeValidator(_secret_text)]
 Title = Annotated[str, Field(max_length=255), REQUIRED_TEXT]
 Description = Annotated[str, Field(max_length=10_000), BeforeValidator(_required_multiline)]
 Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]

@@ -100,7 +100,9 @@ def _resource_names(resource) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value[0])
             else:
-                found.add(value.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0])
+                # Every resource the ARN names; pseudo parameters (partition, region, account) name none.
+                names = {ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}]+)\}", value)}
+                found |= {name for name in names if not name.startswith("AWS::")}
     assert found, f"a literal resource: {text}"
     return found
 
@@ -114,7 +116,13 @@ def test_iam_is_least_privilege(templates, stage):
         name
         for name, r in resources.items()
         if r["Type"]
-        in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup")
+        in (
+            "AWS::DynamoDB::Table",
+            "AWS::S3::Bucket",
+            "AWS::SecretsManager::Secret",
+            "AWS::Logs::LogGroup",
+            "AWS::SES::EmailIdentity",
+        )
     }
     for policy in roles[0]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -125,7 +133,8 @@ def test_iam_is_least_privilege(templates, stage):
                 assert target != "*"
                 assert _resource_names(target) <= allowed_targets, target
                 if isinstance(target, dict) and "Fn::Sub" in target:
-                    assert target["Fn::Sub"].endswith(("/index/*", "/*")), target
+                    sub = target["Fn::Sub"]
+                    assert sub.endswith(("/index/*", "/*")) or re.fullmatch(r"arn:.*:identity/\$\{\w+\}", sub), sub
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -244,3 +253,29 @@ def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packag
             if (m := re.match(r"python/lib/python3\.\d+/site-packages/botocore/data/([^/]+)/", n))
         }
     assert services == set(BOTOCORE_SERVICES)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stage):
+    resources = templates[stage]["Resources"]
+    identity = resources["MailSenderIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Properties"]["EmailIdentity"] == stage_environment(stage)["MAIL_FROM"]
+    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
+    [mail] = [s for s in policy["PolicyDocument"]["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+    assert mail["Action"] == ["ses:SendEmail"]
+    assert mail["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"}
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_token_state_and_throttle_counters_expire_by_ttl(templates, stage):
+    env = stage_environment(stage)
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in templates[stage]["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    for name in (env["TOKENS_TABLE"], env["THROTTLE_TABLE"]):
+        assert tables[name]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

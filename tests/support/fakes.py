@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, User, identity, iso
 from chalicelib.ports import (
@@ -10,8 +11,16 @@ from chalicelib.ports import (
     EventChanged,
     IdempotentWrite,
     KeyAlreadyUsed,
+    MailMessage,
+    MailUnavailable,
+    Quota,
+    QuotaExceeded,
+    RefreshToken,
+    ResetTicket,
     StaleWrite,
     StoredResult,
+    TicketGone,
+    TokenRevoked,
     UniqueViolation,
 )
 
@@ -27,6 +36,9 @@ class FakeUsers:
 
     def get_by_username(self, username: str) -> User | None:
         return next((u for u in self.by_id.values() if identity(u.username) == identity(username)), None)
+
+    def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.by_id.values() if u.email and identity(u.email) == identity(email)), None)
 
     def _taken(self, user: User, ignore: str | None = None) -> list[str]:
         taken = []
@@ -209,3 +221,110 @@ class FakeRecords:
 
     def get(self, key: str, now: int) -> StoredResult | None:
         return self.bookings.records.get(key)
+
+
+@dataclass
+class FamilyState:
+    """What the tokens table holds of one refresh-token family."""
+
+    current: str | None = None
+    revoked: bool = False
+
+
+class FakeFamilies:
+    """ports.RefreshFamilies in a dict, with the same conditions as the DynamoDB updates."""
+
+    def __init__(self) -> None:
+        self.by_family: dict[str, FamilyState] = {}
+
+    def _live(self, token: RefreshToken) -> bool:
+        state = self.by_family.get(token.family)
+        if state is None:
+            return token.root
+        return not state.revoked and state.current == token.jti
+
+    def rotate(self, token: RefreshToken, successor: str, expires_at: int) -> None:
+        if not self._live(token):
+            self.by_family.setdefault(token.family, FamilyState()).revoked = True
+            raise TokenRevoked()
+        self.by_family[token.family] = FamilyState(current=successor)
+
+    def revoke(self, token: RefreshToken) -> None:
+        live = self._live(token)
+        self.by_family.setdefault(token.family, FamilyState()).revoked = True
+        if not live:
+            raise TokenRevoked()
+
+    def check(self, token: RefreshToken) -> None:
+        if not self._live(token):
+            raise TokenRevoked()
+
+
+class FakeResets:
+    """ports.PasswordResets over a FakeUsers: redeeming is all or nothing, as the transaction is."""
+
+    def __init__(self, users: FakeUsers) -> None:
+        self.users = users
+        self.by_user: dict[str, ResetTicket] = {}
+
+    def get(self, user_id: str) -> ResetTicket | None:
+        return self.by_user.get(user_id)
+
+    def put(self, ticket: ResetTicket) -> None:
+        self.by_user[ticket.user_id] = ticket
+
+    def redeem(self, ticket: ResetTicket, old: User, new: User) -> None:
+        if self.by_user.get(ticket.user_id) != ticket:
+            raise TicketGone()
+        current = self.users.by_id.get(old.id)
+        if current is None or current.version != old.version:
+            raise StaleWrite()
+        del self.by_user[ticket.user_id]
+        self.users.by_id[new.id] = new
+
+
+@dataclass
+class Window:
+    """One throttle counter."""
+
+    hits: int
+    ends: int
+
+
+class FakeCounters:
+    """ports.Counters in a dict: all-or-none takes, windows opening at their first use."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, Window] = {}
+
+    def _open(self, quota: Quota, now: int) -> Window | None:
+        window = self.windows.get(quota.key)
+        return window if window is not None and window.ends > now else None
+
+    def take(self, quotas: Sequence[Quota], now: int) -> None:
+        for quota in quotas:
+            window = self._open(quota, now)
+            if window is not None and window.hits >= quota.rate.count:
+                raise QuotaExceeded(window.ends - now)
+        for quota in quotas:
+            window = self._open(quota, now) or Window(0, now + quota.rate.seconds)
+            self.windows[quota.key] = Window(window.hits + 1, window.ends)
+
+    def give_back(self, quotas: Sequence[Quota], now: int) -> None:
+        for quota in quotas:
+            window = self._open(quota, now)
+            if window is not None and window.hits > 0:
+                window.hits -= 1
+
+
+class FakeMailer:
+    """ports.Mailer keeping what it was given; `failing` makes it refuse."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.sent: list[MailMessage] = []
+        self.failing = failing
+
+    def send(self, message: MailMessage) -> None:
+        if self.failing:
+            raise MailUnavailable("refused by the test")
+        self.sent.append(message)

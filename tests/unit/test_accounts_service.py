@@ -4,7 +4,7 @@ from chalicelib.domain import Role
 from chalicelib.errors import NotAuthenticated, ValidationFailed
 from chalicelib.security import tokens
 from chalicelib.services import accounts
-from tests.support.fakes import FakeUsers
+from tests.support.fakes import FakeFamilies, FakeUsers
 
 POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_seconds=300, refresh_seconds=86400))
 GOOD = "vivid-otter-92-lamp"
@@ -68,13 +68,13 @@ def test_wrong_password_unknown_user_and_inactive_user_get_the_same_answer():
     assert set(answers) == {"No active account found with the given credentials"}
 
 
-def test_refresh_gives_an_access_token_and_refuses_an_access_token():
+def test_refresh_gives_new_tokens_and_refuses_an_access_token():
     users = FakeUsers()
     _register(users)
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
-    assert set(accounts.refresh_access(users, POLICY, refresh=pair["refresh"])) == {"access"}
+    assert set(accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])) == {"access", "refresh"}
     with pytest.raises(NotAuthenticated) as caught:
-        accounts.refresh_access(users, POLICY, refresh=pair["access"])
+        accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["access"])
     assert (caught.value.detail, caught.value.code) == ("Token has wrong type", "token_not_valid")
 
 
@@ -84,7 +84,7 @@ def test_refresh_is_refused_once_the_account_is_deactivated():
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
     accounts.change_account(users, "alice", is_active=False)
     with pytest.raises(NotAuthenticated) as caught:
-        accounts.refresh_access(users, POLICY, refresh=pair["refresh"])
+        accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])
     assert (caught.value.detail, caught.value.code) == (
         "No active account found for the given token.",
         "no_active_account",

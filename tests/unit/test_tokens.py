@@ -94,3 +94,22 @@ def test_token_of_a_type_this_api_does_not_issue_is_refused():
 def test_garbage_is_invalid():
     with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
         tokens.decode("not-a-token", KEY, LIFETIMES)
+
+
+def test_generation_and_family_claims_round_trip():
+    token = tokens.issue("01ABC", tokens.REFRESH, 300, KEY, jti="j2", generation=3, family="j1")
+    claims = tokens.decode(token, KEY, LIFETIMES, expected_type=tokens.REFRESH)
+    assert (claims.jti, claims.generation, claims.family) == ("j2", 3, "j1")
+    assert jwt.decode(token, KEY, algorithms=["HS256"])["gen"] == 3
+
+
+def test_tokens_without_generation_or_family_are_generation_0_and_their_own_family():
+    claims = tokens.decode(jwt.encode(_claims(jti="only"), KEY, algorithm="HS256"), KEY, LIFETIMES)
+    assert (claims.generation, claims.family) == (0, "only")
+
+
+@pytest.mark.parametrize("changes", [{"gen": "1"}, {"gen": True}, {"gen": 1.5}, {"fam": 7}, {"fam": ""}, {"jti": ""}])
+def test_malformed_generation_or_family_is_invalid(changes):
+    token = jwt.encode(_claims(**changes), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
