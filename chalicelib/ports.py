@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, Rate, User
+from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, Payment, Rate, User
 
 
 class UniqueViolation(Exception):
@@ -52,6 +52,24 @@ class QuotaExceeded(Exception):
 
 class MailUnavailable(Exception):
     """The mail service did not take the message."""
+
+
+class PaymentUnavailable(Exception):
+    """The payment provider could not be reached, timed out or failed: nothing is known to have happened, and
+    the same request (with the same idempotency key) may be retried."""
+
+
+class PaymentRefused(Exception):
+    """The payment provider refused the request for good (an amount or currency it does not take, a refund of a
+    payment it does not know); retrying will not help."""
+
+
+class InvalidSignature(Exception):
+    """A webhook's signature is missing, malformed, stale or not made with the stage's endpoint secret."""
+
+
+class EventAlreadyApplied(Exception):
+    """The provider event was already applied (its record exists): nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,60 @@ class StoredResult:
 
     fingerprint: str
     result: BookingResult
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A checkout for one booking: `amount` in the currency's minor unit, payable until `expires_at` (Unix time)."""
+
+    booking_id: str
+    event_id: str
+    user_id: str
+    title: str
+    amount: int
+    currency: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A checkout the provider made: where to pay, and until when (Unix time)."""
+
+    id: str
+    url: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class CheckoutState:
+    """What the provider knows of a checkout: `open`, `complete` or `expired`, and the payment if it was paid."""
+
+    session_id: str
+    status: str
+    paid: bool
+    payment_intent: str | None
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """A verified webhook event about a checkout (`checkout.session.completed`, `...expired`, or another type
+    this API ignores). `booking_id` is the checkout's client reference."""
+
+    id: str
+    type: str
+    session_id: str | None
+    booking_id: str | None
+    paid: bool
+    payment_intent: str | None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """The oldest waiting booking as read (`waiting`) and what it becomes in the freed seat (`promoted`:
+    confirmed, or pending payment with a new hold at a paid event)."""
+
+    waiting: Booking
+    promoted: Booking
 
 
 @dataclass(frozen=True)
@@ -168,12 +240,50 @@ class BookingRepository(Protocol):
         Raises AlreadyBooked, EventChanged (the event's state no longer allows this status) or KeyAlreadyUsed."""
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
+        self, booking: Booking, cancelled: Booking, promote: Promotion | None, record: IdempotentWrite | None
     ) -> None:
-        """Cancel `booking` (unchanged since read) and, for a confirmed one, confirm `promote` in its seat
-        (or, with no `promote`, free the seat only while nobody waits).
+        """Cancel `booking` (unchanged since read); for one holding a seat, pass the seat to `promote` (or, with
+        no `promote`, free it only while nobody waits). `cancelled` may owe a refund (then it enters the index
+        of payment work due).
 
         Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
+
+    def expire(
+        self, booking: Booking, expired: Booking, promote: Promotion | None, applied: ProviderEvent | None
+    ) -> None:
+        """End an unpaid hold (`booking` still pending payment), its seat passing as `cancel` does; `applied`,
+        when given, is recorded in the same transaction.
+
+        Raises EventAlreadyApplied when `applied` was recorded before, else StaleWrite when anything changed."""
+
+    def withdraw(self, booking: Booking, promote: Promotion | None, record_key: str | None) -> None:
+        """Undo a hold whose checkout could not be made: delete the booking (still pending payment), its marker
+        and the idempotency record under `record_key`, the seat passing as `cancel` does. Raises StaleWrite."""
+
+    def attach_checkout(self, booking: Booking, payment: Payment) -> None:
+        """Store the checkout of a booking still pending payment. Raises StaleWrite otherwise."""
+
+    def confirm(self, booking: Booking, confirmed: Booking, applied: ProviderEvent | None) -> None:
+        """Confirm a booking still pending payment (the seat stays counted) with its payment; `applied` as in
+        `expire`. Raises EventAlreadyApplied or StaleWrite."""
+
+    def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
+        """Record a payment that arrived for a booking no longer holding its seat, with the refund it is owed
+        (unchanged since read, and no payment recorded yet). Raises EventAlreadyApplied or StaleWrite."""
+
+    def settle_refund(self, booking: Booking, settled: Booking) -> None:
+        """Record the outcome of a pending refund (it leaves the index of work due). Raises StaleWrite when the
+        refund is no longer pending."""
+
+    def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
+        """Retry a pending refund at `attempt_at` (ISO time). Raises StaleWrite when it is no longer pending."""
+
+    def due(self, kind: str, now: str, limit: int) -> list[Booking]:
+        """Payment work due at `now`, earliest first, from the index (never a Scan): `hold` (holds ended
+        unpaid) or `refund` (refunds to issue or retry)."""
+
+    def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
+        """The booking and whether provider event `event_id` was already applied, in one request."""
 
     def oldest_waitlisted(self, event_id: str) -> Booking | None: ...
 
@@ -230,6 +340,26 @@ class Counters(Protocol):
 
     def give_back(self, quotas: Sequence[Quota], now: int) -> None:
         """Uncount a use taken at `now` (one that turned out not to count), in windows that have not ended."""
+
+
+class PaymentProvider(Protocol):
+    """The payment provider (Stripe): hosted checkouts, refunds and signed webhook events."""
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        """A checkout for the booking; the same booking always gets the same checkout (the request is
+        idempotent per booking). Raises PaymentUnavailable or PaymentRefused."""
+
+    def expire_checkout(self, session_id: str) -> CheckoutState:
+        """Close an open checkout so that it can no longer be paid; returns its state afterwards (`complete`
+        with its payment if it was paid first). Raises PaymentUnavailable."""
+
+    def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
+        """Refund `amount` of a payment, once per booking however often it is asked; the refund's id (None when
+        the payment turns out refunded already). Raises PaymentUnavailable or PaymentRefused."""
+
+    def read_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """The event a webhook carries, once its signature (over the raw body, with the stage's endpoint
+        secret) is verified. Raises InvalidSignature."""
 
 
 class Mailer(Protocol):

@@ -67,6 +67,26 @@ class Settings:
     mail_dir: Path
     # A reset request takes at least this long whether or not the address has an account.
     password_reset_min_seconds: float
+    payments: PaymentSettings
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Stripe and the payment rules of a stage. Locally the keys themselves (and the API base of devstack's
+    stand-in); in deployed stages the ARN of the Secrets Manager secret holding both keys."""
+
+    hold_seconds: int
+    refund_cutoff_seconds: int
+    secret_key: str | None
+    webhook_secret: str | None
+    secret_arn: str | None
+    api_base: str | None
+    timeout_seconds: float
+
+    @property
+    def configured(self) -> bool:
+        """Whether paid events can be booked (and webhooks verified) in this stage."""
+        return self.secret_arn is not None or (self.secret_key is not None and self.webhook_secret is not None)
 
 
 @dataclass(frozen=True)
@@ -224,7 +244,36 @@ def load_settings(env: Env | None = None) -> Settings:
         mail_from=mail_from,
         mail_dir=Path(env.get("MAIL_DIR") or DEFAULT_MAIL_DIR),
         password_reset_min_seconds=_number(env, "PASSWORD_RESET_MIN_SECONDS", 1.0, 0.0, 5.0, float),
+        payments=payment_settings_from_env(env),
     )
+
+
+def payment_settings_from_env(env: Env) -> PaymentSettings:
+    """Stripe's keys (or the secret holding them), its API base, and the hold and refund rules."""
+    api_base = (env.get("STRIPE_API_BASE") or "").rstrip("/") or None
+    if api_base is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", api_base):
+        raise ConfigurationError(f"STRIPE_API_BASE must be scheme://host[:port], got {api_base!r}")
+    return PaymentSettings(
+        hold_seconds=_int(env, "PAYMENT_HOLD_SECONDS", 900, 60, 86_400),
+        refund_cutoff_seconds=_int(env, "REFUND_CUTOFF_HOURS", 24, 0, 24 * 365) * 3600,
+        secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        secret_arn=env.get("STRIPE_SECRET_ARN") or None,
+        api_base=api_base,
+        timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 3.0, 0.5, 10.0, float),
+    )
+
+
+# stripe-python tries a request twice (one network retry, with the same idempotency key) and sleeps at most
+# half a second in between.
+STRIPE_ATTEMPTS = 2
+STRIPE_RETRY_SLEEP_SECONDS = 0.5
+
+
+def payment_worst_case_seconds(settings: Settings) -> float:
+    """The longest one call to the payment provider can take before it is reported as failed."""
+    per_attempt = settings.aws.connect_seconds + settings.payments.timeout_seconds
+    return STRIPE_ATTEMPTS * per_attempt + STRIPE_RETRY_SLEEP_SECONDS
 
 
 def check_startup(settings: Settings) -> None:
@@ -234,6 +283,9 @@ def check_startup(settings: Settings) -> None:
         raise ConfigurationError(f"no JWT signing key: set {where}")
     if settings.aws.worst_case_seconds() > LAMBDA_TIMEOUT_SECONDS / 2:
         raise ConfigurationError("AWS timeouts must let a failing call end well inside the Lambda timeout")
+    # A paid booking waits for DynamoDB and then the provider: both failing must still end inside the Lambda.
+    if settings.aws.worst_case_seconds() + payment_worst_case_seconds(settings) > LAMBDA_TIMEOUT_SECONDS:
+        raise ConfigurationError("STRIPE_TIMEOUT_SECONDS must let a failing payment call end inside the Lambda timeout")
 
 
 def running_in_lambda() -> bool:

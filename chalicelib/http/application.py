@@ -13,6 +13,7 @@ from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
 from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
+from chalicelib.http.payments import payments_bp
 from chalicelib.http.routing import complete_routes
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
@@ -29,7 +30,7 @@ def build_app() -> Chalice:
     dependencies.tables()
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
-    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, docs_bp):
+    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, payments_bp, docs_bp):
         app.register_blueprint(blueprint)
     complete_routes(app)
     app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")

@@ -52,6 +52,17 @@ class Parameter:
     name: str
     schema: dict[str, Any]
     description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A body the view reads as the bytes sent, unvalidated by a request schema (a signed webhook, whose
+    signature covers exactly those bytes): its media type and the JSON schema it is documented with."""
+
+    media_type: str
+    schema: dict[str, Any]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Operation:
     access: Access
     body: InputRef | None = None
     body_required: bool = True
+    raw_body: RawBody | None = None
     query: tuple[Parameter, ...] = ()
     headers: tuple[Parameter, ...] = ()
     responses: dict[int, Answer] = field(default_factory=dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.mail import mailer_for
+from chalicelib.payment_provider import StripePayments
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.counters import DynamoCounters
 from chalicelib.persistence.events import DynamoEventRepository
@@ -15,6 +16,7 @@ from chalicelib.ports import Mailer
 from chalicelib.security import keys
 from chalicelib.security.tokens import Lifetimes
 from chalicelib.services.accounts import TokenPolicy
+from chalicelib.services.payments import PaymentTerms
 from chalicelib.services.throttling import Guard
 from chalicelib.settings import Settings, get_settings
 
@@ -90,6 +92,21 @@ def guard() -> Guard:
 def mailer() -> Mailer:
     """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
     return mailer_for(get_settings())
+
+
+@lru_cache(maxsize=1)
+def payment_provider() -> StripePayments:
+    """Stripe (locally, devstack's stand-in of it), its client made on first use."""
+    return StripePayments(get_settings())
+
+
+def payment_terms() -> PaymentTerms | None:
+    """The provider and the stage's hold and refund rules; None where payments are not configured (a paid
+    event then cannot be booked: 503)."""
+    s = get_settings().payments
+    if not s.configured:
+        return None
+    return PaymentTerms(payment_provider(), s.hold_seconds, s.refund_cutoff_seconds)
 
 
 def signing_key() -> bytes:

@@ -56,10 +56,12 @@ def _header(description: str, required: bool = True) -> dict[str, Any]:
 
 def _error_codes(op: Operation) -> list[int]:
     codes = set()
-    if op.body is not None or op.query:
+    if op.body is not None or op.query or op.raw_body is not None:
         codes.add(400)
     if op.body is not None:
         codes |= {413, 415}
+    if op.raw_body is not None:
+        codes.add(413)
     if op.access is not Access.PUBLIC:
         codes |= {401, 403}
     if op.optional_auth:
@@ -100,17 +102,23 @@ def _operation(op: Operation) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
     ]
     parameters += [
-        {"name": q.name, "in": "query", "required": False, "schema": q.schema, "description": q.description}
+        {"name": q.name, "in": "query", "required": q.required, "schema": q.schema, "description": q.description}
         for q in op.query
     ]
     parameters += [
-        {"name": h.name, "in": "header", "required": False, "schema": h.schema, "description": h.description}
+        {"name": h.name, "in": "header", "required": h.required, "schema": h.schema, "description": h.description}
         for h in op.headers
     ]
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
         doc["requestBody"] = {"required": op.body_required, "content": _json(_ref(op.body.name))}
+    if op.raw_body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "description": op.raw_body.description,
+            "content": {op.raw_body.media_type: {"schema": op.raw_body.schema}},
+        }
     responses = {str(status): _success(answer) for status, answer in op.responses.items()}
     for code in _error_codes(op):
         responses[str(code)] = _error_response(code)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import BookingStatus, EventStatus, Role, iso
+from chalicelib.domain import BookingStatus, EventStatus, RefundStatus, Role, iso
 
 REF = "#/components/schemas/{name}"
 
@@ -179,7 +179,10 @@ EVENT_SUMMARY = Shape(
 BOOKING = Shape(
     "Booking",
     "A booking as its owner, the event's creator and staff see it, with a summary of its event (null once the "
-    "event is deleted).",
+    "event is deleted). At a paid event a seat is first held (`pending_payment`) until `hold_expires_at`; its "
+    "owner pays through `checkout_url` (null for anyone else, and once the hold is over). `refund_status` says "
+    "where the money of a paid booking that no longer holds its seat stands (null while there is nothing to "
+    "refund); `cancelled_at` is also when a hold expired.",
     (
         Field("id", ID, source="booking.id"),
         Field("event", ID, source="booking.event_id"),
@@ -188,6 +191,9 @@ BOOKING = Shape(
         Field("status", choice(BookingStatus), source="booking.status"),
         Field("created_at", TIMESTAMP, source="booking.created_at"),
         Field("cancelled_at", TIMESTAMP, nullable=True, source="booking.cancelled_at"),
+        Field("checkout_url", URL, nullable=True, source="booking.checkout_url"),
+        Field("hold_expires_at", TIMESTAMP, nullable=True, source="booking.hold_expires_at"),
+        Field("refund_status", choice(RefundStatus), nullable=True, source="booking.refund_status"),
         Field("event_summary", EVENT_SUMMARY, nullable=True, source="event"),
     ),
 )
@@ -203,6 +209,15 @@ ROTATED_TOKENS = Shape(
     (Field("access", TEXT), Field("refresh", TEXT)),
 )
 MESSAGE = Shape("Message", "What was done, in `detail`.", (Field("detail", TEXT),))
+WEBHOOK_RECEIPT = Shape(
+    "WebhookReceipt",
+    "A provider event received: `applied`, `duplicate` (applied before: nothing changed) or `ignored` (another "
+    "type, an unknown booking or checkout, or a booking already past it: nothing changed).",
+    (
+        Field("event", TEXT),
+        Field("outcome", Kind({"type": "string", "enum": ["applied", "duplicate", "ignored"]})),
+    ),
+)
 HEALTH = Shape("Health", "Liveness.", (Field("status", Kind({"type": "string", "enum": ["ok"]})),))
 EMPTY = Shape("EmptyObject", "`{}`.", ())
 OPENAPI_DOCUMENT = Shape("OpenApiDocument", "An OpenAPI 3.1 document.", (), closed=False)

@@ -157,9 +157,20 @@ class _EventWaitlist(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-u
     created_sk = UnicodeAttribute(range_key=True)
 
 
+class _PaymentsDue(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "payments-due"
+        projection = AllProjection()
+
+    pay_due = UnicodeAttribute(hash_key=True)
+    pay_due_sk = UnicodeAttribute(range_key=True)
+
+
 class BookingModel(Model):
     """One booking per item. `wl_event` is set only while the booking waits, so the waitlist index holds
-    exactly the waiting bookings of each event, oldest first."""
+    exactly the waiting bookings of each event, oldest first. `pay_due` (HOLD or REFUND) and `pay_due_sk`
+    (`<when>#<id>`) are set only while payment work is due on the booking: a hold until it is paid or ends, a
+    refund until the provider has taken it; the sweep reads that index, never the table."""
 
     class Meta:
         table_name = "unbound-bookings"
@@ -175,14 +186,29 @@ class BookingModel(Model):
     cancelled_at = UnicodeAttribute(null=True)
     created_sk = UnicodeAttribute()
     wl_event = UnicodeAttribute(null=True)
+    # Paid events only: the price in minor units, the hold, the checkout, the payment and its refund.
+    amount = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    hold_expires_at = UnicodeAttribute(null=True)
+    checkout_session = UnicodeAttribute(null=True)
+    checkout_url = UnicodeAttribute(null=True)
+    session_expires_at = UnicodeAttribute(null=True)
+    payment_intent = UnicodeAttribute(null=True)
+    refund_status = UnicodeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    pay_due = UnicodeAttribute(null=True)
+    pay_due_sk = UnicodeAttribute(null=True)
 
     by_user = _BookingsByUser()
     by_event = _BookingsByEvent()
     event_waitlist = _EventWaitlist()
+    payments_due = _PaymentsDue()
 
 
 class IdempotencyModel(Model):
-    """The first result of a request sent with an Idempotency-Key, per user and key, for 24 hours."""
+    """The first result of a request sent with an Idempotency-Key, per user and key (`<user id>#<key>`), for
+    24 hours; and the payment provider's events already applied (`stripe-event#<event id>`, bound to the
+    event's type and booking), for 30 days: the provider's own idempotency key is its event id."""
 
     class Meta:
         table_name = "unbound-idempotency"

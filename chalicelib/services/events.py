@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import Access, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
+from chalicelib.domain import Access, BookingStatus, Event, EventStatus, Page, Principal, iso, minor_units, utcnow
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import EventRepository, StaleWrite
@@ -21,6 +21,14 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
 
 
+def _check_price(price: Decimal, currency: str) -> None:
+    """A paid event's price must be chargeable in its currency (no fraction of a yen)."""
+    try:
+        minor_units(price, currency)
+    except ValueError as exc:
+        raise ValidationFailed({"price": [str(exc)]}) from None
+
+
 def create_event(events: EventRepository, principal: Principal, fields: dict[str, Any]) -> Event:
     """Publish (or draft) a new event owned by the caller."""
     if not principal.has(Access.CREATOR):
@@ -31,6 +39,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     if "status" in values:
         values["status"] = EventStatus(values["status"])
     values.setdefault("price", Decimal("0.00"))
+    _check_price(values["price"], values.get("currency", "USD"))
     event = Event(
         id=new_id(),
         creator=principal.user_id,
@@ -76,6 +85,7 @@ def update_event(events: EventRepository, principal: Principal, event_id: str, c
             raise Conflict("A cancelled event cannot be changed.", "event_cancelled")
         updated = event.with_changes(**changes)
         _check_times(updated.starts_at, updated.ends_at)
+        _check_price(updated.price, updated.currency)
         if updated.capacity is not None and updated.capacity < event.seats_booked:
             raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
         try:
