@@ -5,14 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, User, identity, iso
+from chalicelib.domain import (
+    SEAT_STATUSES,
+    Booking,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Payment,
+    RefundStatus,
+    User,
+    identity,
+    iso,
+)
 from chalicelib.ports import (
     AlreadyBooked,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutState,
+    EventAlreadyApplied,
     EventChanged,
     IdempotentWrite,
+    InvalidSignature,
     KeyAlreadyUsed,
     MailMessage,
     MailUnavailable,
+    PaymentRefused,
+    PaymentUnavailable,
+    Promotion,
+    ProviderEvent,
     Quota,
     QuotaExceeded,
     RefreshToken,
@@ -140,6 +161,8 @@ class FakeBookings:
         events.bookings = self
         self.by_id: dict[str, Booking] = {}
         self.records: dict[str, StoredResult] = {}
+        self.applied: set[str] = set()  # provider events recorded as applied
+        self.refund_attempt_at: dict[str, str] = {}  # postponed refunds: when they are tried next
 
     def get(self, booking_id: str) -> Booking | None:
         return self.by_id.get(booking_id)
@@ -166,35 +189,130 @@ class FakeBookings:
         event = self.events.by_id[booking.event_id]
         started = event.starts_at is not None and iso(event.starts_at) <= now
         full = event.capacity is not None and event.seats_booked >= event.capacity
-        confirmed = booking.status is BookingStatus.CONFIRMED
-        if event.status is not EventStatus.PUBLISHED or started or full == confirmed:
+        takes_seat = booking.status in SEAT_STATUSES
+        if event.status is not EventStatus.PUBLISHED or started or full == takes_seat:
             raise EventChanged()
         self._store(record)
         self.by_id[booking.id] = booking
-        counter = "seats_booked" if confirmed else "waitlisted"
+        counter = "seats_booked" if takes_seat else "waitlisted"
         self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
 
-    def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
-    ) -> None:
-        if record is not None and record.key in self.records:
-            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
-        if self.by_id.get(booking.id) != booking or (promote and self.by_id.get(promote.id) != promote):
+    # Releasing a seat or a waitlist place: the same conditions as persistence.bookings' transaction items
+    # (the booking's status as read, the promoted booking still waiting, `waitlisted = 0` when freeing a seat).
+
+    def _check_release(self, booking: Booking, promote: Promotion | None) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not booking.status:
             raise StaleWrite()
-        waiting = self.events.by_id[booking.event_id].waitlisted
-        if booking.status is BookingStatus.CONFIRMED and promote is None and waiting:
+        if promote is not None:
+            waiting = self.by_id.get(promote.waiting.id)
+            if waiting is None or waiting.status is not BookingStatus.WAITLISTED:
+                raise StaleWrite()
+        event = self.events.by_id[booking.event_id]
+        if booking.status in SEAT_STATUSES and promote is None and (event.waitlisted or event.seats_booked <= 0):
             raise StaleWrite()
-        self._store(record)
-        self.by_id[booking.id] = cancelled
+        if booking.status is BookingStatus.WAITLISTED and event.waitlisted <= 0:
+            raise StaleWrite()
+
+    def _release(self, booking: Booking, promote: Promotion | None) -> None:
         event = self.events.by_id[booking.event_id]
         if booking.status is BookingStatus.WAITLISTED:
             event = replace(event, waitlisted=event.waitlisted - 1)
         elif promote is not None:
-            self.by_id[promote.id] = replace(promote, status=BookingStatus.CONFIRMED)
+            self.by_id[promote.waiting.id] = promote.promoted
             event = replace(event, waitlisted=event.waitlisted - 1)
         else:
             event = replace(event, seats_booked=event.seats_booked - 1)
         self.events.by_id[event.id] = event
+
+    def _apply(self, applied: ProviderEvent | None) -> None:
+        if applied is not None and applied.id in self.applied:
+            raise EventAlreadyApplied()
+
+    def cancel(
+        self, booking: Booking, cancelled: Booking, promote: Promotion | None, record: IdempotentWrite | None
+    ) -> None:
+        if record is not None and record.key in self.records:
+            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
+        self._check_release(booking, promote)
+        self._store(record)
+        self.by_id[booking.id] = cancelled
+        self._release(booking, promote)
+
+    def expire(
+        self, booking: Booking, expired: Booking, promote: Promotion | None, applied: ProviderEvent | None
+    ) -> None:
+        self._apply(applied)
+        if booking.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self._check_release(booking, promote)
+        self.by_id[booking.id] = expired
+        self._release(booking, promote)
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def withdraw(self, booking: Booking, promote: Promotion | None, record_key: str | None) -> None:
+        if booking.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self._check_release(booking, promote)
+        del self.by_id[booking.id]
+        self.records.pop(record_key or "", None)
+        self._release(booking, promote)
+
+    def attach_checkout(self, booking: Booking, payment: Payment) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self.by_id[booking.id] = replace(current, payment=payment)
+
+    def confirm(self, booking: Booking, confirmed: Booking, applied: ProviderEvent | None) -> None:
+        self._apply(applied)
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self.by_id[booking.id] = confirmed
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
+        self._apply(applied)
+        current = self.by_id.get(booking.id)
+        paid = current is not None and current.payment is not None and current.payment.payment_intent is not None
+        if current is None or current.status is not booking.status or paid:
+            raise StaleWrite()
+        self.by_id[booking.id] = owed
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def _refund_pending(self, booking: Booking) -> Booking:
+        current = self.by_id.get(booking.id)
+        if current is None or current.refund_status is not RefundStatus.PENDING:
+            raise StaleWrite()
+        return current
+
+    def settle_refund(self, booking: Booking, settled: Booking) -> None:
+        self._refund_pending(booking)
+        self.by_id[booking.id] = settled
+        self.refund_attempt_at.pop(booking.id, None)
+
+    def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
+        self._refund_pending(booking)
+        self.refund_attempt_at[booking.id] = attempt_at
+
+    def due(self, kind: str, now: str, limit: int) -> list[Booking]:
+        due: list[tuple[str, Booking]] = []
+        for b in self.by_id.values():
+            payment = b.payment
+            if payment is None:
+                continue
+            if kind == "hold" and b.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at:
+                due.append((iso(payment.hold_expires_at), b))
+            elif kind == "refund" and payment.refund_status is RefundStatus.PENDING:
+                due.append((self.refund_attempt_at.get(b.id) or iso(b.cancelled_at or b.created_at), b))
+        return [b for when, b in sorted(due, key=lambda d: (d[0], d[1].id)) if when < now][:limit]
+
+    def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
+        return self.by_id.get(booking_id), event_id in self.applied
 
     def oldest_waitlisted(self, event_id: str) -> Booking | None:
         waiting = [b for b in self.by_id.values() if b.event_id == event_id and b.status is BookingStatus.WAITLISTED]
@@ -211,6 +329,52 @@ class FakeBookings:
 
     def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
         return self._list([b for b in self.by_id.values() if b.event_id == event_id], limit, start)
+
+
+class FakePayments:
+    """ports.PaymentProvider in memory, like Stripe: one checkout and one refund per booking however often
+    asked; `failing` makes every call fail as an unreachable provider does."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, dict] = {}  # session id -> what was asked, and its state
+        self.refunds: dict[str, tuple[str, int]] = {}  # booking id -> (payment intent, amount)
+        self.failing = False
+        self.refusing = False
+
+    def _check(self) -> None:
+        if self.failing:
+            raise PaymentUnavailable("unreachable (test)")
+        if self.refusing:
+            raise PaymentRefused("refused (test)")
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        self._check()
+        session_id = f"cs_{request.booking_id}"
+        self.sessions.setdefault(session_id, {"request": request, "status": "open", "payment_intent": None})
+        return CheckoutSession(session_id, f"https://pay.test/{session_id}", request.expires_at)
+
+    def pay(self, session_id: str) -> str:
+        """Test helper: the customer pays; the payment intent's id."""
+        session = self.sessions[session_id]
+        assert session["status"] == "open"
+        session.update(status="complete", payment_intent=f"pi_{session_id}")
+        return str(session["payment_intent"])
+
+    def expire_checkout(self, session_id: str) -> CheckoutState:
+        self._check()
+        session = self.sessions[session_id]
+        if session["status"] == "open":
+            session["status"] = "expired"
+        paid = session["status"] == "complete"
+        return CheckoutState(session_id, session["status"], paid, session["payment_intent"])
+
+    def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
+        self._check()
+        self.refunds.setdefault(booking_id, (payment_intent, amount))
+        return f"re_{booking_id}"
+
+    def read_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        raise InvalidSignature("the fake reads no webhooks")
 
 
 class FakeRecords:

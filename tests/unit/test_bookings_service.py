@@ -6,10 +6,13 @@ import pytest
 
 from chalicelib.domain import BookingStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
-from chalicelib.services import bookings, events
+from chalicelib.ports import ProviderEvent
+from chalicelib.services import bookings, events, settlement
 from chalicelib.services.bookings import IdempotentRequest, fingerprint
+from chalicelib.services.payments import PaymentTerms
+from chalicelib.services.settlement import COMPLETED
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeBookings, FakeEvents, FakeRecords
+from tests.support.fakes import FakeBookings, FakeEvents, FakePayments, FakeRecords
 
 
 @pytest.fixture
@@ -249,7 +252,14 @@ def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
     owner = creator()
     event = _event(repos[0], owner, capacity=1, **PAID)
     holder, waiter, stranger = principal(), principal(), principal()
-    assert _book(repos, holder, event).event.online_url == PAID["online_url"]
+    terms = PaymentTerms(FakePayments(), hold_seconds=900, refund_cutoff_seconds=86400)
+    held = bookings.book(repos[0], repos[1], repos[2], holder, event.id, waitlist=False, terms=terms)
+    assert held.event.online_url is None  # a held seat is not paid for yet
+    session = held.booking.payment.checkout_session
+    terms.provider.pay(session)
+    paid = ProviderEvent("evt_1", COMPLETED, session, held.booking.id, True, f"pi_{session}")
+    settlement.handle_event(repos[1], repos[0], terms, paid)
+    assert events.get_event(repos[0], event.id, holder).online_url == PAID["online_url"]
     assert _book(repos, waiter, event, waitlist=True).event.online_url is None
     link = {
         who.user_id: events.get_event(repos[0], event.id, who).online_url
