@@ -23,6 +23,7 @@ def main() -> int:
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "8001")),
         data_dir=Path(os.environ.get("LOCAL_DATA_DIR", ROOT / ".local" / "data")),
         extra_env=chosen,
+        payments_port=int(os.environ.get("LOCAL_PAYMENTS_PORT", "8002")),
     )
     # Explicit, because background shells start jobs with SIGINT ignored; SIGTERM means the same as Ctrl-C,
     # and either one again while stopping kills the child being waited for (see LocalStack.stop).
@@ -31,6 +32,7 @@ def main() -> int:
     try:
         stack.start()
         print(f"\nSessions Marketplace API on {stack.url}  (Ctrl-C stops it; data in {stack.data_dir})", flush=True)
+        print(f"Local payments (Stripe's stand-in) on {stack.payments_url}", flush=True)
         while (dead := stack.dead_child()) is None:
             time.sleep(0.5)
         print(f"make run: {' '.join(map(str, dead.args))} exited with {dead.returncode}; stopping", file=sys.stderr)

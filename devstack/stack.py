@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from devstack import payments as local_payments
+
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 BUCKET_SUFFIX = "uploads"
@@ -110,16 +112,25 @@ class LocalStack:
     """
 
     def __init__(
-        self, port: int, aws_port: int, data_dir: Path, extra_env: dict[str, str] | None = None, quiet: bool = False
+        self,
+        port: int,
+        aws_port: int,
+        data_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        quiet: bool = False,
+        payments_port: int | None = None,
     ) -> None:
         self.quiet = quiet
         self.port = port
         self.aws_port = aws_port
+        # The local payment provider (devstack/payments.py): LOCAL_PAYMENTS_PORT under `make run`, else any.
+        self.payments_port = payments_port or free_port()
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.aws: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
+        self.payments: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -148,14 +159,25 @@ class LocalStack:
             # The emulated gateway's domain is this address: `next` links must point back here.
             "PUBLIC_API_ORIGIN": self.url,
         }
+        env.update(local_payments.environment(self.payments_port, self.url, self.data_dir))
         env.update(self.extra_env)
         env["JWT_SIGNING_KEY"] = _signing_key(self.data_dir)
         return env
 
+    @property
+    def payments_url(self) -> str:
+        """Base URL of the local payment provider (Stripe's stand-in)."""
+        return f"http://127.0.0.1:{self.payments_port}"
+
     def start(self) -> None:
         """Start moto (it answers once its data is loaded), prepare tables, bucket and demo data, then serve
         the API; returns once it answers. On failure everything started is stopped again."""
-        for port, variable, what in ((self.aws_port, "LOCAL_AWS_PORT", "local AWS"), (self.port, "PORT", "API")):
+        ports = (
+            (self.aws_port, "LOCAL_AWS_PORT", "local AWS"),
+            (self.port, "PORT", "API"),
+            (self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments"),
+        )
+        for port, variable, what in ports:
             if not port_is_free(port):
                 raise PortInUse(port, variable, what)
         private_dir(self.data_dir)
@@ -173,6 +195,9 @@ class LocalStack:
                     raise StackError(f"`manage.py {' '.join(command)}` failed with exit code {done.returncode}")
             self.api = self._spawn([sys.executable, "-m", "devstack.api", "--port", str(self.port)], env)
             self._wait(f"{self.url}/health/", self.api, PortInUse(self.port, "PORT", "API"))
+            self.payments = self._spawn(local_payments.command(self.payments_port, self.data_dir), env)
+            in_use = PortInUse(self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments")
+            self._wait(f"{self.payments_url}/health", self.payments, in_use)
         except BaseException:
             self.stop()
             raise
@@ -228,7 +253,7 @@ class LocalStack:
             except KeyboardInterrupt:
                 _end(process, 0)
         self.processes.clear()
-        self.aws = self.api = None
+        self.aws = self.api = self.payments = None
 
 
 def _end(process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -65,7 +65,7 @@ def handle_event(
         try:
             if event.type == COMPLETED:
                 return _completed(bookings, events, terms, booking, event)
-            return _expired(bookings, events, terms, booking, event)
+            return _expired(bookings, events, terms, booking, event, utcnow())
         except EventAlreadyApplied:
             return Outcome.DUPLICATE
         except StaleWrite:
@@ -104,10 +104,10 @@ def _expired(
     terms: PaymentTerms,
     booking: Booking,
     event: ProviderEvent | None,
+    now: datetime,
 ) -> Outcome:
     if booking.status is not BookingStatus.PENDING_PAYMENT:
         return Outcome.IGNORED  # paid, cancelled or expired already
-    now = utcnow()
     seat_event = events.get(booking.event_id)
     promotion = next_in_line(bookings, booking, seat_event, terms, now)
     expired = replace(booking, status=BookingStatus.EXPIRED, cancelled_at=now)
@@ -193,7 +193,7 @@ def _end_hold(
         if state is None and payment.session_expires_at is not None and now < payment.session_expires_at:
             return "holds_kept", provider_down  # it could still be paid: decide once the provider answers
     try:
-        _expired(bookings, events, terms, booking, None)
+        _expired(bookings, events, terms, booking, None, now)
     except StaleWrite:
         return "changed", provider_down
     return "holds_expired", provider_down

@@ -117,3 +117,12 @@ def source_ip(monkeypatch):
         monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", address)
 
     return use
+
+
+@pytest.fixture
+def checkout(api, monkeypatch):
+    """Stripe's local stand-in, the app pointed at it; its webhook events wait for `checkout.deliver()`."""
+    from tests.support.payments import local_checkout
+
+    with local_checkout(api, monkeypatch) as local:
+        yield local
