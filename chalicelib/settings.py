@@ -254,7 +254,7 @@ def payment_settings_from_env(env: Env) -> PaymentSettings:
     if api_base is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", api_base):
         raise ConfigurationError(f"STRIPE_API_BASE must be scheme://host[:port], got {api_base!r}")
     return PaymentSettings(
-        hold_seconds=_int(env, "PAYMENT_HOLD_SECONDS", 900, 60, 86_400),
+        hold_seconds=_int(env, "PAYMENT_HOLD_SECONDS", 900, 10, 86_400),
         refund_cutoff_seconds=_int(env, "REFUND_CUTOFF_HOURS", 24, 0, 24 * 365) * 3600,
         secret_key=env.get("STRIPE_SECRET_KEY") or None,
         webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -70,11 +70,15 @@ def webhook() -> Response:
         raw = raw.encode("utf-8")
     if len(raw) > deps.settings().max_body_bytes:
         raise PayloadTooLarge(f"Request body is larger than {deps.settings().max_body_bytes} bytes.")
+    signature = request.headers.get("stripe-signature")
+    if not signature:
+        # Refused before anything else, whatever the stage's configuration: it cannot be a provider's call.
+        raise MalformedRequest("Invalid Stripe-Signature: No Stripe-Signature header value was provided.")
     terms = deps.payment_terms()
     if terms is None:
         raise ServiceUnavailable("Payments are not configured.")
     try:
-        event = terms.provider.read_event(raw, request.headers.get("stripe-signature"))
+        event = terms.provider.read_event(raw, signature)
         outcome = settlement.handle_event(deps.bookings(), deps.events(), terms, event)
     except InvalidSignature as exc:
         raise MalformedRequest(f"Invalid Stripe-Signature: {exc}.") from None
