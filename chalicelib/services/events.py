@@ -21,10 +21,10 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
 
 
-def _check_price(price: Decimal, currency: str) -> None:
+def _check_price(price: Decimal | str, currency: str) -> None:
     """A paid event's price must be chargeable in its currency (no fraction of a yen)."""
     try:
-        minor_units(price, currency)
+        minor_units(Decimal(str(price)), currency)
     except ValueError as exc:
         raise ValidationFailed({"price": [str(exc)]}) from None
 
