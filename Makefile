@@ -6,9 +6,10 @@ STAGE ?= dev
 STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
+LOCAL_PAYMENTS_PORT ?= 8002
 # The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
-export PORT LOCAL_AWS_PORT CHROMIUM
+export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT CHROMIUM
 
 .PHONY: run test lint types chromium bench package deploy destroy clean
 
@@ -59,6 +60,12 @@ deploy: package
 		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
 		$(if $(CORS_ALLOWED_ORIGINS),--parameter-overrides CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS))
 	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
+	@echo "Payments, once per stage (README, Deploying): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
+	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
+	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"
+	@echo "  -d 'enabled_events[]=checkout.session.expired'), then store both keys in the StripeSecretArn secret:"
+	@echo "  aws secretsmanager put-secret-value --secret-id <StripeSecretArn> \\"
+	@echo "    --secret-string '{\"secret_key\": \"sk_live_...\", \"webhook_secret\": \"whsec_...\"}'"
 
 destroy:
 	aws cloudformation delete-stack --stack-name $(STACK)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
 # Logical id -> function name suffix. Names are fixed so that log groups (and the role's permission to write
 # to them) need not reference the functions, which themselves depend on the role.
-FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer"}
+FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer", "SweepPayments": "sweep"}
 
 
 def function_name(stage: str, logical_id: str) -> str:
@@ -67,6 +67,7 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("by-user", "user_id", "created_sk"),
             _index("by-event", "event_id", "created_sk"),
             _index("event-waitlist", "wl_event", "created_sk"),
+            _index("payments-due", "pay_due", "pay_due_sk"),
         ],
     ),
     "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
@@ -74,6 +75,15 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
     "ThrottleTable": ("THROTTLE_TABLE", "key", []),
 }
 TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
+# Stripe's webhook: machine traffic at a modest rate, refused by signature before any database access. Its own
+# limit, below the stage's, keeps a flood of forged calls from using the whole stage's quota; Stripe retries
+# what is throttled (429) later. API Gateway encodes the path's slashes as ~1.
+WEBHOOK_RESOURCE_PATH = "/~1api~1payments~1webhook"
+WEBHOOK_RATE_LIMIT = 25
+WEBHOOK_BURST_LIMIT = 50
+# Created empty: the operator stores the keys once (README, Deploying); the template never holds them, and
+# never changes the secret again, so an update keeps them.
+STRIPE_SECRET_PLACEHOLDER = '{"secret_key": "", "webhook_secret": ""}'
 # The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
 MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
 
@@ -181,10 +191,10 @@ def _role_policy() -> dict[str, Any]:
         },
         {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
         {
-            "Sid": "SigningKey",
+            "Sid": "Secrets",
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": [{"Ref": "JwtSigningSecret"}],
+            "Resource": [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}],
         },
         {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": [{"Fn::Sub": MAIL_IDENTITY_ARN}]},
         {
@@ -234,6 +244,14 @@ def merge_template(stage: str) -> dict[str, Any]:
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
         },
     }
+    resources["StripeSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        **_retention(stage),
+        "Properties": {
+            "Description": f"Stripe keys of the {stage} stage: secret_key and webhook_secret (set by the operator)",
+            "SecretString": STRIPE_SECRET_PLACEHOLDER,
+        },
+    }
     for function in FUNCTIONS:
         resources[f"{function}LogGroup"] = {
             "Type": "AWS::Logs::LogGroup",
@@ -251,6 +269,7 @@ def merge_template(stage: str) -> dict[str, Any]:
                         "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
                         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
                         "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
+                        "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
                     }
                 },
             }
@@ -260,7 +279,13 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Properties": {
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
             "MethodSettings": [
-                {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200}
+                {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200},
+                {
+                    "ResourcePath": WEBHOOK_RESOURCE_PATH,
+                    "HttpMethod": "POST",
+                    "ThrottlingRateLimit": WEBHOOK_RATE_LIMIT,
+                    "ThrottlingBurstLimit": WEBHOOK_BURST_LIMIT,
+                },
             ],
         }
     }
@@ -280,5 +305,11 @@ def merge_template(stage: str) -> dict[str, Any]:
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
             "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
+            "StripeSecretArn": {"Value": {"Ref": "StripeSecret"}},
+            "StripeWebhookUrl": {
+                "Value": {
+                    "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/api/payments/webhook/"
+                }
+            },
         },
     }

@@ -279,3 +279,60 @@ def test_token_state_and_throttle_counters_expire_by_ttl(templates, stage):
     }
     for name in (env["TOKENS_TABLE"], env["THROTTLE_TABLE"]):
         assert tables[name]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stripe_keys_live_in_a_secret_the_functions_may_read_and_the_template_never_holds_them(
+    templates, packaged, stage
+):
+    resources = templates[stage]["Resources"]
+    secret = resources["StripeSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert json.loads(secret["Properties"]["SecretString"]) == {"secret_key": "", "webhook_secret": ""}
+    for name in ("APIHandler", "JwtAuthorizer", "SweepPayments"):
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["STRIPE_SECRET_ARN"] == {"Ref": "StripeSecret"}
+        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"} & set(variables)
+    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
+    [secrets] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "Secrets"]
+    assert secrets["Action"] == ["secretsmanager:GetSecretValue"]
+    assert secrets["Resource"] == [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}]
+    text = (packaged[stage] / "sam.json").read_text()
+    assert not re.search(r"(sk|rk)_(live|test)_|whsec_", text)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_payment_sweep_runs_every_minute_as_its_own_function_with_its_log_group(templates, stage):
+    resources = templates[stage]["Resources"]
+    sweep = resources["SweepPayments"]["Properties"]
+    assert sweep["Handler"] == "chalicelib.http.payments.sweep_payments"
+    assert sweep["Events"]["SweepPaymentsEvent"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+    assert sweep["FunctionName"] == f"sessions-marketplace-{stage}-sweep"
+    from chalicelib.http.payments import SWEEP_BUDGET_SECONDS
+
+    assert sweep["Timeout"] >= SWEEP_BUDGET_SECONDS + 15  # the budget ends well before the function's timeout
+    assert resources["SweepPaymentsLogGroup"]["Properties"]["LogGroupName"] == (
+        f"/aws/lambda/sessions-marketplace-{stage}-sweep"
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_webhook_has_its_own_throttle_below_the_stages_and_its_url_is_an_output(templates, stage):
+    template = templates[stage]
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    stage_wide, webhook = settings
+    assert webhook["ResourcePath"] == "/~1api~1payments~1webhook" and webhook["HttpMethod"] == "POST"
+    assert webhook["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"]
+    assert webhook["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"]
+    url = template["Outputs"]["StripeWebhookUrl"]["Value"]["Fn::Sub"]
+    assert url.endswith("/v1/api/payments/webhook/")
+
+
+def test_the_bookings_table_has_the_index_of_payment_work_due(templates):
+    tables = [r["Properties"] for r in templates["dev"]["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    [bookings] = [t for t in tables if t["TableName"] == stage_environment("dev")["BOOKINGS_TABLE"]]
+    indexes = {i["IndexName"]: i["KeySchema"] for i in bookings["GlobalSecondaryIndexes"]}
+    assert indexes["payments-due"] == [
+        {"AttributeName": "pay_due", "KeyType": "HASH"},
+        {"AttributeName": "pay_due_sk", "KeyType": "RANGE"},
+    ]
