@@ -104,7 +104,7 @@ def _signing_key(data_dir: Path) -> str:
 
 
 class LocalStack:
-    """moto (DynamoDB, S3) and the API, as child processes sharing one environment.
+    """moto (DynamoDB, S3), the API and the local payment provider, as child processes sharing one environment.
 
     The children get the stage's variables from .chalice/config.json, overridden only by `extra_env`: the
     values of this process's environment are replaced, so that tests do not depend on the shell they run in
