@@ -11,19 +11,9 @@ import pytest
 import requests
 
 from tests.support.invariants import check_booking_invariants
-from tests.support.stack import bearer, running_stack, token
+from tests.support.stack import bearer, running_stack, sign_up, token
 
 PASSWORD = "vivid-otter-92-lamp"
-
-
-def _sign_up(base: str, name: str) -> str:
-    reply = requests.post(
-        f"{base}/api/register/",
-        json={"username": name, "email": f"{name}@example.com", "password": PASSWORD},
-        timeout=30,
-    )
-    assert reply.status_code == 201, reply.text
-    return token(base, name, PASSWORD)
 
 
 def _paid_event(base: str, capacity: int, **fields: object) -> dict:
@@ -46,7 +36,7 @@ def _seats(base: str, event: dict) -> int:
 @pytest.fixture(scope="module")
 def payers(base):
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda i: _sign_up(base, f"payer{i}"), range(12)))
+        return list(pool.map(lambda i: sign_up(base, f"payer{i}", PASSWORD), range(12)))
 
 
 def test_book_a_paid_event_pay_through_the_checkout_page_and_abandon_another(base, stack, payers):

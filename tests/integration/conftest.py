@@ -48,6 +48,16 @@ def make_user(aws):
 
 
 @pytest.fixture
+def users(api, make_user):
+    """`users(n)`: n new USER accounts, their access tokens."""
+
+    def make(n, prefix="booker"):
+        return [(make_user(f"{prefix}{i}"), api.token(f"{prefix}{i}", PASSWORD))[1] for i in range(n)]
+
+    return make
+
+
+@pytest.fixture
 def creator_token(api, make_user):
     make_user("creator_user", Role.CREATOR)
     return api.token("creator_user", PASSWORD)

@@ -9,7 +9,6 @@ import pytest
 
 from chalicelib.http import dependencies
 from chalicelib.services import settlement
-from tests.integration.conftest import PASSWORD
 from tests.support.faults import recorded_calls
 from tests.support.invariants import check_booking_invariants
 from tests.support.payments import WEBHOOK
@@ -23,14 +22,6 @@ def paid_event(api, creator_token):
         reply = api.post("/api/events/", {**PAID, **fields}, token=creator_token)
         assert reply.status == 201, reply.json
         return reply.json
-
-    return make
-
-
-@pytest.fixture
-def users(api, make_user):
-    def make(n, prefix="payer"):
-        return [(make_user(f"{prefix}{i}"), api.token(f"{prefix}{i}", PASSWORD))[1] for i in range(n)]
 
     return make
 

@@ -24,6 +24,17 @@ def running_stack(data_dir: Path, **extra_env: str) -> Iterator[LocalStack]:
         local.stop()
 
 
+def sign_up(base: str, name: str, password: str) -> str:
+    """Register `name` on the stack at `base` and return its access token."""
+    reply = requests.post(
+        f"{base}/api/register/",
+        json={"username": name, "email": f"{name}@example.com", "password": password},
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+    return token(base, name, password)
+
+
 def token(base: str, username: str, password: str = "password") -> str:
     """An access token for a user of the stack at `base`."""
     reply = requests.post(f"{base}/api/token/", json={"username": username, "password": password}, timeout=10)
