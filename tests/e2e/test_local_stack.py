@@ -77,12 +77,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _make_run(data_dir: Path, port: int, aws_port: int, log: Path) -> subprocess.Popen[bytes]:
+def _make_run(
+    data_dir: Path, port: int, aws_port: int, log: Path, payments_port: int | None = None
+) -> subprocess.Popen[bytes]:
     """`python -m devstack` as `make run` starts it, in its own process group (as a terminal's foreground job)."""
     env = {
         **os.environ,
         "PORT": str(port),
         "LOCAL_AWS_PORT": str(aws_port),
+        "LOCAL_PAYMENTS_PORT": str(payments_port or free_port()),
         "LOCAL_DATA_DIR": str(data_dir),
         "BCRYPT_ROUNDS": "4",
         "CORS_ALLOWED_ORIGINS": "https://shell.example.test",
@@ -150,11 +153,11 @@ def test_a_large_snapshot_is_loaded_before_the_local_aws_answers(large_data):
 
 def test_make_run_returns_after_its_children_and_restarts_at_once_with_everything(large_data, tmp_path):
     data_dir, events = large_data
-    port, aws_port = free_port(), free_port()
+    port, aws_port, payments_port = free_port(), free_port(), free_port()
     log = tmp_path / "make-run.log"
     created: list[dict] = []
     for _ in range(3):
-        run = _make_run(data_dir, port, aws_port, log)
+        run = _make_run(data_dir, port, aws_port, log, payments_port)
         try:
             _wait_until_it_answers(run, f"http://127.0.0.1:{port}/health/", log)
             base = f"http://127.0.0.1:{port}"
@@ -171,13 +174,13 @@ def test_make_run_returns_after_its_children_and_restarts_at_once_with_everythin
             assert reply.status_code == 201
             created.append(reply.json())
             children = _children(run.pid)
-            assert len(children) == 2  # the local AWS and the API
+            assert len(children) == 3  # the local AWS, the API and the local payment provider
         finally:
             os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group gets it
             code = run.wait(timeout=300)
         assert code == 0, log.read_text()
         assert [pid for pid in children if _alive(pid)] == []
-        assert port_is_free(port) and port_is_free(aws_port)
+        assert port_is_free(port) and port_is_free(aws_port) and port_is_free(payments_port)
 
 
 @pytest.mark.parametrize(("variable", "what"), [("PORT", "API"), ("LOCAL_AWS_PORT", "local AWS")])
