@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ def configure_environment() -> None:
             "AWS_SECRET_ACCESS_KEY": "testing",
             # Every request runs the authorizer, so its DynamoDB read is seen (and set apart) each time.
             "AUTHORIZER_TTL_SECONDS": "0",
+            # Password-reset e-mails the bench triggers go to a scratch folder, not the project's .local/mail.
+            "MAIL_DIR": tempfile.mkdtemp(prefix="bench-mail-"),
         }
     )
     # The local stage's variables, as chalice sets them for `chalice local` and chalice.test.Client.
