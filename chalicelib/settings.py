@@ -25,6 +25,7 @@ class TableNames:
     events: str
     bookings: str
     idempotency: str
+    audit: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         events=env.get("EVENTS_TABLE", f"sessions-{stage}-events"),
         bookings=env.get("BOOKINGS_TABLE", f"sessions-{stage}-bookings"),
         idempotency=env.get("IDEMPOTENCY_TABLE", f"sessions-{stage}-idempotency"),
+        audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
     )
 
 
