@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.persistence.audit import DynamoAuditRepository
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.users import DynamoUserRepository
@@ -40,6 +41,12 @@ def bookings() -> DynamoBookingRepository:
 def idempotency() -> DynamoIdempotencyRepository:
     """Stored responses of idempotent requests."""
     return DynamoIdempotencyRepository()
+
+
+@lru_cache(maxsize=1)
+def audit() -> DynamoAuditRepository:
+    """The audit log of staff writes."""
+    return DynamoAuditRepository()
 
 
 def signing_key() -> bytes:

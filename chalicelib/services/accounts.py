@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import Role, User, normalize_username
+from chalicelib.domain import AuditEntry, Role, User, normalize_username, utcnow
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import StaleWrite, UniqueViolation, UserRepository
@@ -34,13 +34,18 @@ def _token_error(message: str) -> NotAuthenticated:
     return NotAuthenticated(message, code="token_not_valid")
 
 
-def register(users: UserRepository, *, username: str, email: str, password: str, rounds: int) -> User:
-    """Create a USER account; the username and email are unique whatever their case."""
+def check_new_password(password: str, *, username: str, email: str) -> None:
+    """Refuse a password bcrypt cannot hash whole or that Django's validators reject (400 on `password`)."""
     if not fits_bcrypt(password):
         raise ValidationFailed({"password": [f"Ensure this field has no more than {BCRYPT_MAX_BYTES} bytes."]})
     problems = password_problems(password, username=username, email=email)
     if problems:
         raise ValidationFailed({"password": problems})
+
+
+def register(users: UserRepository, *, username: str, email: str, password: str, rounds: int) -> User:
+    """Create a USER account; the username and email are unique whatever their case."""
+    check_new_password(password, username=username, email=email)
     return create_user(users, username=username, email=email, password=password, rounds=rounds)
 
 
@@ -53,10 +58,13 @@ def create_user(
     rounds: int,
     role: Role = Role.USER,
     is_staff: bool = False,
+    user_id: str | None = None,
+    audit: AuditEntry | None = None,
 ) -> User:
-    """Store a new account without the strength rules (the command-line tool and seeding use this too)."""
+    """Store a new account without the strength rules (the command-line tool and seeding use this too), with
+    `audit` in the same transaction when staff create it (then `user_id` is the id the entry names)."""
     user = User(
-        id=new_id(),
+        id=user_id or new_id(),
         username=normalize_username(username),
         email=email,
         password_hash=hash_password(password, rounds),
@@ -64,7 +72,7 @@ def create_user(
         is_staff=is_staff,
     )
     try:
-        users.add(user)
+        users.add(user, audit)
     except UniqueViolation as exc:
         raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
     return user
@@ -79,6 +87,7 @@ def obtain_tokens(
     valid = check_password(password, user.password_hash if user else None, rounds)
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated(BAD_CREDENTIALS)
+    users.record_login(user.id, utcnow())
     return {
         "refresh": tokens.issue(user.id, tokens.REFRESH, policy.lifetimes.refresh_seconds, policy.key),
         "access": tokens.issue(user.id, tokens.ACCESS, policy.lifetimes.access_seconds, policy.key),
@@ -115,16 +124,26 @@ def profile(users: UserRepository, user_id: str) -> User:
 
 def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any]) -> User:
     """Apply `changes` (email, avatar) to the caller's account."""
-    return _change(users, lambda: profile(users, user_id), changes)
+    return change(users, lambda: profile(users, user_id), changes)
 
 
-def _change(users: UserRepository, load: Callable[[], User], changes: dict[str, Any]) -> User:
+def change(
+    users: UserRepository,
+    load: Callable[[], User],
+    changes: dict[str, Any],
+    audit: Callable[[User, User], AuditEntry | None] | None = None,
+) -> User:
+    """Apply `changes` to the account `load` reads. With `audit`, its entry for (before, after) is written with
+    the change, and a change it finds empty (None) is not written at all."""
     # Read, change, write only if unchanged since the read; a concurrent edit makes us start over.
     for _ in range(3):
         current = load()
         updated = current.with_changes(**changes)
+        entry = audit(current, updated) if audit is not None else None
+        if audit is not None and entry is None:
+            return current
         try:
-            users.save(current, updated)
+            users.save(current, updated, entry)
             return updated
         except UniqueViolation as exc:
             raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
@@ -142,4 +161,4 @@ def _by_username(users: UserRepository, username: str) -> User:
 
 def change_account(users: UserRepository, username: str, **changes: Any) -> User:
     """Staff-side change of role, staff flag or active flag (the command-line tool)."""
-    return _change(users, lambda: _by_username(users, username), changes)
+    return change(users, lambda: _by_username(users, username), changes)
