@@ -268,8 +268,8 @@ function newUserForm() {
         body.is_staff = form.elements.is_staff.checked;
         const answer = await call("POST", "/api/admin/users/", body);
         if (!answer.ok) return showErrors(form, answer.data);
+        await usersPage();
         say(`User ${answer.data.username} created.`);
-        usersPage();
       },
     },
     field("Username", h("input", { name: "username", required: true, autocomplete: "off" })),
@@ -334,8 +334,8 @@ function eventForm(event, detail) {
         }
         const answer = await call("PATCH", `/api/events/${event.id}/`, body);
         if (!answer.ok) return showErrors(form, answer.data);
+        await eventsPage();
         say(`Event "${answer.data.title}" saved.`);
-        eventsPage();
       },
     },
     EVENT_FIELDS.map(([name, label, hint]) => field(label, control(name), hint)),
@@ -357,8 +357,8 @@ async function eventBookings(event, detail) {
       : actionButton("Cancel", `${booking.username}'s booking`, async () => {
           if (!confirm(`Cancel ${booking.username}'s booking for "${event.title}"?`)) return;
           await fetchOk("POST", `/api/bookings/${booking.id}/cancel/`, {});
+          await eventBookings(event, detail);
           say(`${booking.username}'s booking cancelled.`);
-          eventBookings(event, detail);
         }),
   ]);
   const list = table(`Bookings of "${event.title}"`, ["User", "Status", "Booked", "Action"], rows, "No bookings.");
@@ -382,14 +382,14 @@ function eventActions(event, detail) {
       : actionButton("Cancel", named, async () => {
           if (!confirm(`Cancel "${event.title}"? Its bookings stay for their owners to see.`)) return;
           await fetchOk("PATCH", `/api/events/${event.id}/`, { status: "cancelled" });
+          await eventsPage();
           say(`Event "${event.title}" cancelled.`);
-          eventsPage();
         }),
     actionButton("Delete", named, async () => {
       if (!confirm(`Delete "${event.title}" for good?`)) return;
       await fetchOk("DELETE", `/api/events/${event.id}/`);
+      await eventsPage();
       say(`Event "${event.title}" deleted.`);
-      eventsPage();
     }),
     actionButton("Bookings", `of ${named}`, () => eventBookings(event, detail)),
   );
@@ -468,5 +468,7 @@ async function route() {
 }
 
 document.getElementById("sign-out").addEventListener("click", () => signOut("You have signed out."));
+// Going to another page leaves the last page's messages behind.
+for (const link of nav.querySelectorAll("a")) link.addEventListener("click", () => say(""));
 window.addEventListener("hashchange", route);
 route();
