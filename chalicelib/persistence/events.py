@@ -194,3 +194,22 @@ class DynamoEventRepository:
         with translate_errors():
             results = index.query(key, scan_index_forward=False, **kwargs)
             return page_of(results, limit, (attribute, "created_sk"), _to_domain)
+
+
+def backfill_index_keys() -> int:
+    """Write the staff indexes' keys on events stored before them (a maintenance Scan); returns how many."""
+    updated = 0
+    for item in EventModel.scan(EventModel.all_key.does_not_exist()):
+        keys = _to_item(_to_domain(item))
+        actions: list[Action] = [
+            EventModel.all_key.set(keys.all_key),
+            EventModel.creator_status.set(keys.creator_status),
+        ]
+        try:
+            # Only if unchanged since read (a status change moves the version and writes the keys itself).
+            EventModel(id=item.id).update(actions=actions, condition=EventModel.version == item.version)
+            updated += 1
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    return updated

@@ -203,3 +203,20 @@ class DynamoUserRepository:
                 streams.append(_stream(UserModel.by_email, ALL, UserModel.email_sk, term, after, limit, found_by_email))
         users, pos = merge_streams(streams, limit)
         return Page(items=users, next_key={"pos": pos} if pos is not None else None)
+
+
+def backfill_index_keys() -> int:
+    """Write the staff indexes' keys on users stored before them (a maintenance Scan); returns how many."""
+    updated = 0
+    for item in UserModel.scan(UserModel.all_key.does_not_exist()):
+        actions: list[Action] = [
+            getattr(UserModel, name).set(value) for name, value in _index_keys(_to_domain(item)).items() if value
+        ]
+        try:
+            # Only if unchanged since read: a change made meanwhile wrote the keys itself.
+            UserModel(id=item.id).update(actions=actions, condition=UserModel.version == item.version)
+            updated += 1
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    return updated
