@@ -4,14 +4,16 @@ lacks, and writing the index keys of items stored before those indexes existed (
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
+from chalicelib.persistence import events, users
 from chalicelib.persistence.errors import translate_errors
-from chalicelib.persistence.events import backfill_index_keys as backfill_events
-from chalicelib.persistence.models import ALL_MODELS
-from chalicelib.persistence.users import backfill_index_keys as backfill_users
+from chalicelib.persistence.models import ALL_MODELS, EventModel, UserModel
 
 INDEX_WAIT_SECONDS = 1800  # DynamoDB fills a new index from the table's items first
 
@@ -68,4 +70,20 @@ def backfill_index_keys() -> dict[str, int]:
     """Give users and events stored before the staff's indexes the keys that put them there; returns how many
     of each were updated. Scans both tables: a maintenance command, never a request path."""
     with translate_errors():
-        return {"users": backfill_users(), "events": backfill_events()}
+        return {
+            "users": _backfill(UserModel, users.index_key_actions),
+            "events": _backfill(EventModel, events.index_key_actions),
+        }
+
+
+def _backfill(model: Any, actions: Callable[[Any], list[Action]]) -> int:
+    updated = 0
+    for item in model.scan(model.all_key.does_not_exist()):
+        try:
+            # Only if unchanged since read: a change made meanwhile wrote the keys itself.
+            model(id=item.id).update(actions=actions(item), condition=model.version == item.version)
+            updated += 1
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    return updated

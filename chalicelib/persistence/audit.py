@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from chalicelib.domain import Actor, AuditAction, AuditEntry, Page, iso
-from chalicelib.persistence.common import page_of, parse_time, query_window
-from chalicelib.persistence.errors import translate_errors
+from chalicelib.persistence.common import newest_first, parse_time
 from chalicelib.persistence.models import ALL, AuditModel
 from chalicelib.persistence.transactions import NamedWrite
 
@@ -53,7 +52,6 @@ class DynamoAuditRepository:
     """Implements ports.AuditRepository: one Query on the index that matches the filters."""
 
     def list(self, *, actor: str | None, object_id: str | None, limit: int, start: dict[str, str] | None) -> Page:
-        kwargs = query_window(limit, start)
         index: Any
         if actor and object_id:
             index, key, attribute = AuditModel.by_actor_object, f"{actor}#{object_id}", "actor_object"
@@ -63,6 +61,4 @@ class DynamoAuditRepository:
             index, key, attribute = AuditModel.by_object, object_id, "object_id"
         else:
             index, key, attribute = AuditModel.by_time, ALL, "all_key"
-        with translate_errors():
-            results = index.query(key, scan_index_forward=False, **kwargs)
-            return page_of(results, limit, (attribute, "at_sk"), _to_domain)
+        return newest_first(index, key, (attribute, "at_sk"), _to_domain, limit=limit, start=start)

@@ -46,6 +46,21 @@ def page_of(results: Iterable[Any], limit: int, key_attrs: tuple[str, ...], to_d
     return Page(items=[to_domain(i) for i in items], next_key=next_key)
 
 
+def newest_first(
+    index: Any,
+    partition: str,
+    key_attrs: tuple[str, ...],
+    to_domain: Callable[[Any], Any],
+    *,
+    limit: int,
+    start: dict[str, str] | None,
+) -> Page:
+    """One page of an index partition in descending sort-key order (`key_attrs`: its hash and range keys)."""
+    with translate_errors():
+        results = index.query(partition, scan_index_forward=False, **query_window(limit, start))
+        return page_of(results, limit, key_attrs, to_domain)
+
+
 @dataclass(frozen=True)
 class Stream:
     """What one Query of a merged list read, in key order: (sort key, item, whether the list shows it), and

@@ -12,7 +12,7 @@ from pynamodb.expressions.update import Action
 from chalicelib.domain import AuditEntry, BookingStatus, Event, EventStatus, Page, iso
 from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.bookings import booking_key, marker_status
-from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
+from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import ALL, PUBLISHED, EventModel, UniqueModel
 from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
@@ -181,7 +181,6 @@ class DynamoEventRepository:
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
     ) -> Page:
-        kwargs = query_window(limit, start)
         index: Any
         if creator and status:
             index, key, attribute = EventModel.by_creator_status, f"{creator}#{status.value}", "creator_status"
@@ -191,25 +190,10 @@ class DynamoEventRepository:
             index, key, attribute = EventModel.by_status, status.value, "status"
         else:
             index, key, attribute = EventModel.all_by_created, ALL, "all_key"
-        with translate_errors():
-            results = index.query(key, scan_index_forward=False, **kwargs)
-            return page_of(results, limit, (attribute, "created_sk"), _to_domain)
+        return newest_first(index, key, (attribute, "created_sk"), _to_domain, limit=limit, start=start)
 
 
-def backfill_index_keys() -> int:
-    """Write the staff indexes' keys on events stored before them (a maintenance Scan); returns how many."""
-    updated = 0
-    for item in EventModel.scan(EventModel.all_key.does_not_exist()):
-        keys = _to_item(_to_domain(item))
-        actions: list[Action] = [
-            EventModel.all_key.set(keys.all_key),
-            EventModel.creator_status.set(keys.creator_status),
-        ]
-        try:
-            # Only if unchanged since read (a status change moves the version and writes the keys itself).
-            EventModel(id=item.id).update(actions=actions, condition=EventModel.version == item.version)
-            updated += 1
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    return updated
+def index_key_actions(item: EventModel) -> list[Action]:
+    """What gives an event stored before the staff's indexes its keys there."""
+    keys = _to_item(_to_domain(item))
+    return [EventModel.all_key.set(keys.all_key), EventModel.creator_status.set(keys.creator_status)]

@@ -205,18 +205,7 @@ class DynamoUserRepository:
         return Page(items=users, next_key={"pos": pos} if pos is not None else None)
 
 
-def backfill_index_keys() -> int:
-    """Write the staff indexes' keys on users stored before them (a maintenance Scan); returns how many."""
-    updated = 0
-    for item in UserModel.scan(UserModel.all_key.does_not_exist()):
-        actions: list[Action] = [
-            getattr(UserModel, name).set(value) for name, value in _index_keys(_to_domain(item)).items() if value
-        ]
-        try:
-            # Only if unchanged since read: a change made meanwhile wrote the keys itself.
-            UserModel(id=item.id).update(actions=actions, condition=UserModel.version == item.version)
-            updated += 1
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-    return updated
+def index_key_actions(item: UserModel) -> list[Action]:
+    """What gives a user stored before the staff's indexes their keys there."""
+    keys = _index_keys(_to_domain(item))
+    return [getattr(UserModel, name).set(value) for name, value in keys.items() if value is not None]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import app as app_module
 from chalicelib.http.openapi import openapi_document
+from tests.support.api import proxy_event
 
 FILES = Path(__file__).resolve().parents[2] / "chalicelib" / "console"
 CSP = (
@@ -55,21 +56,7 @@ def test_console_files_stay_small_for_the_function_zip():
 
 
 def test_the_console_keeps_the_stage_prefix_in_its_links():
-    event = {
-        "resource": "/admin",
-        "path": "/v1/admin/",
-        "httpMethod": "GET",
-        "headers": {"Host": "example.execute-api.us-east-1.amazonaws.com"},
-        "multiValueHeaders": {},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "body": None,
-        "isBase64Encoded": False,
-        "requestContext": {"resourcePath": "/admin", "httpMethod": "GET", "path": "/v1/admin/", "requestId": "t"},
-    }
-    body = app_module.app(event, None)["body"]
+    body = app_module.app(proxy_event("/admin", "/v1/admin/"), None)["body"]
     assert '<body data-api="/v1">' in body
     assert f'src="/v1/admin/console.js?v={_version("console.js")}"' in body
 
