@@ -20,6 +20,9 @@ from chalicelib.ports import StaleWrite, UniqueViolation, UserQuery
 
 # Above every character a username or an e-mail can hold: `prefix + LAST` bounds the keys starting with prefix.
 LAST = "\U0010ffff"
+# DynamoDB refuses index sort keys over 1024 bytes; a name that long (NFKC can expand a character into many)
+# is cut to leave room for `#<id>`. A search compares the whole name once the index has found the cut one.
+KEY_NAME_BYTES = 990
 
 
 def username_key(username: str) -> str:
@@ -30,6 +33,11 @@ def username_key(username: str) -> str:
 def email_key(email: str) -> str:
     """Marker key of an email address, compared the same way."""
     return f"EMAIL#{identity(email)}"
+
+
+def _key_name(name: str) -> str:
+    """A name as the staff's indexes sort and search it: its identity, cut to what a key can hold."""
+    return identity(name).encode()[:KEY_NAME_BYTES].decode(errors="ignore")
 
 
 def _flag(value: bool) -> str:
@@ -50,8 +58,8 @@ def _index_keys(user: User) -> dict[str, Any]:
     """The attributes that place the user in the staff's indexes (see models.UserModel)."""
     facets = _facets(user.role, user.is_staff, user.is_active)
     keys: dict[str, Any] = {
-        "name_sk": f"{identity(user.username)}#{user.id}",
-        "email_sk": f"{identity(user.email)}#{user.id}" if user.email else None,
+        "name_sk": f"{_key_name(user.username)}#{user.id}",
+        "email_sk": f"{_key_name(user.email)}#{user.id}" if user.email else None,
         "all_key": ALL,
     }
     for size in range(1, len(USER_FACETS) + 1):
@@ -185,22 +193,26 @@ class DynamoUserRepository:
     def list_users(self, query: UserQuery, *, limit: int, start: dict[str, str] | None) -> Page:
         after = start.get("pos") if start else None
         term = query.search
+        prefix = term.encode()[:KEY_NAME_BYTES].decode(errors="ignore") if term else None
         facets = _facets(query.role, query.is_staff, query.is_active)
         combination = tuple(name for name in USER_FACETS if name in facets)
         index = getattr(UserModel, "by_" + "_".join(combination)) if combination else UserModel.by_name
         partition = "|".join(facets[name] for name in combination) or ALL
 
         def named(user: User) -> bool:
-            # A prefix range holds only names starting with the term, but `#` may follow a shorter name.
+            # The range holds the keys starting with the term's first KEY_NAME_BYTES, among them shorter names
+            # followed by `#`: the whole name decides.
             return term is None or identity(user.username).startswith(term)
 
         def found_by_email(user: User) -> bool:
             return identity(user.email).startswith(term or "") and not named(user) and query.filters_match(user)
 
         with translate_errors():
-            streams = [_stream(index, partition, UserModel.name_sk, term, after, limit, named)]
+            streams = [_stream(index, partition, UserModel.name_sk, prefix, after, limit, named)]
             if query.searches_email:
-                streams.append(_stream(UserModel.by_email, ALL, UserModel.email_sk, term, after, limit, found_by_email))
+                streams.append(
+                    _stream(UserModel.by_email, ALL, UserModel.email_sk, prefix, after, limit, found_by_email)
+                )
         users, pos = merge_streams(streams, limit)
         return Page(items=users, next_key={"pos": pos} if pos is not None else None)
 

@@ -3,7 +3,7 @@ costs in DynamoDB."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -133,6 +133,16 @@ def test_a_term_reaching_the_at_sign_matches_e_mail_addresses_too(api, make_user
         "bob@work",
         "bobby",
     ]
+
+
+def test_names_longer_than_an_index_key_can_hold_are_listed_and_found(api, make_user, staff_token):
+    # DynamoDB's index sort keys hold 1024 bytes: the index keeps the start of the name, the search the whole.
+    local = "\U0001f600" * 250  # 1,000 bytes of UTF-8
+    make_user("smiley", email=f"{local}@x.io")
+    make_user("smiley2", email=f"{local[:-1]}@x.io")
+    assert _usernames(api.get(f"/api/admin/users/?search={quote(local + '@')}", token=staff_token)) == ["smiley"]
+    longest = api.get(f"/api/admin/users/?search={quote(chr(0xFDFA) * 254)}", token=staff_token)  # NFKC: 18 each
+    assert (longest.status, longest.json["results"]) == (200, [])
 
 
 def test_filters_combine_with_each_other_and_with_search(api, make_user, staff_token):
