@@ -124,8 +124,8 @@ function showErrors(form, body) {
   complain(Object.keys(rest).length ? problem(rest) : "Please correct the fields marked below.");
 }
 
-function when(value) {
-  return value ? `${value.slice(0, 10)} ${value.slice(11, 16)} UTC` : "never";
+function when(value, absent = "never") {
+  return value ? `${value.slice(0, 10)} ${value.slice(11, 16)} UTC` : absent;
 }
 
 function table(caption, headings, rows, empty) {
@@ -412,7 +412,7 @@ async function eventsPage() {
     event.title,
     event.creator_username,
     event.status,
-    when(event.starts_at),
+    when(event.starts_at, "not set"),
     `${event.seats_booked} / ${event.capacity ?? "∞"}`,
     eventActions(event, detail),
   ]);
