@@ -6,6 +6,7 @@ independent descriptions and fails on any drift between them."""
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +46,22 @@ def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
     return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": "ALL"}}
 
 
+# The staff's list of users: one index per combination of its filters, each sorted by username (see
+# chalicelib/persistence/models.py for why), keyed `f_<facets>`; no filter is `by-name`.
+USER_FILTERS = ("role", "staff", "active")
+USER_FILTER_INDEXES = [
+    _index("by-" + "-".join(combination), "f_" + "_".join(combination), "name_sk")
+    for size in range(1, len(USER_FILTERS) + 1)
+    for combination in combinations(USER_FILTERS, size)
+]
+
 # Logical id -> (environment variable holding the name, key attribute, global secondary indexes).
 TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
-    "UsersTable": ("USERS_TABLE", "id", []),
+    "UsersTable": (
+        "USERS_TABLE",
+        "id",
+        [_index("by-name", "all_key", "name_sk"), _index("by-email", "all_key", "email_sk"), *USER_FILTER_INDEXES],
+    ),
     "UniquesTable": ("UNIQUES_TABLE", "key", []),
     "EventsTable": (
         "EVENTS_TABLE",
@@ -58,6 +72,9 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("creator-published-by-created", "pub_creator", "created_sk"),
             _index("creator-published-by-start", "pub_creator", "starts_sk"),
             _index("by-creator", "creator", "created_sk"),
+            _index("all-by-created", "all_key", "created_sk"),
+            _index("by-status", "status", "created_sk"),
+            _index("by-creator-status", "creator_status", "created_sk"),
         ],
     ),
     "BookingsTable": (
@@ -72,6 +89,16 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
     "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
     "TokensTable": ("TOKENS_TABLE", "key", []),
     "ThrottleTable": ("THROTTLE_TABLE", "key", []),
+    "AuditTable": (
+        "AUDIT_TABLE",
+        "id",
+        [
+            _index("by-time", "all_key", "at_sk"),
+            _index("by-actor", "actor_id", "at_sk"),
+            _index("by-object", "object_id", "at_sk"),
+            _index("by-actor-object", "actor_object", "at_sk"),
+        ],
+    ),
 }
 TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
 # The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from chalicelib.mail import mailer_for
+from chalicelib.persistence.audit import DynamoAuditRepository
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.counters import DynamoCounters
 from chalicelib.persistence.events import DynamoEventRepository
@@ -90,6 +91,13 @@ def guard() -> Guard:
 def mailer() -> Mailer:
     """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
     return mailer_for(get_settings())
+
+
+@lru_cache(maxsize=1)
+def audit() -> DynamoAuditRepository:
+    """The audit log of staff writes."""
+    tables()
+    return DynamoAuditRepository()
 
 
 def signing_key() -> bytes:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import Booking, BookingStatus, Page, iso
+from chalicelib.domain import AuditEntry, Booking, BookingStatus, Page, iso
+from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
@@ -121,7 +122,12 @@ class DynamoBookingRepository:
             raise
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Booking | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         try:
             with write_transaction() as tx:
@@ -130,6 +136,8 @@ class DynamoBookingRepository:
                 _release_marker(tx, booking)
                 _mark_cancelled(tx, booking, cancelled)
                 _settle_seat(tx, booking, promote)
+                if audit is not None:
+                    add_entry(tx, audit)
         except ConditionsFailed as exc:
             if "record" in exc.names:
                 raise KeyAlreadyUsed() from exc

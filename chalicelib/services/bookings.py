@@ -11,7 +11,18 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
+from chalicelib.domain import (
+    AuditAction,
+    Booking,
+    BookingResult,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Principal,
+    iso,
+    utcnow,
+)
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import (
@@ -25,6 +36,7 @@ from chalicelib.ports import (
     StaleWrite,
     StoredResult,
 )
+from chalicelib.services.audit import entry, on_behalf_of_others
 
 ATTEMPTS = 3
 IDEMPOTENCY_SECONDS = 24 * 3600
@@ -219,8 +231,12 @@ def _cancel(
         cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=utcnow())
         result = BookingResult(cancelled, shown)
         record = idem.record(result) if idem else None
+        audit = None
+        if on_behalf_of_others(principal, booking.user_id):
+            changes = {"status": (booking.status.value, cancelled.status.value)}
+            audit = entry(principal, AuditAction.BOOKING_CANCEL, booking.id, changes)
         try:
-            bookings.cancel(booking, cancelled, _next_in_line(bookings, booking, event), record)
+            bookings.cancel(booking, cancelled, _next_in_line(bookings, booking, event), record, audit)
             return result
         except StaleWrite:
             booking = _reread(bookings, booking)

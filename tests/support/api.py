@@ -78,3 +78,21 @@ class Api:
         reply = self.post("/api/token/", {"username": username, "password": password})
         assert reply.status == 200, reply.json
         return str(reply.json["access"])
+
+
+def proxy_event(resource: str, path: str) -> dict[str, Any]:
+    """The API Gateway proxy event of a GET of route `resource` called at `path` (with its stage: /v1/...)."""
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Host": "example.execute-api.us-east-1.amazonaws.com"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": path, "requestId": "t"},
+    }
