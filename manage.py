@@ -116,13 +116,6 @@ def cmd_createtables(args: argparse.Namespace) -> None:
     if any("/" in name for name in created):
         # Indexes added to tables that hold data: give the items stored before them their keys.
         cmd_reindex(args)
-
-
-def cmd_reindex(args: argparse.Namespace) -> None:
-    from chalicelib.persistence.admin import backfill_index_keys
-
-    counts = backfill_index_keys()
-    print(f"index keys written: {counts['users']} users, {counts['events']} events")
     if args.bucket:
         import boto3
 
@@ -133,6 +126,13 @@ def cmd_reindex(args: argparse.Namespace) -> None:
         except s3.exceptions.ClientError:
             s3.create_bucket(Bucket=bucket)
             print(f"created bucket: {bucket}")
+
+
+def cmd_reindex(args: argparse.Namespace) -> None:
+    from chalicelib.persistence.admin import backfill_index_keys
+
+    counts = backfill_index_keys()
+    print(f"index keys written: {counts['users']} users, {counts['events']} events")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
