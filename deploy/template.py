@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+from deploy.site import site_outputs, site_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
@@ -246,6 +247,7 @@ def merge_template(stage: str) -> dict[str, Any]:
             }
         }
     resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    resources.update(site_resources(stage))
     resources["RestAPI"] = {
         "Properties": {
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
@@ -269,5 +271,6 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
+            **site_outputs(),
         },
     }
