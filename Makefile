@@ -12,7 +12,7 @@ WEB_PORT ?= 3000
 CHROMIUM ?= /usr/bin/chromium
 export PORT LOCAL_AWS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium bench package deploy destroy clean
+.PHONY: run test lint types chromium screenshots bench package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ chromium:
 
 test: lint types chromium
 	$(BIN)/python -m pytest
+
+# The README's pictures of the web app (docs/*.png), against a fresh local stack with the demo data.
+screenshots: $(BIN)/.installed chromium
+	$(BIN)/python -m tests.browser.screenshots
 
 # The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
 ORIGINAL_VENV := .bench/original-venv

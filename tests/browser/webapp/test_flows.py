@@ -80,7 +80,7 @@ def test_a_creator_creates_a_draft_publishes_it_and_sees_an_attendee(page, site,
     page.get_by_role("button", name="Save as draft").click()
 
     expect(main(page).get_by_text(f"“{title}” is saved as a draft.")).to_be_visible()
-    draft = card(page, title)
+    draft = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=title))
     expect(draft.get_by_text("Draft")).to_be_visible()
     axe(page)
     created = next(e for e in site.creator_events() if e["title"] == title)
@@ -176,3 +176,44 @@ def test_a_retried_booking_click_does_not_book_twice(page, site):
     expect(main(page).get_by_text("Booked: you have a seat.")).to_be_visible()
     assert len(sent) == 3 and sent[2]["key"] != sent[0]["key"] and sent[2]["replayed"] == ""
     assert sorted(b["status"] for b in site.bookings(visitor)) == ["cancelled", "confirmed"]
+
+
+def test_a_creator_edits_an_event_then_cancels_it_after_confirming(page, site, axe):
+    event = site.create_event(capacity=10, timezone="America/New_York", starts_at="2030-06-01T22:30:00Z")
+    signed_in(page.context, site.account("creator_user"))
+    patches: list[dict] = []
+    page.on("request", lambda r: patches.append(r.post_data_json) if r.method == "PATCH" else None)
+    page.goto("/dashboard")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=event["title"]))
+    row.get_by_role("link", name="Edit").click()
+
+    expect(page.get_by_label("Starts")).to_have_value("2030-06-01T18:30")  # New York's wall-clock time
+    expect(page.get_by_label("Time zone")).to_have_value("America/New_York")
+    renamed = site.unique("Renamed")
+    page.get_by_label("Title").fill(renamed)
+    page.get_by_label("Seats").fill("12")
+    page.get_by_role("button", name="Save changes").click()
+    expect(main(page).get_by_text(f"“{renamed}” is saved.")).to_be_visible()
+    assert patches == [{"title": renamed, "capacity": 12}]  # only what changed
+
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=renamed))
+    row.get_by_role("button", name="Cancel event").click()
+    dialog = page.get_by_role("dialog", name=f"Cancel “{renamed}”?")
+    expect(dialog).to_be_visible()
+    axe(page)
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog).to_have_count(0)
+    assert site.event(event["id"])["status"] == "published"
+
+    row.get_by_role("button", name="Cancel event").click()
+    page.get_by_role("dialog").get_by_role("button", name="Cancel the event").click()
+    expect(main(page).get_by_text(f"“{renamed}” is cancelled.")).to_be_visible()
+    expect(row.get_by_text("Cancelled")).to_be_visible()
+    expect(row.get_by_role("link", name="Edit")).to_have_count(0)
+    saved = site.event(event["id"])
+    assert (saved["status"], saved["title"], saved["capacity"], saved["starts_at"]) == (
+        "cancelled",
+        renamed,
+        12,
+        "2030-06-01T22:30:00.000000Z",
+    )

@@ -10,19 +10,20 @@ function seatsBooked(event) {
   return event.capacity === null ? `${event.seats_booked} booked (no limit)` : `${event.seats_booked} of ${event.capacity} booked`;
 }
 
-function eventItem(initial, area) {
+function eventRow(initial, area) {
   let event = initial;
   const id = uid("event");
   const path = `/dashboard/events/${encodeURIComponent(event.id)}`;
-  const status = h("p", {});
-  const actions = h("div", { class: "card-actions" });
-  const heading = h("h2", { id, tabindex: "-1" }, h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title));
+  const status = h("td", {});
+  const seats = h("td", {});
+  const actions = h("div", { class: "row-actions" });
+  const title = h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title);
 
   async function change(changes, done) {
     event = await api.updateEvent(event.id, changes);
     draw();
     show(area, "success", done);
-    heading.focus();
+    title.focus(); // the button pressed is gone; its row's title is where the reader was
   }
 
   function failed(error) {
@@ -30,16 +31,22 @@ function eventItem(initial, area) {
   }
 
   function button(label, className, onClick) {
+    // Named with its event for screen readers ("Publish Pottery evening"), as the row header says.
     const element = h("button", { type: "button", class: className, "aria-describedby": id }, label);
     element.addEventListener("click", () => onClick(element).catch(failed));
     return element;
   }
 
+  function link(label, href) {
+    return h("a", { href, class: "button button-secondary", "aria-describedby": id }, label);
+  }
+
   function draw() {
-    status.replaceChildren(badge(event.status), " ", h("span", { class: "meta" }, seatsBooked(event)));
+    status.replaceChildren(badge(event.status));
+    seats.replaceChildren(seatsBooked(event));
     const controls = [];
-    if (event.status !== "cancelled") controls.push(h("a", { href: `${path}/edit`, class: "button button-secondary", "aria-describedby": id }, "Edit"));
-    controls.push(h("a", { href: `${path}/attendees`, class: "button button-secondary", "aria-describedby": id }, "Attendees"));
+    if (event.status !== "cancelled") controls.push(link("Edit", `${path}/edit`));
+    controls.push(link("Attendees", `${path}/attendees`));
     if (event.status === "draft") {
       controls.push(
         button("Publish", "button", (element) =>
@@ -52,7 +59,8 @@ function eventItem(initial, area) {
         button("Cancel event", "button button-danger", async (element) => {
           const sure = await confirmDialog({
             title: `Cancel “${event.title}”?`,
-            message: "It leaves the public lists and can no longer be booked or edited. People who booked keep their bookings to see and cancel.",
+            message:
+              "It leaves the public lists and can no longer be booked or edited. People who booked keep their bookings to see and cancel.",
             confirmLabel: "Cancel the event",
           });
           if (sure) await busy(element, () => change({ status: "cancelled" }, `“${event.title}” is cancelled.`), "Cancelling…");
@@ -63,11 +71,7 @@ function eventItem(initial, area) {
   }
 
   draw();
-  return h(
-    "li",
-    { class: "card" },
-    h("article", { "aria-labelledby": id }, heading, status, h("p", {}, eventWhen(event)), actions),
-  );
+  return h("tr", {}, h("th", { scope: "row", id }, title), status, h("td", {}, eventWhen(event)), seats, h("td", {}, actions));
 }
 
 export async function render(root, ctx) {
@@ -80,7 +84,17 @@ export async function render(root, ctx) {
     h("p", {}, h("a", { href: "/dashboard/events/new", class: "button" }, "Create an event")),
     area,
     page.results.length
-      ? h("ul", { class: "cards" }, page.results.map((event) => eventItem(event, area)))
+      ? h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "dashboard" },
+            h("caption", {}, "Your events, newest first, drafts and cancelled ones included"),
+            h("thead", {}, h("tr", {}, ["Event", "Status", "When", "Seats", "Actions"].map((name) => h("th", { scope: "col" }, name)))),
+            h("tbody", {}, page.results.map((event) => eventRow(event, area))),
+          ),
+        )
       : h("p", { class: "empty" }, "You have not created any events yet."),
     pager("/dashboard", { cursor, next: page.next }, "Event pages"),
   );
