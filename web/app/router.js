@@ -25,8 +25,9 @@ export function start(mainElement, { onRender } = {}) {
   afterRender = onRender || afterRender;
   history.scrollRestoration = "manual";
   document.addEventListener("click", interceptLink);
-  window.addEventListener("popstate", () => render(history.state || {}));
-  return render({});
+  // Back and forward show the page again, without the message it was first shown with.
+  window.addEventListener("popstate", () => render({}));
+  return render({ initial: true });
 }
 
 /** Go to `to` (a path with its query), optionally saying `flash` on the next page. */
@@ -58,9 +59,10 @@ function interceptLink(event) {
   if (!link || link.target || link.hasAttribute("download")) return;
   const url = new URL(link.href);
   if (url.origin !== location.origin) return;
+  const samePage = url.pathname + url.search === here();
+  if (samePage && url.hash) return; // an anchor on this page (the skip link): the browser's own job
   event.preventDefault();
-  if (url.pathname + url.search === here() && !url.hash) return;
-  navigate(url.pathname + url.search + url.hash);
+  if (!samePage) navigate(url.pathname + url.search);
 }
 
 function normalized(pathname) {
@@ -135,6 +137,10 @@ async function render(state) {
   main.replaceChildren(root);
   main.removeAttribute("aria-busy");
   document.title = title === SITE_NAME ? SITE_NAME : `${title} · ${SITE_NAME}`;
+  afterRender();
+  // A page loaded by the browser starts like any page (focus at the top: the skip link comes first, and
+  // screen readers read the title). A page shown by the app moves focus to its heading and says its name.
+  if (state.initial) return;
   window.scrollTo(0, 0);
   const heading = main.querySelector("h1");
   if (heading) {
@@ -144,5 +150,4 @@ async function render(state) {
     main.focus({ preventScroll: true });
   }
   announce(state.flash ? `${title}. ${state.flash}` : title);
-  afterRender();
 }

@@ -55,12 +55,14 @@ def test_each_page_loads_from_its_address_and_passes_axe(page, scene, axe, watch
     page.goto(path.format(event=scene["event"]["id"]))
     expected = heading.format(title=title)
     expect(page.get_by_role("heading", level=1)).to_have_text(expected)
-    expect(page.get_by_role("heading", level=1)).to_be_focused()
     expect(page).to_have_title(re.compile(r"(.+ · )?Sessions Marketplace$"))
     if path == "/reference":
-        # Redoc (served by the API) has rendered the document's operations.
+        # Redoc (served by the API) has rendered the document's operations. Its own markup is what the API's
+        # docs page shows, which tests/browser/test_docs_page.py puts through axe; here the page around it.
         expect(page.get_by_role("heading", name="Book a seat, or a waitlist place when full")).to_be_visible()
-    axe(page)
+        axe(page, {"exclude": [[".redoc"]]})
+    else:
+        axe(page)
     assert watch.outside == []
 
 
@@ -137,3 +139,17 @@ def test_links_change_pages_without_reloading_and_back_returns(page, scene):
     page.go_back()
     expect(page.get_by_role("heading", level=1)).to_have_text("All events")
     assert page.evaluate("window.loadedOnce") is True  # one page load for the whole visit
+
+
+def test_the_keyboard_reaches_the_content_first_through_the_skip_link(page, scene):
+    page.goto("/events")
+    expect(page.get_by_role("heading", level=1)).to_have_text("All events")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="See upcoming events only")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()

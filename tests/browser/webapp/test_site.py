@@ -98,7 +98,8 @@ ZONED = [
 
 @pytest.fixture
 def app_page(page: Page, stack) -> Page:
-    page.goto(stack.web_url + "/")
+    """A page of the site's origin (its modules import from there), without running the app."""
+    page.goto(stack.web_url + "/favicon.svg")
     return page
 
 
