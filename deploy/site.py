@@ -10,6 +10,8 @@ import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from deploy.buckets import bucket_resources, deny_plain_http, private_bucket_properties
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ROOT = ROOT / "web"
 # Written where the site is served (the local web server answers it; make deploy uploads it), never committed.
@@ -118,18 +120,7 @@ def site_resources(stage: str) -> dict[str, Any]:
             # The files are a copy of web/, uploaded again by every make deploy: nothing to keep.
             "DeletionPolicy": "Delete",
             "UpdateReplacePolicy": "Delete",
-            "Properties": {
-                "BucketEncryption": {
-                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-                },
-                "PublicAccessBlockConfiguration": {
-                    "BlockPublicAcls": True,
-                    "BlockPublicPolicy": True,
-                    "IgnorePublicAcls": True,
-                    "RestrictPublicBuckets": True,
-                },
-                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-            },
+            "Properties": private_bucket_properties(),
         },
         "SiteBucketPolicy": {
             "Type": "AWS::S3::BucketPolicy",
@@ -144,7 +135,7 @@ def site_resources(stage: str) -> dict[str, Any]:
                             "Effect": "Allow",
                             "Principal": {"Service": "cloudfront.amazonaws.com"},
                             "Action": ["s3:GetObject", "s3:ListBucket"],
-                            "Resource": [{"Fn::GetAtt": ["SiteBucket", "Arn"]}, {"Fn::Sub": "${SiteBucket.Arn}/*"}],
+                            "Resource": bucket_resources("SiteBucket"),
                             "Condition": {
                                 "StringEquals": {
                                     "AWS:SourceArn": {
@@ -154,14 +145,7 @@ def site_resources(stage: str) -> dict[str, Any]:
                                 }
                             },
                         },
-                        {
-                            "Sid": "DenyPlainHttp",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [{"Fn::GetAtt": ["SiteBucket", "Arn"]}, {"Fn::Sub": "${SiteBucket.Arn}/*"}],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        },
+                        deny_plain_http("SiteBucket"),
                     ],
                 },
             },

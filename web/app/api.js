@@ -56,7 +56,11 @@ export function book(eventId, { waitlist = false } = {}) {
 
 export function cancelBooking(bookingId) {
   return withIdempotencyKey(`cancel:${bookingId}`, (key) =>
-    request(`/api/bookings/${encodeURIComponent(bookingId)}/cancel/`, { method: "POST", body: {}, idempotencyKey: key }),
+    request(`/api/bookings/${encodeURIComponent(bookingId)}/cancel/`, {
+      method: "POST",
+      body: {},
+      idempotencyKey: key,
+    }),
   ).then((r) => r.data);
 }
 

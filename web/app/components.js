@@ -30,8 +30,31 @@ export function eventFacts(event, { host = true } = {}) {
     ["Price", format.price(event)],
     ["Seats", format.seatsText(event)],
     host ? ["Host", event.creator_username] : null,
-  ].filter((row) => row && row[1]);
-  return h("dl", { class: "facts" }, rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))));
+  ];
+  return factList(rows);
+}
+
+/** A description list of [term, value] rows; rows that are null, or whose value is empty, are left out. */
+export function factList(rows) {
+  const shown = rows.filter((row) => row && row[1]);
+  return h("dl", { class: "facts" }, shown.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))));
+}
+
+/** How many seats are taken: "3 of 10 seats booked", or "3 seats booked (no limit)". */
+export function seatsBooked(event) {
+  return event.capacity === null
+    ? `${event.seats_booked} seats booked (no limit)`
+    : `${event.seats_booked} of ${event.capacity} seats booked`;
+}
+
+/** A data table: a caption, column headings, and rows (each a <tr>), scrolling sideways on narrow screens. */
+export function table(caption, columns, rows, attributes = {}) {
+  const head = h("tr", {}, columns.map((name) => h("th", { scope: "col" }, name)));
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", attributes, h("caption", {}, caption), h("thead", {}, head), h("tbody", {}, rows)),
+  );
 }
 
 const STATUS_LABELS = {

@@ -85,7 +85,8 @@ function zoneOffset(t, timeZone) {
     second: "numeric",
   }).formatToParts(new Date(t));
   const field = (type) => Number(parts.find((p) => p.type === type).value);
-  const wall = Date.UTC(field("year"), field("month") - 1, field("day"), field("hour"), field("minute"), field("second"));
+  const [year, month, day] = [field("year"), field("month"), field("day")];
+  const wall = Date.UTC(year, month - 1, day, field("hour"), field("minute"), field("second"));
   return wall - Math.floor(t / 1000) * 1000;
 }
 

@@ -24,10 +24,12 @@ export function field(name, label, { type = "text", value = "", required = false
   const control = multiline
     ? h("textarea", { ...common, rows: 6 }, value ?? "")
     : h("input", { ...common, type, value: value ?? "" });
+  // "(required)" is for the eye; aria-required says it to screen readers, once.
+  const mark = required ? h("span", { class: "required", "aria-hidden": "true" }, " (required)") : null;
   return h(
     "div",
     { class: "field", dataset: { field: name } },
-    h("label", { for: id }, label, required ? h("span", { class: "required", "aria-hidden": "true" }, " (required)") : null),
+    h("label", { for: id }, label, mark),
     help ? h("p", { id: helpId, class: "help" }, help) : null,
     control,
     h("p", { id: errorId, class: "field-error", hidden: true }),
@@ -94,7 +96,8 @@ export function showErrors(formElement, area, error) {
   for (const [name, messages] of Object.entries(fieldErrors)) {
     const box = formElement.querySelector(`[data-field="${CSS.escape(name)}"]`);
     if (name === "non_field_errors" || !box) {
-      general.push(...(name === "non_field_errors" ? messages : messages.map((m) => `${fieldLabel(formElement, name)}: ${m}`)));
+      const label = name === "non_field_errors" ? null : fieldLabel(formElement, name);
+      general.push(...messages.map((m) => (label ? `${label}: ${m}` : m)));
       continue;
     }
     const text = box.querySelector(".field-error");

@@ -27,7 +27,8 @@ export async function withIdempotencyKey(attempt, action) {
     return result;
   } catch (error) {
     const unknownOutcome = error.status === 0 || error.name === "AbortError";
-    const retryLater = error.status === 429 || error.status >= 500 || (error.retryAfter !== null && error.retryAfter !== undefined);
+    const askedToRetry = error.retryAfter !== null && error.retryAfter !== undefined;
+    const retryLater = error.status === 429 || error.status >= 500 || askedToRetry;
     if (!(unknownOutcome || retryLater)) pending.delete(attempt);
     throw error;
   }

@@ -37,6 +37,6 @@ if (config.apiUrl) {
 } else {
   main.replaceChildren(
     h("h1", {}, "The site is not configured"),
-    h("p", { role: "alert" }, "config.js does not say where the API is (apiUrl). `make run` and `make deploy` write it."),
+    h("p", { role: "alert" }, "config.js does not say where the API is (apiUrl); make run and make deploy write it."),
   );
 }

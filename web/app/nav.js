@@ -28,7 +28,8 @@ export function renderNav(nav, user, onSignOut) {
   const list = h("ul", { class: "nav-list" });
   for (const item of items) {
     if (!item.when(user)) continue;
-    list.append(h("li", {}, h("a", { href: item.href, "aria-current": isCurrent(item.href) ? "page" : null }, item.label)));
+    const current = isCurrent(item.href) ? "page" : null;
+    list.append(h("li", {}, h("a", { href: item.href, "aria-current": current }, item.label)));
   }
   if (user) {
     list.append(

@@ -2,13 +2,9 @@
 // attendees, and create a new event.
 
 import * as api from "../api.js";
-import { badge, busy, confirmDialog, eventWhen, pager } from "../components.js";
+import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, table } from "../components.js";
 import { append, h, messageArea, show, uid } from "../dom.js";
 import { signInPath } from "../router.js";
-
-function seatsBooked(event) {
-  return event.capacity === null ? `${event.seats_booked} booked (no limit)` : `${event.seats_booked} of ${event.capacity} booked`;
-}
 
 function eventRow(initial, area) {
   let event = initial;
@@ -60,10 +56,13 @@ function eventRow(initial, area) {
           const sure = await confirmDialog({
             title: `Cancel “${event.title}”?`,
             message:
-              "It leaves the public lists and can no longer be booked or edited. People who booked keep their bookings to see and cancel.",
+              "It leaves the public lists and can no longer be booked or edited. " +
+              "People who booked keep their bookings to see and cancel.",
             confirmLabel: "Cancel the event",
           });
-          if (sure) await busy(element, () => change({ status: "cancelled" }, `“${event.title}” is cancelled.`), "Cancelling…");
+          if (!sure) return;
+          const done = `“${event.title}” is cancelled.`;
+          await busy(element, () => change({ status: "cancelled" }, done), "Cancelling…");
         }),
       );
     }
@@ -71,7 +70,8 @@ function eventRow(initial, area) {
   }
 
   draw();
-  return h("tr", {}, h("th", { scope: "row", id }, title), status, h("td", {}, eventWhen(event)), seats, h("td", {}, actions));
+  const header = h("th", { scope: "row", id }, title);
+  return h("tr", {}, header, status, h("td", {}, eventWhen(event)), seats, h("td", {}, actions));
 }
 
 export async function render(root, ctx) {
@@ -84,16 +84,11 @@ export async function render(root, ctx) {
     h("p", {}, h("a", { href: "/dashboard/events/new", class: "button" }, "Create an event")),
     area,
     page.results.length
-      ? h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "dashboard" },
-            h("caption", {}, "Your events, newest first, drafts and cancelled ones included"),
-            h("thead", {}, h("tr", {}, ["Event", "Status", "When", "Seats", "Actions"].map((name) => h("th", { scope: "col" }, name)))),
-            h("tbody", {}, page.results.map((event) => eventRow(event, area))),
-          ),
+      ? table(
+          "Your events, newest first, drafts and cancelled ones included",
+          ["Event", "Status", "When", "Seats", "Actions"],
+          page.results.map((event) => eventRow(event, area)),
+          { class: "dashboard" },
         )
       : h("p", { class: "empty" }, "You have not created any events yet."),
     pager("/dashboard", { cursor, next: page.next }, "Event pages"),

@@ -80,7 +80,11 @@ function eventFields(values) {
       help: "The zone the times below are in, as an IANA name such as Europe/Paris or America/New_York.",
       attrs: { list: ZONE_LIST_ID, autocomplete: "off", spellcheck: "false" },
     }),
-    field("starts_at", "Starts", { type: "datetime-local", value: values.starts_at, help: "In the event's time zone. Leave empty if not yet known." }),
+    field("starts_at", "Starts", {
+      type: "datetime-local",
+      value: values.starts_at,
+      help: "In the event's time zone. Leave empty if not yet known.",
+    }),
     field("ends_at", "Ends", { type: "datetime-local", value: values.ends_at, help: "Optional; after the start." }),
     field("capacity", "Seats", {
       type: "number",
@@ -94,7 +98,11 @@ function eventFields(values) {
       help: "A three-letter ISO 4217 code, such as USD or EUR.",
       attrs: { maxlength: 3, autocapitalize: "characters", spellcheck: "false" },
     }),
-    field("location", "Location", { value: values.location, help: "Where it takes place, if somewhere in person.", attrs: { maxlength: 255 } }),
+    field("location", "Location", {
+      value: values.location,
+      help: "Where it takes place, if somewhere in person.",
+      attrs: { maxlength: 255 },
+    }),
     field("online_url", "Online link", {
       type: "url",
       value: values.online_url,
@@ -142,7 +150,8 @@ export async function render(root, ctx) {
   ctx.setTitle(`Edit ${event.title}`);
   append(root, h("h1", {}, `Edit “${event.title}”`));
   if (event.status === "cancelled") {
-    append(root, h("p", {}, "This event is cancelled: it can no longer be changed. ", h("a", { href: "/dashboard" }, "Back to your events")));
+    const back = h("a", { href: "/dashboard" }, "Back to your events");
+    append(root, h("p", {}, "This event is cancelled: it can no longer be changed. ", back));
     return;
   }
   const before = fieldsFrom(valuesOf(event));

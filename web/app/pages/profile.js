@@ -3,7 +3,7 @@
 // {"avatar": "<upload id>"}) and the password change (POST /api/me/password/).
 
 import * as api from "../api.js";
-import { section } from "../components.js";
+import { factList, section } from "../components.js";
 import { append, h } from "../dom.js";
 import { field, form, submitButton } from "../forms.js";
 import { moment } from "../format.js";
@@ -17,19 +17,27 @@ function account(user) {
     ["Role", ROLES[user.role] || user.role],
     user.is_staff ? ["Staff", "Yes"] : null,
     ["Member since", moment(user.date_joined)],
-  ].filter(Boolean);
-  return section("Account", h("dl", { class: "facts" }, rows.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value)))));
+  ];
+  return section("Account", factList(rows));
 }
 
 function email(user) {
-  const describe = (address) => (address ? `Your e-mail address is ${address}.` : "Your account has no e-mail address yet.");
+  const describe = (address) =>
+    address ? `Your e-mail address is ${address}.` : "Your account has no e-mail address yet.";
   const current = h("p", {}, describe(user.email));
   return section(
     "E-mail",
     current,
     form({
       label: "Change e-mail",
-      children: [field("email", "New e-mail address", { type: "email", required: true, value: user.email, attrs: { autocomplete: "email" } })],
+      children: [
+        field("email", "New e-mail address", {
+          type: "email",
+          required: true,
+          value: user.email,
+          attrs: { autocomplete: "email" },
+        }),
+      ],
       buttons: [submitButton("Save e-mail")],
       onSubmit: async ({ email: address }) => {
         const updated = await api.updateMe({ email: address });

@@ -26,8 +26,15 @@ export async function render(root, ctx) {
     form({
       label: "Sign in",
       children: [
-        field("username", "Username", { required: true, attrs: { autocomplete: "username", autocapitalize: "none", spellcheck: "false" } }),
-        field("password", "Password", { type: "password", required: true, attrs: { autocomplete: "current-password" } }),
+        field("username", "Username", {
+          required: true,
+          attrs: { autocomplete: "username", autocapitalize: "none", spellcheck: "false" },
+        }),
+        field("password", "Password", {
+          type: "password",
+          required: true,
+          attrs: { autocomplete: "current-password" },
+        }),
       ],
       buttons: [submitButton("Sign in")],
       onSubmit: async ({ username, password }) => {

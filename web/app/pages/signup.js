@@ -33,7 +33,8 @@ export async function render(root, ctx) {
       onSubmit: async ({ username, email, password }) => {
         await api.register({ username, email, password });
         const user = await session.signIn(username, password);
-        navigate(next, { replace: true, flash: `Welcome, ${user.username}. Your account is ready and you are signed in.` });
+        const welcome = `Welcome, ${user.username}. Your account is ready and you are signed in.`;
+        navigate(next, { replace: true, flash: welcome });
       },
     }),
     h("p", {}, "Already have an account? ", h("a", { href: `/signin${location.search}` }, "Sign in")),
