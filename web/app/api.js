@@ -38,7 +38,16 @@ const get = (path, query, signal) => request(path, { query, signal }).then((r) =
 // Events
 export const listEvents = ({ upcoming = false, cursor, limit } = {}, signal) =>
   send("/api/events/", { query: { upcoming: upcoming ? "true" : null, cursor, limit }, signal }).then((r) => r.data);
-export const getEvent = (id, signal) => get(`/api/events/${encodeURIComponent(id)}/`, undefined, signal);
+export async function getEvent(id, signal) {
+  const path = `/api/events/${encodeURIComponent(id)}/`;
+  try {
+    return await get(path, undefined, signal);
+  } catch (error) {
+    // A public page: a session that has just ended leaves it readable, as by any visitor.
+    if (error.sessionEnded) return (await request(path, { anonymous: true, signal })).data;
+    throw error;
+  }
+}
 export const myEvents = ({ cursor } = {}, signal) => get("/api/me/events/", { cursor }, signal);
 export const createEvent = (fields) => request("/api/events/", { method: "POST", body: fields }).then((r) => r.data);
 export const updateEvent = (id, changes) =>

@@ -151,3 +151,13 @@ def test_a_429_says_when_to_retry(page, site):
     expect(page.get_by_role("alert")).to_have_text(
         "Request was throttled. Expected available in 120 seconds. Try again in about 2 minutes."
     )
+
+
+def test_a_public_page_stays_readable_when_the_session_ends_on_it(page, site):
+    event = site.create_event()
+    signed_in(page.context, site.new_user(), access="expired", refresh="revoked")
+    page.goto(f"/events/{event['id']}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(event["title"])
+    expect(main(page).get_by_role("link", name="Sign in")).to_be_visible()  # to book, as any visitor
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
+    assert stored_session(page) is None

@@ -27,8 +27,8 @@ const REFUSALS = {
 };
 
 export async function render(root, ctx) {
-  const user = session.currentUser();
   let event = await api.getEvent(ctx.params.id, ctx.signal);
+  const user = session.currentUser(); // after the first request, which may have ended a dead session
   let booking = user && user.id !== event.creator ? await api.activeBookingFor(event.id, ctx.signal) : null;
   ctx.setTitle(event.title);
 
