@@ -6,11 +6,13 @@ STAGE ?= dev
 STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
+# The web app's own origin (make run serves web/ there).
+WEB_PORT ?= 3000
 # The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
-export PORT LOCAL_AWS_PORT CHROMIUM
+export PORT LOCAL_AWS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium bench package deploy destroy clean
+.PHONY: run test lint types chromium screenshots bench package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +37,10 @@ chromium:
 test: lint types chromium
 	$(BIN)/python -m pytest
 
+# The README's pictures of the web app (docs/*.png), against a fresh local stack with the demo data.
+screenshots: $(BIN)/.installed chromium
+	$(BIN)/python -m tests.browser.screenshots
+
 # The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
 ORIGINAL_VENV := .bench/original-venv
 $(ORIGINAL_VENV)/.installed: bench/original/requirements.txt
@@ -50,17 +56,19 @@ package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts.
+# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts. Deploys the stack with
+# the web app's origin among the API's CORS origins, uploads web/ with its config.js, prints the outputs and the
+# web app's URL (deploy/publish.py).
 deploy: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for deployment artifacts>"; exit 2; }
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file build/$(STAGE)/packaged.json
-	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
-		$(if $(CORS_ALLOWED_ORIGINS),--parameter-overrides CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS))
-	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
+	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
+		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)')
 
-destroy:
+# The web app's bucket is emptied first: CloudFormation deletes only empty buckets.
+destroy: $(BIN)/.installed
+	$(BIN)/python -m deploy.publish empty --stack $(STACK)
 	aws cloudformation delete-stack --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 

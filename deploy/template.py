@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+from deploy.buckets import deny_plain_http, private_bucket_properties
+from deploy.site import site_outputs, site_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
@@ -136,18 +138,7 @@ def _retention(stage: str) -> dict[str, str]:
 
 
 def _bucket(stage: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "BucketEncryption": {
-            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-        "PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": True,
-            "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True,
-            "RestrictPublicBuckets": True,
-        },
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    }
+    properties = private_bucket_properties()
     # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter).
     properties["CorsConfiguration"] = {
         "Fn::If": [
@@ -175,19 +166,7 @@ def _bucket_policy() -> dict[str, Any]:
             "Bucket": {"Ref": "UploadsBucket"},
             "PolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyPlainHttp",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [
-                            {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
-                            {"Fn::Sub": "${UploadsBucket.Arn}/*"},
-                        ],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
+                "Statement": [deny_plain_http("UploadsBucket")],
             },
         },
     }
@@ -283,6 +262,7 @@ def merge_template(stage: str) -> dict[str, Any]:
             }
         }
     resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    resources.update(site_resources(stage))
     resources["RestAPI"] = {
         "Properties": {
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
@@ -307,5 +287,6 @@ def merge_template(stage: str) -> dict[str, Any]:
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
             "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
+            **site_outputs(),
         },
     }
