@@ -7,11 +7,13 @@ STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
 LOCAL_PAYMENTS_PORT ?= 8002
+# The web app's own origin (make run serves web/ there).
+WEB_PORT ?= 3000
 # The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
-export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT CHROMIUM
+export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium bench package deploy destroy clean
+.PHONY: run test lint types chromium screenshots bench package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +38,10 @@ chromium:
 test: lint types chromium
 	$(BIN)/python -m pytest
 
+# The README's pictures of the web app (docs/*.png), against a fresh local stack with the demo data.
+screenshots: $(BIN)/.installed chromium
+	$(BIN)/python -m tests.browser.screenshots
+
 # The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
 ORIGINAL_VENV := .bench/original-venv
 $(ORIGINAL_VENV)/.installed: bench/original/requirements.txt
@@ -51,15 +57,15 @@ package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts.
+# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts. Deploys the stack with
+# the web app's origin among the API's CORS origins, uploads web/ with its config.js, prints the outputs and the
+# web app's URL (deploy/publish.py).
 deploy: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for deployment artifacts>"; exit 2; }
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file build/$(STAGE)/packaged.json
-	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
-		$(if $(CORS_ALLOWED_ORIGINS),--parameter-overrides CorsAllowedOrigins=$(CORS_ALLOWED_ORIGINS))
-	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
+	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
+		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)')
 	@echo "Payments, once per stage (README, Deploying): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
 	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
 	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"
@@ -67,7 +73,9 @@ deploy: package
 	@echo "  aws secretsmanager put-secret-value --secret-id <StripeSecretArn> \\"
 	@echo "    --secret-string '{\"secret_key\": \"sk_live_...\", \"webhook_secret\": \"whsec_...\"}'"
 
-destroy:
+# The web app's bucket is emptied first: CloudFormation deletes only empty buckets.
+destroy: $(BIN)/.installed
+	$(BIN)/python -m deploy.publish empty --stack $(STACK)
 	aws cloudformation delete-stack --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 

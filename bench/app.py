@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -99,50 +100,110 @@ def _dynamodb_log() -> Iterator[list[tuple[str, int]]]:
         _current_log.pop()
 
 
-def _endpoints(api: Any) -> list[tuple[str, Callable[[], Any]]]:
+@dataclass(frozen=True)
+class Probe:
+    """One representative call of an operation; `prepare` (untimed, uncounted) makes what each call consumes,
+    such as a fresh refresh token to revoke."""
+
+    name: str
+    call: Callable[[Any], Any]
+    prepare: Callable[[], Any] = lambda: None
+
+
+def _endpoints(api: Any) -> list[Probe]:
     """One representative call per operation, with the data it needs created first."""
     from chalicelib.domain import Role
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
     password = "vivid-otter-92-lamp"
+    passwords = iter([password, "quiet-heron-41-lamp"] * 10**3)
     users = DynamoUserRepository()
     accounts.create_user(users, username="host", email="", password=password, rounds=4, role=Role.CREATOR)
     accounts.create_user(users, username="guest", email="g@example.com", password=password, rounds=4)
+    accounts.create_user(users, username="mover", email="m@example.com", password=next(passwords), rounds=4)
     host, guest = api.token("host", password), api.token("guest", password)
-    refresh = api.post("/api/token/", {"username": "guest", "password": password}).json["refresh"]
     event = api.post("/api/events/", {"title": "T", "description": "D", "capacity": 10_000}, token=host).json
     path = f"/api/events/{event['id']}/"
     counter = iter(range(10**6))
+    chain = {"refresh": api.post("/api/token/", {"username": "guest", "password": password}).json["refresh"]}
+    mover = {"password": password}
 
-    def book_and_cancel() -> Any:
+    def sign_in(username: str, secret: str) -> dict[str, str]:
+        return dict(api.post("/api/token/", {"username": username, "password": secret}).json)
+
+    def refresh(_: Any) -> Any:
+        # Rotation: each refresh token works once, so each call presents the one the previous call answered.
+        reply = api.post("/api/token/refresh/", {"refresh": chain["refresh"]})
+        chain["refresh"] = reply.json["refresh"]
+        return reply
+
+    def change_password(access: str) -> Any:
+        new = next(passwords)
+        reply = api.request(
+            "POST", "/api/me/password/", {"old_password": mover["password"], "new_password": new}, token=access
+        )
+        mover["password"] = new
+        return reply
+
+    def book_and_cancel(_: Any) -> Any:
         booking = api.post(f"{path}bookings/", token=guest).json
         return api.post(f"/api/bookings/{booking['id']}/cancel/", token=guest)
 
     return [
-        ("GET /health/", lambda: api.get("/health/")),
-        (
+        Probe("GET /health/", lambda _: api.get("/health/")),
+        Probe(
             "POST /api/register/",
-            lambda: api.post(
+            lambda _: api.post(
                 "/api/register/",
                 {"username": f"n{next(counter)}", "email": f"n{next(counter)}@example.com", "password": password},
             ),
         ),
-        ("POST /api/token/", lambda: api.post("/api/token/", {"username": "guest", "password": password})),
-        ("POST /api/token/refresh/", lambda: api.post("/api/token/refresh/", {"refresh": refresh})),
-        ("POST /api/token/verify/", lambda: api.post("/api/token/verify/", {"token": guest})),
-        ("GET /api/me/", lambda: api.get("/api/me/", token=guest)),
-        ("PATCH /api/me/", lambda: api.patch("/api/me/", {"avatar": "https://cdn.example.com/a.png"}, token=guest)),
-        ("GET /api/events/", lambda: api.get("/api/events/")),
-        ("GET /api/events/?upcoming=true", lambda: api.get("/api/events/?upcoming=true")),
-        ("POST /api/events/", lambda: api.post("/api/events/", {"title": "T", "description": "D"}, token=host)),
-        ("GET /api/events/<id>/", lambda: api.get(path)),
-        ("PATCH /api/events/<id>/", lambda: api.patch(path, {"title": "Renamed"}, token=host)),
-        ("GET /api/me/events/", lambda: api.get("/api/me/events/", token=host)),
-        ("GET /api/events/<id>/bookings/", lambda: api.get(f"{path}bookings/", token=host)),
-        ("GET /api/me/bookings/", lambda: api.get("/api/me/bookings/", token=guest)),
-        ("POST booking + POST cancel", book_and_cancel),
-        ("GET /api/schema/", lambda: api.get("/api/schema/")),
+        Probe("POST /api/token/", lambda _: api.post("/api/token/", {"username": "guest", "password": password})),
+        Probe("POST /api/token/refresh/ (rotating)", refresh),
+        Probe("POST /api/token/verify/ (an access token)", lambda _: api.post("/api/token/verify/", {"token": guest})),
+        Probe(
+            "POST /api/token/blacklist/",
+            lambda refresh_token: api.post("/api/token/blacklist/", {"refresh": refresh_token}),
+            lambda: sign_in("guest", password)["refresh"],
+        ),
+        Probe(
+            "POST /api/me/logout-all/",
+            lambda access: api.request("POST", "/api/me/logout-all/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("POST /api/me/password/", change_password, lambda: sign_in("mover", mover["password"])["access"]),
+        Probe("POST /api/password/reset/", lambda _: api.post("/api/password/reset/", {"email": "g@example.com"})),
+        Probe("GET /api/me/", lambda _: api.get("/api/me/", token=guest)),
+        Probe(
+            "PATCH /api/me/", lambda _: api.patch("/api/me/", {"email": f"g{next(counter)}@example.com"}, token=guest)
+        ),
+        Probe("GET /api/events/", lambda _: api.get("/api/events/")),
+        Probe("GET /api/events/?upcoming=true", lambda _: api.get("/api/events/?upcoming=true")),
+        Probe(
+            "POST /api/events/",
+            lambda access: api.post("/api/events/", {"title": "T", "description": "D"}, token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("GET /api/events/<id>/", lambda _: api.get(path)),
+        Probe(
+            "PATCH /api/events/<id>/",
+            lambda access: api.patch(path, {"title": f"Renamed {next(counter)}"}, token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe(
+            "GET /api/me/events/",
+            lambda access: api.get("/api/me/events/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe(
+            "GET /api/events/<id>/bookings/",
+            lambda access: api.get(f"{path}bookings/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("GET /api/me/bookings/", lambda _: api.get("/api/me/bookings/", token=guest)),
+        Probe("POST booking + POST cancel", book_and_cancel),
+        Probe("GET /api/schema/", lambda _: api.get("/api/schema/")),
     ]
 
 
@@ -151,21 +212,23 @@ def per_endpoint(iterations: int = 60) -> list[dict[str, Any]]:
     and warm in-process latency for every endpoint."""
     rows = []
     with _in_process() as api:
-        for name, call in _endpoints(api):
-            call()  # warm
+        for probe in _endpoints(api):
+            probe.call(probe.prepare())  # warm
+            prepared = probe.prepare()
             with _dynamodb_log() as log:
-                reply = call()
-            assert reply.status < 300, (name, reply.status, reply.raw[:200])
+                reply = probe.call(prepared)
+            assert reply.status < 300, (probe.name, reply.status, reply.raw[:200])
             requests = len(log)
             times = []
             for _ in range(iterations):
+                prepared = probe.prepare()
                 started = time.perf_counter()
-                call()
+                probe.call(prepared)
                 times.append((time.perf_counter() - started) * 1000)
             times.sort()
             rows.append(
                 {
-                    "endpoint": name,
+                    "endpoint": probe.name,
                     "requests": requests,
                     "p50": statistics.median(times),
                     "p99": times[int(len(times) * 0.99) - 1],

@@ -114,6 +114,7 @@ class User:
     is_active: bool = True
     avatar: str | None = None
     date_joined: datetime = field(default_factory=utcnow)
+    last_login: datetime | None = None
     version: int = 1
     # Carried by every token issued to the account; raising it revokes them all (password change or reset,
     # signing out everywhere), since a token is honoured only while its generation is the account's.
@@ -299,6 +300,48 @@ class BookingResult:
     booking: Booking
     event: Event | None
     replayed: bool = False
+
+
+class AuditAction(enum.StrEnum):
+    """What a staff member did; the part before the dot is the type of object acted on."""
+
+    USER_CREATE = "user.create"
+    USER_UPDATE = "user.update"
+    EVENT_UPDATE = "event.update"
+    EVENT_CANCEL = "event.cancel"
+    EVENT_DELETE = "event.delete"
+    BOOKING_CANCEL = "booking.cancel"
+
+    @property
+    def object_type(self) -> str:
+        """`user`, `event` or `booking`."""
+        return self.value.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the id and the username they had then."""
+
+    id: str
+    username: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One staff write, stored in the same transaction as the change it records. `changes` maps a field to its
+    old and new values, as JSON values (None where there was, or is, nothing)."""
+
+    id: str
+    at: datetime
+    actor: Actor
+    action: AuditAction
+    object_id: str
+    changes: dict[str, tuple[Any, Any]]
+
+    @property
+    def object_type(self) -> str:
+        """The type of the object acted on."""
+        return self.action.object_type
 
 
 @dataclass(frozen=True)

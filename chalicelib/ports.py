@@ -5,9 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, Page, Payment, Rate, User
+from chalicelib.domain import (
+    AuditEntry,
+    Booking,
+    BookingResult,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Payment,
+    Rate,
+    Role,
+    User,
+)
 
 
 class UniqueViolation(Exception):
@@ -187,6 +200,30 @@ class IdempotentWrite:
     now: int
 
 
+@dataclass(frozen=True)
+class UserQuery:
+    """The staff's list of users: any combination of filters, and a search term already normalized with
+    `domain.identity`. The term matches a prefix of the username and, once it holds an `@`, of the e-mail."""
+
+    search: str | None = None
+    role: Role | None = None
+    is_staff: bool | None = None
+    is_active: bool | None = None
+
+    @property
+    def searches_email(self) -> bool:
+        """Whether e-mail addresses are searched too: only a term that reaches the `@` (see the README)."""
+        return self.search is not None and "@" in self.search
+
+    def filters_match(self, user: User) -> bool:
+        """Whether `user` passes the filters (the search term aside)."""
+        return (
+            (self.role is None or user.role is self.role)
+            and (self.is_staff is None or user.is_staff is self.is_staff)
+            and (self.is_active is None or user.is_active is self.is_active)
+        )
+
+
 class UserRepository(Protocol):
     """Accounts, with username and email unique regardless of case."""
 
@@ -196,11 +233,20 @@ class UserRepository(Protocol):
 
     def get_by_email(self, email: str) -> User | None: ...
 
-    def add(self, user: User) -> None:
-        """Store a new user; raises UniqueViolation when the username or email is taken."""
+    def add(self, user: User, audit: AuditEntry | None = None) -> None:
+        """Store a new user (and `audit`, in the same transaction); raises UniqueViolation when the username or
+        email is taken."""
 
-    def save(self, old: User, new: User) -> None:
-        """Replace `old` by `new` if unchanged since read; moves the email marker when the email changes."""
+    def save(self, old: User, new: User, audit: AuditEntry | None = None) -> None:
+        """Replace `old` by `new` if unchanged since read (StaleWrite otherwise); moves the email marker when the
+        email changes (UniqueViolation when taken); stores `audit` in the same transaction."""
+
+    def record_login(self, user_id: str, at: datetime) -> None:
+        """Set the user's `last_login` (a change of the account: concurrent saves of it start over)."""
+
+    def list_users(self, query: UserQuery, *, limit: int, start: dict[str, str] | None) -> Page:
+        """Users matching `query` in the order of the name that matched (the username, or for a user found only
+        by e-mail, the e-mail). A page may hold fewer than `limit` users while `next_key` is set."""
 
 
 class EventRepository(Protocol):
@@ -216,17 +262,24 @@ class EventRepository(Protocol):
 
     def add(self, event: Event) -> None: ...
 
-    def save(self, old: Event, new: Event) -> None:
-        """Replace `old` by `new` if unchanged since read (StaleWrite otherwise)."""
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None) -> None:
+        """Replace `old` by `new` if unchanged since read (StaleWrite otherwise), with `audit` in the same
+        transaction."""
 
-    def delete(self, event: Event) -> None:
-        """Delete if unchanged since read and without booked seats (StaleWrite otherwise)."""
+    def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
+        """Delete if unchanged since read and without booked seats (StaleWrite otherwise), with `audit` in the
+        same transaction."""
 
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page: ...
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+
+    def list_all(
+        self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
+    ) -> Page:
+        """Events of every status (or of `status`), of everyone (or of `creator`), newest first."""
 
 
 class BookingRepository(Protocol):
@@ -240,11 +293,16 @@ class BookingRepository(Protocol):
         Raises AlreadyBooked, EventChanged (the event's state no longer allows this status) or KeyAlreadyUsed."""
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Promotion | None, record: IdempotentWrite | None
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Promotion | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         """Cancel `booking` (unchanged since read); for one holding a seat, pass the seat to `promote` (or, with
         no `promote`, free it only while nobody waits). `cancelled` may owe a refund (then it enters the index
-        of payment work due).
+        of payment work due). `audit`, when given, is written in the same transaction.
 
         Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
 
@@ -367,3 +425,10 @@ class Mailer(Protocol):
 
     def send(self, message: MailMessage) -> None:
         """Deliver `message` (locally: keep it); raises MailUnavailable when the mail service fails."""
+
+
+class AuditRepository(Protocol):
+    """The audit log of staff writes (written by the other repositories, with each change)."""
+
+    def list(self, *, actor: str | None, object_id: str | None, limit: int, start: dict[str, str] | None) -> Page:
+        """Entries, newest first; only those by `actor` and/or about `object_id` when given."""

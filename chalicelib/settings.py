@@ -34,6 +34,7 @@ class TableNames:
     idempotency: str
     tokens: str
     throttle: str
+    audit: str
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         idempotency=env.get("IDEMPOTENCY_TABLE", f"sessions-{stage}-idempotency"),
         tokens=env.get("TOKENS_TABLE", f"sessions-{stage}-tokens"),
         throttle=env.get("THROTTLE_TABLE", f"sessions-{stage}-throttle"),
+        audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
     )
 
 

@@ -6,10 +6,13 @@ independent descriptions and fails on any drift between them."""
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+from deploy.buckets import deny_plain_http, private_bucket_properties
+from deploy.site import site_outputs, site_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
@@ -45,9 +48,22 @@ def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
     return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": "ALL"}}
 
 
+# The staff's list of users: one index per combination of its filters, each sorted by username (see
+# chalicelib/persistence/models.py for why), keyed `f_<facets>`; no filter is `by-name`.
+USER_FILTERS = ("role", "staff", "active")
+USER_FILTER_INDEXES = [
+    _index("by-" + "-".join(combination), "f_" + "_".join(combination), "name_sk")
+    for size in range(1, len(USER_FILTERS) + 1)
+    for combination in combinations(USER_FILTERS, size)
+]
+
 # Logical id -> (environment variable holding the name, key attribute, global secondary indexes).
 TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
-    "UsersTable": ("USERS_TABLE", "id", []),
+    "UsersTable": (
+        "USERS_TABLE",
+        "id",
+        [_index("by-name", "all_key", "name_sk"), _index("by-email", "all_key", "email_sk"), *USER_FILTER_INDEXES],
+    ),
     "UniquesTable": ("UNIQUES_TABLE", "key", []),
     "EventsTable": (
         "EVENTS_TABLE",
@@ -58,6 +74,9 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("creator-published-by-created", "pub_creator", "created_sk"),
             _index("creator-published-by-start", "pub_creator", "starts_sk"),
             _index("by-creator", "creator", "created_sk"),
+            _index("all-by-created", "all_key", "created_sk"),
+            _index("by-status", "status", "created_sk"),
+            _index("by-creator-status", "creator_status", "created_sk"),
         ],
     ),
     "BookingsTable": (
@@ -73,6 +92,16 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
     "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
     "TokensTable": ("TOKENS_TABLE", "key", []),
     "ThrottleTable": ("THROTTLE_TABLE", "key", []),
+    "AuditTable": (
+        "AUDIT_TABLE",
+        "id",
+        [
+            _index("by-time", "all_key", "at_sk"),
+            _index("by-actor", "actor_id", "at_sk"),
+            _index("by-object", "object_id", "at_sk"),
+            _index("by-actor-object", "actor_object", "at_sk"),
+        ],
+    ),
 }
 TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
 # Stripe's webhook: machine traffic at a modest rate, refused by signature before any database access. Its own
@@ -119,18 +148,7 @@ def _retention(stage: str) -> dict[str, str]:
 
 
 def _bucket(stage: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "BucketEncryption": {
-            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-        "PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": True,
-            "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True,
-            "RestrictPublicBuckets": True,
-        },
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-    }
+    properties = private_bucket_properties()
     # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter).
     properties["CorsConfiguration"] = {
         "Fn::If": [
@@ -158,19 +176,7 @@ def _bucket_policy() -> dict[str, Any]:
             "Bucket": {"Ref": "UploadsBucket"},
             "PolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyPlainHttp",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [
-                            {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
-                            {"Fn::Sub": "${UploadsBucket.Arn}/*"},
-                        ],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
+                "Statement": [deny_plain_http("UploadsBucket")],
             },
         },
     }
@@ -275,6 +281,7 @@ def merge_template(stage: str) -> dict[str, Any]:
             }
         }
     resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    resources.update(site_resources(stage))
     resources["RestAPI"] = {
         "Properties": {
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
@@ -311,5 +318,6 @@ def merge_template(stage: str) -> dict[str, Any]:
                     "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/api/payments/webhook/"
                 }
             },
+            **site_outputs(),
         },
     }

@@ -24,6 +24,7 @@ def main() -> int:
         data_dir=Path(os.environ.get("LOCAL_DATA_DIR", ROOT / ".local" / "data")),
         extra_env=chosen,
         payments_port=int(os.environ.get("LOCAL_PAYMENTS_PORT", "8002")),
+        web_port=int(os.environ.get("WEB_PORT", "3000")),
     )
     # Explicit, because background shells start jobs with SIGINT ignored; SIGTERM means the same as Ctrl-C,
     # and either one again while stopping kills the child being waited for (see LocalStack.stop).
@@ -31,7 +32,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         stack.start()
-        print(f"\nSessions Marketplace API on {stack.url}  (Ctrl-C stops it; data in {stack.data_dir})", flush=True)
+        print(
+            f"\nSessions Marketplace web app on {stack.web_url}, API on {stack.url}"
+            f"  (Ctrl-C stops them; data in {stack.data_dir})",
+            flush=True,
+        )
         print(f"Local payments (Stripe's stand-in) on {stack.payments_url}", flush=True)
         while (dead := stack.dead_child()) is None:
             time.sleep(0.5)

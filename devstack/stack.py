@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devstack import payments as local_payments
+from devstack.web import WebPortInUse, WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -104,7 +105,8 @@ def _signing_key(data_dir: Path) -> str:
 
 
 class LocalStack:
-    """moto (DynamoDB, S3), the API and the local payment provider, as child processes sharing one environment.
+    """moto (DynamoDB, S3), the API and the local payment provider, as child processes sharing one environment;
+    and, when given a `web_port`, the web app on that port (a thread of this process: devstack/web.py).
 
     The children get the stage's variables from .chalice/config.json, overridden only by `extra_env`: the
     values of this process's environment are replaced, so that tests do not depend on the shell they run in
@@ -119,12 +121,15 @@ class LocalStack:
         extra_env: dict[str, str] | None = None,
         quiet: bool = False,
         payments_port: int | None = None,
+        web_port: int | None = None,
     ) -> None:
         self.quiet = quiet
         self.port = port
         self.aws_port = aws_port
         # The local payment provider (devstack/payments.py): LOCAL_PAYMENTS_PORT under `make run`, else any.
         self.payments_port = payments_port or free_port()
+        self.web_port = web_port
+        self.web: WebServer | None = None
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -136,6 +141,11 @@ class LocalStack:
     def url(self) -> str:
         """Base URL of the API."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def web_url(self) -> str:
+        """Base URL of the web app (its own origin, as a deployed site's is)."""
+        return f"http://127.0.0.1:{self.web_port}"
 
     @property
     def aws_url(self) -> str:
@@ -158,6 +168,8 @@ class LocalStack:
             "PYTHONUNBUFFERED": "1",
             # The emulated gateway's domain is this address: `next` links must point back here.
             "PUBLIC_API_ORIGIN": self.url,
+            # Password-reset e-mails link to this stack's own web app.
+            "WEB_APP_URL": self.web_url,
         }
         env.update(local_payments.environment(self.payments_port, self.url, self.data_dir))
         env.update(self.extra_env)
@@ -171,12 +183,15 @@ class LocalStack:
 
     def start(self) -> None:
         """Start moto (it answers once its data is loaded), prepare tables, bucket and demo data, then serve
-        the API; returns once it answers. On failure everything started is stopped again."""
-        ports = (
+        the API, the local payment provider and the web app; returns once they answer. On failure everything
+        started is stopped again."""
+        ports = [
             (self.aws_port, "LOCAL_AWS_PORT", "local AWS"),
             (self.port, "PORT", "API"),
             (self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments"),
-        )
+        ]
+        if self.web_port is not None:
+            ports.append((self.web_port, "WEB_PORT", "web app"))
         for port, variable, what in ports:
             if not port_is_free(port):
                 raise PortInUse(port, variable, what)
@@ -198,9 +213,19 @@ class LocalStack:
             self.payments = self._spawn(local_payments.command(self.payments_port, self.data_dir), env)
             in_use = PortInUse(self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments")
             self._wait(f"{self.payments_url}/health", self.payments, in_use)
+            if self.web_port is not None:
+                self._serve_web()
         except BaseException:
             self.stop()
             raise
+
+    def _serve_web(self) -> None:
+        web = WebServer(self.web_port or 0, api_url=self.url)
+        try:
+            web.start()
+        except WebPortInUse:
+            raise PortInUse(web.port, "WEB_PORT", "web app") from None
+        self.web = web
 
     def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         output = subprocess.DEVNULL if self.quiet else None
@@ -245,8 +270,11 @@ class LocalStack:
             self.aws.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
-        """Stop the API first, then moto (which writes its final snapshot); returns once every child has
-        exited. Ctrl-C (or SIGTERM) while waiting kills the child being waited for instead."""
+        """Stop the web app and the API first, then moto (which writes its final snapshot); returns once every
+        child has exited. Ctrl-C (or SIGTERM) while waiting kills the child being waited for instead."""
+        if self.web is not None:
+            self.web.stop()
+            self.web = None
         for process in reversed(self.processes):
             try:
                 _end(process, AWS_STOP_TIMEOUT if process is self.aws else API_STOP_TIMEOUT)

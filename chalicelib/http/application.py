@@ -6,8 +6,10 @@ from chalice.app import Chalice
 
 from chalicelib.http import dependencies
 from chalicelib.http.accounts import accounts_bp
+from chalicelib.http.admin import admin_bp
 from chalicelib.http.authorizer import authorizer_bp
 from chalicelib.http.bookings import bookings_bp
+from chalicelib.http.console import console_bp
 from chalicelib.http.docs import docs_bp
 from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
@@ -30,7 +32,19 @@ def build_app() -> Chalice:
     dependencies.tables()
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
-    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, payments_bp, docs_bp):
+    blueprints = (
+        authorizer_bp,
+        health_bp,
+        accounts_bp,
+        me_bp,
+        events_bp,
+        bookings_bp,
+        payments_bp,
+        admin_bp,
+        docs_bp,
+        console_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     complete_routes(app)
     app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")

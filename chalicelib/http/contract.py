@@ -17,9 +17,10 @@ from chalicelib.http.views import Shape
 if TYPE_CHECKING:
     from chalicelib.schemas.validation import InputSchema
 
-MediaType = Literal["text/html", "text/javascript"]
+MediaType = Literal["text/html", "text/javascript", "text/css"]
 HTML: MediaType = "text/html"
 JAVASCRIPT: MediaType = "text/javascript"
+CSS: MediaType = "text/css"
 # A success answer: a JSON shape, a non-JSON media type, or None for an empty body.
 Answer = Shape | MediaType | None
 

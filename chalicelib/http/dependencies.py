@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from chalicelib.mail import mailer_for
 from chalicelib.payment_provider import StripePayments
+from chalicelib.persistence.audit import DynamoAuditRepository
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
 from chalicelib.persistence.counters import DynamoCounters
 from chalicelib.persistence.events import DynamoEventRepository
@@ -107,6 +108,13 @@ def payment_terms() -> PaymentTerms | None:
     if not s.configured:
         return None
     return PaymentTerms(payment_provider(), s.hold_seconds, s.refund_cutoff_seconds)
+
+
+@lru_cache(maxsize=1)
+def audit() -> DynamoAuditRepository:
+    """The audit log of staff writes."""
+    tables()
+    return DynamoAuditRepository()
 
 
 def signing_key() -> bytes:

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.domain import Access, Principal
-from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
-from chalicelib.http.requests import query_params
+from chalicelib.http.requests import boolean_param, query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import EVENT, EVENT_LIST
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 events_bp = Blueprint(__name__)
 routes = Router(events_bp)
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _optional_caller() -> Principal | None:
@@ -48,9 +46,7 @@ def _optional_caller() -> Principal | None:
 def list_events() -> dict[str, Any]:
     """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
     params = query_params(routes.request)
-    upcoming = BOOLEANS.get(params.get("upcoming", "false").lower())
-    if upcoming is None:
-        raise ValidationFailed({"upcoming": ["Must be a valid boolean."]})
+    upcoming = bool(boolean_param(params, "upcoming"))
     creator = params.get("creator") or None
     scope = f"events:{creator or '*'}:{upcoming}"
     limit, start = page_request(routes.request, scope)

@@ -131,8 +131,10 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 
 def document_path(path: str) -> str:
-    """The documented form of a route: the original API's paths end with a slash."""
-    return path if path.endswith("/") else path + "/"
+    """The documented form of a route: the original API's paths end with a slash; files (`console.js`) do not."""
+    if path.endswith("/") or "." in path.rsplit("/", 1)[-1]:
+        return path
+    return path + "/"
 
 
 def _schemas() -> dict[str, Any]:

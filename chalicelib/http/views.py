@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import BookingStatus, EventStatus, RefundStatus, Role, iso
+from chalicelib.domain import AuditAction, BookingStatus, EventStatus, RefundStatus, Role, iso
 
 REF = "#/components/schemas/{name}"
 
@@ -140,6 +140,43 @@ USER = Shape(
     ),
 )
 
+ADMIN_USER = USER.extended(
+    "AdminUser",
+    "A user as staff see it: the public fields, whether the account is active, and when it last signed in.",
+    Field("is_active", BOOLEAN),
+    Field("last_login", TIMESTAMP, nullable=True),
+)
+
+
+def _changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {name: [old, new] for name, (old, new) in changes.items()}
+
+
+CHANGES = Kind(
+    {
+        "type": "object",
+        "description": "Each changed field's old and new value (null where there was, or is, none).",
+        "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+    },
+    _changes,
+)
+AUDIT_ACTOR = Shape(
+    "AuditActor", "Who acted: their id and the username they had.", (Field("id", ID), Field("username", TEXT))
+)
+AUDIT_ENTRY = Shape(
+    "AuditEntry",
+    "One staff write, recorded in the same transaction as the change.",
+    (
+        Field("id", ID),
+        Field("at", TIMESTAMP),
+        Field("actor", AUDIT_ACTOR),
+        Field("action", choice(AuditAction)),
+        Field("object_type", Kind({"type": "string", "enum": sorted({a.object_type for a in AuditAction})})),
+        Field("object_id", ID),
+        Field("changes", CHANGES),
+    ),
+)
+
 EVENT = Shape(
     "Event",
     "An event as the API shows it. A paid event's `online_url` is null except for those holding a confirmed "
@@ -199,6 +236,8 @@ BOOKING = Shape(
 )
 
 EVENT_LIST = page(EVENT, "EventList", "A page of events.")
+ADMIN_USER_LIST = page(ADMIN_USER, "AdminUserList", "A page of users, as staff see them.")
+AUDIT_LIST = page(AUDIT_ENTRY, "AuditList", "A page of the audit log, newest first.")
 BOOKING_LIST = page(BOOKING, "BookingList", "A page of bookings.")
 
 TOKEN_PAIR = Shape("TokenPair", "A refresh and an access token.", (Field("refresh", TEXT), Field("access", TEXT)))

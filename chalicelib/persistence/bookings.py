@@ -13,7 +13,8 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import SEAT_STATUSES, Booking, BookingStatus, Page, Payment, RefundStatus, iso
+from chalicelib.domain import SEAT_STATUSES, AuditEntry, Booking, BookingStatus, Page, Payment, RefundStatus, iso
+from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
@@ -236,7 +237,12 @@ class DynamoBookingRepository:
             raise
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Promotion | None, record: IdempotentWrite | None
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Promotion | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         try:
             with write_transaction() as tx:
@@ -245,6 +251,8 @@ class DynamoBookingRepository:
                 _release_marker(tx, booking)
                 _mark_ended(tx, booking, cancelled)
                 _settle_seat(tx, booking, promote)
+                if audit is not None:
+                    add_entry(tx, audit)
         except ConditionsFailed as exc:
             if "record" in exc.names:
                 raise KeyAlreadyUsed() from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -9,10 +11,33 @@ from pynamodb.models import Model
 from chalicelib.settings import AwsTimeouts, TableNames
 
 PUBLISHED = "PUBLISHED"
+# The one partition of the indexes that list every item of a table (staff lists only: the public lists never
+# read them).
+ALL = "ALL"
+# What the staff's list of users filters on; each combination of them has its own index (see UserModel).
+USER_FACETS = ("role", "staff", "active")
+
+
+def _index(name: str, hash_key: str, range_key: str) -> Any:
+    """A global secondary index projecting every attribute, so that a page is one Query."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attributes = {"Meta": meta, hash_key: UnicodeAttribute(hash_key=True), range_key: UnicodeAttribute(range_key=True)}
+    return type(f"_Index_{name.replace('-', '_')}", (GlobalSecondaryIndex,), attributes)()
+
+
+def facet_attribute(combination: tuple[str, ...]) -> str:
+    """The attribute keying the users index of a combination of facets (`f_role_staff`: `CREATOR|true`)."""
+    return "f_" + "_".join(combination)
 
 
 class UserModel(Model):
-    """One account per item, keyed by user id."""
+    """One account per item, keyed by user id.
+
+    The staff's list of users is sorted by username (`name_sk`) and filtered by any combination of role, staff
+    and active flags. An index answers a combination with one Query only if its partition key holds exactly
+    those values, so each of the 2^3 combinations has its own index: `by-name` (no filter, partition `ALL`),
+    `by-role`, `by-staff`, ..., `by-role-staff-active`, keyed by the `f_...` attributes. `by-email` serves
+    searches by e-mail address. Items written before these attributes existed are in none of them."""
 
     class Meta:
         table_name = "unbound-users"
@@ -27,8 +52,31 @@ class UserModel(Model):
     is_active = BooleanAttribute(default=True)
     avatar = UnicodeAttribute(null=True)
     date_joined = UnicodeAttribute()
+    last_login = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     token_gen = NumberAttribute(default=0)
+    # Index keys: `<identity(username)>#<id>`, `<identity(email)>#<id>` (absent without an e-mail), the
+    # partition of every user, and the facet values of each combination (`f_role`: `CREATOR`, ...).
+    name_sk = UnicodeAttribute(null=True)
+    email_sk = UnicodeAttribute(null=True)
+    all_key = UnicodeAttribute(null=True)
+    f_role = UnicodeAttribute(null=True)
+    f_staff = UnicodeAttribute(null=True)
+    f_active = UnicodeAttribute(null=True)
+    f_role_staff = UnicodeAttribute(null=True)
+    f_role_active = UnicodeAttribute(null=True)
+    f_staff_active = UnicodeAttribute(null=True)
+    f_role_staff_active = UnicodeAttribute(null=True)
+
+    by_name = _index("by-name", "all_key", "name_sk")
+    by_email = _index("by-email", "all_key", "email_sk")
+    by_role = _index("by-role", "f_role", "name_sk")
+    by_staff = _index("by-staff", "f_staff", "name_sk")
+    by_active = _index("by-active", "f_active", "name_sk")
+    by_role_staff = _index("by-role-staff", "f_role_staff", "name_sk")
+    by_role_active = _index("by-role-active", "f_role_active", "name_sk")
+    by_staff_active = _index("by-staff-active", "f_staff_active", "name_sk")
+    by_role_staff_active = _index("by-role-staff-active", "f_role_staff_active", "name_sk")
 
 
 class UniqueModel(Model):
@@ -122,12 +170,18 @@ class EventModel(Model):
     starts_sk = UnicodeAttribute(null=True)
     pub = UnicodeAttribute(null=True)
     pub_creator = UnicodeAttribute(null=True)
+    # Staff lists, every status: `ALL`, and `<creator>#<status>`.
+    all_key = UnicodeAttribute(null=True)
+    creator_status = UnicodeAttribute(null=True)
 
     published_by_created = _PublishedByCreated()
     published_by_start = _PublishedByStart()
     creator_published_by_created = _CreatorPublishedByCreated()
     creator_published_by_start = _CreatorPublishedByStart()
     by_creator = _ByCreator()
+    all_by_created = _index("all-by-created", "all_key", "created_sk")
+    by_status = _index("by-status", "status", "created_sk")
+    by_creator_status = _index("by-creator-status", "creator_status", "created_sk")
 
 
 class _BookingsByUser(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
@@ -251,6 +305,32 @@ class CounterModel(Model):
     expires_at = TTLAttribute()
 
 
+class AuditModel(Model):
+    """One staff write per item, newest first in every index (`at_sk` is `<at>#<id>`): all of them, by actor,
+    by object, and by both (`actor_object` is `<actor>#<object>`)."""
+
+    class Meta:
+        table_name = "unbound-audit"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_username = UnicodeAttribute()
+    action = UnicodeAttribute()
+    object_type = UnicodeAttribute()
+    object_id = UnicodeAttribute()
+    changes = UnicodeAttribute()  # JSON: {"field": [old, new]}
+    at_sk = UnicodeAttribute()
+    all_key = UnicodeAttribute()
+    actor_object = UnicodeAttribute()
+
+    by_time = _index("by-time", "all_key", "at_sk")
+    by_actor = _index("by-actor", "actor_id", "at_sk")
+    by_object = _index("by-object", "object_id", "at_sk")
+    by_actor_object = _index("by-actor-object", "actor_object", "at_sk")
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     UserModel,
     UniqueModel,
@@ -259,6 +339,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     IdempotencyModel,
     TokenStateModel,
     CounterModel,
+    AuditModel,
 )
 
 
@@ -273,6 +354,7 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
         (IdempotencyModel, names.idempotency),
         (TokenStateModel, names.tokens),
         (CounterModel, names.throttle),
+        (AuditModel, names.audit),
     )
     for model, name in pairs:
         model.Meta.table_name = name

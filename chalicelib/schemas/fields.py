@@ -217,6 +217,8 @@ def _currency(value: Any) -> str:
 
 Username = Annotated[str, Field(max_length=150), REQUIRED_TEXT, AfterValidator(_username)]
 Email = Annotated[str, Field(max_length=254), REQUIRED_TEXT, AfterValidator(_email)]
+# Accounts made by staff may have no e-mail address: blank is allowed, and means none.
+OptionalEmail = Annotated[str, Field(max_length=254), OPTIONAL_TEXT, AfterValidator(_email)]
 HttpsUrl = Annotated[
     Annotated[str, Field(max_length=MAX_URL)] | None, BeforeValidator(_nullable_text), AfterValidator(_https_url)
 ]

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import Role, User, normalize_username
+from chalicelib.domain import AuditEntry, Role, User, normalize_username, utcnow
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import RefreshFamilies, RefreshToken, StaleWrite, TokenRevoked, UniqueViolation, UserRepository
@@ -55,11 +55,16 @@ def password_errors(password: str, *, username: str, email: str) -> list[str]:
     return password_problems(password, username=username, email=email)
 
 
-def register(users: UserRepository, *, username: str, email: str, password: str, rounds: int) -> User:
-    """Create a USER account; the username and email are unique whatever their case."""
+def check_new_password(password: str, *, username: str, email: str, field: str = "password") -> None:
+    """Refuse a password bcrypt cannot hash whole or that Django's validators reject (400 on `field`)."""
     problems = password_errors(password, username=username, email=email)
     if problems:
-        raise ValidationFailed({"password": problems})
+        raise ValidationFailed({field: problems})
+
+
+def register(users: UserRepository, *, username: str, email: str, password: str, rounds: int) -> User:
+    """Create a USER account; the username and email are unique whatever their case."""
+    check_new_password(password, username=username, email=email)
     return create_user(users, username=username, email=email, password=password, rounds=rounds)
 
 
@@ -80,10 +85,13 @@ def create_user(
     rounds: int,
     role: Role = Role.USER,
     is_staff: bool = False,
+    user_id: str | None = None,
+    audit: AuditEntry | None = None,
 ) -> User:
-    """Store a new account without the strength rules (the command-line tool and seeding use this too)."""
+    """Store a new account without the strength rules (the command-line tool and seeding use this too), with
+    `audit` in the same transaction when staff create it (then `user_id` is the id the entry names)."""
     user = User(
-        id=new_id(),
+        id=user_id or new_id(),
         username=normalize_username(username),
         email=email,
         password_hash=hash_password(password, rounds),
@@ -91,7 +99,7 @@ def create_user(
         is_staff=is_staff,
     )
     try:
-        users.add(user)
+        users.add(user, audit)
     except UniqueViolation as exc:
         raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
     return user
@@ -120,6 +128,7 @@ def obtain_tokens(
     valid = check_password(password, user.password_hash if user else None, rounds)
     if user is None or not valid or not user.is_active:
         raise NotAuthenticated(BAD_CREDENTIALS)
+    users.record_login(user.id, utcnow())
     family = tokens.new_jti()
     return {
         "refresh": _refresh_token(user, policy, jti=family, family=family),
@@ -219,7 +228,7 @@ def next_generation(current: User) -> dict[str, Any]:
 
 def sign_out_everywhere(users: UserRepository, user_id: str) -> None:
     """Revoke every token of the account: raise its token generation."""
-    apply_change(users, lambda: profile(users, user_id), next_generation)
+    change(users, lambda: profile(users, user_id), next_generation)
 
 
 def profile(users: UserRepository, user_id: str) -> User:
@@ -232,17 +241,27 @@ def profile(users: UserRepository, user_id: str) -> User:
 
 def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any]) -> User:
     """Apply `changes` (email, avatar) to the caller's account."""
-    return apply_change(users, lambda: profile(users, user_id), lambda _: changes)
+    return change(users, lambda: profile(users, user_id), changes)
 
 
-def apply_change(users: UserRepository, load: Callable[[], User], changes: Callable[[User], dict[str, Any]]) -> User:
-    """Save the account `load` reads with `changes(account)` applied, only if unchanged since that read; a
-    concurrent edit makes it start over (a few times, then 409)."""
+def change(
+    users: UserRepository,
+    load: Callable[[], User],
+    changes: dict[str, Any] | Callable[[User], dict[str, Any]],
+    audit: Callable[[User, User], AuditEntry | None] | None = None,
+) -> User:
+    """Save the account `load` reads with `changes` applied (a dict, or a function of the account read), only if
+    unchanged since that read; a concurrent edit makes it start over (a few times, then 409). With `audit`, its
+    entry for (before, after) is written in the same transaction, and a change it finds empty (None) is not
+    written at all."""
     for _ in range(3):
         current = load()
-        updated = current.with_changes(**changes(current))
+        updated = current.with_changes(**(changes(current) if callable(changes) else changes))
+        entry = audit(current, updated) if audit is not None else None
+        if audit is not None and entry is None:
+            return current
         try:
-            users.save(current, updated)
+            users.save(current, updated, entry)
             return updated
         except UniqueViolation as exc:
             raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
@@ -260,4 +279,4 @@ def _by_username(users: UserRepository, username: str) -> User:
 
 def change_account(users: UserRepository, username: str, **changes: Any) -> User:
     """Staff-side change of role, staff flag or active flag (the command-line tool)."""
-    return apply_change(users, lambda: _by_username(users, username), lambda _: changes)
+    return change(users, lambda: _by_username(users, username), changes)

@@ -12,7 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
+from chalicelib.domain import (
+    AuditAction,
+    Booking,
+    BookingResult,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Principal,
+    iso,
+    utcnow,
+)
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import (
@@ -30,6 +41,7 @@ from chalicelib.ports import (
     StoredResult,
 )
 from chalicelib.services import payments
+from chalicelib.services.audit import entry, on_behalf_of_others
 from chalicelib.services.payments import PaymentTerms
 
 ATTEMPTS = 3
@@ -280,8 +292,12 @@ def _cancel(
         result = BookingResult(cancelled, shown)
         record = idem.record(result) if idem else None
         promotion = next_in_line(bookings, booking, event, terms, now)
+        audit = None
+        if on_behalf_of_others(principal, booking.user_id):
+            changes = {"status": (booking.status.value, cancelled.status.value)}
+            audit = entry(principal, AuditAction.BOOKING_CANCEL, booking.id, changes)
         try:
-            bookings.cancel(booking, cancelled, promotion, record)
+            bookings.cancel(booking, cancelled, promotion, record, audit)
         except StaleWrite:
             booking = _reread(bookings, booking)
             continue

@@ -26,7 +26,7 @@ from chalicelib.ports import (
     UserRepository,
 )
 from chalicelib.security.passwords import check_password, hash_password
-from chalicelib.services.accounts import apply_change, next_generation, password_errors, profile
+from chalicelib.services.accounts import change, next_generation, password_errors, profile
 from chalicelib.services.throttling import Guard
 
 WRONG_OLD_PASSWORD = "Your old password was entered incorrectly. Please enter it again."
@@ -80,7 +80,7 @@ def change_password(
             raise ValidationFailed({"old_password": [WRONG_OLD_PASSWORD]})
         return revoke(current)
 
-    apply_change(users, lambda: profile(users, user_id), changes)
+    change(users, lambda: profile(users, user_id), changes)
 
 
 def _digest(token: str) -> str:

@@ -6,12 +6,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import Access, BookingStatus, Event, EventStatus, Page, Principal, iso, minor_units, utcnow
+from chalicelib.domain import (
+    Access,
+    AuditAction,
+    AuditEntry,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Principal,
+    iso,
+    minor_units,
+    utcnow,
+)
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import EventRepository, StaleWrite
+from chalicelib.services.audit import diff, entry, on_behalf_of_others
 
 ATTEMPTS = 3
+# What an event.delete entry keeps of the event.
+LOGGED_ON_DELETE = ("title", "creator", "status", "starts_at")
 
 
 def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
@@ -89,11 +104,20 @@ def update_event(events: EventRepository, principal: Principal, event_id: str, c
         if updated.capacity is not None and updated.capacity < event.seats_booked:
             raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
         try:
-            events.save(event, updated)
+            events.save(event, updated, _edit_entry(principal, event, updated, changes))
             return updated
         except StaleWrite:
             continue  # a booking or another edit came first: re-read and re-check
     raise Conflict("The event changed during the update; try again.", "concurrent_update")
+
+
+def _edit_entry(principal: Principal, event: Event, updated: Event, changes: dict[str, Any]) -> AuditEntry | None:
+    """The audit entry of a staff member's edit of someone else's event (None for anyone else's edit)."""
+    if not on_behalf_of_others(principal, event.creator):
+        return None
+    # Only an edit of a live event gets here, so a cancelled result is this edit cancelling it.
+    action = AuditAction.EVENT_CANCEL if updated.status is EventStatus.CANCELLED else AuditAction.EVENT_UPDATE
+    return entry(principal, action, event.id, diff(event, updated, changes))
 
 
 def delete_event(events: EventRepository, principal: Principal, event_id: str) -> None:
@@ -102,8 +126,11 @@ def delete_event(events: EventRepository, principal: Principal, event_id: str) -
         event = _editable(events, event_id, principal)
         if event.seats_booked > 0 or event.waitlisted > 0:
             raise Conflict("An event with active bookings cannot be deleted; cancel it instead.", "event_has_bookings")
+        audit = None
+        if on_behalf_of_others(principal, event.creator):
+            audit = entry(principal, AuditAction.EVENT_DELETE, event.id, diff(event, None, LOGGED_ON_DELETE))
         try:
-            events.delete(event)
+            events.delete(event, audit)
             return
         except StaleWrite:
             continue

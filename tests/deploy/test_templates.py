@@ -336,3 +336,23 @@ def test_the_bookings_table_has_the_index_of_payment_work_due(templates):
         {"AttributeName": "pay_due", "KeyType": "HASH"},
         {"AttributeName": "pay_due_sk", "KeyType": "RANGE"},
     ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_role_reaches_every_table_and_the_indexes_of_those_that_have_some(templates, stage):
+    resources = templates[stage]["Resources"]
+    statement = next(
+        s
+        for p in resources["DefaultRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Sid"] == "Tables"
+    )
+    tables = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert {"UsersTable", "EventsTable", "AuditTable"} <= tables
+    granted = {t["Fn::GetAtt"][0] for t in statement["Resource"] if "Fn::GetAtt" in t}
+    indexed = {t["Fn::Sub"] for t in statement["Resource"] if "Fn::Sub" in t}
+    assert granted == tables
+    for name in tables:
+        has_indexes = bool(resources[name]["Properties"].get("GlobalSecondaryIndexes"))
+        assert (f"${{{name}.Arn}}/index/*" in indexed) is has_indexes, name
+    assert len(resources["UsersTable"]["Properties"]["GlobalSecondaryIndexes"]) == 9

@@ -78,7 +78,7 @@ def _alive(pid: int) -> bool:
 
 
 def _make_run(
-    data_dir: Path, port: int, aws_port: int, log: Path, payments_port: int | None = None
+    data_dir: Path, port: int, aws_port: int, log: Path, payments_port: int | None = None, web_port: int = 0
 ) -> subprocess.Popen[bytes]:
     """`python -m devstack` as `make run` starts it, in its own process group (as a terminal's foreground job)."""
     env = {
@@ -86,6 +86,7 @@ def _make_run(
         "PORT": str(port),
         "LOCAL_AWS_PORT": str(aws_port),
         "LOCAL_PAYMENTS_PORT": str(payments_port or free_port()),
+        "WEB_PORT": str(web_port or free_port()),  # never the default 3000, which a developer's make run may hold
         "LOCAL_DATA_DIR": str(data_dir),
         "BCRYPT_ROUNDS": "4",
         "CORS_ALLOWED_ORIGINS": "https://shell.example.test",
@@ -153,14 +154,16 @@ def test_a_large_snapshot_is_loaded_before_the_local_aws_answers(large_data):
 
 def test_make_run_returns_after_its_children_and_restarts_at_once_with_everything(large_data, tmp_path):
     data_dir, events = large_data
-    port, aws_port, payments_port = free_port(), free_port(), free_port()
+    port, aws_port, payments_port, web_port = free_port(), free_port(), free_port(), free_port()
     log = tmp_path / "make-run.log"
     created: list[dict] = []
     for _ in range(3):
-        run = _make_run(data_dir, port, aws_port, log, payments_port)
+        run = _make_run(data_dir, port, aws_port, log, payments_port, web_port)
         try:
-            _wait_until_it_answers(run, f"http://127.0.0.1:{port}/health/", log)
+            _wait_until_it_answers(run, f"http://127.0.0.1:{web_port}/", log)
             base = f"http://127.0.0.1:{port}"
+            config = requests.get(f"http://127.0.0.1:{web_port}/config.js", timeout=10).text
+            assert f'"apiUrl": "{base}/"' in config  # the web app, on its own origin, names this API
             origin = {"Origin": "https://shell.example.test"}  # set in the shell: wins over config.json
             allowed = requests.get(f"{base}/health/", headers=origin, timeout=10).headers
             assert allowed.get("Access-Control-Allow-Origin") == "https://shell.example.test"
@@ -174,22 +177,31 @@ def test_make_run_returns_after_its_children_and_restarts_at_once_with_everythin
             assert reply.status_code == 201
             created.append(reply.json())
             children = _children(run.pid)
-            assert len(children) == 3  # the local AWS, the API and the local payment provider
+            # The local AWS, the API and the local payment provider (the web app is a thread of make run's process).
+            assert len(children) == 3
         finally:
             os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group gets it
             code = run.wait(timeout=300)
         assert code == 0, log.read_text()
         assert [pid for pid in children if _alive(pid)] == []
-        assert port_is_free(port) and port_is_free(aws_port) and port_is_free(payments_port)
+        assert port_is_free(port) and port_is_free(aws_port) and port_is_free(payments_port) and port_is_free(web_port)
 
 
-@pytest.mark.parametrize(("variable", "what"), [("PORT", "API"), ("LOCAL_AWS_PORT", "local AWS")])
+@pytest.mark.parametrize(
+    ("variable", "what"), [("PORT", "API"), ("LOCAL_AWS_PORT", "local AWS"), ("WEB_PORT", "web app")]
+)
 def test_a_busy_port_is_named_in_one_line_and_nothing_starts(variable, what, tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        env = {**os.environ, "PORT": str(free_port()), "LOCAL_AWS_PORT": str(free_port()), variable: str(port)}
+        env = {
+            **os.environ,
+            "PORT": str(free_port()),
+            "LOCAL_AWS_PORT": str(free_port()),
+            "WEB_PORT": str(free_port()),
+            variable: str(port),
+        }
         env["LOCAL_DATA_DIR"] = str(tmp_path)
         run = subprocess.run(
             [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
@@ -235,6 +247,17 @@ def test_the_stack_reports_a_port_taken_after_its_check_as_port_in_use(tmp_path,
             stack.start()
     assert raised.value.port == stack.aws_port
     assert stack.processes == []
+
+
+def test_a_web_port_taken_after_the_check_is_reported_as_port_in_use(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        stack = LocalStack(free_port(), free_port(), tmp_path, quiet=True, web_port=busy.getsockname()[1])
+        with pytest.raises(PortInUse) as raised:
+            stack._serve_web()
+    assert (raised.value.port, stack.web) == (stack.web_port, None)
+    assert "(web app, WEB_PORT) is already in use" in str(raised.value)
 
 
 def test_uploads_survive_a_restart_and_the_data_files_are_private(tmp_path):

@@ -211,8 +211,8 @@ def test_each_token_endpoint_makes_these_dynamodb_requests(api, sign_in):
     sign_in()
     with recorded_calls() as calls:
         pair = api.post("/api/token/", {"username": "someone", "password": PASSWORD}).json
-    # Count the attempt (username, client IP), the username's marker, the user, give the attempt back.
-    assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem", "UpdateItem", "UpdateItem"]
+    # Count the attempt (username, client IP), the username's marker, the user, last_login, give the attempt back.
+    assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
     with recorded_calls() as calls:
         api.post("/api/token/", {"username": "someone", "password": "wrong-password"})
     assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem"]

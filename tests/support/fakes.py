@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from chalicelib.domain import (
     SEAT_STATUSES,
+    AuditEntry,
     Booking,
     BookingStatus,
     Event,
@@ -43,14 +45,37 @@ from chalicelib.ports import (
     TicketGone,
     TokenRevoked,
     UniqueViolation,
+    UserQuery,
 )
+
+
+class FakeAudit:
+    """ports.AuditRepository over a list the other fakes append to, only when their change succeeds."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry | None) -> None:
+        if entry is not None:
+            self.entries.append(entry)
+
+    def list(self, *, actor: str | None, object_id: str | None, limit: int, start: dict[str, str] | None) -> Page:
+        items = [
+            e
+            for e in sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
+            if (actor is None or e.actor.id == actor) and (object_id is None or e.object_id == object_id)
+        ]
+        if start:
+            items = items[[e.id for e in items].index(start["id"]) + 1 :]
+        return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
 
 
 class FakeUsers:
     """ports.UserRepository in a dict."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: FakeAudit | None = None) -> None:
         self.by_id: dict[str, User] = {}
+        self.audit = audit or FakeAudit()
 
     def get(self, user_id: str) -> User | None:
         return self.by_id.get(user_id)
@@ -70,27 +95,53 @@ class FakeUsers:
             taken.append("email")
         return taken
 
-    def add(self, user: User) -> None:
+    def add(self, user: User, audit: AuditEntry | None = None) -> None:
         taken = self._taken(user)
         if taken:
             raise UniqueViolation(taken)
         self.by_id[user.id] = user
+        self.audit.record(audit)
 
-    def save(self, old: User, new: User) -> None:
+    def save(self, old: User, new: User, audit: AuditEntry | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
         if "email" in self._taken(new, ignore=new.id):
             raise UniqueViolation(["email"])
         self.by_id[new.id] = new
+        self.audit.record(audit)
+
+    def record_login(self, user_id: str, at: datetime) -> None:
+        user = self.by_id.get(user_id)
+        if user is not None:
+            self.by_id[user_id] = user.with_changes(last_login=at)
+
+    def list_users(self, query: UserQuery, *, limit: int, start: dict[str, str] | None) -> Page:
+        # Each user once, under the name that matched (the username first), in key order like the indexes.
+        term = query.search or ""
+        keyed = []
+        for user in self.by_id.values():
+            if not query.filters_match(user):
+                continue
+            if identity(user.username).startswith(term):
+                keyed.append((f"{identity(user.username)}#{user.id}", user))
+            elif query.searches_email and user.email and identity(user.email).startswith(term):
+                keyed.append((f"{identity(user.email)}#{user.id}", user))
+        keyed.sort(key=lambda pair: pair[0])
+        if start:
+            keyed = [pair for pair in keyed if pair[0] > start["pos"]]
+        more = len(keyed) > limit
+        keyed = keyed[:limit]
+        return Page(items=[user for _, user in keyed], next_key={"pos": keyed[-1][0]} if more else None)
 
 
 class FakeEvents:
     """ports.EventRepository in a dict; lists sort like the indexes do."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: FakeAudit | None = None) -> None:
         self.by_id: dict[str, Event] = {}
         self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
+        self.audit = audit or FakeAudit()
 
     def get(self, event_id: str) -> Event | None:
         return self.by_id.get(event_id)
@@ -105,19 +156,21 @@ class FakeEvents:
     def add(self, event: Event) -> None:
         self.by_id[event.id] = event
 
-    def save(self, old: Event, new: Event) -> None:
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
         if new.capacity is not None and current.seats_booked > new.capacity:
             raise StaleWrite()
         self.by_id[new.id] = new
+        self.audit.record(audit)
 
-    def delete(self, event: Event) -> None:
+    def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         current = self.by_id.get(event.id)
         if current is None or current.version != event.version or current.seats_booked or current.waitlisted:
             raise StaleWrite()
         del self.by_id[event.id]
+        self.audit.record(audit)
 
     def _page(self, items: list[Event], limit: int, start: dict[str, str] | None) -> Page:
         if start:
@@ -144,6 +197,20 @@ class FakeEvents:
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         items = sorted(
             (e for e in self.by_id.values() if e.creator == creator), key=lambda e: (e.created_at, e.id), reverse=True
+        )
+        return self._page(items, limit, start)
+
+    def list_all(
+        self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
+    ) -> Page:
+        items = sorted(
+            (
+                e
+                for e in self.by_id.values()
+                if (status is None or e.status is status) and (creator is None or e.creator == creator)
+            ),
+            key=lambda e: (e.created_at, e.id),
+            reverse=True,
         )
         return self._page(items, limit, start)
 
@@ -230,7 +297,12 @@ class FakeBookings:
             raise EventAlreadyApplied()
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Promotion | None, record: IdempotentWrite | None
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Promotion | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         if record is not None and record.key in self.records:
             raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
@@ -238,6 +310,7 @@ class FakeBookings:
         self._store(record)
         self.by_id[booking.id] = cancelled
         self._release(booking, promote)
+        self.events.audit.record(audit)
 
     def expire(
         self, booking: Booking, expired: Booking, promote: Promotion | None, applied: ProviderEvent | None

@@ -13,9 +13,13 @@ from devstack.stack import LocalStack, free_port
 
 @contextmanager
 def running_stack(data_dir: Path, **extra_env: str) -> Iterator[LocalStack]:
-    """moto and the API on free ports, seeded with the demo accounts; stopped on exit."""
+    """moto, the API and the web app on free ports, seeded with the demo accounts; stopped on exit."""
     local = LocalStack(
-        port=free_port(), aws_port=free_port(), data_dir=data_dir, extra_env={"BCRYPT_ROUNDS": "4", **extra_env}
+        port=free_port(),
+        aws_port=free_port(),
+        data_dir=data_dir,
+        extra_env={"BCRYPT_ROUNDS": "4", **extra_env},
+        web_port=free_port(),
     )
     local.start()
     try:
