@@ -62,7 +62,7 @@ def test_password_reset_by_e_mail_end_to_end(base, stack):
     assert (reply.status_code, reply.json()) == (200, {"detail": "Password reset e-mail has been sent."})
     [message] = _mails_to(stack, "forgetful@example.com")
     [link] = [line for line in message.get_content().splitlines() if "/reset-password?" in line]
-    assert link.startswith("http://127.0.0.1:3000/reset-password?uid=")
+    assert link.startswith(f"{stack.web_url}/reset-password?uid=")  # the stack's own web app
     query = parse_qs(urlsplit(link).query)
     confirm = {"uid": query["uid"][0], "token": query["token"][0], "new_password": "brisk-heron-47-quilt"}
     done = requests.post(f"{base}/api/password/reset/confirm/", json=confirm, timeout=30)
