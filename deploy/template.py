@@ -101,8 +101,14 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("by-actor-object", "actor_object", "at_sk"),
         ],
     ),
+    "UploadsTable": ("UPLOADS_TABLE", "id", []),
 }
-TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
+TTL = {
+    "IdempotencyTable": "expires_at",
+    "TokensTable": "expires_at",
+    "ThrottleTable": "expires_at",
+    "UploadsTable": "expires_at",
+}
 # The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
 MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
 
