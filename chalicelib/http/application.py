@@ -16,6 +16,7 @@ from chalicelib.http.health import health_bp
 from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
 from chalicelib.http.routing import complete_routes
+from chalicelib.http.uploads import uploads_bp
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 APP_NAME = "sessions-marketplace"
@@ -31,7 +32,18 @@ def build_app() -> Chalice:
     dependencies.tables()
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
-    blueprints = (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, admin_bp, docs_bp, console_bp)
+    blueprints = (
+        authorizer_bp,
+        health_bp,
+        accounts_bp,
+        me_bp,
+        events_bp,
+        bookings_bp,
+        uploads_bp,
+        admin_bp,
+        docs_bp,
+        console_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     complete_routes(app)
