@@ -117,14 +117,15 @@ def cmd_createtables(args: argparse.Namespace) -> None:
         # Indexes added to tables that hold data: give the items stored before them their keys.
         cmd_reindex(args)
     if args.bucket:
+        if args.stage != "local":
+            sys.exit("CommandError: a deployed stage's upload bucket is CloudFormation's (make deploy).")
         import boto3
 
-        bucket = f"sessions-{args.stage}-uploads"
-        s3 = boto3.client("s3")
-        try:
-            s3.head_bucket(Bucket=bucket)
-        except s3.exceptions.ClientError:
-            s3.create_bucket(Bucket=bucket)
+        from chalicelib.settings import cors_origins_from_env, uploads_bucket_from_env
+        from devstack.bucket import configure_bucket
+
+        bucket = uploads_bucket_from_env()
+        if configure_bucket(boto3.client("s3"), bucket, cors_origins_from_env()):
             print(f"created bucket: {bucket}")
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from chalicelib.settings import Settings
 
 
-def client(service: str, settings: Settings) -> Any:
-    """A client of `service` in the stage's region whose calls give up as settings.aws says."""
+def client(service: str, settings: Settings, **options: Any) -> Any:
+    """A client of `service` in the stage's region whose calls give up as settings.aws says; `options` are more
+    of botocore's Config (S3's signature version)."""
     import botocore.config
     import botocore.session
 
@@ -20,5 +21,6 @@ def client(service: str, settings: Settings) -> Any:
         connect_timeout=timeouts.connect_seconds,
         read_timeout=timeouts.read_seconds,
         retries={"total_max_attempts": timeouts.max_attempts, "mode": "standard"},
+        **options,
     )
     return botocore.session.get_session().create_client(service, region_name=settings.region, config=config)

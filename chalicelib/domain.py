@@ -344,6 +344,31 @@ class AuditEntry:
         return self.action.object_type
 
 
+class UploadPurpose(enum.StrEnum):
+    """What an uploaded image is for, which decides who may use it and where."""
+
+    AVATAR = "avatar"
+    EVENT_IMAGE = "event_image"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a user was allowed to send straight to the bucket, under `key`, as `content_type` of at most
+    `size` bytes; usable once (claimed), by its owner, for its purpose (an event image for its event only),
+    until `expires_at` (seconds since the epoch)."""
+
+    id: str
+    owner: str
+    purpose: UploadPurpose
+    content_type: str
+    size: int
+    key: str
+    created_at: datetime
+    expires_at: int
+    event_id: str | None = None
+    claimed: bool = False
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list: the items and the key to continue after them (None on the last page)."""

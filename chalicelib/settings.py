@@ -35,6 +35,7 @@ class TableNames:
     tokens: str
     throttle: str
     audit: str
+    uploads: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Settings:
     mail_dir: Path
     # A reset request takes at least this long whether or not the address has an account.
     password_reset_min_seconds: float
+    # The bucket browsers post uploads to, and where its published media are served from (`<base>/<key>`):
+    # deployed, the CloudFront distribution in front of it; locally, the local AWS itself.
+    uploads_bucket: str
+    media_base_url: str | None
     payments: PaymentSettings
 
 
@@ -182,6 +187,7 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         tokens=env.get("TOKENS_TABLE", f"sessions-{stage}-tokens"),
         throttle=env.get("THROTTLE_TABLE", f"sessions-{stage}-throttle"),
         audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
+        uploads=env.get("UPLOADS_TABLE", f"sessions-{stage}-uploads"),
     )
 
 
@@ -195,6 +201,24 @@ def cors_origins_from_env(env: Env | None = None) -> tuple[str, ...]:
     """Origins allowed to call the API from a browser (`*` for any)."""
     env = os.environ if env is None else env
     return tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+
+
+def uploads_bucket_from_env(env: Env | None = None) -> str:
+    """The upload bucket's name (deployed: CloudFormation's, in UPLOADS_BUCKET)."""
+    env = os.environ if env is None else env
+    return env.get("UPLOADS_BUCKET") or f"sessions-{env.get('STAGE', 'local')}-uploads"
+
+
+def _media_base_url(env: Env, stage: str, bucket: str) -> str | None:
+    base = (env.get("MEDIA_BASE_URL") or "").rstrip("/") or None
+    if base is None and stage not in DEPLOYED_STAGES:
+        # The local AWS answers plain GETs of its objects (path style); the bucket policy it is given makes the
+        # published media readable by anyone, as CloudFront makes them deployed.
+        endpoint = (env.get("AWS_ENDPOINT_URL_S3") or "").rstrip("/")
+        base = f"{endpoint}/{bucket}" if endpoint else f"https://{bucket}.s3.amazonaws.com"
+    if base is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", base):
+        raise ConfigurationError(f"MEDIA_BASE_URL must be scheme://host[:port][/path], got {base!r}")
+    return base
 
 
 def load_settings(env: Env | None = None) -> Settings:
@@ -247,6 +271,8 @@ def load_settings(env: Env | None = None) -> Settings:
         mail_dir=Path(env.get("MAIL_DIR") or DEFAULT_MAIL_DIR),
         password_reset_min_seconds=_number(env, "PASSWORD_RESET_MIN_SECONDS", 1.0, 0.0, 5.0, float),
         payments=payment_settings_from_env(env),
+        uploads_bucket=uploads_bucket_from_env(env),
+        media_base_url=_media_base_url(env, stage, uploads_bucket_from_env(env)),
     )
 
 
@@ -283,6 +309,8 @@ def check_startup(settings: Settings) -> None:
     if settings.jwt_signing_key is None and settings.jwt_secret_arn is None:
         where = "JWT_SECRET_ARN (the stage's secret)" if settings.stage in DEPLOYED_STAGES else "JWT_SIGNING_KEY"
         raise ConfigurationError(f"no JWT signing key: set {where}")
+    if settings.media_base_url is None:
+        raise ConfigurationError("no MEDIA_BASE_URL: set it to the media distribution's https://<domain>")
     if settings.aws.worst_case_seconds() > LAMBDA_TIMEOUT_SECONDS / 2:
         raise ConfigurationError("AWS timeouts must let a failing call end well inside the Lambda timeout")
     # A paid booking waits for DynamoDB and then the provider: both failing must still end inside the Lambda.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+from chalicelib.services.uploads import MEDIA_PREFIX, UNCLAIMED_DAYS, UPLOAD_PREFIX
 from deploy.buckets import deny_plain_http, private_bucket_properties
 from deploy.site import site_outputs, site_resources
 
@@ -102,8 +103,14 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("by-actor-object", "actor_object", "at_sk"),
         ],
     ),
+    "UploadsTable": ("UPLOADS_TABLE", "id", []),
 }
-TTL = {"IdempotencyTable": "expires_at", "TokensTable": "expires_at", "ThrottleTable": "expires_at"}
+TTL = {
+    "IdempotencyTable": "expires_at",
+    "TokensTable": "expires_at",
+    "ThrottleTable": "expires_at",
+    "UploadsTable": "expires_at",
+}
 # Stripe's webhook: machine traffic at a modest rate, refused by signature before any database access. Its own
 # limit, below the stage's, keeps a flood of forged calls from using the whole stage's quota; Stripe retries
 # what is throttled (429) later. API Gateway encodes the path's slashes as ~1.
@@ -115,6 +122,11 @@ WEBHOOK_BURST_LIMIT = 50
 STRIPE_SECRET_PLACEHOLDER = '{"secret_key": "", "webhook_secret": ""}'
 # The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
 MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
+UPLOAD_CORS_MAX_AGE = 3000
+# CloudFront keeps a published image at most a day (browsers a year: the object says so); a replaced image,
+# deleted from the bucket at once, is gone from the edges a day later without paying for invalidations.
+MEDIA_EDGE_TTL = 86_400
+MEDIA_BASE_URL = {"Fn::Sub": "https://${MediaDistribution.DomainName}"}
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -149,7 +161,8 @@ def _retention(stage: str) -> dict[str, str]:
 
 def _bucket(stage: str) -> dict[str, Any]:
     properties = private_bucket_properties()
-    # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter).
+    # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter); they
+    # read published images through the media distribution, never from the bucket.
     properties["CorsConfiguration"] = {
         "Fn::If": [
             "HasCorsOrigins",
@@ -157,16 +170,113 @@ def _bucket(stage: str) -> dict[str, Any]:
                 "CorsRules": [
                     {
                         "AllowedOrigins": {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]},
-                        "AllowedMethods": ["POST", "PUT", "GET"],
+                        "AllowedMethods": ["POST"],
                         "AllowedHeaders": ["*"],
-                        "MaxAge": 3000,
+                        "MaxAge": UPLOAD_CORS_MAX_AGE,
                     }
                 ]
             },
             {"Ref": "AWS::NoValue"},
         ]
     }
+    # Files as posted live a day, used or not: a used one was copied to media/ when it was checked.
+    properties["LifecycleConfiguration"] = {
+        "Rules": [
+            {
+                "Id": "expire-uploads",
+                "Status": "Enabled",
+                "Prefix": UPLOAD_PREFIX,
+                "ExpirationInDays": UNCLAIMED_DAYS,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UNCLAIMED_DAYS},
+            }
+        ]
+    }
     return {"Type": "AWS::S3::Bucket", **_retention(stage), "Properties": properties}
+
+
+def _media(stage: str) -> dict[str, Any]:
+    """The media distribution: CloudFront in front of the private bucket, signing its reads with an origin
+    access control that the bucket policy lets read `media/` only."""
+    name = {"Fn::Sub": "${AWS::StackName}-media"}
+    return {
+        "MediaOriginAccessControl": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": name,
+                    "Description": f"Reads published media of the {stage} upload bucket",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "MediaCachePolicy": {
+            "Type": "AWS::CloudFront::CachePolicy",
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": name,
+                    "Comment": "Immutable keys: nothing but the path in the cache key",
+                    "MinTTL": 0,
+                    "DefaultTTL": MEDIA_EDGE_TTL,
+                    "MaxTTL": MEDIA_EDGE_TTL,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                        "HeadersConfig": {"HeaderBehavior": "none"},
+                        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+                        "EnableAcceptEncodingGzip": False,
+                        "EnableAcceptEncodingBrotli": False,
+                    },
+                }
+            },
+        },
+        "MediaResponseHeadersPolicy": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": name,
+                    "Comment": "Images only: never sniffed, never run",
+                    "SecurityHeadersConfig": {
+                        "ContentTypeOptions": {"Override": True},
+                        "ContentSecurityPolicy": {
+                            "ContentSecurityPolicy": "default-src 'none'; sandbox",
+                            "Override": True,
+                        },
+                        "StrictTransportSecurity": {"AccessControlMaxAgeSec": 31_536_000, "Override": True},
+                    },
+                }
+            },
+        },
+        "MediaDistribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": f"sessions-marketplace {stage}: published avatars and event images",
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": True,
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        {
+                            "Id": "uploads-bucket",
+                            "DomainName": {"Fn::GetAtt": ["UploadsBucket", "RegionalDomainName"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "uploads-bucket",
+                        "ViewerProtocolPolicy": "https-only",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "CachePolicyId": {"Ref": "MediaCachePolicy"},
+                        "ResponseHeadersPolicyId": {"Ref": "MediaResponseHeadersPolicy"},
+                        "Compress": False,
+                    },
+                }
+            },
+        },
+    }
 
 
 def _bucket_policy() -> dict[str, Any]:
@@ -176,7 +286,24 @@ def _bucket_policy() -> dict[str, Any]:
             "Bucket": {"Ref": "UploadsBucket"},
             "PolicyDocument": {
                 "Version": "2012-10-17",
-                "Statement": [deny_plain_http("UploadsBucket")],
+                "Statement": [
+                    deny_plain_http("UploadsBucket"),
+                    {
+                        "Sid": "MediaDistributionReadsMedia",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": {"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"},
+                        "Condition": {
+                            "StringEquals": {
+                                "AWS:SourceArn": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
+                                    "distribution/${MediaDistribution}"
+                                }
+                            }
+                        },
+                    },
+                ],
             },
         },
     }
@@ -203,11 +330,19 @@ def _role_policy() -> dict[str, Any]:
             "Resource": [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}],
         },
         {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": [{"Fn::Sub": MAIL_IDENTITY_ARN}]},
+        # Browsers' POSTs are signed with this role's credentials: it must be allowed to put what they post.
         {
             "Sid": "Uploads",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": [{"Fn::Sub": "${UploadsBucket.Arn}/*"}],
+            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{UPLOAD_PREFIX}*"}],
+        },
+        # Checked files are copied under media/; replaced and removed ones are deleted.
+        {
+            "Sid": "Media",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject", "s3:PutObject"],
+            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"}],
         },
     ]
     return {"PolicyName": "SessionsMarketplace", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
@@ -242,6 +377,7 @@ def merge_template(stage: str) -> dict[str, Any]:
         **_retention(stage),
         "Properties": {"EmailIdentity": stage_environment(stage)["MAIL_FROM"]},
     }
+    resources.update(_media(stage))
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         **_retention(stage),
@@ -274,6 +410,7 @@ def merge_template(stage: str) -> dict[str, Any]:
                     "Variables": {
                         "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
                         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+                        "MEDIA_BASE_URL": MEDIA_BASE_URL,
                         "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
                         "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
                     }
@@ -310,6 +447,7 @@ def merge_template(stage: str) -> dict[str, Any]:
         "Resources": resources,
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
+            "MediaBaseUrl": {"Value": MEDIA_BASE_URL},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
             "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
             "StripeSecretArn": {"Value": {"Ref": "StripeSecret"}},

@@ -9,6 +9,9 @@ fails at once) but not listening (so clients are refused and retry, instead of r
 `createtables` once did). Loading and saving go through a second server in this process on a private port:
 moto's backends are per process, so both servers see the same data. A snapshot holds the lock the public
 server takes for every request, so it is one point in time: a transaction is in every table or in none.
+
+Browsers post uploads to this server: S3's CORS is answered from the buckets' rules (devstack/s3_cors.py),
+in place of moto's own, which allows every origin.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import boto3
 from botocore.exceptions import ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.s3_cors import Rules, S3Cors
 from devstack.stack import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
 
 SNAPSHOT_EVERY_SECONDS = 2.0
@@ -455,6 +459,8 @@ class LocalAws:
         self.lock_fd = _claim(data_dir)
         self.listener = _bind(port)
         self.data_dir = data_dir
+        # moto's flask-cors would allow every origin on every answer; S3Cors answers from the buckets' rules.
+        os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "true"
         # Imported once the folder and port are ours: moto takes seconds to import, a refusal should not.
         from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
@@ -465,10 +471,22 @@ class LocalAws:
         self.buckets = Buckets(_client("s3", self.private.port), data_dir)
         self.gate = _Gate(app, self.tables, self.buckets)
         self.public = make_server(
-            "127.0.0.1", port, self.gate, threaded=False, request_handler=MotoRequestHandler, fd=self.listener.fileno()
+            "127.0.0.1",
+            port,
+            S3Cors(self.gate, self._cors_rules),
+            threaded=False,
+            request_handler=MotoRequestHandler,
+            fd=self.listener.fileno(),
         )
         self.listener.close()  # werkzeug serves a duplicate of it
         self.threads: list[threading.Thread] = []
+
+    def _cors_rules(self, bucket: str) -> Rules | None:
+        try:
+            rules: Rules = self.buckets.client.get_bucket_cors(Bucket=bucket)["CORSRules"]
+        except ClientError:
+            return None  # no such bucket, or no CORS configuration: S3 refuses every cross-origin request
+        return rules
 
     def open(self) -> None:
         """Load the last snapshot through the private server, then accept connections on the public port."""

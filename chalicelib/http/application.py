@@ -17,6 +17,7 @@ from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
 from chalicelib.http.payments import payments_bp
 from chalicelib.http.routing import complete_routes
+from chalicelib.http.uploads import uploads_bp
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 APP_NAME = "sessions-marketplace"
@@ -40,6 +41,7 @@ def build_app() -> Chalice:
         events_bp,
         bookings_bp,
         payments_bp,
+        uploads_bp,
         admin_bp,
         docs_bp,
         console_bp,

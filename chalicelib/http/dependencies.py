@@ -19,6 +19,7 @@ from chalicelib.security.tokens import Lifetimes
 from chalicelib.services.accounts import TokenPolicy
 from chalicelib.services.payments import PaymentTerms
 from chalicelib.services.throttling import Guard
+from chalicelib.services.uploads import Media
 from chalicelib.settings import Settings, get_settings
 
 
@@ -115,6 +116,16 @@ def audit() -> DynamoAuditRepository:
     """The audit log of staff writes."""
     tables()
     return DynamoAuditRepository()
+
+
+@lru_cache(maxsize=1)
+def media() -> Media:
+    """Upload records and the upload bucket (its S3 client is made on first use, not here)."""
+    from chalicelib.persistence.objects import S3ObjectStore
+    from chalicelib.persistence.uploads import DynamoUploadRepository
+
+    tables()
+    return Media(uploads=DynamoUploadRepository(), store=S3ObjectStore(get_settings()))
 
 
 def signing_key() -> bytes:

@@ -78,7 +78,7 @@ def get_event(event_id: str) -> dict[str, Any]:
     "/api/events/{event_id}",
     "PATCH",
     Access.CREATOR,
-    summary="Edit an event (its creator or staff)",
+    summary="Edit an event (its creator or staff); `image` is an upload's id, null removes it",
     body=InputRef("events", "EventUpdateIn"),
     body_required=False,
     responses={200: EVENT},
@@ -87,7 +87,7 @@ def get_event(event_id: str) -> dict[str, Any]:
 def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
     changes = data.model_dump(include=data.model_fields_set)
-    return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes))
+    return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes, media=deps.media()))
 
 
 @routes.route(
@@ -100,5 +100,5 @@ def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
 )
 def delete_event(event_id: str) -> Response:
     """Delete an event without bookings (its creator or staff)."""
-    events.delete_event(deps.events(), routes.caller(), event_id)
+    events.delete_event(deps.events(), routes.caller(), event_id, media=deps.media())
     return Response(body="", status_code=204)

@@ -32,7 +32,7 @@ def me() -> dict[str, Any]:
     "/api/me",
     "PATCH",
     Access.SIGNED_IN,
-    summary="Change email or avatar",
+    summary="Change email or avatar (an upload's id; null removes it)",
     body=InputRef("accounts", "MeUpdateIn"),
     body_required=False,
     responses={200: USER},
@@ -41,7 +41,7 @@ def me() -> dict[str, Any]:
 def update_me(data: MeUpdateIn) -> dict[str, Any]:
     """Change the caller's email or avatar."""
     changes = data.model_dump(include=data.model_fields_set)
-    return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes))
+    return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes, media=deps.media()))
 
 
 @routes.route(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import AuditAction, BookingStatus, EventStatus, RefundStatus, Role, iso
+from chalicelib.settings import get_settings
 
 REF = "#/components/schemas/{name}"
 
@@ -26,6 +27,14 @@ def _value(member: enum.Enum) -> Any:
 
 def _price(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def _media_url(value: str) -> str:
+    # Stored as the key of the published copy, so the address follows the configured origin (the local AWS's
+    # port may change between runs). A link from before uploads existed is shown as it was stored.
+    if "://" in value:
+        return value
+    return f"{get_settings().media_base_url}/{value}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ BOOLEAN = Kind({"type": "boolean"})
 TIMESTAMP = Kind({"type": "string", "format": "date-time"}, iso)
 URL = Kind({"type": "string", "format": "uri"})
 DECIMAL = Kind({"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "A decimal amount."}, _price)
+MEDIA = Kind(
+    {"type": "string", "format": "uri", "description": "An image this API checked and serves (cached for a year)."},
+    _media_url,
+)
+FORM_FIELDS = Kind({"type": "object", "additionalProperties": {"type": "string"}})
 
 
 @dataclass(frozen=True)
@@ -134,7 +148,7 @@ USER = Shape(
         Field("username", TEXT),
         Field("email", TEXT),
         Field("role", choice(Role)),
-        Field("avatar", URL, nullable=True),
+        Field("avatar", MEDIA, nullable=True),
         Field("is_staff", BOOLEAN),
         Field("date_joined", TIMESTAMP),
     ),
@@ -198,7 +212,7 @@ EVENT = Shape(
         Field("currency", TEXT),
         Field("location", TEXT),
         Field("online_url", URL, nullable=True),
-        Field("image", URL, nullable=True),
+        Field("image", MEDIA, nullable=True),
         Field("status", choice(EventStatus)),
     ),
 )
@@ -232,6 +246,19 @@ BOOKING = Shape(
         Field("hold_expires_at", TIMESTAMP, nullable=True, source="booking.hold_expires_at"),
         Field("refund_status", choice(RefundStatus), nullable=True, source="booking.refund_status"),
         Field("event_summary", EVENT_SUMMARY, nullable=True, source="event"),
+    ),
+)
+
+UPLOAD = Shape(
+    "Upload",
+    "Where and how to send the file: POST `url` as multipart/form-data with every one of `fields`, then the file "
+    "as the last field, named `file`, before `expires_at`. Then name the upload's `id` in the field it is for "
+    "(`avatar` of PATCH /api/me/, `image` of PATCH /api/events/<id>/).",
+    (
+        Field("id", ID, source="upload.id"),
+        Field("url", URL, source="post.url"),
+        Field("fields", FORM_FIELDS, source="post.fields"),
+        Field("expires_at", TIMESTAMP),
     ),
 )
 

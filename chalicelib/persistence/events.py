@@ -16,7 +16,8 @@ from chalicelib.persistence.common import get_or_none, newest_first, page_of, pa
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL, PUBLISHED, EventModel, UniqueModel
 from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
-from chalicelib.ports import StaleWrite
+from chalicelib.persistence.uploads import CLAIM, claim_upload
+from chalicelib.ports import Claim, StaleWrite, UploadUnavailable
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
@@ -81,19 +82,30 @@ def _to_item(event: Event) -> EventModel:
     )
 
 
-def _write(event_id: str, condition: Condition, actions: list[Action] | None, audit: AuditEntry | None) -> None:
+def _write(
+    event_id: str,
+    condition: Condition,
+    actions: list[Action] | None,
+    audit: AuditEntry | None,
+    claim: Claim | None = None,
+) -> None:
     """Update (with `actions`) or delete the event if `condition` holds (StaleWrite otherwise); with an audit
-    entry, both in one transaction."""
+    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), in one transaction."""
     item = EventModel(id=event_id)
-    if audit is not None:
+    if audit is not None or claim is not None:
         try:
             with write_transaction() as tx:
                 if actions is None:
                     tx.delete("event", item, condition=condition)
                 else:
                     tx.update("event", item, actions=actions, condition=condition)
-                add_entry(tx, audit)
+                if audit is not None:
+                    add_entry(tx, audit)
+                if claim is not None:
+                    claim_upload(tx, claim)
         except ConditionsFailed as exc:
+            if CLAIM in exc.names and "event" not in exc.names:
+                raise UploadUnavailable() from exc
             raise StaleWrite() from exc
         return
     with translate_errors():
@@ -130,7 +142,7 @@ class DynamoEventRepository:
         with translate_errors():
             return {item.id: _to_domain(item) for item in EventModel.batch_get(list(dict.fromkeys(event_ids)))}
 
-    def save(self, old: Event, new: Event, audit: AuditEntry | None = None) -> None:
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         # Only the fields that changed are written: the seat counters belong to booking transactions, which
         # may land between this edit's read and write without bumping the version.
         before, after = _to_item(old), _to_item(new)
@@ -144,7 +156,7 @@ class DynamoEventRepository:
         condition = EventModel.version == old.version
         if new.capacity is not None:
             condition &= EventModel.seats_booked <= new.capacity
-        _write(old.id, condition, actions, audit)
+        _write(old.id, condition, actions, audit, claim)
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         condition = (

@@ -331,6 +331,26 @@ class AuditModel(Model):
     by_actor_object = _index("by-actor-object", "actor_object", "at_sk")
 
 
+class UploadModel(Model):
+    """One upload a user may send to the bucket and then use once; `claimed_at` is set by the write that uses it.
+    TTL deletes the record a day after it was made (S3's lifecycle rule deletes the unused file then too)."""
+
+    class Meta:
+        table_name = "unbound-uploads"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    object_key = UnicodeAttribute()
+    event_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    claimed_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     UserModel,
     UniqueModel,
@@ -340,6 +360,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     TokenStateModel,
     CounterModel,
     AuditModel,
+    UploadModel,
 )
 
 
@@ -355,6 +376,7 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
         (TokenStateModel, names.tokens),
         (CounterModel, names.throttle),
         (AuditModel, names.audit),
+        (UploadModel, names.uploads),
     )
     for model, name in pairs:
         model.Meta.table_name = name

@@ -16,7 +16,8 @@ from chalicelib.persistence.common import Stream, get_or_none, merge_streams, pa
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL, USER_FACETS, UniqueModel, UserModel, facet_attribute
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
-from chalicelib.ports import StaleWrite, UniqueViolation, UserQuery
+from chalicelib.persistence.uploads import CLAIM, claim_upload
+from chalicelib.ports import Claim, StaleWrite, UniqueViolation, UploadUnavailable, UserQuery
 
 # Above every character a username or an e-mail can hold: `prefix + LAST` bounds the keys starting with prefix.
 LAST = "\U0010ffff"
@@ -169,7 +170,7 @@ class DynamoUserRepository:
                 raise UniqueViolation(taken) from exc
             raise
 
-    def save(self, old: User, new: User, audit: AuditEntry | None = None) -> None:
+    def save(self, old: User, new: User, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         email_changed = identity(old.email) != identity(new.email)
         try:
             with write_transaction() as tx:
@@ -181,9 +182,13 @@ class DynamoUserRepository:
                 tx.save("user", user_item(new), condition=UserModel.version == old.version)
                 if audit is not None:
                     add_entry(tx, audit)
+                if claim is not None:
+                    claim_upload(tx, claim)
         except ConditionsFailed as exc:
             if "user" in exc.names or "old_email" in exc.names:
                 raise StaleWrite() from exc
+            if CLAIM in exc.names:
+                raise UploadUnavailable() from exc
             if "email" in exc.names:
                 raise UniqueViolation(["email"]) from exc
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from chalicelib.schemas.fields import Email, HttpsUrl, LinkPart, Password, Username
+from chalicelib.schemas.fields import Email, LinkPart, Password, UploadId, Username
 from chalicelib.schemas.validation import InputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
@@ -66,9 +66,9 @@ class PasswordResetConfirmIn(InputSchema):
 
 
 class MeUpdateIn(InputSchema):
-    """PATCH /api/me/: only email and avatar are the user's to change."""
+    """PATCH /api/me/: only email and avatar are the user's to change; the avatar is an upload's id (null removes)."""
 
     read_only_fields: ClassVar[frozenset[str]] = USER_READ_ONLY
     not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
     email: Email | None = None
-    avatar: HttpsUrl = None
+    avatar: UploadId = None

@@ -15,12 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain import AuditEntry, Role, User, normalize_username, utcnow
+from chalicelib.domain import AuditEntry, Role, UploadPurpose, User, normalize_username, utcnow
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import RefreshFamilies, RefreshToken, StaleWrite, TokenRevoked, UniqueViolation, UserRepository
+from chalicelib.ports import (
+    Claim,
+    RefreshFamilies,
+    RefreshToken,
+    StaleWrite,
+    TokenRevoked,
+    UniqueViolation,
+    UserRepository,
+)
 from chalicelib.security import tokens
 from chalicelib.security.passwords import BCRYPT_MAX_BYTES, check_password, fits_bcrypt, hash_password
+from chalicelib.services import uploads
 from chalicelib.services.password_rules import password_problems
 from chalicelib.services.throttling import Guard
 
@@ -239,9 +248,24 @@ def profile(users: UserRepository, user_id: str) -> User:
     return user
 
 
-def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any]) -> User:
-    """Apply `changes` (email, avatar) to the caller's account."""
-    return change(users, lambda: profile(users, user_id), changes)
+def update_profile(users: UserRepository, user_id: str, changes: dict[str, Any], *, media: uploads.Media) -> User:
+    """Apply `changes` to the caller's account: `email`, and `avatar`, an upload of the caller's (checked,
+    published and used up in the same write) or None to remove it. The replaced image is deleted."""
+    read: list[User] = []
+
+    def load() -> User:
+        read.append(profile(users, user_id))  # the last one read is the one the saved change replaced
+        return read[-1]
+
+    upload_id = changes.get("avatar")
+    if upload_id is None:
+        after = change(users, load, changes)
+    else:
+        verified = uploads.verify(media, "avatar", upload_id, user_id, UploadPurpose.AVATAR)
+        with uploads.claiming(media, "avatar", verified):
+            after = change(users, load, {**changes, "avatar": verified.key}, claim=verified.claim)
+    uploads.replaced(media, read[-1].avatar, after.avatar)
+    return after
 
 
 def change(
@@ -249,11 +273,12 @@ def change(
     load: Callable[[], User],
     changes: dict[str, Any] | Callable[[User], dict[str, Any]],
     audit: Callable[[User, User], AuditEntry | None] | None = None,
+    claim: Claim | None = None,
 ) -> User:
     """Save the account `load` reads with `changes` applied (a dict, or a function of the account read), only if
     unchanged since that read; a concurrent edit makes it start over (a few times, then 409). With `audit`, its
     entry for (before, after) is written in the same transaction, and a change it finds empty (None) is not
-    written at all."""
+    written at all. With `claim`, the upload it names is used up in that transaction too."""
     for _ in range(3):
         current = load()
         updated = current.with_changes(**(changes(current) if callable(changes) else changes))
@@ -261,7 +286,7 @@ def change(
         if audit is not None and entry is None:
             return current
         try:
-            users.save(current, updated, entry)
+            users.save(current, updated, entry, claim)
             return updated
         except UniqueViolation as exc:
             raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc

@@ -243,7 +243,8 @@ def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packag
 
     called = set()
     for path in (Path(__file__).resolve().parents[2] / "chalicelib").rglob("*.py"):
-        called |= set(re.findall(r"create_client\(\s*\"([a-z0-9-]+)\"", path.read_text()))
+        # Direct botocore calls and the app's own helper (chalicelib/aws.py: client("s3", settings, ...)).
+        called |= set(re.findall(r"(?:create_client|\bclient)\(\s*\"([a-z0-9-]+)\"", path.read_text()))
     called.add("dynamodb")  # pynamodb's client
     assert called <= BOTOCORE_SERVICES, called - BOTOCORE_SERVICES
     with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as zipped:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,6 +17,7 @@ from chalicelib.domain import (
     Page,
     Payment,
     RefundStatus,
+    Upload,
     User,
     identity,
     iso,
@@ -25,6 +27,7 @@ from chalicelib.ports import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutState,
+    Claim,
     EventAlreadyApplied,
     EventChanged,
     IdempotentWrite,
@@ -32,8 +35,11 @@ from chalicelib.ports import (
     KeyAlreadyUsed,
     MailMessage,
     MailUnavailable,
+    ObjectChanged,
+    ObjectStart,
     PaymentRefused,
     PaymentUnavailable,
+    PresignedPost,
     Promotion,
     ProviderEvent,
     Quota,
@@ -45,6 +51,7 @@ from chalicelib.ports import (
     TicketGone,
     TokenRevoked,
     UniqueViolation,
+    UploadUnavailable,
     UserQuery,
 )
 
@@ -70,12 +77,85 @@ class FakeAudit:
         return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
 
 
+class FakeUploads:
+    """ports.UploadRepository in a dict; FakeUsers and FakeEvents claim through it, with DynamoDB's condition."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, Upload] = {}
+
+    def get(self, upload_id: str) -> Upload | None:
+        return self.by_id.get(upload_id)
+
+    def add(self, upload: Upload) -> None:
+        assert upload.id not in self.by_id
+        self.by_id[upload.id] = upload
+
+    def check(self, claim: Claim | None) -> None:
+        """Raise UploadUnavailable unless `claim` holds (unused, the owner's, unexpired)."""
+        upload = self.by_id.get(claim.upload_id) if claim else None
+        if claim and (
+            upload is None or upload.claimed or upload.owner != claim.owner or upload.expires_at <= claim.now
+        ):
+            raise UploadUnavailable()
+
+    def claim(self, claim: Claim | None) -> None:
+        if claim is not None:
+            self.by_id[claim.upload_id] = replace(self.by_id[claim.upload_id], claimed=True)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    data: bytes
+    content_type: str
+    cache_control: str | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'"{hashlib.md5(self.data).hexdigest()}"'
+
+
+class FakeObjectStore:
+    """ports.ObjectStore in a dict. Forms are recorded, not enforced: tests `put` what a browser would leave."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, StoredObject] = {}
+        self.forms: list[dict[str, object]] = []
+        self.reads: list[tuple[str, int]] = []
+
+    def put(self, key: str, data: bytes, content_type: str = "binary/octet-stream") -> None:
+        self.objects[key] = StoredObject(data, content_type)
+
+    def presigned_post(self, key: str, *, content_type: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+        self.forms.append(
+            {"key": key, "content_type": content_type, "max_bytes": max_bytes, "expires_seconds": expires_seconds}
+        )
+        return PresignedPost(url="https://uploads.test/", fields={"key": key, "Content-Type": content_type})
+
+    def read_start(self, key: str, length: int) -> ObjectStart | None:
+        self.reads.append((key, length))
+        stored = self.objects.get(key)
+        return ObjectStart(stored.data[:length], len(stored.data), stored.etag) if stored else None
+
+    def publish(self, source: str, target: str, *, etag: str, content_type: str, cache_control: str) -> None:
+        stored = self.objects.get(source)
+        if stored is None or stored.etag != etag:
+            raise ObjectChanged()
+        self.objects[target] = StoredObject(stored.data, content_type, cache_control)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+
 class FakeUsers:
     """ports.UserRepository in a dict."""
 
-    def __init__(self, audit: FakeAudit | None = None) -> None:
+    def __init__(self, audit: FakeAudit | None = None, uploads: FakeUploads | None = None) -> None:
         self.by_id: dict[str, User] = {}
         self.audit = audit or FakeAudit()
+        self.uploads = uploads or FakeUploads()
 
     def get(self, user_id: str) -> User | None:
         return self.by_id.get(user_id)
@@ -102,12 +182,14 @@ class FakeUsers:
         self.by_id[user.id] = user
         self.audit.record(audit)
 
-    def save(self, old: User, new: User, audit: AuditEntry | None = None) -> None:
+    def save(self, old: User, new: User, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
+        self.uploads.check(claim)
         if "email" in self._taken(new, ignore=new.id):
             raise UniqueViolation(["email"])
+        self.uploads.claim(claim)
         self.by_id[new.id] = new
         self.audit.record(audit)
 
@@ -138,10 +220,11 @@ class FakeUsers:
 class FakeEvents:
     """ports.EventRepository in a dict; lists sort like the indexes do."""
 
-    def __init__(self, audit: FakeAudit | None = None) -> None:
+    def __init__(self, audit: FakeAudit | None = None, uploads: FakeUploads | None = None) -> None:
         self.by_id: dict[str, Event] = {}
         self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
         self.audit = audit or FakeAudit()
+        self.uploads = uploads or FakeUploads()
 
     def get(self, event_id: str) -> Event | None:
         return self.by_id.get(event_id)
@@ -156,12 +239,14 @@ class FakeEvents:
     def add(self, event: Event) -> None:
         self.by_id[event.id] = event
 
-    def save(self, old: Event, new: Event, audit: AuditEntry | None = None) -> None:
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
         if new.capacity is not None and current.seats_booked > new.capacity:
             raise StaleWrite()
+        self.uploads.check(claim)
+        self.uploads.claim(claim)
         self.by_id[new.id] = new
         self.audit.record(audit)
 

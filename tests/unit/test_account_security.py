@@ -145,9 +145,9 @@ def test_password_change_is_refused_if_the_password_changed_meanwhile(users):
             super().__init__()
             self.by_id, self.raced = by_id, False
 
-        def save(self, old, new, audit=None):
+        def save(self, old, new, audit=None, claim=None):
             if old.password_hash == new.password_hash or self.raced:
-                return super().save(old, new, audit)
+                return super().save(old, new, audit, claim)
             # Another request set a password between the check of the old one and this write.
             self.raced = True
             current = self.by_id[old.id]

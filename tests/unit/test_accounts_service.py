@@ -4,7 +4,8 @@ from chalicelib.domain import Role
 from chalicelib.errors import NotAuthenticated, ValidationFailed
 from chalicelib.security import tokens
 from chalicelib.services import accounts
-from tests.support.fakes import FakeFamilies, FakeUsers
+from chalicelib.services.uploads import Media
+from tests.support.fakes import FakeFamilies, FakeObjectStore, FakeUsers
 
 POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_seconds=300, refresh_seconds=86400))
 GOOD = "vivid-otter-92-lamp"
@@ -96,12 +97,11 @@ def test_profile_update_changes_email_and_keeps_it_unique():
     users = FakeUsers()
     alice = _register(users)
     _register(users, username="bob", email="bob@example.com")
-    updated = accounts.update_profile(
-        users, alice.id, {"email": "new@example.com", "avatar": "https://a.example/x.png"}
-    )
-    assert (updated.email, updated.avatar) == ("new@example.com", "https://a.example/x.png")
+    media = Media(users.uploads, FakeObjectStore())
+    updated = accounts.update_profile(users, alice.id, {"email": "new@example.com", "avatar": None}, media=media)
+    assert (updated.email, updated.avatar) == ("new@example.com", None)
     with pytest.raises(ValidationFailed) as caught:
-        accounts.update_profile(users, alice.id, {"email": "BOB@example.com"})
+        accounts.update_profile(users, alice.id, {"email": "BOB@example.com"}, media=media)
     assert caught.value.errors == {"email": ["A user with that email already exists."]}
 
 

@@ -12,8 +12,11 @@ from chalicelib.errors import PermissionDenied, ValidationFailed
 from chalicelib.persistence.common import Stream, merge_streams
 from chalicelib.services import accounts, admin, bookings, events
 from chalicelib.services.audit import diff, json_value, on_behalf_of_others
+from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeAudit, FakeBookings, FakeEvents, FakeRecords, FakeUsers
+from tests.support.fakes import FakeAudit, FakeBookings, FakeEvents, FakeObjectStore, FakeRecords, FakeUsers
+
+MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # no image changes here: see test_uploads_service.py
 
 GOOD = "vivid-otter-92-lamp"
 
@@ -124,10 +127,10 @@ def test_staff_editing_someone_elses_event_is_logged_and_the_creator_editing_it_
     owner = creator(username="owner")
     staff = principal(staff=True, username="boss")
     event = events.create_event(store, owner, _event_fields(price=Decimal("5.00")))
-    events.update_event(store, owner, event.id, {"title": "By the owner"})
+    events.update_event(store, owner, event.id, {"title": "By the owner"}, media=MEDIA)
     assert store.audit.entries == []
-    events.update_event(store, staff, event.id, {"title": "By staff", "price": Decimal("7.50")})
-    events.update_event(store, staff, event.id, {"status": "cancelled"})
+    events.update_event(store, staff, event.id, {"title": "By staff", "price": Decimal("7.50")}, media=MEDIA)
+    events.update_event(store, staff, event.id, {"status": "cancelled"}, media=MEDIA)
     first, second = store.audit.entries
     assert (first.action, first.changes) == (
         AuditAction.EVENT_UPDATE,
@@ -141,8 +144,8 @@ def test_staff_deleting_someone_elses_event_is_logged_but_their_own_is_not():
     staff = principal(staff=True)
     theirs = events.create_event(store, creator(), _event_fields())
     own = events.create_event(store, staff, _event_fields())
-    events.delete_event(store, staff, own.id)
-    events.delete_event(store, staff, theirs.id)
+    events.delete_event(store, staff, own.id, media=MEDIA)
+    events.delete_event(store, staff, theirs.id, media=MEDIA)
     [entry] = store.audit.entries
     assert (entry.action, entry.object_id) == (AuditAction.EVENT_DELETE, theirs.id)
     assert entry.changes == {"title": ("T", None), "creator": (theirs.creator, None), "status": ("published", None)}
@@ -154,7 +157,7 @@ def test_a_refused_write_logs_nothing():
     event = events.create_event(store, creator(), _event_fields())
     store.book_seats(event.id, 1)
     with pytest.raises(Exception):  # noqa: B017 - which refusal is the events service's business
-        events.delete_event(store, staff, event.id)
+        events.delete_event(store, staff, event.id, media=MEDIA)
     assert store.audit.entries == []
 
 

@@ -11,8 +11,9 @@ from chalicelib.services import bookings, events, settlement
 from chalicelib.services.bookings import IdempotentRequest, fingerprint
 from chalicelib.services.payments import PaymentTerms
 from chalicelib.services.settlement import COMPLETED
+from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeBookings, FakeEvents, FakePayments, FakeRecords
+from tests.support.fakes import FakeBookings, FakeEvents, FakeObjectStore, FakePayments, FakeRecords
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def test_draft_is_404_and_cancelled_or_started_events_are_not_bookable(repos):
     past = _event(repos[0], starts_at=datetime.now(UTC) - timedelta(hours=1))
     assert _conflict(_book, repos, principal(), past) == "event_not_bookable"
     cancelled = _event(repos[0])
-    events.update_event(repos[0], principal(staff=True), cancelled.id, {"status": "cancelled"})
+    media = Media(repos[0].uploads, FakeObjectStore())
+    events.update_event(repos[0], principal(staff=True), cancelled.id, {"status": "cancelled"}, media=media)
     assert _conflict(_book, repos, principal(), cancelled) == "event_not_bookable"
 
 
@@ -224,7 +226,8 @@ def test_deleting_an_event_with_waitlisted_bookings_is_refused(repos):
     owner = creator()
     event = _event(repos[0], owner, capacity=1)
     _book(repos, principal(), event)
-    assert _conflict(events.delete_event, repos[0], owner, event.id) == "event_has_bookings"
+    media = Media(repos[0].uploads, FakeObjectStore())
+    assert _conflict(events.delete_event, repos[0], owner, event.id, media=media) == "event_has_bookings"
 
 
 def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_read_missed_them(repos):

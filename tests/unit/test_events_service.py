@@ -5,8 +5,11 @@ import pytest
 from chalicelib.domain import EventStatus, Role
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.services import events
+from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeEvents
+from tests.support.fakes import FakeEvents, FakeObjectStore
+
+MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # no image changes here: see test_uploads_service.py
 
 
 def _create(repo, owner, **fields):
@@ -51,11 +54,14 @@ def test_only_the_creator_or_staff_may_edit():
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
     with pytest.raises(PermissionDenied):
-        events.update_event(repo, creator(), event.id, {"title": "Mine now"})
+        events.update_event(repo, creator(), event.id, {"title": "Mine now"}, media=MEDIA)
     with pytest.raises(PermissionDenied):
-        events.delete_event(repo, creator(), event.id)
+        events.delete_event(repo, creator(), event.id, media=MEDIA)
     assert repo.get(event.id).title == event.title
-    assert events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}).title == "Staff edit"
+    assert (
+        events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}, media=MEDIA).title
+        == "Staff edit"
+    )
 
 
 def test_capacity_never_goes_below_seats_booked():
@@ -63,9 +69,9 @@ def test_capacity_never_goes_below_seats_booked():
     event = _create(repo, owner, capacity=10)
     repo.book_seats(event.id, 5)
     with pytest.raises(Conflict) as caught:
-        events.update_event(repo, owner, event.id, {"capacity": 4})
+        events.update_event(repo, owner, event.id, {"capacity": 4}, media=MEDIA)
     assert caught.value.code == "capacity_below_booked"
-    assert events.update_event(repo, owner, event.id, {"capacity": 5}).capacity == 5
+    assert events.update_event(repo, owner, event.id, {"capacity": 5}, media=MEDIA).capacity == 5
 
 
 def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
@@ -73,17 +79,19 @@ def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
     event = _create(repo, owner)
     repo.book_seats(event.id, 1)
     with pytest.raises(Conflict) as caught:
-        events.delete_event(repo, owner, event.id)
+        events.delete_event(repo, owner, event.id, media=MEDIA)
     assert caught.value.code == "event_has_bookings"
-    assert events.update_event(repo, owner, event.id, {"status": "cancelled"}).status is EventStatus.CANCELLED
+    assert (
+        events.update_event(repo, owner, event.id, {"status": "cancelled"}, media=MEDIA).status is EventStatus.CANCELLED
+    )
 
 
 def test_cancelled_event_cannot_be_changed():
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
-    events.update_event(repo, owner, event.id, {"status": "cancelled"})
+    events.update_event(repo, owner, event.id, {"status": "cancelled"}, media=MEDIA)
     with pytest.raises(Conflict) as caught:
-        events.update_event(repo, owner, event.id, {"status": "published"})
+        events.update_event(repo, owner, event.id, {"status": "published"}, media=MEDIA)
     assert (caught.value.code, caught.value.detail) == ("event_cancelled", "A cancelled event cannot be changed.")
 
 

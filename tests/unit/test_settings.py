@@ -13,7 +13,24 @@ def test_app_refuses_to_start_in_a_deployed_stage_without_a_key_or_secret():
         check_startup(settings)
     with pytest.raises(ConfigurationError, match="^no JWT signing key: set JWT_SIGNING_KEY$"):
         check_startup(load_settings({"STAGE": "local"}))
-    check_startup(load_settings({"STAGE": "prod", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}))
+    deployed = {"STAGE": "prod", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}
+    check_startup(load_settings({**deployed, "MEDIA_BASE_URL": "https://d111111abcdef8.cloudfront.net"}))
+
+
+def test_a_deployed_stage_needs_its_media_distribution_and_the_local_stack_serves_media_itself():
+    deployed = {"STAGE": "dev", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}
+    with pytest.raises(ConfigurationError, match="^no MEDIA_BASE_URL: set it to the media distribution's"):
+        check_startup(load_settings(deployed))
+    settings = load_settings({**deployed, "MEDIA_BASE_URL": "https://d1.cloudfront.net/", "UPLOADS_BUCKET": "b-1"})
+    assert (settings.media_base_url, settings.uploads_bucket) == ("https://d1.cloudfront.net", "b-1")
+    local = load_settings({"STAGE": "local", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:8001"})
+    assert (local.media_base_url, local.uploads_bucket) == (
+        "http://127.0.0.1:8001/sessions-local-uploads",
+        "sessions-local-uploads",
+    )
+    assert local.tables.uploads == "sessions-local-uploads"
+    with pytest.raises(ConfigurationError, match="^MEDIA_BASE_URL must be scheme://host"):
+        load_settings({**deployed, "MEDIA_BASE_URL": "javascript:alert(1)//"})
 
 
 def test_short_signing_key_is_refused():
