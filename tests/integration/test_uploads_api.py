@@ -303,7 +303,12 @@ def test_a_hung_s3_is_a_503_within_the_configured_timeouts(api, s3, user_token, 
     form = _send(api, user_token)
     store = S3ObjectStore(get_settings())
     config = store.client().meta.config
-    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (1.0, 2.0, 2)
+    timeouts = get_settings().aws  # the stage's: the client must not fall back to botocore's minute-long defaults
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (
+        timeouts.connect_seconds,
+        timeouts.read_seconds,
+        timeouts.max_attempts,
+    )
     # A server that accepts connections and never answers (mock_aws does not intercept a custom endpoint).
     with socket.socket() as hung:
         hung.bind(("127.0.0.1", 0))
