@@ -122,7 +122,11 @@ def _endpoints(api: Any) -> list[Probe]:
     accounts.create_user(users, username="host", email="", password=password, rounds=4, role=Role.CREATOR)
     accounts.create_user(users, username="guest", email="g@example.com", password=password, rounds=4)
     accounts.create_user(users, username="mover", email="m@example.com", password=next(passwords), rounds=4)
+    accounts.create_user(users, username="boss", email="b@example.com", password=password, rounds=4, is_staff=True)
+    subject = accounts.create_user(users, username="subject", email="s@example.com", password=password, rounds=4)
     host, guest = api.token("host", password), api.token("guest", password)
+    boss = api.token("boss", password)
+    roles = iter(["CREATOR", "USER"] * 10**4)
     event = api.post("/api/events/", {"title": "T", "description": "D", "capacity": 10_000}, token=host).json
     path = f"/api/events/{event['id']}/"
     counter = iter(range(10**6))
@@ -204,6 +208,27 @@ def _endpoints(api: Any) -> list[Probe]:
         Probe("GET /api/me/bookings/", lambda _: api.get("/api/me/bookings/", token=guest)),
         Probe("POST booking + POST cancel", book_and_cancel),
         Probe("GET /api/schema/", lambda _: api.get("/api/schema/")),
+        # The staff's API: lists read a page of an index (plus the next item), writes carry their audit entry.
+        Probe("GET /api/admin/users/", lambda _: api.get("/api/admin/users/", token=boss)),
+        Probe("GET /api/admin/users/?search=gu", lambda _: api.get("/api/admin/users/?search=gu", token=boss)),
+        Probe(
+            "POST /api/admin/users/",
+            lambda _: api.post(
+                "/api/admin/users/",
+                {"username": f"a{next(counter)}", "email": f"a{next(counter)}@example.com", "password": password},
+                token=boss,
+            ),
+        ),
+        Probe("GET /api/admin/users/<id>/", lambda _: api.get(f"/api/admin/users/{subject.id}/", token=boss)),
+        Probe(
+            "PATCH /api/admin/users/<id>/ (role)",
+            lambda _: api.patch(f"/api/admin/users/{subject.id}/", {"role": next(roles)}, token=boss),
+        ),
+        Probe(
+            "GET /api/admin/events/?status=published",
+            lambda _: api.get("/api/admin/events/?status=published", token=boss),
+        ),
+        Probe("GET /api/admin/log/", lambda _: api.get("/api/admin/log/", token=boss)),
     ]
 
 
