@@ -1,7 +1,7 @@
 // "/signup": a new USER account, then signed in at once.
 
 import { append, h } from "../dom.js";
-import { field, form, submitButton } from "../forms.js";
+import { field, form, PASSWORD_RULES, submitButton } from "../forms.js";
 import { navigate } from "../router.js";
 import * as session from "../session.js";
 import * as api from "../api.js";
@@ -25,7 +25,7 @@ export async function render(root, ctx) {
         field("password", "Password", {
           type: "password",
           required: true,
-          help: "At least 8 characters, not all digits, not a common password, and not like your username or e-mail.",
+          help: PASSWORD_RULES,
           attrs: { autocomplete: "new-password" },
         }),
       ],
