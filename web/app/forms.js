@@ -74,12 +74,11 @@ export function submitButton(label, { name, value, secondary = false } = {}) {
 }
 
 export function clearErrors(formElement, area) {
-  for (const box of formElement.querySelectorAll(".field")) {
-    const error = box.querySelector(".field-error");
+  for (const error of formElement.querySelectorAll(".field-error")) {
     error.textContent = "";
     error.hidden = true;
-    box.querySelector("input, textarea, select")?.removeAttribute("aria-invalid");
   }
+  for (const control of formElement.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
   show(area, null);
 }
 

@@ -40,24 +40,29 @@ export function chosenFile(value) {
 export async function uploadImage(file, { purpose, event, name }) {
   const problem = imageProblem(file);
   if (problem) throw new ApiError(400, { [name]: [problem] });
+  let upload;
   try {
-    const upload = await api.startUpload({ purpose, content_type: file.type, size: file.size, event });
-    await postFile(upload.url, upload.fields, file);
-    return upload.id;
+    upload = await api.startUpload({ purpose, content_type: file.type, size: file.size, event });
   } catch (error) {
     throw onField(error, name);
   }
+  try {
+    await postFile(upload.url, upload.fields, file);
+  } catch (error) {
+    // Storage answers in XML, not in the API's terms: whatever it refused (an expired form, a policy it
+    // enforces), the file did not get there. No answer at all (status 0) is told as such.
+    if (error.status === 0) throw error;
+    throw new ApiError(400, { [name]: ["Storage refused the file. Try again, or choose another image."] });
+  }
+  return upload.id;
 }
 
 // The upload's own fields (content_type, size, ...) are not fields of the page's form: their messages belong
-// to the file field. Storage's refusals (a form that has expired, say) are told there too.
+// to the file field.
 function onField(error, name) {
   if (!(error instanceof ApiError) || error.sessionEnded) return error;
   if (error.status === 400 && Object.keys(error.fieldErrors).length) {
     return new ApiError(400, { [name]: Object.values(error.fieldErrors).flat() });
-  }
-  if (error.status === 403 && error.data.detail === undefined) {
-    return new ApiError(400, { [name]: ["Storage refused the file. Try again, or choose another image."] });
   }
   return error;
 }

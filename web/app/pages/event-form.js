@@ -124,7 +124,8 @@ function imageFields(event) {
     event.image
       ? h(
           "div",
-          { class: "field current-image" },
+          // Not a `.field`: no API field of its own, so no error text for forms.js to look for.
+          { class: "current-image" },
           h("img", { src: event.image, alt: "The current image" }),
           h(
             "p",

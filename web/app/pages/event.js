@@ -31,6 +31,10 @@ function bookingOutcome(booking) {
   if (booking.status === "waitlisted") {
     return "You are on the waitlist. If a seat is freed, it goes to the first person waiting.";
   }
+  if (booking.status === "pending_payment") {
+    // Only when the API gave no usable payment link: the hold is shown below, with what it says.
+    return "Your seat is held for payment.";
+  }
   return "Booked: you have a seat.";
 }
 
@@ -234,6 +238,7 @@ export async function render(root, ctx) {
       if (ctx.signal.aborted) return;
       drawPanel();
     }
+    if (ctx.signal.aborted) return; // the visitor has gone to another page: its address is not this one's
     history.replaceState(history.state, "", location.pathname); // a reload shows the event, not this again
     const { kind, message } = checkoutMessage(found, outcome);
     if (kind === "pending") {
