@@ -228,3 +228,18 @@ def test_staff_see_a_link_to_the_staff_console_and_others_do_not(new_context, si
     visitor.goto("/")
     expect(nav(visitor).get_by_role("link", name="My bookings")).to_be_visible()
     expect(nav(visitor).get_by_role("link", name="Staff console")).to_have_count(0)
+
+
+def test_signing_out_everywhere_revokes_every_session_of_the_account(new_context, site):
+    visitor = site.new_user()
+    elsewhere = site.account(visitor.username, PASSWORD)  # another device's session
+    page = new_context().new_page()
+    signed_in(page.context, visitor)
+    page.goto("/profile")
+    page.get_by_role("form", name="Sign out everywhere").get_by_role("button", name="Sign out everywhere").click()
+    expect(main(page).get_by_text("You are signed out on every device.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(nav(page).get_by_role("link", name="Sign in")).to_be_visible()
+    assert stored_session(page) is None
+    assert refresh_answer(site.api, visitor.refresh) == (401, BLACKLISTED)
+    assert refresh_answer(site.api, elsewhere.refresh) == (401, BLACKLISTED)
