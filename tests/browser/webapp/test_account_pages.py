@@ -222,6 +222,10 @@ def test_staff_see_a_link_to_the_staff_console_and_others_do_not(new_context, si
     staff.goto("/")
     link = nav(staff).get_by_role("link", name="Staff console")
     expect(link).to_have_attribute("href", f"{stack.url}/admin/")
+    link.click()
+    # The console, served by the API on its own origin, has a sign-in of its own.
+    expect(staff).to_have_url(f"{stack.url}/admin/")
+    expect(staff.get_by_role("heading", level=1, name="Sign in to the staff console")).to_be_visible()
 
     visitor = new_context().new_page()
     signed_in(visitor.context, site.new_user())
