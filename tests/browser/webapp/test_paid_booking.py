@@ -53,8 +53,19 @@ def test_book_and_pay_then_back_on_the_event_with_a_seat(page, site, stack):
     assert [(b["id"], b["status"]) for b in site.bookings(visitor)] == [(held["id"], "confirmed")]
     assert site.event(event["id"])["seats_booked"] == 1
 
+    # Cancelled well before the start: the payment is refunded, and the page says so.
+    panel(page).get_by_role("button", name="Cancel my booking").click()
+    expect(
+        main(page).get_by_text("Your booking is cancelled. Refunded: your payment has been returned.")
+    ).to_be_visible()
+    [cancelled] = site.bookings(visitor)
+    assert (cancelled["status"], cancelled["refund_status"]) == ("cancelled", "succeeded")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My bookings").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=event["title"]))
+    expect(card.get_by_text("Refunded: your payment has been returned.")).to_be_visible()
 
-def test_cancelling_on_the_payment_page_frees_the_seat(page, site, stack):
+
+def test_cancelling_on_the_payment_page_frees_the_seat(page, site, stack, axe):
     event = site.create_event(capacity=1, price="25.00", currency="USD")
     visitor = site.new_user()
     signed_in(page.context, visitor)
@@ -68,6 +79,13 @@ def test_cancelling_on_the_payment_page_frees_the_seat(page, site, stack):
     expect(panel(page).get_by_role("button", name="Book and pay")).to_be_visible()
     assert [b["status"] for b in site.bookings(visitor)] == ["expired"]
     assert site.event(event["id"])["seats_booked"] == 0
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My bookings").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=event["title"]))
+    expect(card.get_by_text("Expired", exact=True)).to_be_visible()
+    expect(card.get_by_text("The hold ended before payment: the seat was released.")).to_be_visible()
+    expect(card.get_by_role("button")).to_have_count(0)
+    axe(page)
 
 
 def test_a_held_seat_on_the_event_page_and_in_my_bookings(page, site, axe):
