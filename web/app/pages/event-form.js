@@ -114,13 +114,10 @@ function eventFields(values) {
   ];
 }
 
-/** The edit form's image: the current one (if any) with a box to remove it, and a file to replace it. */
+/** The edit form's image: the current one (if any) with a box to remove it, then a file to replace it. */
 function imageFields(event) {
   const id = uid("remove-image");
   return [
-    imageField("image", event.image ? "New image" : "Image", {
-      help: "Shown on the event's page and in the lists. A JPEG, PNG or WebP image of at most 5 MB and 4096 × 4096 pixels.",
-    }),
     event.image
       ? h(
           "div",
@@ -135,6 +132,9 @@ function imageFields(event) {
           ),
         )
       : null,
+    imageField("image", event.image ? "New image" : "Image", {
+      help: "Shown on the event's page and in the lists. A JPEG, PNG or WebP image of at most 5 MB and 4096 × 4096 pixels.",
+    }),
   ];
 }
 
