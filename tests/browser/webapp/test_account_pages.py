@@ -247,3 +247,14 @@ def test_signing_out_everywhere_revokes_every_session_of_the_account(new_context
     assert stored_session(page) is None
     assert refresh_answer(site.api, visitor.refresh) == (401, BLACKLISTED)
     assert refresh_answer(site.api, elsewhere.refresh) == (401, BLACKLISTED)
+
+
+def test_the_reset_page_without_the_whole_link_says_so(page, axe):
+    page.goto("/reset-password?uid=01M8F8S5WMP3E4CMZP5EY7Y4D2")
+    expect(page.get_by_role("heading", level=1, name="Reset your password")).to_be_visible()
+    expect(
+        main(page).get_by_text("This page needs the whole link from the password-reset e-mail: part of it is missing.")
+    ).to_be_visible()
+    expect(main(page).get_by_role("link", name="Ask for a new link")).to_have_attribute("href", "/forgot-password")
+    expect(main(page).get_by_role("button")).to_have_count(0)
+    axe(page)
