@@ -146,7 +146,7 @@ export async function render(root, ctx) {
   const editing = Boolean(ctx.params.id);
   if (!editing) {
     ctx.setTitle("Create an event");
-    append(root, 
+    append(root,
       h("h1", {}, "Create an event"),
       h("p", { class: "lede" }, "You can add an image once the event is saved, by editing it from your dashboard."),
       zoneList(),
@@ -182,7 +182,7 @@ export async function render(root, ctx) {
     return;
   }
   const before = fieldsFrom(valuesOf(event));
-  append(root, 
+  append(root,
     zoneList(),
     form({
       label: "Edit event",

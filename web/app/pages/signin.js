@@ -17,12 +17,12 @@ export async function render(root, ctx) {
   const user = session.currentUser();
   append(root, h("h1", {}, "Sign in"));
   if (user) {
-    append(root, 
+    append(root,
       h("p", {}, `You are signed in as ${user.username}. `, h("a", { href: next }, "Continue")),
     );
     return;
   }
-  append(root, 
+  append(root,
     form({
       label: "Sign in",
       children: [

@@ -10,7 +10,7 @@ import { nextPath } from "./signin.js";
 export async function render(root, ctx) {
   ctx.setTitle("Create an account");
   const next = nextPath(ctx.query);
-  append(root, 
+  append(root,
     h("h1", {}, "Create an account"),
     h("p", { class: "lede" }, "An account lets you book seats. Creators who publish events get their role from staff."),
     form({
