@@ -65,7 +65,8 @@ deploy: package
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file build/$(STAGE)/packaged.json
 	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
-		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)')
+		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)') \
+		$(if $(WEB_APP_URL),--web-app-url '$(WEB_APP_URL)')
 	@echo "Payments, once per stage (README, Deploying): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
 	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
 	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"

@@ -21,6 +21,7 @@ from deploy.site import CACHE_CONTROL, CONFIG_FILE, config_script, content_type,
 from deploy.template import stage_environment
 
 PARAMETER = "CorsAllowedOrigins"
+WEB_APP_PARAMETER = "WebAppUrl"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def stack_state(cloudformation: Any, stack: str) -> StackState | None:
     )
 
 
-def deploy_command(template: str, stack: str, origins: str) -> list[str]:
+def deploy_command(template: str, stack: str, origins: str, web_app_url: str | None = None) -> list[str]:
     return [
         "aws",
         "cloudformation",
@@ -71,6 +72,8 @@ def deploy_command(template: str, stack: str, origins: str) -> list[str]:
         "--no-fail-on-empty-changeset",  # a deploy that changes only the web app's files
         "--parameter-overrides",
         f"{PARAMETER}={origins}",
+        # Unknown before the first deploy (the distribution's name): the template's default (the stage's) then.
+        *([f"{WEB_APP_PARAMETER}={web_app_url}"] if web_app_url else []),
     ]
 
 
@@ -108,12 +111,15 @@ def deploy(
     *,
     cloudformation: Any,
     s3: Any,
+    web_app_url: str | None = None,
     run: Callable[[Sequence[str]], Any] = lambda command: subprocess.run(command, check=True),
 ) -> str:
     """Deploy the stack and the site; returns the site's URL.
 
     The allowed origins are those given, else the stack's current ones, else the stage's default; the site's
-    own origin is always added."""
+    own origin is always added. The web app's URL (where reset e-mails and the payment provider send people)
+    is the one given (a domain of yours in front of the site), else the site's own; a stack's first deploy
+    learns the site's URL from its outputs and deploys again with it, as with the origins."""
     before = stack_state(cloudformation, stack)
     if cors_allowed_origins is not None:
         base = cors_allowed_origins
@@ -121,15 +127,18 @@ def deploy(
         base = before.parameters.get(PARAMETER, "")
     else:
         base = stage_environment(stage).get("CORS_ALLOWED_ORIGINS", "")
-    origins = origins_with(base, before.outputs.get("SiteURL") if before else None)
-    run(deploy_command(template, stack, origins))
+    known_site = before.outputs.get("SiteURL") if before else None
+    origins = origins_with(base, known_site)
+    app_url = web_app_url or (known_site.rstrip("/") if known_site else None)
+    run(deploy_command(template, stack, origins, app_url))
     after = stack_state(cloudformation, stack)
     if after is None:
         raise SystemExit(f"stack {stack} is missing after its deploy")
     site_url = after.outputs["SiteURL"]
-    if origins_with(origins, site_url) != origins:
+    final_url = web_app_url or site_url.rstrip("/")
+    if origins_with(origins, site_url) != origins or final_url != app_url:
         origins = origins_with(origins, site_url)
-        run(deploy_command(template, stack, origins))
+        run(deploy_command(template, stack, origins, final_url))
     upload_site(s3, after.outputs["SiteBucketName"], api_url=after.outputs["EndpointURL"])
     return site_url
 
@@ -142,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     deploying.add_argument("--stack", required=True)
     deploying.add_argument("--template", required=True)
     deploying.add_argument("--cors-allowed-origins", default=None)
+    deploying.add_argument("--web-app-url", default=None, help="the web app's address, when not the site's own")
     emptying = commands.add_parser("empty")
     emptying.add_argument("--stack", required=True)
     args = parser.parse_args(argv)
@@ -155,7 +165,13 @@ def main(argv: list[str] | None = None) -> int:
             empty_bucket(s3, state.outputs["SiteBucketName"])
         return 0
     site_url = deploy(
-        args.stage, args.stack, args.template, args.cors_allowed_origins, cloudformation=cloudformation, s3=s3
+        args.stage,
+        args.stack,
+        args.template,
+        args.cors_allowed_origins,
+        cloudformation=cloudformation,
+        s3=s3,
+        web_app_url=args.web_app_url,
     )
     state = stack_state(cloudformation, args.stack)
     for key, value in sorted((state.outputs if state else {}).items()):

@@ -63,17 +63,19 @@ def content_type(name: str) -> str:
     return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
 
 
-def content_security_policy(api_origin: str) -> str:
-    """What the pages may load: their own files, and from the API only its answers and the Redoc script it
-    serves (the reference page). Redoc adds inline styles and runs its search in a worker made from a blob."""
+def content_security_policy(api_origin: str, media_origin: str, upload_origins: str) -> str:
+    """What the pages may load: their own files; from the API only its answers and the Redoc script it serves
+    (the reference page); images from the media origin (avatars, event images); and file uploads posted to
+    storage (`upload_origins`, space-separated: presigned POSTs go straight to the bucket). Redoc adds inline
+    styles and runs its search in a worker made from a blob."""
     return "; ".join(
         [
             "default-src 'none'",
             f"script-src 'self' {api_origin}",
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data:",
+            f"img-src 'self' data: {media_origin}",
             "font-src 'self' data:",
-            f"connect-src 'self' {api_origin}",
+            f"connect-src 'self' {api_origin} {upload_origins}",
             "worker-src blob:",
             "manifest-src 'self'",
             "base-uri 'none'",
@@ -83,10 +85,10 @@ def content_security_policy(api_origin: str) -> str:
     )
 
 
-def security_headers(api_origin: str) -> dict[str, str]:
+def security_headers(api_origin: str, media_origin: str, upload_origins: str) -> dict[str, str]:
     """The headers every answer of the site carries (the local server's; CloudFront's policy says the same)."""
     return {
-        "Content-Security-Policy": content_security_policy(api_origin),
+        "Content-Security-Policy": content_security_policy(api_origin, media_origin, upload_origins),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",
@@ -109,6 +111,11 @@ def site_files(root: Path = WEB_ROOT) -> list[tuple[str, Path]]:
 # AWS's managed cache policy "CachingOptimized": no cookies, headers or query strings in the cache key.
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 API_ORIGIN = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+MEDIA_ORIGIN = "https://${MediaDistribution.DomainName}"
+# botocore signs presigned POSTs for the global endpoint (https://<bucket>.s3.amazonaws.com/, in every
+# region); the regional name is allowed too, for a client configured to use it.
+UPLOAD_ORIGINS = "https://${UploadsBucket}.s3.amazonaws.com https://${UploadsBucket}.s3.${AWS::Region}.amazonaws.com"
+SITE_CSP = content_security_policy(API_ORIGIN, MEDIA_ORIGIN, UPLOAD_ORIGINS)
 
 
 def site_resources(stage: str) -> dict[str, Any]:
@@ -178,7 +185,9 @@ def site_resources(stage: str) -> dict[str, Any]:
                     "Name": f"{name}-headers",
                     "SecurityHeadersConfig": {
                         "ContentSecurityPolicy": {
-                            "ContentSecurityPolicy": {"Fn::Sub": content_security_policy(API_ORIGIN)},
+                            "ContentSecurityPolicy": {
+                                "Fn::Sub": content_security_policy(API_ORIGIN, MEDIA_ORIGIN, UPLOAD_ORIGINS)
+                            },
                             "Override": True,
                         },
                         "ContentTypeOptions": {"Override": True},

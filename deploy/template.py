@@ -412,6 +412,7 @@ def merge_template(stage: str) -> dict[str, Any]:
                         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
                         "MEDIA_BASE_URL": MEDIA_BASE_URL,
                         "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
+                        "WEB_APP_URL": {"Ref": "WebAppUrl"},
                         "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
                     }
                 },
@@ -441,7 +442,16 @@ def merge_template(stage: str) -> dict[str, Any]:
                 "Description": "Comma-separated browser origins allowed to call the API and upload to the bucket "
                 "(make deploy CORS_ALLOWED_ORIGINS=https://app.example.com,...); empty allows none.",
                 "AllowedPattern": "^(https?://[A-Za-z0-9.:*\\[\\]-]+(,https?://[A-Za-z0-9.:*\\[\\]-]+)*)?$",
-            }
+            },
+            # Not a reference to the site's distribution: the distribution's headers name the API, whose
+            # functions would then name the distribution (a cycle). make deploy passes the site's URL instead.
+            "WebAppUrl": {
+                "Type": "String",
+                "Default": stage_environment(stage)["WEB_APP_URL"],
+                "Description": "The web app's address, for reset e-mails and the payment provider's return "
+                "(make deploy sets the site's CloudFront URL, or WEB_APP_URL=https://... for a domain of yours).",
+                "AllowedPattern": "^https?://[A-Za-z0-9.:\\[\\]-]+(/[A-Za-z0-9._~/-]*)?$",
+            },
         },
         "Conditions": {"HasCorsOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]}},
         "Resources": resources,

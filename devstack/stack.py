@@ -220,7 +220,7 @@ class LocalStack:
             raise
 
     def _serve_web(self) -> None:
-        web = WebServer(self.web_port or 0, api_url=self.url)
+        web = WebServer(self.web_port or 0, api_url=self.url, storage_url=self.aws_url)
         try:
             web.start()
         except WebPortInUse:

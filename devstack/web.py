@@ -86,11 +86,12 @@ class SiteHandler(BaseHTTPRequestHandler):
 class Site:
     """What the server answers: web/'s files, config.js for `api_url`, index.html for the app's pages."""
 
-    def __init__(self, api_url: str, root: Path = WEB_ROOT) -> None:
+    def __init__(self, api_url: str, storage_url: str, root: Path = WEB_ROOT) -> None:
         self.root = root.resolve()
         self.config = config_script(api_url)
-        origin = urlsplit(api_url)
-        self.headers = security_headers(f"{origin.scheme}://{origin.netloc}")
+        # Locally one endpoint (the local AWS) both takes the uploads and serves the media.
+        storage = _origin(storage_url)
+        self.headers = security_headers(_origin(api_url), storage, storage)
 
     def resolve(self, path: str) -> tuple[bytes, str] | None:
         """The body and content type for a URL path, or None (404)."""
@@ -108,12 +109,17 @@ class Site:
         return target.read_bytes(), content_type(target.name)
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class WebServer:
     """The site on 127.0.0.1:`port`, served by a thread until stop()."""
 
-    def __init__(self, port: int, api_url: str, root: Path = WEB_ROOT) -> None:
+    def __init__(self, port: int, api_url: str, storage_url: str, root: Path = WEB_ROOT) -> None:
         self.port = port
-        self.site = Site(api_url, root)
+        self.site = Site(api_url, storage_url, root)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -42,6 +42,16 @@ function signOut(message) {
   signIn(message);
 }
 
+// Signing out on purpose revokes the refresh token first (simplejwt's blacklist), so that a copy of it left in
+// this tab's storage or a proxy's log cannot start a new session. No answer (offline): signing out goes on.
+async function revokeAndSignOut() {
+  const refreshToken = tokens && tokens.refresh;
+  if (refreshToken) {
+    await send("POST", "/api/token/blacklist/", { refresh: refreshToken }).catch(() => null);
+  }
+  signOut("You have signed out.");
+}
+
 // DRF's error shapes as one sentence: {"detail": ...} or {"field": ["message", ...]}.
 function problem(body) {
   if (!body || typeof body !== "object") return "The request failed.";
@@ -467,7 +477,7 @@ async function route() {
   }
 }
 
-document.getElementById("sign-out").addEventListener("click", () => signOut("You have signed out."));
+document.getElementById("sign-out").addEventListener("click", revokeAndSignOut);
 // Going to another page leaves the last page's messages behind.
 for (const link of nav.querySelectorAll("a")) link.addEventListener("click", () => say(""));
 window.addEventListener("hashchange", route);

@@ -191,12 +191,18 @@ def test_a_non_staff_account_is_told_the_console_is_for_staff_and_gets_nothing(p
     expect(page.get_by_role("alert")).to_have_text("No active account found with the given credentials")
 
 
-def test_signing_out_forgets_the_tokens(page):
+def test_signing_out_revokes_the_refresh_token_and_forgets_the_tokens(page, stack):
     sign_in(page, "admin")
     expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    refresh = page.evaluate(f"JSON.parse(sessionStorage.getItem('{STORE}')).refresh")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in to the staff console")).to_be_visible()
     assert page.evaluate(f"sessionStorage.getItem('{STORE}')") is None
+    reused = requests.post(f"{stack.url}/api/token/refresh/", json={"refresh": refresh}, timeout=10)
+    assert (reused.status_code, reused.json()) == (
+        401,
+        {"detail": "Token is blacklisted", "code": "token_not_valid"},
+    )
 
 
 def test_without_javascript_the_page_says_it_needs_it(new_context):

@@ -13,6 +13,7 @@ from moto import mock_aws
 
 from deploy.publish import StackState, deploy, origins_with, upload_site
 from deploy.site import CACHE_CONTROL, CONFIG_FILE, site_files
+from deploy.template import stage_environment
 
 STAGES = ("dev", "prod")
 
@@ -53,13 +54,25 @@ def test_the_distribution_serves_the_app_over_https_with_its_pages_routed(templa
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_site_headers_let_the_pages_reach_only_this_stages_api(templates, stage):
+def test_the_site_headers_let_the_pages_reach_only_this_stages_api_media_and_upload_bucket(templates, stage):
     resources = templates[stage]["Resources"]
     headers = resources["SiteHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     api = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
-    assert f"connect-src 'self' {api};" in csp and f"script-src 'self' {api};" in csp
-    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    bucket = "https://${UploadsBucket}.s3.amazonaws.com https://${UploadsBucket}.s3.${AWS::Region}.amazonaws.com"
+    assert csp == (
+        f"default-src 'none'; script-src 'self' {api}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: https://${MediaDistribution.DomainName}; font-src 'self' data:; "
+        f"connect-src 'self' {api} {bucket}; worker-src blob:; manifest-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    # Images come from the distribution the API names them by.
+    functions = [r for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"]
+    assert len(functions) >= 3 and all(
+        f["Properties"]["Environment"]["Variables"]["MEDIA_BASE_URL"]
+        == {"Fn::Sub": "https://${MediaDistribution.DomainName}"}
+        for f in functions
+    )
     # The API's own URL output is the same host, so the pages' calls are allowed.
     assert templates[stage]["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"].startswith(api + "/")
     assert headers["ContentTypeOptions"] == {"Override": True}
@@ -113,7 +126,8 @@ DEPLOYED = {
 
 
 def _parameter(command: list[str]) -> str:
-    return command[command.index("--parameter-overrides") + 1]
+    """The command's parameter overrides (they come last), space-separated."""
+    return " ".join(command[command.index("--parameter-overrides") + 1 :])
 
 
 @pytest.fixture
@@ -130,8 +144,8 @@ def test_a_first_deploy_adds_the_new_sites_origin_in_a_second_pass_then_uploads(
     site = deploy("dev", "stack", "packaged.json", None, cloudformation=cloudformation, s3=s3, run=runs.append)
     assert site == "https://d111.cloudfront.net/"
     assert [_parameter(c) for c in runs] == [
-        "CorsAllowedOrigins=http://localhost:3000",  # the stage's default (.chalice/config.json)
-        "CorsAllowedOrigins=http://localhost:3000,https://d111.cloudfront.net",
+        "CorsAllowedOrigins=http://localhost:3000",  # the stage's defaults (.chalice/config.json)
+        "CorsAllowedOrigins=http://localhost:3000,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net",
     ]
     assert runs[0][:3] == ["aws", "cloudformation", "deploy"] and "--no-fail-on-empty-changeset" in runs[0]
     config = s3.get_object(Bucket="site-bucket", Key=CONFIG_FILE)
@@ -152,7 +166,9 @@ def test_a_later_deploy_keeps_the_stacks_origins_and_the_site_in_one_pass(s3):
         s3=s3,
         run=runs.append,
     )
-    assert [_parameter(c) for c in runs] == ["CorsAllowedOrigins=https://app.example,https://d111.cloudfront.net"]
+    assert [_parameter(c) for c in runs] == [
+        "CorsAllowedOrigins=https://app.example,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net"
+    ]
     # Origins given on the command line replace the stack's, and the site is still added.
     runs.clear()
     deploy(
@@ -164,7 +180,37 @@ def test_a_later_deploy_keeps_the_stacks_origins_and_the_site_in_one_pass(s3):
         s3=s3,
         run=runs.append,
     )
-    assert [_parameter(c) for c in runs] == ["CorsAllowedOrigins=https://b.example,https://d111.cloudfront.net"]
+    assert [_parameter(c) for c in runs] == [
+        "CorsAllowedOrigins=https://b.example,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net"
+    ]
+
+
+def test_a_web_app_url_given_replaces_the_sites_own_from_the_first_pass(s3):
+    runs: list[list[str]] = []
+    cloudformation = FakeCloudFormation(None, StackState(outputs=DEPLOYED))
+    deploy(
+        "prod",
+        "stack",
+        "packaged.json",
+        None,
+        cloudformation=cloudformation,
+        s3=s3,
+        web_app_url="https://sessions.example.org",
+        run=runs.append,
+    )
+    assert [_parameter(c) for c in runs] == [
+        "CorsAllowedOrigins= WebAppUrl=https://sessions.example.org",
+        "CorsAllowedOrigins=https://d111.cloudfront.net WebAppUrl=https://sessions.example.org",
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_functions_link_to_the_web_app_the_deploy_names(templates, stage):
+    template = templates[stage]
+    assert template["Parameters"]["WebAppUrl"]["Default"] == stage_environment(stage)["WEB_APP_URL"]
+    functions = [r for r in template["Resources"].values() if r.get("Type") == "AWS::Serverless::Function"]
+    assert len(functions) >= 3
+    assert all(f["Properties"]["Environment"]["Variables"]["WEB_APP_URL"] == {"Ref": "WebAppUrl"} for f in functions)
 
 
 def test_the_upload_holds_every_file_of_the_site_with_its_type_and_nothing_stale(s3):

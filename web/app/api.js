@@ -75,15 +75,18 @@ export function cancelBooking(bookingId) {
 
 export const myBookings = ({ cursor, limit } = {}, signal) => get("/api/me/bookings/", { cursor, limit }, signal);
 
+/** Statuses in which a booking still counts: it holds a seat (confirmed, or held for payment) or waits for one. */
+export const ACTIVE = ["confirmed", "pending_payment", "waitlisted"];
+
 /**
- * The caller's active booking (confirmed or waitlisted) for an event, or null. The API has no lookup by event,
- * so this reads the caller's bookings, newest first, a page of 100 at a time, up to `maxPages`.
+ * The caller's first booking, newest first, for which `matches(booking)` holds, or null. The API has no lookup
+ * by event or by booking id, so this reads the caller's bookings a page of 100 at a time, up to `maxPages`.
  */
-export async function activeBookingFor(eventId, signal, maxPages = 5) {
+export async function findMyBooking(matches, signal, maxPages = 5) {
   let cursor;
   for (let page = 0; page < maxPages; page += 1) {
     const { results, next } = await myBookings({ cursor, limit: 100 }, signal);
-    const found = results.find((b) => b.event === eventId && ["confirmed", "waitlisted"].includes(b.status));
+    const found = results.find(matches);
     if (found) return found;
     cursor = cursorOf(next);
     if (!cursor) return null;
@@ -91,10 +94,30 @@ export async function activeBookingFor(eventId, signal, maxPages = 5) {
   return null;
 }
 
+/** The caller's active booking for an event (see ACTIVE), or null. */
+export const activeBookingFor = (eventId, signal) =>
+  findMyBooking((b) => b.event === eventId && ACTIVE.includes(b.status), signal);
+
+/** One of the caller's bookings by its id, or null. */
+export const myBooking = (bookingId, signal) => findMyBooking((b) => b.id === bookingId, signal);
+
 // Accounts
 export const register = (fields) => send("/api/register/", { method: "POST", body: fields }).then((r) => r.data);
 export const me = (signal) => get("/api/me/", undefined, signal);
 export const updateMe = (changes) => request("/api/me/", { method: "PATCH", body: changes }).then((r) => r.data);
+/** 204; the API then refuses every earlier token of the account (sign in again with the new password). */
+export const changePassword = (oldPassword, newPassword) =>
+  request("/api/me/password/", { method: "POST", body: { old_password: oldPassword, new_password: newPassword } });
+/** 204: every token of the account is revoked, on every device. */
+export const signOutEverywhere = () => request("/api/me/logout-all/", { method: "POST" });
+/** Always the same answer, whether or not the address has an account. */
+export const requestPasswordReset = (email) =>
+  send("/api/password/reset/", { method: "POST", body: { email } }).then((r) => r.data);
+export const confirmPasswordReset = (fields) =>
+  send("/api/password/reset/confirm/", { method: "POST", body: fields }).then((r) => r.data);
+
+// Uploads: a presigned form to post one image straight to storage ({id, url, fields, expires_at}).
+export const startUpload = (fields) => request("/api/uploads/", { method: "POST", body: fields }).then((r) => r.data);
 
 /** The `cursor` of a list's `next` link (the app builds its own URLs; the API's link may name another host). */
 export function cursorOf(next) {

@@ -62,12 +62,66 @@ const STATUS_LABELS = {
   published: "Published",
   cancelled: "Cancelled",
   confirmed: "Confirmed",
+  pending_payment: "Awaiting payment",
   waitlisted: "On the waitlist",
+  expired: "Expired",
 };
 
 /** A status as a badge (its text is the status: colour is never the only sign). */
 export function badge(status) {
   return h("span", { class: `badge badge-${status}` }, STATUS_LABELS[status] || status);
+}
+
+const REFUNDS = {
+  pending: "Refund in progress: your payment is being returned.",
+  succeeded: "Refunded: your payment has been returned.",
+  not_refundable: "Not refunded: under the refund policy, a seat cancelled this close to the start is not refunded.",
+  failed: "The refund could not be made automatically: our staff will settle it with you.",
+};
+
+/** Where the money of a paid booking that no longer holds its seat stands, in a sentence (null: nothing to say). */
+export function refundText(booking) {
+  return REFUNDS[booking.refund_status] || null;
+}
+
+/**
+ * A seat held for payment: until when, how long is left, and the link to pay while the hold lasts (the API
+ * gives the link to the booking's owner only). The time left is kept up to date, but not in a live region,
+ * which would interrupt every minute; it is read where it is. `describedBy` names the booking for the link.
+ */
+export function holdNotice(booking, { describedBy } = {}) {
+  const text = h("p", {});
+  const checkout = safeLink(booking.checkout_url);
+  const pay = checkout
+    ? h("p", {}, h("a", { href: checkout, class: "button", "aria-describedby": describedBy }, "Complete payment"))
+    : null;
+  const notice = h("div", { class: "hold" }, text, pay);
+  const update = () => {
+    const left = format.timeLeft(booking.hold_expires_at);
+    text.textContent = left
+      ? `Your seat is held until ${format.clock(booking.hold_expires_at)} (${left}): pay before then to keep it.`
+      : "The hold on your seat has ended: unless you have just paid, the seat is released.";
+    if (!left && pay) pay.remove();
+    return left;
+  };
+  if (update()) {
+    const timer = setInterval(() => {
+      if (!notice.isConnected || !update()) clearInterval(timer); // gone from the page, or over
+    }, HOLD_TICK_MS);
+  }
+  return notice;
+}
+
+// How often a hold's time left is written again (it is shown in minutes).
+const HOLD_TICK_MS = 15000;
+
+/** `url` when it is a web address (the API's checkout link), else null: never a javascript: link. */
+export function safeLink(url) {
+  try {
+    return ["https:", "http:"].includes(new URL(url).protocol) ? url : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Links to the first and the next page of a list whose page is chosen by `?cursor=`. */

@@ -43,6 +43,22 @@ export function moment(iso) {
   return iso ? formatter(visitorZone()).format(new Date(iso)) : "";
 }
 
+/** The time of day of a near instant (a payment hold's end), in the visitor's zone: "6:45 PM". */
+export function clock(iso) {
+  return new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZone: visitorZone() }).format(
+    new Date(iso),
+  );
+}
+
+/** "12 minutes left", "less than a minute left" until `iso`; null once it has passed (or without one). */
+export function timeLeft(iso, now = Date.now()) {
+  const ms = iso ? Date.parse(iso) - now : 0;
+  if (!(ms > 0)) return null;
+  const minutes = Math.floor(ms / 60000);
+  if (minutes === 0) return "less than a minute left";
+  return `${minutes} minute${minutes === 1 ? "" : "s"} left`;
+}
+
 export function price(event) {
   if (Number(event.price) === 0) return "Free";
   try {

@@ -5,6 +5,11 @@
 import { h, messageArea, show, uid } from "./dom.js";
 import { signInPath } from "./router.js";
 import { busy } from "./components.js";
+import { ApiError } from "./http.js";
+
+/** The API's password rules (Django's validators), as help for the fields that set a password. */
+export const PASSWORD_RULES =
+  "At least 8 characters, not all digits, not a common password, and not like your username or e-mail.";
 
 /**
  * A labelled field named `name` (the API's field name, so that its errors find it).
@@ -69,12 +74,11 @@ export function submitButton(label, { name, value, secondary = false } = {}) {
 }
 
 export function clearErrors(formElement, area) {
-  for (const box of formElement.querySelectorAll(".field")) {
-    const error = box.querySelector(".field-error");
+  for (const error of formElement.querySelectorAll(".field-error")) {
     error.textContent = "";
     error.hidden = true;
-    box.querySelector("input, textarea, select")?.removeAttribute("aria-invalid");
   }
+  for (const control of formElement.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
   show(area, null);
 }
 
@@ -111,4 +115,28 @@ export function showErrors(formElement, area, error) {
   else if (first) show(area, "error", "Please correct the errors below.");
   else show(area, "error", "status" in error ? error.message : "Something went wrong. Try again.");
   if (first) first.focus();
+}
+
+/** A new password typed twice (the second only here, against typing errors), for the change and the reset. */
+export function newPasswordFields() {
+  return [
+    field("new_password", "New password", {
+      type: "password",
+      required: true,
+      help: PASSWORD_RULES,
+      attrs: { autocomplete: "new-password" },
+    }),
+    field("new_password_again", "New password, again", {
+      type: "password",
+      required: true,
+      attrs: { autocomplete: "new-password" },
+    }),
+  ];
+}
+
+/** Refuses (as a field error) a new password typed differently the second time. */
+export function checkRepeated(values) {
+  if (values.new_password !== values.new_password_again) {
+    throw new ApiError(400, { new_password_again: ["The two passwords are not the same."] });
+  }
 }

@@ -109,3 +109,21 @@ export async function send(path, { method = "GET", query, body, token, idempoten
   if (response.ok) return { status: response.status, data, headers: response.headers };
   throw new ApiError(response.status, data, { retryAfter: retryAfterSeconds(response.headers.get("Retry-After")) });
 }
+
+/**
+ * POST a file to storage with a presigned form (S3's POST policy): every field as given, then the file, last
+ * (S3 ignores what follows the file). No token goes there: the form's signature is the permission.
+ * Resolves when storage accepts the file; rejects with ApiError (status 0 when there is no answer).
+ */
+export async function postFile(url, fields, file) {
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.append(name, value);
+  body.append("file", file);
+  let response;
+  try {
+    response = await fetch(url, { method: "POST", body, credentials: "omit" });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (!response.ok) throw new ApiError(response.status, null);
+}

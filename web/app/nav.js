@@ -1,7 +1,8 @@
-// The main navigation, for the current user. Phase 2 adds the staff console here, for `user.is_staff`, once
-// /admin/ exists: { href: <API origin>/admin/, label: "Staff console", when: (user) => user.is_staff }.
+// The main navigation, for the current user: their pages, their picture, sign out, and for staff the staff
+// console (served by the API at /admin/, under its stage prefix).
 
 import { h } from "./dom.js";
+import { apiUrl } from "./http.js";
 import * as session from "./session.js";
 
 const ANYONE = () => true;
@@ -14,6 +15,7 @@ export const items = [
   { href: "/bookings", label: "My bookings", when: SIGNED_IN },
   { href: "/dashboard", label: "Dashboard", when: (user) => session.isCreator(user) },
   { href: "/profile", label: "Profile", when: SIGNED_IN },
+  { href: () => apiUrl("/admin/").href, label: "Staff console", when: (user) => Boolean(user && user.is_staff) },
   { href: "/signin", label: "Sign in", when: SIGNED_OUT },
   { href: "/signup", label: "Sign up", when: SIGNED_OUT },
 ];
@@ -28,14 +30,17 @@ export function renderNav(nav, user, onSignOut) {
   const list = h("ul", { class: "nav-list" });
   for (const item of items) {
     if (!item.when(user)) continue;
-    const current = isCurrent(item.href) ? "page" : null;
-    list.append(h("li", {}, h("a", { href: item.href, "aria-current": current }, item.label)));
+    const href = typeof item.href === "function" ? item.href() : item.href;
+    const current = isCurrent(href) ? "page" : null;
+    list.append(h("li", {}, h("a", { href, "aria-current": current }, item.label)));
   }
   if (user) {
     list.append(
       h(
         "li",
         { class: "nav-user" },
+        // Decoration: the text beside it says whose picture it is.
+        user.avatar ? h("img", { class: "avatar avatar-small", src: user.avatar, alt: "" }) : null,
         h("span", { class: "nav-username" }, `Signed in as ${user.username}`),
         h("button", { type: "button", class: "link-button", onclick: onSignOut }, "Sign out"),
       ),

@@ -2,8 +2,9 @@
 // the sign-in page first. Pages load on first visit (a module each). A page exports
 // `render(root, ctx)`: it fills `root` (shown once it resolves) and calls ctx.setTitle().
 //
-// Phase 2 adds here: "/forgot-password" (ask for the reset e-mail). "/reset-password" is reserved now: the
-// API's reset e-mail links to {WEB_APP_URL}/reset-password?uid=<uid>&token=<token>.
+// "/reset-password" is where the API's reset e-mail links ({WEB_APP_URL}/reset-password?uid=<uid>&token=<token>),
+// and "/events/<id>?booking=<id>&checkout=success|cancelled" where the payment provider sends people back: the
+// API builds those addresses, so these paths are part of its contract.
 
 export const routes = [
   { path: "/", page: () => import("./pages/events.js") },
@@ -18,5 +19,6 @@ export const routes = [
   { path: "/dashboard/events/:id/edit", page: () => import("./pages/event-form.js"), access: "creator" },
   { path: "/dashboard/events/:id/attendees", page: () => import("./pages/attendees.js"), access: "creator" },
   { path: "/reference", page: () => import("./pages/reference.js") },
+  { path: "/forgot-password", page: () => import("./pages/forgot-password.js") },
   { path: "/reset-password", page: () => import("./pages/reset-password.js") },
 ];

@@ -5,6 +5,8 @@ import { send } from "./http.js";
 
 const STORAGE_KEY = "sessions-marketplace.session";
 const REFRESH_LOCK = "sessions-marketplace.refresh";
+// How long signing out waits for the API to revoke the refresh token before forgetting it anyway.
+const SIGN_OUT_WAIT_MS = 5000;
 
 let state = load();
 let ended = false; // whether this page saw the session end (rather than never having one)
@@ -72,11 +74,26 @@ export function setUser(user) {
 }
 
 /**
- * Sign out on this device. Phase 1 forgets the tokens; once the API revokes refresh tokens
- * (POST /api/token/blacklist/), this is where the refresh token is sent before being forgotten.
+ * Sign out on this device: the refresh token is revoked (POST /api/token/blacklist/), then forgotten. Done
+ * under the refresh lock, so that the token revoked is the latest one even while another tab is refreshing
+ * (revoking one that was already rotated would look like a replayed token). The tokens are forgotten even
+ * when the API cannot be reached; the access token lives out its few minutes, as simplejwt's do.
+ * `revoke: false` only forgets them (after the API has revoked them all: a password change, sign out everywhere).
  */
-export async function signOut() {
-  save(null);
+export async function signOut({ revoke = true } = {}) {
+  const run = async () => {
+    const current = load() || state;
+    if (revoke && current) {
+      await send("/api/token/blacklist/", {
+        method: "POST",
+        body: { refresh: current.refresh },
+        signal: AbortSignal.timeout(SIGN_OUT_WAIT_MS),
+      }).catch(() => {}); // already revoked (401), or no answer: signing out goes on
+    }
+    ended = false;
+    save(null);
+  };
+  await (navigator.locks ? navigator.locks.request(REFRESH_LOCK, run) : run());
 }
 
 /** The session ended (a refresh was refused, the account was deactivated): forget it. */

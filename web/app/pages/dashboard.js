@@ -79,7 +79,7 @@ export async function render(root, ctx) {
   const page = await api.myEvents({ cursor }, ctx.signal);
   ctx.setTitle("Dashboard");
   const area = messageArea();
-  append(root, 
+  append(root,
     h("h1", {}, "Your events"),
     h("p", {}, h("a", { href: "/dashboard/events/new", class: "button" }, "Create an event")),
     area,

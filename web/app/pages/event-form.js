@@ -1,14 +1,16 @@
 // "/dashboard/events/new" and "/dashboard/events/<id>/edit": an event's fields. Times are typed as the
 // event's own wall-clock time (in its time zone) and sent to the API as instants. An edit sends only what
-// changed. Phase 2 adds the event image (an upload) to this form.
+// changed. The image is chosen when editing only: an image upload names an existing event. A chosen file is
+// uploaded first, then named in the same PATCH as the other changes.
 
 import * as api from "../api.js";
-import { append, h } from "../dom.js";
+import { append, h, uid } from "../dom.js";
 import { field, form, submitButton } from "../forms.js";
 import { instantToZoned, isKnownZone, visitorZone, zonedToInstant, zoneNames } from "../format.js";
 import { ApiError } from "../http.js";
 import { navigate } from "../router.js";
 import * as session from "../session.js";
+import { chosenFile, imageField, uploadImage } from "../uploads.js";
 
 const ZONE_LIST_ID = "time-zone-names";
 
@@ -112,6 +114,30 @@ function eventFields(values) {
   ];
 }
 
+/** The edit form's image: the current one (if any) with a box to remove it, then a file to replace it. */
+function imageFields(event) {
+  const id = uid("remove-image");
+  return [
+    event.image
+      ? h(
+          "div",
+          // Not a `.field`: no API field of its own, so no error text for forms.js to look for.
+          { class: "current-image" },
+          h("img", { src: event.image, alt: "The current image" }),
+          h(
+            "p",
+            { class: "check" },
+            h("input", { type: "checkbox", id, name: "remove_image", value: "yes" }),
+            h("label", { for: id }, "Remove the current image"),
+          ),
+        )
+      : null,
+    imageField("image", event.image ? "New image" : "Image", {
+      help: "Shown on the event's page and in the lists. A JPEG, PNG or WebP image of at most 5 MB and 4096 × 4096 pixels.",
+    }),
+  ];
+}
+
 function manages(user, event) {
   return user && (user.id === event.creator || user.is_staff);
 }
@@ -120,8 +146,9 @@ export async function render(root, ctx) {
   const editing = Boolean(ctx.params.id);
   if (!editing) {
     ctx.setTitle("Create an event");
-    append(root, 
+    append(root,
       h("h1", {}, "Create an event"),
+      h("p", { class: "lede" }, "You can add an image once the event is saved, by editing it from your dashboard."),
       zoneList(),
       form({
         label: "New event",
@@ -155,15 +182,18 @@ export async function render(root, ctx) {
     return;
   }
   const before = fieldsFrom(valuesOf(event));
-  append(root, 
+  append(root,
     zoneList(),
     form({
       label: "Edit event",
-      children: eventFields(valuesOf(event)),
+      children: [...eventFields(valuesOf(event)), ...imageFields(event)],
       buttons: [submitButton("Save changes")],
       onSubmit: async (values) => {
         const after = fieldsFrom(values);
         const changes = Object.fromEntries(Object.entries(after).filter(([name, value]) => value !== before[name]));
+        const file = chosenFile(values.image);
+        if (file) changes.image = await uploadImage(file, { purpose: "event_image", event: event.id, name: "image" });
+        else if (values.remove_image) changes.image = null;
         if (Object.keys(changes).length === 0) return "Nothing has changed.";
         const saved = await api.updateEvent(event.id, changes);
         navigate("/dashboard", { flash: `“${saved.title}” is saved.` });

@@ -1,30 +1,66 @@
 // "/events/<id>": one event, and the visitor's place in it: book a seat, join the waitlist when it is full,
 // cancel. Each booking or cancelling attempt carries its own Idempotency-Key (api.js), kept while the same
 // attempt is retried, so that a second click after a lost answer cannot book twice.
+//
+// A paid event's booking holds the seat (`pending_payment`) and answers a `checkout_url`: the browser goes
+// there to pay, and the payment provider sends it back to "/events/<id>?booking=<id>&checkout=success" (or
+// `cancelled`), where this page tells how it went.
 
 import * as api from "../api.js";
-import { badge, busy, eventFacts, section } from "../components.js";
+import { badge, busy, eventFacts, holdNotice, refundText, safeLink, section } from "../components.js";
 import { append, h, messageArea, show } from "../dom.js";
-import { hasStarted, seatsLeft } from "../format.js";
+import { hasStarted, price, seatsLeft } from "../format.js";
 import { here, signInPath } from "../router.js";
 import * as session from "../session.js";
 
-/**
- * What to tell someone whose booking request succeeded. Phase 2 (payments) adds the `pending_payment` status
- * here: the booking then carries a `checkout_url` to send the visitor to.
- */
-function bookingOutcome(booking) {
-  if (booking.status === "waitlisted") {
-    return "You are on the waitlist. If a seat is freed, it goes to the first person waiting.";
-  }
-  return "Booked: you have a seat.";
-}
+// After a successful checkout the provider's webhook confirms the booking, normally before the visitor is
+// back, sometimes a moment after: the booking is read again after each of these pauses until it is settled.
+const CONFIRMATION_CHECKS_MS = [1000, 2000, 3000, 4000, 5000];
 
 const REFUSALS = {
   event_full: "This event has just filled up. You can join the waitlist instead.",
   already_booked: "You already have a place for this event.",
   event_not_bookable: "This event can no longer be booked.",
+  payment_refused: "The payment service refused this event's price, so it cannot be booked for now.",
 };
+
+const isPaid = (event) => Number(event.price) > 0;
+
+/** What to tell someone whose booking request succeeded (a held seat goes to the payment page instead). */
+function bookingOutcome(booking) {
+  if (booking.status === "waitlisted") {
+    return "You are on the waitlist. If a seat is freed, it goes to the first person waiting.";
+  }
+  if (booking.status === "pending_payment") {
+    // Only when the API gave no usable payment link: the hold is shown below, with what it says.
+    return "Your seat is held for payment.";
+  }
+  return "Booked: you have a seat.";
+}
+
+/** The outcome of a cancellation: the seat, and for a paid booking the money. */
+function cancelOutcome(before, after) {
+  const what = {
+    pending_payment: "Your held seat is released.",
+    waitlisted: "You have left the waitlist.",
+  }[before.status];
+  const refund = refundText(after);
+  return [what || "Your booking is cancelled.", refund].filter(Boolean).join(" ");
+}
+
+function wait(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort); // one listener per pause would pile up on the page's signal
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 export async function render(root, ctx) {
   let event = await api.getEvent(ctx.params.id, ctx.signal);
@@ -59,11 +95,9 @@ export async function render(root, ctx) {
     drawEvent();
   }
 
-  function actionButton(label, action, busyLabel) {
-    const button = h("button", { type: "button", class: "button" }, label);
-    button.addEventListener("click", () =>
-      busy(button, action, busyLabel).catch((error) => refused(error)),
-    );
+  function actionButton(label, action, busyLabel, secondary = false) {
+    const button = h("button", { type: "button", class: secondary ? "button button-secondary" : "button" }, label);
+    button.addEventListener("click", () => busy(button, action, busyLabel).catch((error) => refused(error)));
     return button;
   }
 
@@ -84,6 +118,12 @@ export async function render(root, ctx) {
     return async () => {
       const result = await api.book(event.id, { waitlist });
       booking = result.booking;
+      const checkout = booking.status === "pending_payment" ? safeLink(booking.checkout_url) : null;
+      if (checkout) {
+        show(area, "info", "Your seat is held. Taking you to the payment page…");
+        location.assign(checkout);
+        return;
+      }
       await refresh();
       drawPanel();
       show(area, "success", bookingOutcome(booking));
@@ -92,11 +132,12 @@ export async function render(root, ctx) {
   }
 
   async function cancel() {
-    await api.cancelBooking(booking.id);
+    const before = booking;
+    const after = await api.cancelBooking(booking.id);
     booking = null;
     await refresh();
     drawPanel();
-    show(area, "success", "Your booking is cancelled.");
+    show(area, "success", cancelOutcome(before, after));
     focusPanel();
   }
 
@@ -136,9 +177,15 @@ export async function render(root, ctx) {
     if (booking && booking.status === "confirmed") {
       return [h("p", {}, "You have a seat."), actionButton("Cancel my booking", cancel, "Cancelling…")];
     }
+    if (booking && booking.status === "pending_payment") {
+      return [holdNotice(booking), actionButton("Release my seat", cancel, "Releasing…", true)];
+    }
     if (booking && booking.status === "waitlisted") {
       return [
         h("p", {}, "You are on the waitlist: if a seat is freed, it goes to the first person waiting."),
+        isPaid(event)
+          ? h("p", {}, "At this paid event, a freed seat is held for you to pay for: it appears in My bookings.")
+          : null,
         actionButton("Leave the waitlist", cancel, "Leaving…"),
       ];
     }
@@ -151,7 +198,63 @@ export async function render(root, ctx) {
         actionButton("Join the waitlist", book(true), "Joining…"),
       ];
     }
+    if (isPaid(event)) {
+      return [
+        h(
+          "p",
+          {},
+          `A seat costs ${price(event)}. Booking holds one for you for a few minutes while you pay on the payment page.`,
+        ),
+        actionButton("Book and pay", book(false), "Booking…"),
+      ];
+    }
     return [actionButton("Book a seat", book(false), "Booking…")];
+  }
+
+  /** Back from the payment page: read the booking (again, until the payment is confirmed) and say how it went. */
+  async function followCheckout(bookingId, outcome) {
+    if (!user) {
+      show(area, "info", "Sign in to see how your payment went. ", h("a", { href: signInPath(here()) }, "Sign in"));
+      return;
+    }
+    show(area, "info", outcome === "success" ? "Checking your payment…" : "Checking your booking…");
+    let found;
+    try {
+      found = await api.myBooking(bookingId, ctx.signal);
+      const checks = outcome === "success" ? [...CONFIRMATION_CHECKS_MS] : [];
+      while (found && found.status === "pending_payment" && checks.length) {
+        await wait(checks.shift(), ctx.signal);
+        found = await api.myBooking(bookingId, ctx.signal);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) return;
+      show(area, "error", error.message);
+      return;
+    }
+    if (!found) {
+      show(area, "error", "That booking is not one of yours, or no longer exists.");
+      return;
+    }
+    if (found.event === event.id) {
+      if (api.ACTIVE.includes(found.status)) booking = found;
+      else if (booking && booking.id === found.id) booking = null;
+      await refresh(); // seats, and the online link a paid seat shows
+      if (ctx.signal.aborted) return;
+      drawPanel();
+    }
+    if (ctx.signal.aborted) return; // the visitor has gone to another page: its address is not this one's
+    history.replaceState(history.state, "", location.pathname); // a reload shows the event, not this again
+    const { kind, message } = checkoutMessage(found, outcome);
+    if (kind === "pending") {
+      show(
+        area,
+        "info",
+        `${message} `,
+        h("button", { type: "button", class: "link-button", onclick: () => followCheckout(bookingId, outcome) }, "Check again"),
+      );
+    } else {
+      show(area, kind, message);
+    }
   }
 
   drawEvent();
@@ -159,11 +262,44 @@ export async function render(root, ctx) {
   const yourPlace = section("Your place", area, panel);
   const heading = yourPlace.querySelector("h2");
   heading.setAttribute("tabindex", "-1");
-  append(root, 
+  append(
+    root,
     h("h1", {}, event.title),
     badges,
+    event.image ? h("img", { src: event.image, alt: `Image for “${event.title}”`, class: "event-image" }) : null,
     facts,
     section("About this event", h("p", { class: "description" }, event.description)),
     yourPlace,
   );
+  const returned = ctx.query.get("booking");
+  const outcome = ctx.query.get("checkout");
+  if (returned && ["success", "cancelled"].includes(outcome)) followCheckout(returned, outcome);
+}
+
+/** What the visitor is told on their way back from the payment page. */
+function checkoutMessage(booking, outcome) {
+  const refund = refundText(booking);
+  switch (booking.status) {
+    case "confirmed":
+      return { kind: "success", message: "Payment received: you have a seat." };
+    case "pending_payment":
+      if (outcome === "success") {
+        return {
+          kind: "pending",
+          message: "Your payment is being confirmed: this can take a minute. Your seat stays held meanwhile.",
+        };
+      }
+      return {
+        kind: "info",
+        message:
+          "You left the payment page without paying. Your seat stays held until the hold ends (below); " +
+          "complete the payment before then, or it is released.",
+      };
+    case "expired":
+      return outcome === "success"
+        ? { kind: "error", message: ["The hold on your seat ended before the payment arrived.", refund].filter(Boolean).join(" ") }
+        : { kind: "info", message: "Payment cancelled: the seat held for you is released." };
+    default:
+      return { kind: "info", message: ["This booking is cancelled.", refund].filter(Boolean).join(" ") };
+  }
 }

@@ -6,12 +6,16 @@ import { append, h, uid } from "../dom.js";
 
 export function eventCard(event) {
   const id = uid("event");
+  // The image is decoration here (empty alt): the title beside it names the event, and reading "image of"
+  // before every card would only repeat it. The event's page describes it.
+  const image = event.image ? h("img", { src: event.image, alt: "", class: "card-image", loading: "lazy" }) : null;
   return h(
     "li",
     { class: "card" },
     h(
       "article",
       { "aria-labelledby": id },
+      image,
       h("h2", { id }, h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title)),
       eventFacts(event),
     ),
@@ -24,7 +28,8 @@ export async function render(root, ctx) {
   const page = await api.listEvents({ upcoming, cursor }, ctx.signal);
   const title = upcoming ? "Upcoming events" : "All events";
   ctx.setTitle(title);
-  append(root, 
+  append(
+    root,
     h("h1", {}, title),
     h(
       "p",

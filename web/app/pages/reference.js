@@ -26,7 +26,7 @@ export async function render(root, ctx) {
   const schema = apiUrl("/api/schema/").href;
   const container = h("div", { class: "redoc" });
   const status = h("p", { class: "loading" }, "Loading the reference…");
-  append(root, 
+  append(root,
     h("h1", {}, "API reference"),
     h(
       "p",

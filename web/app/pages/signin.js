@@ -17,12 +17,12 @@ export async function render(root, ctx) {
   const user = session.currentUser();
   append(root, h("h1", {}, "Sign in"));
   if (user) {
-    append(root, 
+    append(root,
       h("p", {}, `You are signed in as ${user.username}. `, h("a", { href: next }, "Continue")),
     );
     return;
   }
-  append(root, 
+  append(root,
     form({
       label: "Sign in",
       children: [
@@ -42,7 +42,7 @@ export async function render(root, ctx) {
         navigate(next, { replace: true, flash: `Welcome, ${signedIn.username}. You are signed in.` });
       },
     }),
-    // Phase 2 adds "Forgot your password?" here, linking to the page that asks for the reset e-mail.
+    h("p", {}, h("a", { href: "/forgot-password" }, "Forgot your password?")),
     h("p", {}, "New here? ", h("a", { href: `/signup${location.search}` }, "Create an account")),
   );
 }

@@ -1,7 +1,7 @@
 // "/signup": a new USER account, then signed in at once.
 
 import { append, h } from "../dom.js";
-import { field, form, submitButton } from "../forms.js";
+import { field, form, PASSWORD_RULES, submitButton } from "../forms.js";
 import { navigate } from "../router.js";
 import * as session from "../session.js";
 import * as api from "../api.js";
@@ -10,7 +10,7 @@ import { nextPath } from "./signin.js";
 export async function render(root, ctx) {
   ctx.setTitle("Create an account");
   const next = nextPath(ctx.query);
-  append(root, 
+  append(root,
     h("h1", {}, "Create an account"),
     h("p", { class: "lede" }, "An account lets you book seats. Creators who publish events get their role from staff."),
     form({
@@ -25,7 +25,7 @@ export async function render(root, ctx) {
         field("password", "Password", {
           type: "password",
           required: true,
-          help: "At least 8 characters, not all digits, not a common password, and not like your username or e-mail.",
+          help: PASSWORD_RULES,
           attrs: { autocomplete: "new-password" },
         }),
       ],
