@@ -268,3 +268,59 @@ def test_idempotency_records_expire_through_the_tables_ttl(aws):
         "TimeToLiveDescription"
     ]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+
+
+def test_a_waitlist_request_takes_a_seat_freed_after_the_event_was_read_full(api, event_of, users, monkeypatch):
+    # The service asks for a waiting place because it read the event full; a seat freed since then must fail
+    # that transaction's "still full" condition, so the retry takes the seat instead of queueing behind it.
+    from dataclasses import replace
+
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    event = event_of(capacity=1)
+    (booker,) = users(1)
+    real = DynamoEventRepository.get
+    stale_reads = [1]
+
+    def read(self, event_id):
+        found = real(self, event_id)
+        return replace(found, seats_booked=found.capacity) if stale_reads and stale_reads.pop() else found
+
+    monkeypatch.setattr(DynamoEventRepository, "get", read)
+    reply = api.post(f"/api/events/{event['id']}/bookings/", {"waitlist": True}, token=booker)
+    assert (reply.status, reply.json["status"], stale_reads) == (201, "confirmed", [])
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1}
+
+
+def test_a_booking_promoted_since_the_waitlist_was_read_is_not_promoted_again(api, event_of, users, monkeypatch):
+    # The waitlist index can still show a booking another cancellation has just promoted: promoting it again
+    # would give its seat away twice and strand the next in line, so the promotion is conditional on the
+    # booking still waiting, and the cancellation retries with the next one.
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    event = event_of(capacity=2)
+    first, second, third, fourth = users(4)
+    path = f"/api/events/{event['id']}/bookings/"
+    seats = [api.post(path, token=t).json for t in (first, second)]
+    waiting = [api.post(path, {"waitlist": True}, token=t).json for t in (third, fourth)]
+    real = DynamoBookingRepository.oldest_waitlisted
+    stale = real(DynamoBookingRepository(), event["id"])
+    assert stale.id == waiting[0]["id"]
+    assert api.post(f"/api/bookings/{seats[0]['id']}/cancel/", token=first).status == 200
+
+    stale_reads = [stale]
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "oldest_waitlisted",
+        lambda self, event_id: stale_reads.pop() if stale_reads else real(self, event_id),
+    )
+    assert api.post(f"/api/bookings/{seats[1]['id']}/cancel/", token=second).status == 200
+    assert not stale_reads
+    listed = api.get(f"/api/events/{event['id']}/bookings/", token=api.token("creator_user", PASSWORD)).json
+    assert [(b["id"], b["status"]) for b in listed["results"]] == [
+        (waiting[1]["id"], "confirmed"),
+        (waiting[0]["id"], "confirmed"),
+        (seats[1]["id"], "cancelled"),
+        (seats[0]["id"], "cancelled"),
+    ]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 2, "cancelled": 2}
