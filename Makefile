@@ -10,7 +10,7 @@ LOCAL_AWS_PORT ?= 8001
 CHROMIUM ?= /usr/bin/chromium
 export PORT LOCAL_AWS_PORT CHROMIUM
 
-.PHONY: run test lint types chromium bench package deploy destroy clean
+.PHONY: run test lint types chromium bench mutants package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: lint types chromium
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench
 
+# Mutation testing of security/, services/ and persistence/bookings.py, killed by the unit and integration
+# tests ([tool.mutmut] in pyproject.toml); not part of `make test`. Starts afresh, prints the score per module.
+MUTANT_CHILDREN ?= 2
+mutants: $(BIN)/.installed
+	rm -rf mutants && mkdir -p build
+	@start=$$(date +%s); \
+	$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) > build/mutants.log 2>&1 \
+		|| { tail -c 3000 build/mutants.log; exit 1; }; \
+	$(BIN)/python -m tests.support.mutation_score && echo "make mutants took $$(( $$(date +%s) - start )) s"
+
 # `chalice package` output merged with deploy/template.py (tables, bucket, secret, IAM, gateway responses).
 package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
@@ -57,4 +67,4 @@ destroy:
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 
 clean:
-	rm -rf $(VENV) .local build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local build mutants .pytest_cache .mypy_cache .ruff_cache
