@@ -324,3 +324,84 @@ def test_a_booking_promoted_since_the_waitlist_was_read_is_not_promoted_again(ap
         (seats[0]["id"], "cancelled"),
     ]
     assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 2, "cancelled": 2}
+
+
+def test_an_events_bookings_page_through_newest_first(api, event_of, users, creator_token):
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    made = [api.post(path, token=t).json["id"] for t in users(3)]
+    first = api.get(f"{path}?limit=2", token=creator_token).json
+    cursor = first["next"].split("cursor=")[1]
+    second = api.get(f"{path}?limit=2&cursor={cursor}", token=creator_token).json
+    assert [b["id"] for b in first["results"] + second["results"]] == made[::-1]
+    assert second["next"] is None
+
+
+def test_a_first_booking_with_a_key_at_a_full_event_is_refused_as_full(api, event_of, users):
+    event = event_of(capacity=1)
+    first, second = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    assert api.post(path, token=first).status == 201
+    reply = api.post(path, token=second, headers={"Idempotency-Key": "fresh"})
+    assert (reply.status, reply.json["code"]) == (409, "event_full")
+
+
+def test_a_retry_after_its_record_expired_is_a_new_request(api, event_of, user_token, monkeypatch):
+    # An expired record may still be readable until TTL deletes it: it answers nothing, so the retry meets
+    # the booking the first request made.
+    import chalicelib.services.bookings as service
+
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    monkeypatch.setattr(service, "IDEMPOTENCY_SECONDS", -10)
+    assert api.post(path, token=user_token, headers={"Idempotency-Key": "old"}).status == 201
+    again = api.post(path, token=user_token, headers={"Idempotency-Key": "old"})
+    assert (again.status, again.json["code"]) == (409, "already_booked")
+
+
+def test_a_record_expiring_this_second_is_expired_for_reads_and_writes_alike(aws):
+    from chalicelib.domain import Booking, BookingResult, BookingStatus, utcnow
+    from chalicelib.persistence.bookings import DynamoIdempotencyRepository, _save_record
+    from chalicelib.persistence.transactions import write_transaction
+    from chalicelib.ports import IdempotentWrite, StoredResult
+
+    booking = Booking("01M8DJKSQ4WJA7GH71FHCTVAS1", "e", "c", "u", "u", BookingStatus.CONFIRMED, utcnow())
+    stored = StoredResult(fingerprint="f", result=BookingResult(booking, None))
+    with write_transaction() as tx:
+        _save_record(tx, IdempotentWrite(key="u#k", stored=stored, expires_at=1_000, now=900))
+    records = DynamoIdempotencyRepository()
+    assert records.get("u#k", 999) == stored
+    assert records.get("u#k", 1_000) is None
+    with write_transaction() as tx:  # the same key, written again the second it expires
+        _save_record(tx, IdempotentWrite(key="u#k", stored=stored, expires_at=2_000, now=1_000))
+    assert records.get("u#k", 1_999) == stored
+
+
+def test_a_marker_written_before_markers_had_a_status_reads_as_waiting(aws):
+    from chalicelib.domain import BookingStatus
+    from chalicelib.persistence.bookings import DynamoBookingRepository, booking_key
+    from chalicelib.persistence.models import UniqueModel
+
+    UniqueModel(key=booking_key("e1", "u1"), owner="b1").save()
+    UniqueModel(key=booking_key("e1", "u2"), owner="b2", status="confirmed").save()
+    repo = DynamoBookingRepository()
+    assert [repo.active_status("e1", u) for u in ("u1", "u2", "u3")] == [
+        BookingStatus.WAITLISTED,
+        BookingStatus.CONFIRMED,
+        None,
+    ]
+
+
+def test_the_next_in_line_is_one_item_read_oldest_first(api, event_of, users):
+    event = event_of(capacity=1)
+    holder, *waiters = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    waiting = [api.post(path, {"waitlist": True}, token=t).json for t in waiters]
+    params: list = []
+    with recorded_calls(params):
+        assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
+    queries = [p for name, p in params if name == "Query"]
+    assert [(q["IndexName"], q["Limit"], q["ScanIndexForward"]) for q in queries] == [("event-waitlist", 1, True)]
+    assert [b["status"] for b in api.get("/api/me/bookings/", token=waiters[0]).json["results"]] == ["confirmed"]
+    assert waiting[1]["status"] == "waitlisted"

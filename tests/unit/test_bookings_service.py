@@ -266,3 +266,59 @@ def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
 def test_free_event_link_is_public(repos):
     event = _event(repos[0], online_url="https://meet.example.com/free")
     assert events.get_event(repos[0], event.id, None).online_url == "https://meet.example.com/free"
+
+
+def test_the_fingerprint_format_is_fixed_so_retries_replay_across_a_deployment():
+    # A stored result must still match its retry after a deployment: any change to the canonical form (key
+    # order, separators) would turn every such retry into a 409 idempotency_key_reused.
+    assert fingerprint("01U", "book", "01E", {"waitlist": True, "a": [1, "x"]}) == (
+        "967c082f3474418aca59db47a8dabdac73be4371f5f857ecb71122e301e8dfae"
+    )
+    who = principal()
+    idem = bookings.Idempotency.of(who, "cancel", "01B", IdempotentRequest("k", {}))
+    assert (idem.key, idem.fingerprint) == (f"{who.user_id}#k", fingerprint(who.user_id, "cancel", "01B", {}))
+
+
+def test_a_stored_result_that_expired_the_moment_it_was_met_asks_for_a_retry(repos):
+    event, who = _event(repos[0], capacity=5), principal()
+    _book(repos, who, event, key="k1")
+    repos[2].get = lambda key, now: None  # written, then gone before it could be read
+    with pytest.raises(Conflict) as caught:
+        _book(repos, who, event, key="k1")
+    assert (caught.value.code, caught.value.detail) == (
+        "conflict",
+        "A request with this Idempotency-Key is being processed; retry.",
+    )
+
+
+def test_a_first_request_with_a_key_refused_as_full_is_refused(repos):
+    event = _event(repos[0], capacity=1)
+    _book(repos, principal(), event)
+    assert _conflict(_book, repos, principal(), event, key="fresh") == "event_full"
+
+
+def test_my_bookings_show_paid_links_to_confirmed_seats_and_to_those_who_manage_and_survive_deletion(repos):
+    event = _event(repos[0], capacity=1, **PAID)
+    holder, staff = principal(), principal(staff=True)
+    _book(repos, holder, event)
+    _book(repos, staff, event, waitlist=True)
+    for who in (holder, staff):
+        mine = bookings.my_bookings(repos[1], repos[0], who, limit=10, start=None).items
+        assert [r.event.online_url for r in mine] == [PAID["online_url"]]
+    gone = _event(repos[0])
+    seat = _book(repos, holder, gone).booking
+    _cancel(repos, holder, seat.id)
+    events.delete_event(repos[0], principal(staff=True), gone.id)
+    mine = bookings.my_bookings(repos[1], repos[0], holder, limit=10, start=None).items
+    assert [(r.booking.id, r.event) for r in mine][0] == (seat.id, None)
+
+
+def test_an_events_bookings_page_through_and_include_its_drafts_for_its_creator(repos):
+    owner = creator()
+    event = _event(repos[0], owner)
+    made = [_book(repos, principal(), event).booking for _ in range(3)]
+    events.update_event(repos[0], owner, event.id, {"status": "draft"})
+    first = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=None)
+    second = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=first.next_key)
+    assert [r.booking.id for r in first.items + second.items] == [b.id for b in reversed(made)]
+    assert (first.next_key is not None, second.next_key) == (True, None)

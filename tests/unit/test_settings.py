@@ -65,3 +65,14 @@ def test_a_short_or_missing_secret_is_an_outage_not_a_weak_key():
             settings = load_settings({"STAGE": "dev", "JWT_SECRET_ARN": arn, "AWS_REGION": "us-east-1"})
             with pytest.raises(ServiceUnavailable):
                 keys.signing_key(settings)
+
+
+def test_the_secrets_client_gives_up_as_soon_as_the_dynamodb_ones():
+    # A hung Secrets Manager must fail the request within the same bound as DynamoDB (a 503), in the stage's
+    # region, not wait for botocore's defaults (60 s reads, several retries).
+    env = {"STAGE": "prod", "JWT_SECRET_ARN": "arn:x", "AWS_REGION": "eu-west-3", "AWS_READ_TIMEOUT_SECONDS": "3"}
+    settings = load_settings(env)
+    client = keys._secrets_client(settings)
+    config = client.meta.config
+    assert (client.meta.region_name, config.connect_timeout, config.read_timeout) == ("eu-west-3", 1.0, 3.0)
+    assert config.retries == {"total_max_attempts": 2, "mode": "standard"}
