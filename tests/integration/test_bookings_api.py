@@ -238,23 +238,31 @@ def test_transaction_refuses_a_seat_past_capacity_even_when_the_caller_thinks_on
     assert counts["confirmed"] == 1
 
 
+def _lagging_waitlist(monkeypatch, *first_reads):
+    """The waitlist index answers `first_reads` (what a lagging GSI may show), then the truth; returns the
+    reads not yet consumed."""
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    real = DynamoBookingRepository.oldest_waitlisted
+    pending = list(reversed(first_reads))
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "oldest_waitlisted",
+        lambda self, event_id: pending.pop() if pending else real(self, event_id),
+    )
+    return pending
+
+
 def test_cancellation_retries_when_the_waitlist_index_lags_instead_of_freeing_the_seat(
     api, event_of, users, monkeypatch
 ):
-    from chalicelib.persistence.bookings import DynamoBookingRepository
 
     event = event_of(capacity=1)
     holder, waiter = users(2)
     path = f"/api/events/{event['id']}/bookings/"
     seat = api.post(path, token=holder).json
     waiting = api.post(path, {"waitlist": True}, token=waiter).json
-    real = DynamoBookingRepository.oldest_waitlisted
-    lagging_reads = [None]
-    monkeypatch.setattr(
-        DynamoBookingRepository,
-        "oldest_waitlisted",
-        lambda self, event_id: lagging_reads.pop() if lagging_reads else real(self, event_id),
-    )
+    _lagging_waitlist(monkeypatch, None)
     assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
     assert api.get("/api/me/bookings/", token=waiter).json["results"][0]["status"] == "confirmed"
     assert waiting["status"] == "waitlisted"
@@ -303,17 +311,11 @@ def test_a_booking_promoted_since_the_waitlist_was_read_is_not_promoted_again(ap
     path = f"/api/events/{event['id']}/bookings/"
     seats = [api.post(path, token=t).json for t in (first, second)]
     waiting = [api.post(path, {"waitlist": True}, token=t).json for t in (third, fourth)]
-    real = DynamoBookingRepository.oldest_waitlisted
-    stale = real(DynamoBookingRepository(), event["id"])
+    stale = DynamoBookingRepository().oldest_waitlisted(event["id"])
     assert stale.id == waiting[0]["id"]
     assert api.post(f"/api/bookings/{seats[0]['id']}/cancel/", token=first).status == 200
 
-    stale_reads = [stale]
-    monkeypatch.setattr(
-        DynamoBookingRepository,
-        "oldest_waitlisted",
-        lambda self, event_id: stale_reads.pop() if stale_reads else real(self, event_id),
-    )
+    stale_reads = _lagging_waitlist(monkeypatch, stale)
     assert api.post(f"/api/bookings/{seats[1]['id']}/cancel/", token=second).status == 200
     assert not stale_reads
     listed = api.get(f"/api/events/{event['id']}/bookings/", token=api.token("creator_user", PASSWORD)).json

@@ -143,13 +143,18 @@ RACES = {
 }
 
 
-@pytest.mark.parametrize("operation", RACES)
-def test_an_edit_or_delete_that_lost_a_race_is_read_checked_and_tried_again(operation):
+def _racing(operation, lost):
+    """An event, and `operation` on it by its creator, whose first `lost` writes lose a race."""
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
     method, call = RACES[operation]
-    calls = fail_first(repo, method, 2)
-    call(repo, owner, event)
+    return repo, event, lambda: call(repo, owner, event), fail_first(repo, method, lost)
+
+
+@pytest.mark.parametrize("operation", RACES)
+def test_an_edit_or_delete_that_lost_a_race_is_read_checked_and_tried_again(operation):
+    repo, event, run, calls = _racing(operation, 2)
+    run()
     assert calls == [1, 2, 3]
     stored = repo.get(event.id)
     assert (stored and stored.title) == ("Again" if operation == "update" else None)
@@ -157,12 +162,9 @@ def test_an_edit_or_delete_that_lost_a_race_is_read_checked_and_tried_again(oper
 
 @pytest.mark.parametrize("operation", RACES)
 def test_an_edit_or_delete_that_keeps_losing_gives_up_after_three_attempts(operation):
-    repo, owner = FakeEvents(), creator()
-    event = _create(repo, owner)
-    method, call = RACES[operation]
-    calls = fail_first(repo, method, 3)
+    repo, event, run, calls = _racing(operation, 3)
     with pytest.raises(Conflict) as caught:
-        call(repo, owner, event)
+        run()
     assert (caught.value.code, caught.value.detail) == (
         "concurrent_update",
         f"The event changed during the {operation}; try again.",
