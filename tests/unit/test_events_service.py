@@ -189,3 +189,14 @@ def test_own_events_page_through_every_status_newest_first():
     second = events.list_own_events(repo, owner, limit=2, start=first.next_key)
     assert [e.id for e in first.items + second.items] == [e.id for e in reversed(made)]
     assert second.next_key is None
+
+
+def test_a_creator_edits_and_publishes_their_own_draft_and_staff_may_too():
+    repo, owner = FakeEvents(), creator()
+    draft = _create(repo, owner, status="draft")
+    assert events.update_event(repo, owner, draft.id, {"title": "Ready"}).title == "Ready"
+    assert events.update_event(repo, principal(staff=True), draft.id, {"status": "published"}).status is (
+        EventStatus.PUBLISHED
+    )
+    with pytest.raises(NotFound):
+        events.update_event(repo, creator(), _create(repo, owner, status="draft").id, {"title": "Not mine"})
