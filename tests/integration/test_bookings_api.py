@@ -407,3 +407,44 @@ def test_the_next_in_line_is_one_item_read_oldest_first(api, event_of, users):
     assert [(q["IndexName"], q["Limit"], q["ScanIndexForward"]) for q in queries] == [("event-waitlist", 1, True)]
     assert [b["status"] for b in api.get("/api/me/bookings/", token=waiters[0]).json["results"]] == ["confirmed"]
     assert waiting[1]["status"] == "waitlisted"
+
+
+def test_cancelling_a_waiting_place_gives_it_up_and_records_when(api, event_of, users):
+    event = event_of(capacity=1)
+    holder, waiter = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    api.post(path, token=holder)
+    waiting = api.post(path, {"waitlist": True}, token=waiter).json
+    cancelled = api.post(f"/api/bookings/{waiting['id']}/cancel/", token=waiter)
+    assert (cancelled.status, cancelled.json["status"]) == (200, "cancelled")
+    (stored,) = api.get("/api/me/bookings/", token=waiter).json["results"]
+    assert stored == cancelled.json
+    assert stored["cancelled_at"] > stored["created_at"]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1, "cancelled": 1}
+    again = api.post(path, {"waitlist": True}, token=waiter)  # the place was given up: it can be asked again
+    assert (again.status, again.json["status"]) == (201, "waitlisted")
+
+
+def test_cancelling_a_place_promoted_since_it_was_read_frees_the_seat_for_the_next(api, event_of, users, monkeypatch):
+    # The cancellation decided on a waiting place, but the place became a seat before it committed: the
+    # booking's status condition fails, and the retry cancels a seat (which passes to the next in line).
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    event = event_of(capacity=1)
+    holder, first, second = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    promoted, waiting = (api.post(path, {"waitlist": True}, token=t).json for t in (first, second))
+    stale = DynamoBookingRepository().get(promoted["id"])
+    assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
+    real = DynamoBookingRepository.get
+    stale_reads = [stale]
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "get",
+        lambda self, booking_id: stale_reads.pop() if stale_reads else real(self, booking_id),
+    )
+    reply = api.post(f"/api/bookings/{promoted['id']}/cancel/", token=first)
+    assert (reply.status, reply.json["status"], stale_reads) == (200, "cancelled", [])
+    assert [b["status"] for b in api.get("/api/me/bookings/", token=second).json["results"]] == ["confirmed"]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1, "cancelled": 2}
