@@ -9,7 +9,7 @@ from chalicelib.errors import Conflict, NotFound, PermissionDenied
 from chalicelib.services import bookings, events
 from chalicelib.services.bookings import IdempotentRequest, fingerprint
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeBookings, FakeEvents, FakeRecords
+from tests.support.fakes import FakeBookings, FakeEvents, FakeRecords, fail_first
 
 
 @pytest.fixture
@@ -322,3 +322,61 @@ def test_an_events_bookings_page_through_and_include_its_drafts_for_its_creator(
     second = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=first.next_key)
     assert [r.booking.id for r in first.items + second.items] == [b.id for b in reversed(made)]
     assert (first.next_key is not None, second.next_key) == (True, None)
+
+
+def test_a_full_event_says_so_in_words(repos):
+    event = _event(repos[0], capacity=1)
+    _book(repos, principal(), event)
+    with pytest.raises(Conflict) as caught:
+        _book(repos, principal(), event)
+    assert (caught.value.code, caught.value.detail) == ("event_full", "This event is full.")
+
+
+def test_a_cancellation_answers_with_the_event_as_the_canceller_may_see_it(repos):
+    owner = creator()
+    event = _event(repos[0], owner, capacity=5, **PAID)
+    booker = principal()
+    seat = _book(repos, booker, event).booking
+    by_creator = _cancel(repos, owner, seat.id)
+    assert (by_creator.event.id, by_creator.event.online_url) == (event.id, PAID["online_url"])
+    again = _cancel(repos, booker, seat.id)
+    assert (again.booking.status, again.event.id, again.event.online_url) == (BookingStatus.CANCELLED, event.id, None)
+    events.delete_event(repos[0], owner, event.id)
+    assert _cancel(repos, booker, seat.id).event is None
+
+
+def test_a_cancellation_with_a_key_stores_its_result_under_the_cancel_fingerprint(repos):
+    event, who = _event(repos[0]), principal()
+    seat = _book(repos, who, event).booking
+    _cancel(repos, who, seat.id, key="c1", body={"why": "ill"})
+    stored = repos[1].records[f"{who.user_id}#c1"]
+    assert stored.fingerprint == fingerprint(who.user_id, "cancel", seat.id, {"why": "ill"})
+
+
+def test_a_cancellation_that_keeps_losing_gives_up_after_three_attempts(repos):
+    event, who = _event(repos[0]), principal()
+    seat = _book(repos, who, event).booking
+    calls = fail_first(repos[1], "cancel", 3)
+    with pytest.raises(Conflict) as caught:
+        _cancel(repos, who, seat.id)
+    assert (caught.value.code, caught.value.detail) == ("conflict", "The booking is changing quickly; try again.")
+    assert (calls, repos[1].get(seat.id).status) == ([1, 2, 3], BookingStatus.CONFIRMED)
+
+
+def test_the_waitlist_is_read_only_when_a_seat_is_freed_and_someone_waits(repos):
+    event_repo, booking_repo, _ = repos
+    reads = []
+    real = booking_repo.oldest_waitlisted
+    booking_repo.oldest_waitlisted = lambda event_id: reads.append(event_id) or real(event_id)
+    roomy = _event(event_repo, capacity=5)
+    alone = _book(repos, principal(), roomy).booking
+    _cancel(repos, principal(staff=True), alone.id)  # nobody waits: nothing to read
+    full = _event(event_repo, capacity=1)
+    seat = _book(repos, principal(), full).booking
+    waiter = principal()
+    waiting = _book(repos, waiter, full, waitlist=True).booking
+    _book(repos, principal(), full, waitlist=True)
+    _cancel(repos, waiter, waiting.id)  # a waiting place frees no seat
+    assert reads == []
+    _cancel(repos, principal(staff=True), seat.id)
+    assert reads == [full.id]
