@@ -448,3 +448,22 @@ def test_cancelling_a_place_promoted_since_it_was_read_frees_the_seat_for_the_ne
     assert (reply.status, reply.json["status"], stale_reads) == (200, "cancelled", [])
     assert [b["status"] for b in api.get("/api/me/bookings/", token=second).json["results"]] == ["confirmed"]
     assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1, "cancelled": 2}
+
+
+def test_a_booking_read_before_its_event_was_cancelled_is_refused_by_the_transaction(
+    api, event_of, users, creator_token, monkeypatch
+):
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    event = event_of(capacity=5)
+    (booker,) = users(1)
+    published = DynamoEventRepository().get(event["id"])
+    assert api.patch(f"/api/events/{event['id']}/", {"status": "cancelled"}, token=creator_token).status == 200
+    real = DynamoEventRepository.get
+    stale_reads = [published]
+    monkeypatch.setattr(
+        DynamoEventRepository, "get", lambda self, event_id: stale_reads.pop() if stale_reads else real(self, event_id)
+    )
+    reply = api.post(f"/api/events/{event['id']}/bookings/", token=booker)
+    assert (reply.status, reply.json["code"], stale_reads) == (409, "event_not_bookable", [])
+    assert dict(check_booking_invariants()[event["id"]]) == {}
