@@ -6,11 +6,14 @@ STAGE ?= dev
 STACK := sessions-marketplace-$(STAGE)
 PORT ?= 8000
 LOCAL_AWS_PORT ?= 8001
+LOCAL_PAYMENTS_PORT ?= 8002
+# The web app's own origin (make run serves web/ there).
+WEB_PORT ?= 3000
 # The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
-export PORT LOCAL_AWS_PORT CHROMIUM
+export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium bench mutants package deploy destroy clean
+.PHONY: run test lint types chromium screenshots bench mutants package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +38,18 @@ chromium:
 test: lint types chromium
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/.installed
+# The README's pictures of the web app (docs/*.png), against a fresh local stack with the demo data.
+screenshots: $(BIN)/.installed chromium
+	$(BIN)/python -m tests.browser.screenshots
+
+# The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
+ORIGINAL_VENV := .bench/original-venv
+$(ORIGINAL_VENV)/.installed: bench/original/requirements.txt
+	test -x $(ORIGINAL_VENV)/bin/python || $(PYTHON) -m venv $(ORIGINAL_VENV)
+	$(ORIGINAL_VENV)/bin/python -m pip install --quiet -r bench/original/requirements.txt
+	touch $@
+
+bench: $(BIN)/.installed $(ORIGINAL_VENV)/.installed
 	$(BIN)/python -m bench
 
 # Mutation testing of security/, services/ and persistence/bookings.py, killed by the unit and integration
@@ -53,16 +67,25 @@ package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts.
+# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts. Deploys the stack with
+# the web app's origin among the API's CORS origins, uploads web/ with its config.js, prints the outputs and the
+# web app's URL (deploy/publish.py).
 deploy: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for deployment artifacts>"; exit 2; }
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
 		--output-template-file build/$(STAGE)/packaged.json
-	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
-		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
-	aws cloudformation describe-stacks --stack-name $(STACK) --query "Stacks[0].Outputs" --output table
+	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
+		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)')
+	@echo "Payments, once per stage (README, Deploying): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
+	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
+	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"
+	@echo "  -d 'enabled_events[]=checkout.session.expired'), then store both keys in the StripeSecretArn secret:"
+	@echo "  aws secretsmanager put-secret-value --secret-id <StripeSecretArn> \\"
+	@echo "    --secret-string '{\"secret_key\": \"sk_live_...\", \"webhook_secret\": \"whsec_...\"}'"
 
-destroy:
+# The web app's bucket is emptied first: CloudFormation deletes only empty buckets.
+destroy: $(BIN)/.installed
+	$(BIN)/python -m deploy.publish empty --stack $(STACK)
 	aws cloudformation delete-stack --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 

@@ -5,6 +5,7 @@
     python manage.py setrole USERNAME USER|CREATOR
     python manage.py deactivate USERNAME
     python manage.py createtables [--bucket]
+    python manage.py reindex
     python manage.py seed
 
 By default it talks to the local stack (http://127.0.0.1:$LOCAL_AWS_PORT). With `--stage dev|prod` it uses that
@@ -112,16 +113,27 @@ def cmd_createtables(args: argparse.Namespace) -> None:
 
     created = create_tables()
     print(f"created tables: {', '.join(created)}" if created else "tables exist")
+    if any("/" in name for name in created):
+        # Indexes added to tables that hold data: give the items stored before them their keys.
+        cmd_reindex(args)
     if args.bucket:
+        if args.stage != "local":
+            sys.exit("CommandError: a deployed stage's upload bucket is CloudFormation's (make deploy).")
         import boto3
 
-        bucket = f"sessions-{args.stage}-uploads"
-        s3 = boto3.client("s3")
-        try:
-            s3.head_bucket(Bucket=bucket)
-        except s3.exceptions.ClientError:
-            s3.create_bucket(Bucket=bucket)
+        from chalicelib.settings import cors_origins_from_env, uploads_bucket_from_env
+        from devstack.bucket import configure_bucket
+
+        bucket = uploads_bucket_from_env()
+        if configure_bucket(boto3.client("s3"), bucket, cors_origins_from_env()):
             print(f"created bucket: {bucket}")
+
+
+def cmd_reindex(args: argparse.Namespace) -> None:
+    from chalicelib.persistence.admin import backfill_index_keys
+
+    counts = backfill_index_keys()
+    print(f"index keys written: {counts['users']} users, {counts['events']} events")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -153,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("createtables", help="create missing tables (and with --bucket the upload bucket)")
     p.add_argument("--bucket", action="store_true")
     p.set_defaults(func=cmd_createtables)
+    p = sub.add_parser("reindex", help="write the staff indexes' keys on items stored before them (scans)")
+    p.set_defaults(func=cmd_reindex)
     p = sub.add_parser("seed", help="demo users and events (local stage only, once)")
     p.set_defaults(func=cmd_seed)
     args = parser.parse_args(argv)

@@ -6,29 +6,26 @@ import os
 import platform
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-from bench import app, bookings
+from bench import app, bookings, coldstart
 
 TARGETS = {
-    "own_ms": 50.0,
+    "cold_ratio": 0.75,  # this app's cold start over the original's, same run
+    "own_ms": 20.0,
+    "authorizer_ratio": 0.6,  # the authorizer's cold start over this app's before lazy imports (below)
     "function_bytes": 1_000_000,
     "read_requests": 2,
 }
+# The authorizer's target is relative to this app's cold start before imports were made lazy: 400 ms beside the
+# original's 303 ms when the target was set (15 alternating pairs on this machine). Absolute times swing with the
+# load of a shared machine, so that figure is carried into each run through the original's time in the run.
+BEFORE_OVER_ORIGINAL = 400.0 / 303.0
 
 
 def main() -> None:
     rows: list[tuple[str, str, str]] = []
-    cold = app.cold_start()
-    rows.append(("cold start: import + one GET /api/events/ (median of 12 processes)", f"{cold['app_ms']:.0f} ms", ""))
-    rows.append(("cold start floor: same third-party imports + one raw Query", f"{cold['floor_ms']:.0f} ms", ""))
-    own_ok = cold["own_ms"] <= TARGETS["own_ms"]
-    rows.append(
-        (
-            "app's own start cost (median of pairwise differences)",
-            f"{cold['own_ms']:.0f} ms",
-            _verdict(own_ok, "<= 50 ms"),
-        )
-    )
+    rows.extend(_cold_rows(coldstart.cold_start()))
     sizes = app.package_sizes()
     rows.append(
         (
@@ -79,6 +76,73 @@ def main() -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def _cold_rows(cold: dict[str, Any]) -> list[tuple[str, str, str]]:
+    n = cold["pairs"]
+    ratio = cold["app_ms"] / cold["original_ms"]
+    dev_ratio = cold["dev_ms"] / cold["original_ms"]
+    before_ms = cold["original_ms"] * BEFORE_OVER_ORIGINAL
+    authorizer_ratio = cold["authorizer_ms"] / before_ms
+    reference = cold["reference"]
+    same = not reference["mismatches"] and reference["checked"] > 0
+    failure = cold["authorizer_failure"]
+    return [
+        (
+            f"cold start as packaged (function + layer zips, read-only, no site-packages): import app.py + one GET "
+            f"/api/events/ (median of {n}); peak memory",
+            f"{cold['app_ms']:.0f} ms; {cold['app_mib']:.0f} MiB",
+            "",
+        ),
+        (
+            f"original Django backend: setup + one GET /api/events/ from SQLite (median of {n}, alternating)",
+            f"{cold['original_ms']:.0f} ms; {cold['original_mib']:.0f} MiB",
+            "",
+        ),
+        (
+            "cold start ours as packaged / original",
+            f"{ratio:.2f}",
+            _verdict(ratio <= TARGETS["cold_ratio"], f"<= {TARGETS['cold_ratio']}"),
+        ),
+        (
+            "cold start from the project's virtualenv (has moto's cryptography, which PyJWT would load); over original",
+            f"{cold['dev_ms']:.0f} ms; {dev_ratio:.2f}",
+            _verdict(dev_ratio <= TARGETS["cold_ratio"], f"<= {TARGETS['cold_ratio']}"),
+        ),
+        (
+            "peak memory ours as packaged / original",
+            f"{cold['app_mib'] / cold['original_mib']:.2f}",
+            _verdict(cold["app_mib"] <= cold["original_mib"], "<= 1.00"),
+        ),
+        ("cold start floor as packaged: same third-party imports + one raw Query", f"{cold['floor_ms']:.0f} ms", ""),
+        ("cold start floor / original", f"{cold['floor_ms'] / cold['original_ms']:.2f}", ""),
+        (
+            "botocore floor: import botocore + one DynamoDB client + one raw Query; over original",
+            f"{cold['botocore_ms']:.0f} ms; {cold['botocore_ms'] / cold['original_ms']:.2f}",
+            "",
+        ),
+        (
+            "app's own start cost as packaged (median of pairwise differences)",
+            f"{cold['own_ms']:.0f} ms",
+            _verdict(cold["own_ms"] <= TARGETS["own_ms"], f"<= {TARGETS['own_ms']:.0f} ms"),
+        ),
+        (
+            f"authorizer cold start as packaged (Lambda imports only {cold['handler'].rsplit('.', 1)[0]}) + one "
+            f"TOKEN authorization; over ours before lazy imports (original x {BEFORE_OVER_ORIGINAL:.2f} = "
+            f"{before_ms:.0f} ms); peak memory",
+            f"{cold['authorizer_ms']:.0f} ms; {authorizer_ratio:.2f}; {cold['authorizer_mib']:.0f} MiB"
+            if not failure
+            else f"fails: {failure[:70]}",
+            _verdict(
+                authorizer_ratio <= TARGETS["authorizer_ratio"] and not failure, f"<= {TARGETS['authorizer_ratio']}"
+            ),
+        ),
+        (
+            "original rebuild answers like the reference (health, tokens, me, events, 404s)",
+            f"{reference['checked'] - len(reference['mismatches'])} of {reference['checked']} requests",
+            _verdict(same, "all the same"),
+        ),
+    ]
 
 
 def _verdict(ok: bool, target: str) -> str:

@@ -1,108 +1,18 @@
-"""Cold start, package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
+"""Package sizes, DynamoDB requests and items read per endpoint, warm latency: all measured here."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
-THIRD_PARTY_LISTING = """
-import sys, sysconfig
-before = set(sys.modules)
-CODE
-site = sysconfig.get_paths()["purelib"]
-new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
-loaded = [n for n, m in new if (getattr(m, "__file__", None) or "").startswith(site)]
-print("MODULES " + " ".join(loaded))
-"""
-
-COLD_APP = """
-import time
-started = time.perf_counter()
-import app
-event = {
-    "resource": "/api/events", "path": "/api/events/", "httpMethod": "GET",
-    "headers": {"Host": "bench"}, "multiValueHeaders": {}, "queryStringParameters": None,
-    "multiValueQueryStringParameters": None, "pathParameters": None, "stageVariables": None, "body": None,
-    "isBase64Encoded": False,
-    "requestContext": {
-        "resourcePath": "/api/events", "httpMethod": "GET", "path": "/v1/api/events/", "requestId": "bench",
-    },
-}
-class Context:
-    aws_request_id = "bench"; function_name = "bench"; memory_limit_in_mb = 1024
-    def get_remaining_time_in_millis(self): return 15000
-response = app.app(event, Context())
-assert response["statusCode"] == 200, response
-print(time.perf_counter() - started)
-"""
-
-COLD_FLOOR = """
-import time, importlib
-started = time.perf_counter()
-for name in {imports!r}:
-    importlib.import_module(name)
-import botocore.session
-client = botocore.session.get_session().create_client("dynamodb")
-client.query(TableName="{table}", IndexName="published-by-created", KeyConditionExpression="pub = :p",
-             ExpressionAttributeValues={{":p": {{"S": "PUBLISHED"}}}}, Limit=21, ScanIndexForward=False)
-print(time.perf_counter() - started)
-"""
-
-
-@contextmanager
-def local_aws() -> Iterator[dict[str, str]]:
-    """moto's server (the local stack's) with the tables and the demo data; yields the environment to use it."""
-    from devstack.stack import LocalStack, free_port
-
-    with tempfile.TemporaryDirectory() as data:
-        stack = LocalStack(free_port(), free_port(), Path(data), extra_env={"BCRYPT_ROUNDS": "4"}, quiet=True)
-        stack.start()
-        try:
-            yield stack.environment()
-        finally:
-            stack.stop()
-
-
-def _timed(code: str, env: dict[str, str]) -> float:
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
-
-
-def cold_start(samples: int = 12) -> dict[str, float]:
-    """Median over fresh processes of import + one proxy event, beside the floor (same imports + one raw query)."""
-    with local_aws() as env:
-        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
-        # The floor imports exactly the third-party modules the app's cold start loads, so the difference is the
-        # project's own code and the standard-library modules only it needs.
-        listing = THIRD_PARTY_LISTING.replace("CODE", COLD_APP.replace("print(", "_ = ("))
-        listed = subprocess.run(
-            [sys.executable, "-c", listing], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        )
-        modules = next(line for line in listed.stdout.splitlines() if line.startswith("MODULES ")).split()[1:]
-        floor_code = COLD_FLOOR.format(imports=modules, table=env.get("EVENTS_TABLE", "sessions-local-events"))
-        _timed(COLD_APP, env)  # compile bytecode once, as the Lambda package would ship it
-        apps, floors = [], []
-        for _ in range(samples):
-            apps.append(_timed(COLD_APP, env))
-            floors.append(_timed(floor_code, env))
-    diffs = [a - f for a, f in zip(apps, floors, strict=True)]
-    return {
-        "app_ms": statistics.median(apps) * 1000,
-        "floor_ms": statistics.median(floors) * 1000,
-        "own_ms": statistics.median(diffs) * 1000,
-    }
 
 
 def package_sizes() -> dict[str, int]:
@@ -119,22 +29,18 @@ def package_sizes() -> dict[str, int]:
 
 @contextmanager
 def _in_process() -> Iterator[Any]:
-    from tests import conftest  # noqa: F401 - the test environment, set before the app loads
+    from bench.inprocess import Api, configure_environment
 
-    os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    configure_environment()
     from moto import mock_aws
 
     # The app logs a JSON line per request to stdout; the benchmark prints only its table.
     with mock_aws(), contextlib.redirect_stdout(io.StringIO()):
         import app as app_module
-        from chalicelib.persistence.admin import create_tables, reset_connections
-        from tests.support.api import Api
+        from chalicelib.persistence.admin import create_tables
 
-        reset_connections()
         create_tables(wait=False)
-        api = Api(app_module.app)
-        api.check_contract = False
-        yield api
+        yield Api(app_module.app)
 
 
 _current_log: list[list[tuple[str, int]]] = []
@@ -169,7 +75,7 @@ def _install_hooks() -> None:
 
     Connection.client = property(hooked)  # type: ignore[assignment,method-assign]
     Connection._bench_hooked = True  # type: ignore[attr-defined]
-    authenticate = authorizer_module.authenticate
+    authenticate = authorizer_module.verify_access
 
     def authorizer_authenticate(*args: Any) -> Any:
         # The authorizer runs as its own function on AWS and the gateway caches its answer: not the endpoint's cost.
@@ -179,7 +85,7 @@ def _install_hooks() -> None:
         finally:
             _in_authorizer[0] = False
 
-    authorizer_module.authenticate = authorizer_authenticate  # type: ignore[assignment]
+    authorizer_module.verify_access = authorizer_authenticate  # type: ignore[assignment]
 
 
 @contextmanager
@@ -194,50 +100,110 @@ def _dynamodb_log() -> Iterator[list[tuple[str, int]]]:
         _current_log.pop()
 
 
-def _endpoints(api: Any) -> list[tuple[str, Callable[[], Any]]]:
+@dataclass(frozen=True)
+class Probe:
+    """One representative call of an operation; `prepare` (untimed, uncounted) makes what each call consumes,
+    such as a fresh refresh token to revoke."""
+
+    name: str
+    call: Callable[[Any], Any]
+    prepare: Callable[[], Any] = lambda: None
+
+
+def _endpoints(api: Any) -> list[Probe]:
     """One representative call per operation, with the data it needs created first."""
     from chalicelib.domain import Role
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
     password = "vivid-otter-92-lamp"
+    passwords = iter([password, "quiet-heron-41-lamp"] * 10**3)
     users = DynamoUserRepository()
     accounts.create_user(users, username="host", email="", password=password, rounds=4, role=Role.CREATOR)
     accounts.create_user(users, username="guest", email="g@example.com", password=password, rounds=4)
+    accounts.create_user(users, username="mover", email="m@example.com", password=next(passwords), rounds=4)
     host, guest = api.token("host", password), api.token("guest", password)
-    refresh = api.post("/api/token/", {"username": "guest", "password": password}).json["refresh"]
     event = api.post("/api/events/", {"title": "T", "description": "D", "capacity": 10_000}, token=host).json
     path = f"/api/events/{event['id']}/"
     counter = iter(range(10**6))
+    chain = {"refresh": api.post("/api/token/", {"username": "guest", "password": password}).json["refresh"]}
+    mover = {"password": password}
 
-    def book_and_cancel() -> Any:
+    def sign_in(username: str, secret: str) -> dict[str, str]:
+        return dict(api.post("/api/token/", {"username": username, "password": secret}).json)
+
+    def refresh(_: Any) -> Any:
+        # Rotation: each refresh token works once, so each call presents the one the previous call answered.
+        reply = api.post("/api/token/refresh/", {"refresh": chain["refresh"]})
+        chain["refresh"] = reply.json["refresh"]
+        return reply
+
+    def change_password(access: str) -> Any:
+        new = next(passwords)
+        reply = api.request(
+            "POST", "/api/me/password/", {"old_password": mover["password"], "new_password": new}, token=access
+        )
+        mover["password"] = new
+        return reply
+
+    def book_and_cancel(_: Any) -> Any:
         booking = api.post(f"{path}bookings/", token=guest).json
         return api.post(f"/api/bookings/{booking['id']}/cancel/", token=guest)
 
     return [
-        ("GET /health/", lambda: api.get("/health/")),
-        (
+        Probe("GET /health/", lambda _: api.get("/health/")),
+        Probe(
             "POST /api/register/",
-            lambda: api.post(
+            lambda _: api.post(
                 "/api/register/",
                 {"username": f"n{next(counter)}", "email": f"n{next(counter)}@example.com", "password": password},
             ),
         ),
-        ("POST /api/token/", lambda: api.post("/api/token/", {"username": "guest", "password": password})),
-        ("POST /api/token/refresh/", lambda: api.post("/api/token/refresh/", {"refresh": refresh})),
-        ("POST /api/token/verify/", lambda: api.post("/api/token/verify/", {"token": guest})),
-        ("GET /api/me/", lambda: api.get("/api/me/", token=guest)),
-        ("PATCH /api/me/", lambda: api.patch("/api/me/", {"avatar": "https://cdn.example.com/a.png"}, token=guest)),
-        ("GET /api/events/", lambda: api.get("/api/events/")),
-        ("GET /api/events/?upcoming=true", lambda: api.get("/api/events/?upcoming=true")),
-        ("POST /api/events/", lambda: api.post("/api/events/", {"title": "T", "description": "D"}, token=host)),
-        ("GET /api/events/<id>/", lambda: api.get(path)),
-        ("PATCH /api/events/<id>/", lambda: api.patch(path, {"title": "Renamed"}, token=host)),
-        ("GET /api/me/events/", lambda: api.get("/api/me/events/", token=host)),
-        ("GET /api/events/<id>/bookings/", lambda: api.get(f"{path}bookings/", token=host)),
-        ("GET /api/me/bookings/", lambda: api.get("/api/me/bookings/", token=guest)),
-        ("POST booking + POST cancel", book_and_cancel),
-        ("GET /api/schema/", lambda: api.get("/api/schema/")),
+        Probe("POST /api/token/", lambda _: api.post("/api/token/", {"username": "guest", "password": password})),
+        Probe("POST /api/token/refresh/ (rotating)", refresh),
+        Probe("POST /api/token/verify/ (an access token)", lambda _: api.post("/api/token/verify/", {"token": guest})),
+        Probe(
+            "POST /api/token/blacklist/",
+            lambda refresh_token: api.post("/api/token/blacklist/", {"refresh": refresh_token}),
+            lambda: sign_in("guest", password)["refresh"],
+        ),
+        Probe(
+            "POST /api/me/logout-all/",
+            lambda access: api.request("POST", "/api/me/logout-all/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("POST /api/me/password/", change_password, lambda: sign_in("mover", mover["password"])["access"]),
+        Probe("POST /api/password/reset/", lambda _: api.post("/api/password/reset/", {"email": "g@example.com"})),
+        Probe("GET /api/me/", lambda _: api.get("/api/me/", token=guest)),
+        Probe(
+            "PATCH /api/me/", lambda _: api.patch("/api/me/", {"email": f"g{next(counter)}@example.com"}, token=guest)
+        ),
+        Probe("GET /api/events/", lambda _: api.get("/api/events/")),
+        Probe("GET /api/events/?upcoming=true", lambda _: api.get("/api/events/?upcoming=true")),
+        Probe(
+            "POST /api/events/",
+            lambda access: api.post("/api/events/", {"title": "T", "description": "D"}, token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("GET /api/events/<id>/", lambda _: api.get(path)),
+        Probe(
+            "PATCH /api/events/<id>/",
+            lambda access: api.patch(path, {"title": f"Renamed {next(counter)}"}, token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe(
+            "GET /api/me/events/",
+            lambda access: api.get("/api/me/events/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe(
+            "GET /api/events/<id>/bookings/",
+            lambda access: api.get(f"{path}bookings/", token=access),
+            lambda: sign_in("host", password)["access"],
+        ),
+        Probe("GET /api/me/bookings/", lambda _: api.get("/api/me/bookings/", token=guest)),
+        Probe("POST booking + POST cancel", book_and_cancel),
+        Probe("GET /api/schema/", lambda _: api.get("/api/schema/")),
     ]
 
 
@@ -246,21 +212,23 @@ def per_endpoint(iterations: int = 60) -> list[dict[str, Any]]:
     and warm in-process latency for every endpoint."""
     rows = []
     with _in_process() as api:
-        for name, call in _endpoints(api):
-            call()  # warm
+        for probe in _endpoints(api):
+            probe.call(probe.prepare())  # warm
+            prepared = probe.prepare()
             with _dynamodb_log() as log:
-                reply = call()
-            assert reply.status < 300, (name, reply.status, reply.raw[:200])
+                reply = probe.call(prepared)
+            assert reply.status < 300, (probe.name, reply.status, reply.raw[:200])
             requests = len(log)
             times = []
             for _ in range(iterations):
+                prepared = probe.prepare()
                 started = time.perf_counter()
-                call()
+                probe.call(prepared)
                 times.append((time.perf_counter() - started) * 1000)
             times.sort()
             rows.append(
                 {
-                    "endpoint": name,
+                    "endpoint": probe.name,
                     "requests": requests,
                     "p50": statistics.median(times),
                     "p99": times[int(len(times) * 0.99) - 1],
@@ -318,8 +286,3 @@ def _event_item(event_id: str, now: str) -> dict[str, Any]:
         "pub": {"S": "PUBLISHED"},
         "pub_creator": {"S": "01BENCH"},
     }
-
-
-def as_json(value: Any) -> str:
-    """Compact JSON for the raw figures printed under the table."""
-    return json.dumps(value, separators=(",", ":"))

@@ -70,3 +70,12 @@ class ServiceUnavailable(DomainError):
     def __init__(self, detail: str = "Service temporarily unavailable, try again later.", retry_after: int = 1) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class Throttled(DomainError):
+    """Too many requests of this kind (429); the client may try again after `wait` seconds (DRF's wording)."""
+
+    def __init__(self, wait: int) -> None:
+        wait = max(1, wait)
+        super().__init__(f"Request was throttled. Expected available in {wait} second{'' if wait == 1 else 's'}.")
+        self.wait = wait

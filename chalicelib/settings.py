@@ -6,10 +6,17 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+from chalicelib.domain import Rate, RateLimits
 
 DEPLOYED_STAGES = frozenset({"dev", "prod"})
 MIN_SIGNING_KEY_BYTES = 32
 LAMBDA_TIMEOUT_SECONDS = 15  # .chalice/config.json's lambda_timeout
+# Where the local stage keeps outgoing e-mail when MAIL_DIR is not set (git-ignored).
+DEFAULT_MAIL_DIR = Path(__file__).resolve().parent.parent / ".local" / "mail"
+RATE_RE = re.compile(r"\A([0-9]+)/([0-9]*)([smhd])[a-z]*\Z")
+RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
 
 
 class ConfigurationError(RuntimeError):
@@ -25,6 +32,10 @@ class TableNames:
     events: str
     bookings: str
     idempotency: str
+    tokens: str
+    throttle: str
+    audit: str
+    uploads: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,41 @@ class Settings:
     # use (the local stack); unset on API Gateway.
     public_api_origin: str | None
     aws: AwsTimeouts
+    # simplejwt's ROTATE_REFRESH_TOKENS + BLACKLIST_AFTER_ROTATION: each refresh answers a new refresh token.
+    rotate_refresh_tokens: bool
+    rate_limits: RateLimits
+    # The web app whose reset page password-reset e-mails link to.
+    web_app_url: str
+    # Sender of the stage's e-mail (an SES identity in deployed stages).
+    mail_from: str
+    # The local stage writes e-mail here, one .eml file per message, instead of sending it.
+    mail_dir: Path
+    # A reset request takes at least this long whether or not the address has an account.
+    password_reset_min_seconds: float
+    # The bucket browsers post uploads to, and where its published media are served from (`<base>/<key>`):
+    # deployed, the CloudFront distribution in front of it; locally, the local AWS itself.
+    uploads_bucket: str
+    media_base_url: str | None
+    payments: PaymentSettings
+
+
+@dataclass(frozen=True)
+class PaymentSettings:
+    """Stripe and the payment rules of a stage. Locally the keys themselves (and the API base of devstack's
+    stand-in); in deployed stages the ARN of the Secrets Manager secret holding both keys."""
+
+    hold_seconds: int
+    refund_cutoff_seconds: int
+    secret_key: str | None
+    webhook_secret: str | None
+    secret_arn: str | None
+    api_base: str | None
+    timeout_seconds: float
+
+    @property
+    def configured(self) -> bool:
+        """Whether paid events can be booked (and webhooks verified) in this stage."""
+        return self.secret_arn is not None or (self.secret_key is not None and self.webhook_secret is not None)
 
 
 @dataclass(frozen=True)
@@ -83,6 +129,46 @@ def _int(env: Env, name: str, default: int, low: int, high: int) -> int:
     return int(_number(env, name, default, low, high, int))
 
 
+def _bool(env: Env, name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("true", "false", "1", "0"):
+        raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1")
+
+
+def parse_rate(text: str) -> Rate:
+    """`<count>/<window>`: the window a number (1 when omitted) and a unit s, m, h or d (or a word starting
+    with one, as DRF writes them): `5/15m`, `100/hour`."""
+    match = RATE_RE.match(text.strip().lower())
+    if not match or int(match.group(1)) < 1 or int(match.group(2) or 1) < 1:
+        raise ValueError(text)
+    return Rate(count=int(match.group(1)), seconds=int(match.group(2) or 1) * RATE_UNITS[match.group(3)])
+
+
+def _rate(env: Env, name: str, default: str) -> Rate:
+    raw = env.get(name) or default
+    try:
+        rate = parse_rate(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must look like 5/15m or 100/hour, got {raw!r}") from None
+    if rate.seconds > 86_400:
+        raise ConfigurationError(f"{name} must have a window of at most a day, got {raw!r}")
+    return rate
+
+
+def rate_limits_from_env(env: Env) -> RateLimits:
+    """The throttles of the account endpoints."""
+    return RateLimits(
+        sign_in_username=_rate(env, "THROTTLE_SIGN_IN_USERNAME", "5/15m"),
+        sign_in_ip=_rate(env, "THROTTLE_SIGN_IN_IP", "100/15m"),
+        sign_up_ip=_rate(env, "THROTTLE_SIGN_UP_IP", "20/h"),
+        reset_ip=_rate(env, "THROTTLE_PASSWORD_RESET_IP", "10/h"),
+        reset_email=_rate(env, "THROTTLE_PASSWORD_RESET_EMAIL", "5/h"),
+    )
+
+
 def bcrypt_rounds_from_env(env: Env | None = None) -> int:
     """bcrypt's cost factor (tools that hash passwords need no other setting)."""
     return _int(os.environ if env is None else env, "BCRYPT_ROUNDS", 12, 4, 16)
@@ -98,6 +184,10 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         events=env.get("EVENTS_TABLE", f"sessions-{stage}-events"),
         bookings=env.get("BOOKINGS_TABLE", f"sessions-{stage}-bookings"),
         idempotency=env.get("IDEMPOTENCY_TABLE", f"sessions-{stage}-idempotency"),
+        tokens=env.get("TOKENS_TABLE", f"sessions-{stage}-tokens"),
+        throttle=env.get("THROTTLE_TABLE", f"sessions-{stage}-throttle"),
+        audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
+        uploads=env.get("UPLOADS_TABLE", f"sessions-{stage}-uploads"),
     )
 
 
@@ -111,6 +201,24 @@ def cors_origins_from_env(env: Env | None = None) -> tuple[str, ...]:
     """Origins allowed to call the API from a browser (`*` for any)."""
     env = os.environ if env is None else env
     return tuple(o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip())
+
+
+def uploads_bucket_from_env(env: Env | None = None) -> str:
+    """The upload bucket's name (deployed: CloudFormation's, in UPLOADS_BUCKET)."""
+    env = os.environ if env is None else env
+    return env.get("UPLOADS_BUCKET") or f"sessions-{env.get('STAGE', 'local')}-uploads"
+
+
+def _media_base_url(env: Env, stage: str, bucket: str) -> str | None:
+    base = (env.get("MEDIA_BASE_URL") or "").rstrip("/") or None
+    if base is None and stage not in DEPLOYED_STAGES:
+        # The local AWS answers plain GETs of its objects (path style); the bucket policy it is given makes the
+        # published media readable by anyone, as CloudFront makes them deployed.
+        endpoint = (env.get("AWS_ENDPOINT_URL_S3") or "").rstrip("/")
+        base = f"{endpoint}/{bucket}" if endpoint else f"https://{bucket}.s3.amazonaws.com"
+    if base is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", base):
+        raise ConfigurationError(f"MEDIA_BASE_URL must be scheme://host[:port][/path], got {base!r}")
+    return base
 
 
 def load_settings(env: Env | None = None) -> Settings:
@@ -132,6 +240,12 @@ def load_settings(env: Env | None = None) -> Settings:
     origin = (env.get("PUBLIC_API_ORIGIN") or "").rstrip("/") or None
     if origin is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
         raise ConfigurationError(f"PUBLIC_API_ORIGIN must be scheme://host[:port], got {origin!r}")
+    web_app_url = (env.get("WEB_APP_URL") or "http://127.0.0.1:3000").rstrip("/")
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", web_app_url):
+        raise ConfigurationError(f"WEB_APP_URL must be scheme://host[:port][/path], got {web_app_url!r}")
+    mail_from = env.get("MAIL_FROM") or "no-reply@localhost"
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", mail_from):
+        raise ConfigurationError(f"MAIL_FROM must be an e-mail address, got {mail_from!r}")
     return Settings(
         stage=stage,
         tables=table_names_from_env(env),
@@ -150,7 +264,44 @@ def load_settings(env: Env | None = None) -> Settings:
             read_seconds=_number(env, "AWS_READ_TIMEOUT_SECONDS", 2.0, 0.1, 10.0, float),
             max_attempts=_int(env, "AWS_MAX_ATTEMPTS", 2, 1, 5),
         ),
+        rotate_refresh_tokens=_bool(env, "ROTATE_REFRESH_TOKENS", True),
+        rate_limits=rate_limits_from_env(env),
+        web_app_url=web_app_url,
+        mail_from=mail_from,
+        mail_dir=Path(env.get("MAIL_DIR") or DEFAULT_MAIL_DIR),
+        password_reset_min_seconds=_number(env, "PASSWORD_RESET_MIN_SECONDS", 1.0, 0.0, 5.0, float),
+        payments=payment_settings_from_env(env),
+        uploads_bucket=uploads_bucket_from_env(env),
+        media_base_url=_media_base_url(env, stage, uploads_bucket_from_env(env)),
     )
+
+
+def payment_settings_from_env(env: Env) -> PaymentSettings:
+    """Stripe's keys (or the secret holding them), its API base, and the hold and refund rules."""
+    api_base = (env.get("STRIPE_API_BASE") or "").rstrip("/") or None
+    if api_base is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", api_base):
+        raise ConfigurationError(f"STRIPE_API_BASE must be scheme://host[:port], got {api_base!r}")
+    return PaymentSettings(
+        hold_seconds=_int(env, "PAYMENT_HOLD_SECONDS", 900, 10, 86_400),
+        refund_cutoff_seconds=_int(env, "REFUND_CUTOFF_HOURS", 24, 0, 24 * 365) * 3600,
+        secret_key=env.get("STRIPE_SECRET_KEY") or None,
+        webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
+        secret_arn=env.get("STRIPE_SECRET_ARN") or None,
+        api_base=api_base,
+        timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 3.0, 0.5, 10.0, float),
+    )
+
+
+# stripe-python tries a request twice (one network retry, with the same idempotency key) and sleeps at most
+# half a second in between.
+STRIPE_ATTEMPTS = 2
+STRIPE_RETRY_SLEEP_SECONDS = 0.5
+
+
+def payment_worst_case_seconds(settings: Settings) -> float:
+    """The longest one call to the payment provider can take before it is reported as failed."""
+    per_attempt = settings.aws.connect_seconds + settings.payments.timeout_seconds
+    return STRIPE_ATTEMPTS * per_attempt + STRIPE_RETRY_SLEEP_SECONDS
 
 
 def check_startup(settings: Settings) -> None:
@@ -158,8 +309,13 @@ def check_startup(settings: Settings) -> None:
     if settings.jwt_signing_key is None and settings.jwt_secret_arn is None:
         where = "JWT_SECRET_ARN (the stage's secret)" if settings.stage in DEPLOYED_STAGES else "JWT_SIGNING_KEY"
         raise ConfigurationError(f"no JWT signing key: set {where}")
+    if settings.media_base_url is None:
+        raise ConfigurationError("no MEDIA_BASE_URL: set it to the media distribution's https://<domain>")
     if settings.aws.worst_case_seconds() > LAMBDA_TIMEOUT_SECONDS / 2:
         raise ConfigurationError("AWS timeouts must let a failing call end well inside the Lambda timeout")
+    # A paid booking waits for DynamoDB and then the provider: both failing must still end inside the Lambda.
+    if settings.aws.worst_case_seconds() + payment_worst_case_seconds(settings) > LAMBDA_TIMEOUT_SECONDS:
+        raise ConfigurationError("STRIPE_TIMEOUT_SECONDS must let a failing payment call end inside the Lambda timeout")
 
 
 def running_in_lambda() -> bool:

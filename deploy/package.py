@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import py_compile
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -31,8 +34,22 @@ def package(stage: str, out: Path | None = None) -> Path:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    trim_layer(out / "layer-deployment.zip")
+    _check_runtime(out / "sam.json")
+    finish_zip(out / "deployment.zip")
+    finish_zip(out / "layer-deployment.zip")
     return out
+
+
+def _check_runtime(template: Path) -> None:
+    # Bytecode is only valid for the interpreter version that wrote it: the runtime chalice chose must be ours.
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    runtimes = {
+        r["Properties"].get("Runtime")
+        for r in json.loads(template.read_text())["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    if runtimes != {runtime}:
+        raise SystemExit(f"functions run {sorted(runtimes)} but this interpreter compiles for {runtime}")
 
 
 # Packages pip installs as declared requirements that nothing in the function imports: drf-spectacular-sidecar
@@ -46,15 +63,49 @@ UNUSED_IN_LAYER = re.compile(
 )
 
 
-def trim_layer(layer: Path) -> None:
-    """Rewrite the dependency layer without what UNUSED_IN_LAYER names."""
-    trimmed = layer.with_suffix(".trimmed.zip")
-    with zipfile.ZipFile(layer) as source, zipfile.ZipFile(trimmed, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if not UNUSED_IN_LAYER.match(info.filename):
-                with source.open(info) as data, target.open(info, "w") as out:
+# Every AWS API the functions call (a test checks the code's create_client calls against it). botocore scans its
+# data folder, one subfolder per service (over 400), when it creates a client; the layer keeps only these.
+BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "secretsmanager", "sesv2"})
+BOTOCORE_SERVICE_DATA = re.compile(r"^python/lib/python3\.\d+/site-packages/botocore/data/([^/]+)/")
+# Bytecode that Python trusts without comparing it with the source: Lambda's /var/task and /opt are read-only
+# and the zips date every file 1980, so a timestamp-checked .pyc would be refused and every module compiled
+# from source at each cold start.
+STALE_BYTECODE = re.compile(r"(^|/)__pycache__/|\.pyc$")
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _unused(name: str) -> bool:
+    if UNUSED_IN_LAYER.match(name) or STALE_BYTECODE.search(name):
+        return True
+    service = BOTOCORE_SERVICE_DATA.match(name)
+    return service is not None and service.group(1) not in BOTOCORE_SERVICES
+
+
+def finish_zip(archive: Path) -> None:
+    """Rewrite a zip chalice built: without what nothing imports, and with unchecked-hash bytecode for every
+    module, in a reproducible order and with reproducible dates."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        with zipfile.ZipFile(archive) as source:
+            modes = {}
+            for info in source.infolist():
+                if info.is_dir() or _unused(info.filename):
+                    continue
+                source.extract(info, folder)
+                modes[info.filename] = info.external_attr
+        compileall.compile_dir(
+            folder, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH, workers=1
+        )
+        finished = archive.with_suffix(".finished.zip")
+        with zipfile.ZipFile(finished, "w", zipfile.ZIP_DEFLATED) as target:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                name = path.relative_to(folder).as_posix()
+                info = zipfile.ZipInfo(name, ZIP_TIME)
+                info.external_attr = modes.get(name, 0o644 << 16)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with path.open("rb") as data, target.open(info, "w") as out:
                     shutil.copyfileobj(data, out)
-    trimmed.replace(layer)
+        finished.replace(archive)
 
 
 if __name__ == "__main__":

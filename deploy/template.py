@@ -6,16 +6,20 @@ independent descriptions and fails on any drift between them."""
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
+from chalicelib.services.uploads import MEDIA_PREFIX, UNCLAIMED_DAYS, UPLOAD_PREFIX
+from deploy.buckets import deny_plain_http, private_bucket_properties
+from deploy.site import site_outputs, site_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
 # Logical id -> function name suffix. Names are fixed so that log groups (and the role's permission to write
 # to them) need not reference the functions, which themselves depend on the role.
-FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer"}
+FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer", "SweepPayments": "sweep"}
 
 
 def function_name(stage: str, logical_id: str) -> str:
@@ -45,9 +49,22 @@ def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
     return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": "ALL"}}
 
 
+# The staff's list of users: one index per combination of its filters, each sorted by username (see
+# chalicelib/persistence/models.py for why), keyed `f_<facets>`; no filter is `by-name`.
+USER_FILTERS = ("role", "staff", "active")
+USER_FILTER_INDEXES = [
+    _index("by-" + "-".join(combination), "f_" + "_".join(combination), "name_sk")
+    for size in range(1, len(USER_FILTERS) + 1)
+    for combination in combinations(USER_FILTERS, size)
+]
+
 # Logical id -> (environment variable holding the name, key attribute, global secondary indexes).
 TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
-    "UsersTable": ("USERS_TABLE", "id", []),
+    "UsersTable": (
+        "USERS_TABLE",
+        "id",
+        [_index("by-name", "all_key", "name_sk"), _index("by-email", "all_key", "email_sk"), *USER_FILTER_INDEXES],
+    ),
     "UniquesTable": ("UNIQUES_TABLE", "key", []),
     "EventsTable": (
         "EVENTS_TABLE",
@@ -58,6 +75,9 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("creator-published-by-created", "pub_creator", "created_sk"),
             _index("creator-published-by-start", "pub_creator", "starts_sk"),
             _index("by-creator", "creator", "created_sk"),
+            _index("all-by-created", "all_key", "created_sk"),
+            _index("by-status", "status", "created_sk"),
+            _index("by-creator-status", "creator_status", "created_sk"),
         ],
     ),
     "BookingsTable": (
@@ -67,11 +87,46 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("by-user", "user_id", "created_sk"),
             _index("by-event", "event_id", "created_sk"),
             _index("event-waitlist", "wl_event", "created_sk"),
+            _index("payments-due", "pay_due", "pay_due_sk"),
         ],
     ),
     "IdempotencyTable": ("IDEMPOTENCY_TABLE", "key", []),
+    "TokensTable": ("TOKENS_TABLE", "key", []),
+    "ThrottleTable": ("THROTTLE_TABLE", "key", []),
+    "AuditTable": (
+        "AUDIT_TABLE",
+        "id",
+        [
+            _index("by-time", "all_key", "at_sk"),
+            _index("by-actor", "actor_id", "at_sk"),
+            _index("by-object", "object_id", "at_sk"),
+            _index("by-actor-object", "actor_object", "at_sk"),
+        ],
+    ),
+    "UploadsTable": ("UPLOADS_TABLE", "id", []),
 }
-TTL = {"IdempotencyTable": "expires_at"}
+TTL = {
+    "IdempotencyTable": "expires_at",
+    "TokensTable": "expires_at",
+    "ThrottleTable": "expires_at",
+    "UploadsTable": "expires_at",
+}
+# Stripe's webhook: machine traffic at a modest rate, refused by signature before any database access. Its own
+# limit, below the stage's, keeps a flood of forged calls from using the whole stage's quota; Stripe retries
+# what is throttled (429) later. API Gateway encodes the path's slashes as ~1.
+WEBHOOK_RESOURCE_PATH = "/~1api~1payments~1webhook"
+WEBHOOK_RATE_LIMIT = 25
+WEBHOOK_BURST_LIMIT = 50
+# Created empty: the operator stores the keys once (README, Deploying); the template never holds them, and
+# never changes the secret again, so an update keeps them.
+STRIPE_SECRET_PLACEHOLDER = '{"secret_key": "", "webhook_secret": ""}'
+# The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
+MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
+UPLOAD_CORS_MAX_AGE = 3000
+# CloudFront keeps a published image at most a day (browsers a year: the object says so); a replaced image,
+# deleted from the bucket at once, is gone from the edges a day later without paying for invalidations.
+MEDIA_EDGE_TTL = 86_400
+MEDIA_BASE_URL = {"Fn::Sub": "https://${MediaDistribution.DomainName}"}
 
 
 def stage_environment(stage: str) -> dict[str, str]:
@@ -105,32 +160,123 @@ def _retention(stage: str) -> dict[str, str]:
 
 
 def _bucket(stage: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "BucketEncryption": {
-            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-        "PublicAccessBlockConfiguration": {
-            "BlockPublicAcls": True,
-            "BlockPublicPolicy": True,
-            "IgnorePublicAcls": True,
-            "RestrictPublicBuckets": True,
-        },
-        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    properties = private_bucket_properties()
+    # Browsers post uploads straight to the bucket, from the origins the stage allows (a deploy parameter); they
+    # read published images through the media distribution, never from the bucket.
+    properties["CorsConfiguration"] = {
+        "Fn::If": [
+            "HasCorsOrigins",
+            {
+                "CorsRules": [
+                    {
+                        "AllowedOrigins": {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]},
+                        "AllowedMethods": ["POST"],
+                        "AllowedHeaders": ["*"],
+                        "MaxAge": UPLOAD_CORS_MAX_AGE,
+                    }
+                ]
+            },
+            {"Ref": "AWS::NoValue"},
+        ]
     }
-    origins = [o.strip() for o in stage_environment(stage).get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()]
-    if origins:
-        # Browsers upload with presigned PUTs straight to the bucket.
-        properties["CorsConfiguration"] = {
-            "CorsRules": [
-                {
-                    "AllowedOrigins": origins,
-                    "AllowedMethods": ["PUT", "GET"],
-                    "AllowedHeaders": ["*"],
-                    "MaxAge": 3000,
-                }
-            ]
-        }
+    # Files as posted live a day, used or not: a used one was copied to media/ when it was checked.
+    properties["LifecycleConfiguration"] = {
+        "Rules": [
+            {
+                "Id": "expire-uploads",
+                "Status": "Enabled",
+                "Prefix": UPLOAD_PREFIX,
+                "ExpirationInDays": UNCLAIMED_DAYS,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": UNCLAIMED_DAYS},
+            }
+        ]
+    }
     return {"Type": "AWS::S3::Bucket", **_retention(stage), "Properties": properties}
+
+
+def _media(stage: str) -> dict[str, Any]:
+    """The media distribution: CloudFront in front of the private bucket, signing its reads with an origin
+    access control that the bucket policy lets read `media/` only."""
+    name = {"Fn::Sub": "${AWS::StackName}-media"}
+    return {
+        "MediaOriginAccessControl": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": name,
+                    "Description": f"Reads published media of the {stage} upload bucket",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "MediaCachePolicy": {
+            "Type": "AWS::CloudFront::CachePolicy",
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": name,
+                    "Comment": "Immutable keys: nothing but the path in the cache key",
+                    "MinTTL": 0,
+                    "DefaultTTL": MEDIA_EDGE_TTL,
+                    "MaxTTL": MEDIA_EDGE_TTL,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                        "HeadersConfig": {"HeaderBehavior": "none"},
+                        "QueryStringsConfig": {"QueryStringBehavior": "none"},
+                        "EnableAcceptEncodingGzip": False,
+                        "EnableAcceptEncodingBrotli": False,
+                    },
+                }
+            },
+        },
+        "MediaResponseHeadersPolicy": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": name,
+                    "Comment": "Images only: never sniffed, never run",
+                    "SecurityHeadersConfig": {
+                        "ContentTypeOptions": {"Override": True},
+                        "ContentSecurityPolicy": {
+                            "ContentSecurityPolicy": "default-src 'none'; sandbox",
+                            "Override": True,
+                        },
+                        "StrictTransportSecurity": {"AccessControlMaxAgeSec": 31_536_000, "Override": True},
+                    },
+                }
+            },
+        },
+        "MediaDistribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": f"sessions-marketplace {stage}: published avatars and event images",
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": True,
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        {
+                            "Id": "uploads-bucket",
+                            "DomainName": {"Fn::GetAtt": ["UploadsBucket", "RegionalDomainName"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["MediaOriginAccessControl", "Id"]},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "uploads-bucket",
+                        "ViewerProtocolPolicy": "https-only",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "CachePolicyId": {"Ref": "MediaCachePolicy"},
+                        "ResponseHeadersPolicyId": {"Ref": "MediaResponseHeadersPolicy"},
+                        "Compress": False,
+                    },
+                }
+            },
+        },
+    }
 
 
 def _bucket_policy() -> dict[str, Any]:
@@ -141,17 +287,22 @@ def _bucket_policy() -> dict[str, Any]:
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
+                    deny_plain_http("UploadsBucket"),
                     {
-                        "Sid": "DenyPlainHttp",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [
-                            {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
-                            {"Fn::Sub": "${UploadsBucket.Arn}/*"},
-                        ],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
+                        "Sid": "MediaDistributionReadsMedia",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": {"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"},
+                        "Condition": {
+                            "StringEquals": {
+                                "AWS:SourceArn": {
+                                    "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:"
+                                    "distribution/${MediaDistribution}"
+                                }
+                            }
+                        },
+                    },
                 ],
             },
         },
@@ -173,16 +324,25 @@ def _role_policy() -> dict[str, Any]:
         },
         {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
         {
-            "Sid": "SigningKey",
+            "Sid": "Secrets",
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": [{"Ref": "JwtSigningSecret"}],
+            "Resource": [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}],
         },
+        {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": [{"Fn::Sub": MAIL_IDENTITY_ARN}]},
+        # Browsers' POSTs are signed with this role's credentials: it must be allowed to put what they post.
         {
             "Sid": "Uploads",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": [{"Fn::Sub": "${UploadsBucket.Arn}/*"}],
+            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{UPLOAD_PREFIX}*"}],
+        },
+        # Checked files are copied under media/; replaced and removed ones are deleted.
+        {
+            "Sid": "Media",
+            "Effect": "Allow",
+            "Action": ["s3:DeleteObject", "s3:PutObject"],
+            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"}],
         },
     ]
     return {"PolicyName": "SessionsMarketplace", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
@@ -212,12 +372,26 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = {logical_id: _table(stage, logical_id) for logical_id in TABLES}
     resources["UploadsBucket"] = _bucket(stage)
     resources["UploadsBucketPolicy"] = _bucket_policy()
+    resources["MailSenderIdentity"] = {
+        "Type": "AWS::SES::EmailIdentity",
+        **_retention(stage),
+        "Properties": {"EmailIdentity": stage_environment(stage)["MAIL_FROM"]},
+    }
+    resources.update(_media(stage))
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
         **_retention(stage),
         "Properties": {
             "Description": f"JWT signing key of the {stage} stage (generated by CloudFormation, never in the repo)",
             "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+        },
+    }
+    resources["StripeSecret"] = {
+        "Type": "AWS::SecretsManager::Secret",
+        **_retention(stage),
+        "Properties": {
+            "Description": f"Stripe keys of the {stage} stage: secret_key and webhook_secret (set by the operator)",
+            "SecretString": STRIPE_SECRET_PLACEHOLDER,
         },
     }
     for function in FUNCTIONS:
@@ -236,23 +410,52 @@ def merge_template(stage: str) -> dict[str, Any]:
                     "Variables": {
                         "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
                         "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+                        "MEDIA_BASE_URL": MEDIA_BASE_URL,
+                        "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
+                        "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
                     }
                 },
             }
         }
     resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    resources.update(site_resources(stage))
     resources["RestAPI"] = {
         "Properties": {
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
             "MethodSettings": [
-                {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200}
+                {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200},
+                {
+                    "ResourcePath": WEBHOOK_RESOURCE_PATH,
+                    "HttpMethod": "POST",
+                    "ThrottlingRateLimit": WEBHOOK_RATE_LIMIT,
+                    "ThrottlingBurstLimit": WEBHOOK_BURST_LIMIT,
+                },
             ],
         }
     }
     return {
+        "Parameters": {
+            "CorsAllowedOrigins": {
+                "Type": "String",
+                "Default": stage_environment(stage).get("CORS_ALLOWED_ORIGINS", ""),
+                "Description": "Comma-separated browser origins allowed to call the API and upload to the bucket "
+                "(make deploy CORS_ALLOWED_ORIGINS=https://app.example.com,...); empty allows none.",
+                "AllowedPattern": "^(https?://[A-Za-z0-9.:*\\[\\]-]+(,https?://[A-Za-z0-9.:*\\[\\]-]+)*)?$",
+            }
+        },
+        "Conditions": {"HasCorsOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]}},
         "Resources": resources,
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
+            "MediaBaseUrl": {"Value": MEDIA_BASE_URL},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
+            "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
+            "StripeSecretArn": {"Value": {"Ref": "StripeSecret"}},
+            "StripeWebhookUrl": {
+                "Value": {
+                    "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1/api/payments/webhook/"
+                }
+            },
+            **site_outputs(),
         },
     }

@@ -1,4 +1,4 @@
-"""Sign-up and simplejwt's token endpoints."""
+"""Sign-up, simplejwt's token endpoints (with its blacklist app's rotation and sign-out) and password reset."""
 
 from __future__ import annotations
 
@@ -8,13 +8,23 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import InputRef
+from chalicelib.http.requests import client_ip
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
-from chalicelib.http.views import ACCESS_TOKEN, EMPTY, TOKEN_PAIR, USER
-from chalicelib.services import accounts
+from chalicelib.http.views import ACCESS_TOKEN, EMPTY, MESSAGE, ROTATED_TOKENS, TOKEN_PAIR, USER
+from chalicelib.services import accounts, credentials
+from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.accounts import RegisterIn, TokenObtainIn, TokenRefreshIn, TokenVerifyIn
+    from chalicelib.schemas.accounts import (
+        PasswordResetConfirmIn,
+        PasswordResetIn,
+        RegisterIn,
+        TokenBlacklistIn,
+        TokenObtainIn,
+        TokenRefreshIn,
+        TokenVerifyIn,
+    )
 
 accounts_bp = Blueprint(__name__)
 routes = Router(accounts_bp)
@@ -29,11 +39,14 @@ NO_STORE = "no-store"
     body=InputRef("accounts", "RegisterIn"),
     responses={201: USER},
     conflicts=True,
+    errors=(429,),
 )
 def register(data: RegisterIn) -> Response:
-    """Create a USER account."""
-    user = accounts.register(
+    """Create a USER account (a limited number per client IP)."""
+    user = accounts.sign_up(
         deps.users(),
+        deps.guard(),
+        client_ip=client_ip(routes.request),
         username=data.username,
         email=data.email,
         password=data.password,
@@ -48,14 +61,17 @@ def register(data: RegisterIn) -> Response:
     summary="Obtain a refresh and an access token",
     body=InputRef("accounts", "TokenObtainIn"),
     responses={200: TOKEN_PAIR},
-    errors=(401,),
+    errors=(401, 429),
     cache_control=NO_STORE,
 )
 def obtain_token(data: TokenObtainIn) -> dict[str, str]:
-    """A refresh and an access token for a username and password."""
-    return accounts.obtain_tokens(
+    """A refresh and an access token for a username and password; locked (429) for a username or client IP
+    after too many failures, until the window ends."""
+    return accounts.sign_in(
         deps.users(),
+        deps.guard(),
         deps.token_policy(),
+        client_ip=client_ip(routes.request),
         username=data.username,
         password=data.password,
         rounds=deps.settings().bcrypt_rounds,
@@ -65,15 +81,17 @@ def obtain_token(data: TokenObtainIn) -> dict[str, str]:
 @routes.route(
     "/api/token/refresh",
     "POST",
-    summary="A new access token",
+    summary="New tokens for a refresh token (rotation: the one sent is blacklisted)",
     body=InputRef("accounts", "TokenRefreshIn"),
-    responses={200: ACCESS_TOKEN},
+    # The stage decides whether refresh tokens rotate; the document describes what this stage answers.
+    responses={200: ROTATED_TOKENS if get_settings().rotate_refresh_tokens else ACCESS_TOKEN},
     errors=(401,),
     cache_control=NO_STORE,
 )
 def refresh_token(data: TokenRefreshIn) -> dict[str, str]:
-    """A new access token for a refresh token."""
-    return accounts.refresh_access(deps.users(), deps.token_policy(), refresh=data.refresh)
+    """A new access token and (with rotation) a new refresh token; an already rotated token revokes its
+    family."""
+    return accounts.refresh(deps.users(), deps.families(), deps.token_policy(), refresh=data.refresh)
 
 
 @routes.route(
@@ -83,10 +101,70 @@ def refresh_token(data: TokenRefreshIn) -> dict[str, str]:
     body=InputRef("accounts", "TokenVerifyIn"),
     responses={200: EMPTY},
     errors=(401,),
-    uses_database=False,
     cache_control=NO_STORE,
 )
 def verify_token(data: TokenVerifyIn) -> dict[str, str]:
-    """{} when the token is authentic and unexpired."""
-    accounts.verify(deps.token_policy(), token=data.token)
+    """{} when the token is authentic, unexpired and not revoked."""
+    accounts.verify(deps.users(), deps.families(), deps.token_policy(), token=data.token)
     return {}
+
+
+@routes.route(
+    "/api/token/blacklist",
+    "POST",
+    summary="Sign out: revoke a refresh token",
+    body=InputRef("accounts", "TokenBlacklistIn"),
+    responses={200: EMPTY},
+    errors=(401,),
+    cache_control=NO_STORE,
+)
+def blacklist_token(data: TokenBlacklistIn) -> dict[str, str]:
+    """{} once the refresh token (and every token rotated from its sign-in) is revoked."""
+    accounts.blacklist(deps.families(), deps.token_policy(), refresh=data.refresh)
+    return {}
+
+
+@routes.route(
+    "/api/password/reset",
+    "POST",
+    summary="E-mail a password-reset link (the answer never tells whether the address has an account)",
+    body=InputRef("accounts", "PasswordResetIn"),
+    responses={200: MESSAGE},
+    errors=(429,),
+)
+def password_reset(data: PasswordResetIn) -> dict[str, str]:
+    """The same answer for every address; an active account's address gets a link to the web app's reset
+    page."""
+    settings = deps.settings()
+    detail = credentials.request_reset(
+        deps.users(),
+        deps.resets(),
+        deps.mailer(),
+        deps.guard(),
+        email=data.email,
+        client_ip=client_ip(routes.request),
+        web_app_url=settings.web_app_url,
+        min_seconds=settings.password_reset_min_seconds,
+    )
+    return {"detail": detail}
+
+
+@routes.route(
+    "/api/password/reset/confirm",
+    "POST",
+    summary="Set a new password with the e-mailed uid and token (single use, one hour)",
+    body=InputRef("accounts", "PasswordResetConfirmIn"),
+    responses={200: MESSAGE},
+    conflicts=True,
+)
+def password_reset_confirm(data: PasswordResetConfirmIn) -> dict[str, str]:
+    """Set the new password and revoke every token of the account."""
+    detail = credentials.confirm_reset(
+        deps.users(),
+        deps.resets(),
+        uid=data.uid,
+        token=data.token,
+        new_password=data.new_password,
+        rounds=deps.settings().bcrypt_rounds,
+    )
+    return {"detail": detail}

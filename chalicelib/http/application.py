@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
+from chalicelib.http import dependencies
 from chalicelib.http.accounts import accounts_bp
+from chalicelib.http.admin import admin_bp
 from chalicelib.http.authorizer import authorizer_bp
 from chalicelib.http.bookings import bookings_bp
+from chalicelib.http.console import console_bp
 from chalicelib.http.docs import docs_bp
 from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
 from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
+from chalicelib.http.payments import payments_bp
 from chalicelib.http.routing import complete_routes
-from chalicelib.persistence.models import bind_tables
+from chalicelib.http.uploads import uploads_bp
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 APP_NAME = "sessions-marketplace"
@@ -26,10 +30,23 @@ def build_app() -> Chalice:
     settings = get_settings()
     if running_in_lambda():
         check_startup(settings)
-    bind_tables(settings.tables, settings.region, settings.aws)
+    dependencies.tables()
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
-    for blueprint in (authorizer_bp, health_bp, accounts_bp, me_bp, events_bp, bookings_bp, docs_bp):
+    blueprints = (
+        authorizer_bp,
+        health_bp,
+        accounts_bp,
+        me_bp,
+        events_bp,
+        bookings_bp,
+        payments_bp,
+        uploads_bp,
+        admin_bp,
+        docs_bp,
+        console_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     complete_routes(app)
     app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")

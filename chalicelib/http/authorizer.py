@@ -10,7 +10,9 @@ tokens reaching the function, is bounded by the stage's throttling."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from functools import cache
 
 from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint
 
@@ -19,11 +21,20 @@ from chalicelib.http import dependencies
 from chalicelib.http.requests import AUTH_ERROR, AUTH_EXPIRES
 from chalicelib.security.access import policy_routes
 from chalicelib.services.authentication import verify_access
-from chalicelib.settings import get_settings
+from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 ANONYMOUS = "anonymous"
 
 authorizer_bp = Blueprint(__name__)
+if running_in_lambda():
+    check_startup(get_settings())  # this module is the authorizer function's entry point: its cold start
+
+
+@cache
+def _every_route_declared() -> None:
+    # Deployed, the authorizer is its own Lambda whose handler is this module, not app.py (see the packaged
+    # template): the policy must list every route of the role, and routes are declared as their modules load.
+    importlib.import_module("chalicelib.http.application")
 
 
 def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
@@ -33,6 +44,7 @@ def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
 @authorizer_bp.authorizer(name="jwt_authorizer", ttl_seconds=get_settings().authorizer_ttl_seconds)
 def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """Allow the caller's routes; for an unusable token, every protected route with the reason attached."""
+    _every_route_declared()
     try:
         principal, expires = verify_access(
             auth_request.token, dependencies.users(), dependencies.signing_key(), dependencies.lifetimes()

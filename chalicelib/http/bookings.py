@@ -51,6 +51,7 @@ def _answer(result: BookingResult, status: int) -> Response:
     headers=(IDEMPOTENCY_KEY,),
     responses={201: BOOKING},
     conflicts=True,
+    errors=(503,),
 )
 def book(event_id: str, data: BookingCreateIn) -> Response:
     """Book a seat (201), or a waitlist place with {"waitlist": true} when the event is full."""
@@ -62,6 +63,7 @@ def book(event_id: str, data: BookingCreateIn) -> Response:
         event_id,
         waitlist=data.waitlist,
         request=_idempotent(data),
+        terms=deps.payment_terms(),
     )
     return _answer(result, 201)
 
@@ -80,7 +82,13 @@ def book(event_id: str, data: BookingCreateIn) -> Response:
 def cancel(booking_id: str, data: BookingCancelIn) -> Response:
     """Cancel a booking; the seat goes to the oldest waitlisted booking, if any."""
     result = bookings.cancel(
-        deps.bookings(), deps.events(), deps.idempotency(), routes.caller(), booking_id, request=_idempotent(data)
+        deps.bookings(),
+        deps.events(),
+        deps.idempotency(),
+        routes.caller(),
+        booking_id,
+        request=_idempotent(data),
+        terms=deps.payment_terms(),
     )
     return _answer(result, 200)
 

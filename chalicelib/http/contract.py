@@ -17,9 +17,10 @@ from chalicelib.http.views import Shape
 if TYPE_CHECKING:
     from chalicelib.schemas.validation import InputSchema
 
-MediaType = Literal["text/html", "text/javascript"]
+MediaType = Literal["text/html", "text/javascript", "text/css"]
 HTML: MediaType = "text/html"
 JAVASCRIPT: MediaType = "text/javascript"
+CSS: MediaType = "text/css"
 # A success answer: a JSON shape, a non-JSON media type, or None for an empty body.
 Answer = Shape | MediaType | None
 
@@ -52,6 +53,17 @@ class Parameter:
     name: str
     schema: dict[str, Any]
     description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A body the view reads as the bytes sent, unvalidated by a request schema (a signed webhook, whose
+    signature covers exactly those bytes): its media type and the JSON schema it is documented with."""
+
+    media_type: str
+    schema: dict[str, Any]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,7 @@ class Operation:
     access: Access
     body: InputRef | None = None
     body_required: bool = True
+    raw_body: RawBody | None = None
     query: tuple[Parameter, ...] = ()
     headers: tuple[Parameter, ...] = ()
     responses: dict[int, Answer] = field(default_factory=dict)

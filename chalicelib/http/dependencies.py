@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from chalicelib.mail import mailer_for
+from chalicelib.payment_provider import StripePayments
+from chalicelib.persistence.audit import DynamoAuditRepository
 from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
+from chalicelib.persistence.counters import DynamoCounters
 from chalicelib.persistence.events import DynamoEventRepository
+from chalicelib.persistence.models import bind_tables
+from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
 from chalicelib.persistence.users import DynamoUserRepository
+from chalicelib.ports import Mailer
 from chalicelib.security import keys
 from chalicelib.security.tokens import Lifetimes
 from chalicelib.services.accounts import TokenPolicy
+from chalicelib.services.payments import PaymentTerms
+from chalicelib.services.throttling import Guard
+from chalicelib.services.uploads import Media
 from chalicelib.settings import Settings, get_settings
 
 
@@ -19,27 +29,103 @@ def settings() -> Settings:
 
 
 @lru_cache(maxsize=1)
+def tables() -> None:
+    """Point the models at this stage's tables, once per process, before any repository is used. Done here
+    rather than by the app's builder because the authorizer runs as its own Lambda from its own module."""
+    s = get_settings()
+    bind_tables(s.tables, s.region, s.aws)
+
+
+@lru_cache(maxsize=1)
 def users() -> DynamoUserRepository:
     """The user repository."""
+    tables()
     return DynamoUserRepository()
 
 
 @lru_cache(maxsize=1)
 def events() -> DynamoEventRepository:
     """The event repository."""
+    tables()
     return DynamoEventRepository()
 
 
 @lru_cache(maxsize=1)
 def bookings() -> DynamoBookingRepository:
     """The booking repository."""
+    tables()
     return DynamoBookingRepository()
 
 
 @lru_cache(maxsize=1)
 def idempotency() -> DynamoIdempotencyRepository:
-    """Stored responses of idempotent requests."""
+    """Stored results of idempotent requests."""
+    tables()
     return DynamoIdempotencyRepository()
+
+
+@lru_cache(maxsize=1)
+def families() -> DynamoRefreshFamilies:
+    """Refresh-token families (rotation, reuse detection, sign-out)."""
+    tables()
+    return DynamoRefreshFamilies()
+
+
+@lru_cache(maxsize=1)
+def resets() -> DynamoPasswordResets:
+    """Pending password resets."""
+    tables()
+    return DynamoPasswordResets()
+
+
+@lru_cache(maxsize=1)
+def counters() -> DynamoCounters:
+    """Throttle counters."""
+    tables()
+    return DynamoCounters()
+
+
+def guard() -> Guard:
+    """The stage's rate limits over the shared counters."""
+    return Guard(counters(), get_settings().rate_limits)
+
+
+@lru_cache(maxsize=1)
+def mailer() -> Mailer:
+    """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
+    return mailer_for(get_settings())
+
+
+@lru_cache(maxsize=1)
+def payment_provider() -> StripePayments:
+    """Stripe (locally, devstack's stand-in of it), its client made on first use."""
+    return StripePayments(get_settings())
+
+
+def payment_terms() -> PaymentTerms | None:
+    """The provider and the stage's hold and refund rules; None where payments are not configured (a paid
+    event then cannot be booked: 503)."""
+    s = get_settings().payments
+    if not s.configured:
+        return None
+    return PaymentTerms(payment_provider(), s.hold_seconds, s.refund_cutoff_seconds)
+
+
+@lru_cache(maxsize=1)
+def audit() -> DynamoAuditRepository:
+    """The audit log of staff writes."""
+    tables()
+    return DynamoAuditRepository()
+
+
+@lru_cache(maxsize=1)
+def media() -> Media:
+    """Upload records and the upload bucket (its S3 client is made on first use, not here)."""
+    from chalicelib.persistence.objects import S3ObjectStore
+    from chalicelib.persistence.uploads import DynamoUploadRepository
+
+    tables()
+    return Media(uploads=DynamoUploadRepository(), store=S3ObjectStore(get_settings()))
 
 
 def signing_key() -> bytes:
@@ -54,5 +140,5 @@ def lifetimes() -> Lifetimes:
 
 
 def token_policy() -> TokenPolicy:
-    """Signing key and token lifetimes."""
-    return TokenPolicy(key=signing_key(), lifetimes=lifetimes())
+    """Signing key, token lifetimes and whether refresh tokens rotate."""
+    return TokenPolicy(key=signing_key(), lifetimes=lifetimes(), rotate=get_settings().rotate_refresh_tokens)

@@ -12,6 +12,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.http.contract import HTML, JAVASCRIPT
 from chalicelib.http.openapi import openapi_document
+from chalicelib.http.requests import base_path
 from chalicelib.http.routing import Router
 from chalicelib.http.views import OPENAPI_DOCUMENT
 
@@ -80,10 +81,9 @@ def schema() -> dict[str, Any]:
 @routes.route("/api/docs", "GET", summary="A page rendering the document", responses={200: HTML}, uses_database=False)
 def docs() -> Response:
     """Human-readable API documentation."""
-    # Links are absolute and keep whatever precedes /api/docs (an API Gateway stage such as /v1, a base path):
-    # relative ones would break when the page is asked for without its trailing slash.
-    path = str((routes.request.context or {}).get("path") or DOCS_PATH)
-    prefix = path[: path.rfind(DOCS_PATH)] if DOCS_PATH in path else ""
+    # Links are absolute and keep whatever precedes /api/docs: relative ones would break when the page is asked
+    # for without its trailing slash.
+    prefix = base_path(routes.request, DOCS_PATH)
     page = PAGE.format(
         schema=html.escape(f"{prefix}/api/schema/"),
         # The version in the query makes a new bundle a new URL, so browsers may keep this one for a year.

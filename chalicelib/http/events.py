@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.domain import Access, Principal
-from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
-from chalicelib.http.requests import query_params
+from chalicelib.http.requests import boolean_param, query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import EVENT, EVENT_LIST
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 events_bp = Blueprint(__name__)
 routes = Router(events_bp)
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 def _optional_caller() -> Principal | None:
@@ -48,9 +46,7 @@ def _optional_caller() -> Principal | None:
 def list_events() -> dict[str, Any]:
     """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
     params = query_params(routes.request)
-    upcoming = BOOLEANS.get(params.get("upcoming", "false").lower())
-    if upcoming is None:
-        raise ValidationFailed({"upcoming": ["Must be a valid boolean."]})
+    upcoming = bool(boolean_param(params, "upcoming"))
     creator = params.get("creator") or None
     scope = f"events:{creator or '*'}:{upcoming}"
     limit, start = page_request(routes.request, scope)
@@ -82,7 +78,7 @@ def get_event(event_id: str) -> dict[str, Any]:
     "/api/events/{event_id}",
     "PATCH",
     Access.CREATOR,
-    summary="Edit an event (its creator or staff)",
+    summary="Edit an event (its creator or staff); `image` is an upload's id, null removes it",
     body=InputRef("events", "EventUpdateIn"),
     body_required=False,
     responses={200: EVENT},
@@ -91,7 +87,7 @@ def get_event(event_id: str) -> dict[str, Any]:
 def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
     changes = data.model_dump(include=data.model_fields_set)
-    return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes))
+    return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes, media=deps.media()))
 
 
 @routes.route(
@@ -104,5 +100,5 @@ def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
 )
 def delete_event(event_id: str) -> Response:
     """Delete an event without bookings (its creator or staff)."""
-    events.delete_event(deps.events(), routes.caller(), event_id)
+    events.delete_event(deps.events(), routes.caller(), event_id, media=deps.media())
     return Response(body="", status_code=204)

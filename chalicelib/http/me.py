@@ -1,21 +1,22 @@
-"""The caller's own account and events."""
+"""The caller's own account (profile, password, signing out everywhere) and events."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, Response
 
 from chalicelib.domain import Access
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef
 from chalicelib.http.pagination import page_of, page_request
+from chalicelib.http.requests import client_ip
 from chalicelib.http.routing import Router
 from chalicelib.http.views import EVENT_LIST, USER
-from chalicelib.services import accounts, events
+from chalicelib.services import accounts, credentials, events
 
 if TYPE_CHECKING:
-    from chalicelib.schemas.accounts import MeUpdateIn
+    from chalicelib.schemas.accounts import MeUpdateIn, PasswordChangeIn
 
 me_bp = Blueprint(__name__)
 routes = Router(me_bp)
@@ -31,7 +32,7 @@ def me() -> dict[str, Any]:
     "/api/me",
     "PATCH",
     Access.SIGNED_IN,
-    summary="Change email or avatar",
+    summary="Change email or avatar (an upload's id; null removes it)",
     body=InputRef("accounts", "MeUpdateIn"),
     body_required=False,
     responses={200: USER},
@@ -40,7 +41,46 @@ def me() -> dict[str, Any]:
 def update_me(data: MeUpdateIn) -> dict[str, Any]:
     """Change the caller's email or avatar."""
     changes = data.model_dump(include=data.model_fields_set)
-    return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes))
+    return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes, media=deps.media()))
+
+
+@routes.route(
+    "/api/me/password",
+    "POST",
+    Access.SIGNED_IN,
+    summary="Change the password (every token of the account is revoked)",
+    body=InputRef("accounts", "PasswordChangeIn"),
+    responses={204: None},
+    conflicts=True,
+    errors=(429,),
+)
+def change_password(data: PasswordChangeIn) -> Response:
+    """Set a new password, proven by the old one; every refresh token is refused from now on, and access tokens
+    within the authorizer's cache time. Sign in again with the new password."""
+    credentials.change_password(
+        deps.users(),
+        deps.guard(),
+        routes.caller().user_id,
+        old_password=data.old_password,
+        new_password=data.new_password,
+        client_ip=client_ip(routes.request),
+        rounds=deps.settings().bcrypt_rounds,
+    )
+    return Response(body="", status_code=204)
+
+
+@routes.route(
+    "/api/me/logout-all",
+    "POST",
+    Access.SIGNED_IN,
+    summary="Sign out everywhere (every token of the account is revoked)",
+    responses={204: None},
+    conflicts=True,
+)
+def logout_all() -> Response:
+    """Revoke every refresh token of the caller, and their access tokens within the authorizer's cache time."""
+    accounts.sign_out_everywhere(deps.users(), routes.caller().user_id)
+    return Response(body="", status_code=204)
 
 
 @routes.route(

@@ -20,6 +20,7 @@ ERROR_TEXT = {
     409: "Conflicts with the current state; `code` says why. Transient ones carry Retry-After.",
     413: "Body too large.",
     415: "Unsupported media type.",
+    429: "Throttled (DRF's body, `Expected available in N seconds.`); retry after Retry-After seconds.",
     503: "A dependency is throttling or unavailable; retry after Retry-After seconds.",
 }
 ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -56,10 +57,12 @@ def _header(description: str, required: bool = True) -> dict[str, Any]:
 
 def _error_codes(op: Operation) -> list[int]:
     codes = set()
-    if op.body is not None or op.query:
+    if op.body is not None or op.query or op.raw_body is not None:
         codes.add(400)
     if op.body is not None:
         codes |= {413, 415}
+    if op.raw_body is not None:
+        codes.add(413)
     if op.access is not Access.PUBLIC:
         codes |= {401, 403}
     if op.optional_auth:
@@ -81,7 +84,7 @@ def _error_response(code: int) -> dict[str, Any]:
         response["headers"] = {"WWW-Authenticate": _header('`Bearer realm="api"`')}
     if code == 409:
         response["headers"] = {"Retry-After": _header("Seconds to wait before retrying a transient conflict.", False)}
-    if code == 503:
+    if code in (429, 503):
         response["headers"] = {"Retry-After": _header("Seconds to wait before retrying.")}
     return response
 
@@ -105,17 +108,23 @@ def _operation(op: Operation) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
     ]
     parameters += [
-        {"name": q.name, "in": "query", "required": False, "schema": q.schema, "description": q.description}
+        {"name": q.name, "in": "query", "required": q.required, "schema": q.schema, "description": q.description}
         for q in op.query
     ]
     parameters += [
-        {"name": h.name, "in": "header", "required": False, "schema": h.schema, "description": h.description}
+        {"name": h.name, "in": "header", "required": h.required, "schema": h.schema, "description": h.description}
         for h in op.headers
     ]
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
         doc["requestBody"] = {"required": op.body_required, "content": _json(_ref(op.body.name))}
+    if op.raw_body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "description": op.raw_body.description,
+            "content": {op.raw_body.media_type: {"schema": op.raw_body.schema}},
+        }
     responses = {str(status): _success(answer) for status, answer in op.responses.items()}
     for code in _error_codes(op):
         responses[str(code)] = _error_response(code)
@@ -128,8 +137,10 @@ def _operation(op: Operation) -> dict[str, Any]:
 
 
 def document_path(path: str) -> str:
-    """The documented form of a route: the original API's paths end with a slash."""
-    return path if path.endswith("/") else path + "/"
+    """The documented form of a route: the original API's paths end with a slash; files (`console.js`) do not."""
+    if path.endswith("/") or "." in path.rsplit("/", 1)[-1]:
+        return path
+    return path + "/"
 
 
 def _schemas() -> dict[str, Any]:

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import time
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from chalice.app import Request
 
 from chalicelib.domain import Principal, Role
-from chalicelib.errors import MalformedRequest, NotAuthenticated, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.errors import (
+    MalformedRequest,
+    NotAuthenticated,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from chalicelib.services.authentication import NOT_PROVIDED, token_not_valid
 
 JSON_TYPES = ("application/json", "")
 FORM_TYPE = "application/x-www-form-urlencoded"
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+E = TypeVar("E", bound=enum.Enum)
+EXCERPT = 40
 # The authorizer's context keys (API Gateway passes string, number and boolean values only).
 AUTH_ERROR = "error"
 AUTH_EXPIRES = "exp"
@@ -60,6 +70,28 @@ def query_params(request: Request) -> dict[str, str]:
     return dict(request.query_params or {})
 
 
+def boolean_param(params: dict[str, str], name: str) -> bool | None:
+    """A true/false query parameter (`true`, `false`, `1`, `0`, any case); None when absent."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    value = BOOLEANS.get(raw.lower())
+    if value is None:
+        raise ValidationFailed({name: ["Must be a valid boolean."]})
+    return value
+
+
+def choice_param(params: dict[str, str], name: str, choices: type[E]) -> E | None:
+    """A query parameter naming one of an enum's values; None when absent."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        return choices(raw)
+    except ValueError:
+        raise ValidationFailed({name: [f'"{raw[:EXCERPT]}" is not a valid choice.']}) from None
+
+
 def principal(request: Request, now: float | None = None) -> Principal:
     """The caller the authorizer verified, on a protected route; NotAuthenticated (simplejwt's body) when the
     authorizer let the request through unauthenticated, or when its cached answer has outlived the token."""
@@ -79,6 +111,20 @@ def principal(request: Request, now: float | None = None) -> Principal:
         role=Role(context["role"]),
         is_staff=str(context.get("is_staff", "")).lower() == "true",
     )
+
+
+def client_ip(request: Request) -> str:
+    """The client's address as API Gateway saw the connection (`requestContext.identity.sourceIp`); never a
+    header such as X-Forwarded-For, which a client writes itself and could vary to dodge a throttle."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def base_path(request: Request, route_path: str) -> str:
+    """What precedes `route_path` in the path the client called (an API Gateway stage such as /v1, a base
+    path mapping), so that a page's links work with and without its trailing slash."""
+    path = str((request.context or {}).get("path") or route_path)
+    return path[: path.rfind(route_path)] if route_path in path else ""
 
 
 def page_url(request: Request, params: dict[str, str], public_origin: str | None) -> str:

@@ -16,6 +16,7 @@ from chalicelib.errors import (
     PayloadTooLarge,
     PermissionDenied,
     ServiceUnavailable,
+    Throttled,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -52,6 +53,8 @@ def error_response(exc: DomainError) -> Response:
         return json_response({"detail": exc.detail}, 413)
     if isinstance(exc, UnsupportedMediaType):
         return json_response({"detail": exc.detail}, 415)
+    if isinstance(exc, Throttled):
+        return json_response({"detail": exc.detail}, 429, {"Retry-After": str(exc.wait)})
     if isinstance(exc, ServiceUnavailable):
         return json_response({"detail": exc.detail}, 503, {"Retry-After": str(exc.retry_after)})
     return json_response({"detail": exc.detail or "Invalid request."}, 400)

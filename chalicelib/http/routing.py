@@ -12,7 +12,7 @@ from chalicelib.domain import Access, Principal
 from chalicelib.errors import DomainError, PermissionDenied
 from chalicelib.http import dependencies
 from chalicelib.http.authorizer import jwt_authorizer
-from chalicelib.http.contract import Answer, InputRef, Operation, Parameter, declare_operation
+from chalicelib.http.contract import Answer, InputRef, Operation, Parameter, RawBody, declare_operation
 from chalicelib.http.logs import log_exception
 from chalicelib.http.requests import principal, read_body
 from chalicelib.http.responses import error_response, json_response, server_error
@@ -53,6 +53,7 @@ class Router:
         responses: Mapping[int, Answer],
         body: InputRef | None = None,
         body_required: bool = True,
+        raw_body: RawBody | None = None,
         query: tuple[Parameter, ...] = (),
         headers: tuple[Parameter, ...] = (),
         conflicts: bool = False,
@@ -71,6 +72,7 @@ class Router:
             access=access,
             body=body,
             body_required=body_required,
+            raw_body=raw_body,
             query=query,
             headers=headers,
             responses=dict(responses),

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import BookingStatus, EventStatus, Role, iso
+from chalicelib.domain import AuditAction, BookingStatus, EventStatus, RefundStatus, Role, iso
+from chalicelib.settings import get_settings
 
 REF = "#/components/schemas/{name}"
 
@@ -26,6 +27,14 @@ def _value(member: enum.Enum) -> Any:
 
 def _price(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def _media_url(value: str) -> str:
+    # Stored as the key of the published copy, so the address follows the configured origin (the local AWS's
+    # port may change between runs). A link from before uploads existed is shown as it was stored.
+    if "://" in value:
+        return value
+    return f"{get_settings().media_base_url}/{value}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,11 @@ BOOLEAN = Kind({"type": "boolean"})
 TIMESTAMP = Kind({"type": "string", "format": "date-time"}, iso)
 URL = Kind({"type": "string", "format": "uri"})
 DECIMAL = Kind({"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "A decimal amount."}, _price)
+MEDIA = Kind(
+    {"type": "string", "format": "uri", "description": "An image this API checked and serves (cached for a year)."},
+    _media_url,
+)
+FORM_FIELDS = Kind({"type": "object", "additionalProperties": {"type": "string"}})
 
 
 @dataclass(frozen=True)
@@ -134,9 +148,46 @@ USER = Shape(
         Field("username", TEXT),
         Field("email", TEXT),
         Field("role", choice(Role)),
-        Field("avatar", URL, nullable=True),
+        Field("avatar", MEDIA, nullable=True),
         Field("is_staff", BOOLEAN),
         Field("date_joined", TIMESTAMP),
+    ),
+)
+
+ADMIN_USER = USER.extended(
+    "AdminUser",
+    "A user as staff see it: the public fields, whether the account is active, and when it last signed in.",
+    Field("is_active", BOOLEAN),
+    Field("last_login", TIMESTAMP, nullable=True),
+)
+
+
+def _changes(changes: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {name: [old, new] for name, (old, new) in changes.items()}
+
+
+CHANGES = Kind(
+    {
+        "type": "object",
+        "description": "Each changed field's old and new value (null where there was, or is, none).",
+        "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+    },
+    _changes,
+)
+AUDIT_ACTOR = Shape(
+    "AuditActor", "Who acted: their id and the username they had.", (Field("id", ID), Field("username", TEXT))
+)
+AUDIT_ENTRY = Shape(
+    "AuditEntry",
+    "One staff write, recorded in the same transaction as the change.",
+    (
+        Field("id", ID),
+        Field("at", TIMESTAMP),
+        Field("actor", AUDIT_ACTOR),
+        Field("action", choice(AuditAction)),
+        Field("object_type", Kind({"type": "string", "enum": sorted({a.object_type for a in AuditAction})})),
+        Field("object_id", ID),
+        Field("changes", CHANGES),
     ),
 )
 
@@ -161,7 +212,7 @@ EVENT = Shape(
         Field("currency", TEXT),
         Field("location", TEXT),
         Field("online_url", URL, nullable=True),
-        Field("image", URL, nullable=True),
+        Field("image", MEDIA, nullable=True),
         Field("status", choice(EventStatus)),
     ),
 )
@@ -179,7 +230,10 @@ EVENT_SUMMARY = Shape(
 BOOKING = Shape(
     "Booking",
     "A booking as its owner, the event's creator and staff see it, with a summary of its event (null once the "
-    "event is deleted).",
+    "event is deleted). At a paid event a seat is first held (`pending_payment`) until `hold_expires_at`; its "
+    "owner pays through `checkout_url` (null for anyone else, and once the hold is over). `refund_status` says "
+    "where the money of a paid booking that no longer holds its seat stands (null while there is nothing to "
+    "refund); `cancelled_at` is also when a hold expired.",
     (
         Field("id", ID, source="booking.id"),
         Field("event", ID, source="booking.event_id"),
@@ -188,15 +242,48 @@ BOOKING = Shape(
         Field("status", choice(BookingStatus), source="booking.status"),
         Field("created_at", TIMESTAMP, source="booking.created_at"),
         Field("cancelled_at", TIMESTAMP, nullable=True, source="booking.cancelled_at"),
+        Field("checkout_url", URL, nullable=True, source="booking.checkout_url"),
+        Field("hold_expires_at", TIMESTAMP, nullable=True, source="booking.hold_expires_at"),
+        Field("refund_status", choice(RefundStatus), nullable=True, source="booking.refund_status"),
         Field("event_summary", EVENT_SUMMARY, nullable=True, source="event"),
     ),
 )
 
+UPLOAD = Shape(
+    "Upload",
+    "Where and how to send the file: POST `url` as multipart/form-data with every one of `fields`, then the file "
+    "as the last field, named `file`, before `expires_at`. Then name the upload's `id` in the field it is for "
+    "(`avatar` of PATCH /api/me/, `image` of PATCH /api/events/<id>/).",
+    (
+        Field("id", ID, source="upload.id"),
+        Field("url", URL, source="post.url"),
+        Field("fields", FORM_FIELDS, source="post.fields"),
+        Field("expires_at", TIMESTAMP),
+    ),
+)
+
 EVENT_LIST = page(EVENT, "EventList", "A page of events.")
+ADMIN_USER_LIST = page(ADMIN_USER, "AdminUserList", "A page of users, as staff see them.")
+AUDIT_LIST = page(AUDIT_ENTRY, "AuditList", "A page of the audit log, newest first.")
 BOOKING_LIST = page(BOOKING, "BookingList", "A page of bookings.")
 
 TOKEN_PAIR = Shape("TokenPair", "A refresh and an access token.", (Field("refresh", TEXT), Field("access", TEXT)))
 ACCESS_TOKEN = Shape("AccessToken", "A new access token.", (Field("access", TEXT),))
+ROTATED_TOKENS = Shape(
+    "TokenRefresh",
+    "A new access token, and the refresh token that replaces the one sent (which is now blacklisted).",
+    (Field("access", TEXT), Field("refresh", TEXT)),
+)
+MESSAGE = Shape("Message", "What was done, in `detail`.", (Field("detail", TEXT),))
+WEBHOOK_RECEIPT = Shape(
+    "WebhookReceipt",
+    "A provider event received: `applied`, `duplicate` (applied before: nothing changed) or `ignored` (another "
+    "type, an unknown booking or checkout, or a booking already past it: nothing changed).",
+    (
+        Field("event", TEXT),
+        Field("outcome", Kind({"type": "string", "enum": ["applied", "duplicate", "ignored"]})),
+    ),
+)
 HEALTH = Shape("Health", "Liveness.", (Field("status", Kind({"type": "string", "enum": ["ok"]})),))
 EMPTY = Shape("EmptyObject", "`{}`.", ())
 OPENAPI_DOCUMENT = Shape("OpenApiDocument", "An OpenAPI 3.1 document.", (), closed=False)

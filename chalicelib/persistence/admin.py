@@ -1,17 +1,89 @@
-"""Maintenance outside request paths: creating the tables a stage needs."""
+"""Maintenance outside request paths: creating the tables a stage needs, adding the indexes an older table
+lacks, and writing the index keys of items stored before those indexes existed (these may Scan)."""
 
 from __future__ import annotations
 
-from chalicelib.persistence.errors import translate_errors
-from chalicelib.persistence.models import ALL_MODELS
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+
+from chalicelib.persistence import events, users
+from chalicelib.persistence.errors import error_code, translate_errors
+from chalicelib.persistence.models import ALL_MODELS, EventModel, UserModel
+
+INDEX_WAIT_SECONDS = 1800  # DynamoDB fills a new index from the table's items first
 
 
 def create_tables(wait: bool = True) -> list[str]:
-    """Create every missing table (on demand billing); returns the names created. Safe to repeat."""
+    """Create every missing table (on demand billing) and add the indexes an existing table lacks; returns what
+    it made, as `table` or `table/index`. Safe to repeat."""
     created = []
     with translate_errors():
         for model in ALL_MODELS:
             if not model.exists():
                 model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
                 created.append(model.Meta.table_name)
+            else:
+                created += [f"{model.Meta.table_name}/{name}" for name in _add_missing_indexes(model, wait)]
     return created
+
+
+def _add_missing_indexes(model: type[Model], wait: bool) -> list[str]:
+    table = model.Meta.table_name
+    client: Any = model._get_connection().connection.client
+    described = client.describe_table(TableName=table)["Table"]
+    present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in model._get_schema().get("global_secondary_indexes", []):
+        name = index["index_name"]
+        if name in present:
+            continue
+        # DynamoDB creates one index per UpdateTable, and the next only once the previous one is active.
+        client.update_table(
+            TableName=table,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {"Create": {"IndexName": name, "KeySchema": index["key_schema"], "Projection": index["projection"]}}
+            ],
+        )
+        if wait:
+            _wait_until_active(client, table, name)
+        added.append(name)
+    return added
+
+
+def _wait_until_active(client: Any, table: str, index: str) -> None:
+    deadline = time.monotonic() + INDEX_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        indexes = client.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+        if all(i["IndexStatus"] == "ACTIVE" for i in indexes if i["IndexName"] == index):
+            return
+        time.sleep(5)
+    raise TimeoutError(f"index {index} of {table} is not active after {INDEX_WAIT_SECONDS} s")
+
+
+def backfill_index_keys() -> dict[str, int]:
+    """Give users and events stored before the staff's indexes the keys that put them there; returns how many
+    of each were updated. Scans both tables: a maintenance command, never a request path."""
+    with translate_errors():
+        return {
+            "users": _backfill(UserModel, users.index_key_actions),
+            "events": _backfill(EventModel, events.index_key_actions),
+        }
+
+
+def _backfill(model: Any, actions: Callable[[Any], list[Action]]) -> int:
+    updated = 0
+    for item in model.scan(model.all_key.does_not_exist()):
+        try:
+            # Only if unchanged since read: a change made meanwhile wrote the keys itself.
+            model(id=item.id).update(actions=actions(item), condition=model.version == item.version)
+            updated += 1
+        except UpdateError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+    return updated

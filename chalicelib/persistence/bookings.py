@@ -4,18 +4,40 @@ the seat count only moves inside a transaction whose condition re-checks it agai
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import Booking, BookingStatus, Page, iso
-from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
+from chalicelib.domain import SEAT_STATUSES, AuditEntry, Booking, BookingStatus, Page, Payment, RefundStatus, iso
+from chalicelib.persistence.audit import add_entry
+from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
-from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, write_transaction
-from chalicelib.ports import AlreadyBooked, EventChanged, IdempotentWrite, KeyAlreadyUsed, StaleWrite, StoredResult
+from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, read_together, write_transaction
+from chalicelib.ports import (
+    AlreadyBooked,
+    EventAlreadyApplied,
+    EventChanged,
+    IdempotentWrite,
+    KeyAlreadyUsed,
+    Promotion,
+    ProviderEvent,
+    StaleWrite,
+    StoredResult,
+)
+
+# Index partitions of payment work due (models.BookingModel.payments_due).
+DUE_HOLD = "HOLD"
+DUE_REFUND = "REFUND"
+DUE_KINDS = {"hold": DUE_HOLD, "refund": DUE_REFUND}
+# Stripe retries a webhook for up to three days; its record outlives that.
+APPLIED_EVENT_SECONDS = 30 * 86_400
 
 
 def booking_key(event_id: str, user_id: str) -> str:
@@ -32,6 +54,27 @@ def marker_status(marker: UniqueModel | None) -> BookingStatus | None:
     return BookingStatus(marker.status) if marker.status else BookingStatus.WAITLISTED
 
 
+def applied_event_key(event_id: str) -> str:
+    """Key of the record of a provider event already applied, in the idempotency table."""
+    return f"stripe-event#{event_id}"
+
+
+def _payment(item: BookingModel) -> Payment | None:
+    if item.amount is None or item.currency is None:
+        return None
+    return Payment(
+        amount=int(item.amount),
+        currency=item.currency,
+        hold_expires_at=parse_time(item.hold_expires_at),
+        checkout_session=item.checkout_session,
+        checkout_url=item.checkout_url,
+        session_expires_at=parse_time(item.session_expires_at),
+        payment_intent=item.payment_intent,
+        refund_status=RefundStatus(item.refund_status) if item.refund_status else None,
+        refund_id=item.refund_id,
+    )
+
+
 def _to_domain(item: BookingModel) -> Booking:
     created = parse_time(item.created_at)
     assert created is not None
@@ -44,7 +87,68 @@ def _to_domain(item: BookingModel) -> Booking:
         status=BookingStatus(item.status),
         created_at=created,
         cancelled_at=parse_time(item.cancelled_at),
+        payment=_payment(item),
     )
+
+
+def _due(booking: Booking, when: datetime | None = None) -> tuple[str | None, str | None]:
+    """The booking's place in the index of payment work due: a hold by its end, an owed refund by `when` it is
+    to be tried (now, by default the time it was owed)."""
+    payment = booking.payment
+    if payment is None:
+        return None, None
+    if booking.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at is not None:
+        return DUE_HOLD, f"{iso(payment.hold_expires_at)}#{booking.id}"
+    if payment.refund_status is RefundStatus.PENDING:
+        owed = when or booking.cancelled_at or booking.created_at
+        return DUE_REFUND, f"{iso(owed)}#{booking.id}"
+    return None, None
+
+
+def _payment_values(booking: Booking) -> dict[str, Any]:
+    payment = booking.payment
+    due, due_sk = _due(booking)
+    if payment is None:
+        return {}
+    return {
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "hold_expires_at": iso(payment.hold_expires_at) if payment.hold_expires_at else None,
+        "checkout_session": payment.checkout_session,
+        "checkout_url": payment.checkout_url,
+        "session_expires_at": iso(payment.session_expires_at) if payment.session_expires_at else None,
+        "payment_intent": payment.payment_intent,
+        "refund_status": payment.refund_status.value if payment.refund_status else None,
+        "refund_id": payment.refund_id,
+        "pay_due": due,
+        "pay_due_sk": due_sk,
+    }
+
+
+PAYMENT_ATTRIBUTES = (
+    "amount",
+    "currency",
+    "hold_expires_at",
+    "checkout_session",
+    "checkout_url",
+    "session_expires_at",
+    "payment_intent",
+    "refund_status",
+    "refund_id",
+    "pay_due",
+    "pay_due_sk",
+)
+
+
+def _payment_actions(booking: Booking) -> list[Action]:
+    """Actions writing every payment attribute of `booking` (removing those it does not have)."""
+    values = _payment_values(booking)
+    actions: list[Action] = []
+    for name in PAYMENT_ATTRIBUTES:
+        attribute = getattr(BookingModel, name)
+        value = values.get(name)
+        actions.append(attribute.set(value) if value is not None else attribute.remove())
+    return actions
 
 
 def _to_item(booking: Booking) -> BookingModel:
@@ -60,7 +164,18 @@ def _to_item(booking: Booking) -> BookingModel:
         cancelled_at=iso(booking.cancelled_at) if booking.cancelled_at else None,
         created_sk=created_sk,
         wl_event=booking.event_id if booking.status is BookingStatus.WAITLISTED else None,
+        **_payment_values(booking),
     )
+
+
+def _save_applied(tx: NamedWrite, event: ProviderEvent, booking_id: str) -> None:
+    """The record that `event` is applied, in the transaction applying it: a second delivery fails on it."""
+    item = IdempotencyModel(
+        key=applied_event_key(event.id),
+        fingerprint=f"{event.type}#{booking_id}",
+        expires_at=datetime.fromtimestamp(int(time.time()) + APPLIED_EVENT_SECONDS, tz=UTC),
+    )
+    tx.save("applied", item, condition=IdempotencyModel.key.does_not_exist())
 
 
 def _save_record(tx: NamedWrite, record: IdempotentWrite) -> None:
@@ -77,11 +192,12 @@ def _save_record(tx: NamedWrite, record: IdempotentWrite) -> None:
 
 
 def _seat_condition(status: BookingStatus, now: str) -> tuple[Condition, Action]:
-    """What the event must satisfy for a booking of `status`, and the counter that booking moves."""
+    """What the event must satisfy for a booking of `status`, and the counter that booking moves (a held seat
+    counts like a confirmed one)."""
     bookable = (EventModel.status == "published") & (
         EventModel.starts_at.does_not_exist() | (EventModel.starts_at > now)
     )
-    if status is BookingStatus.CONFIRMED:
+    if status in SEAT_STATUSES:
         seat = EventModel.capacity.does_not_exist() | (EventModel.seats_booked < EventModel.capacity)
         return bookable & seat, EventModel.seats_booked.add(1)
     # Waiting only makes sense while the event is full; otherwise the caller should take the seat.
@@ -122,19 +238,107 @@ class DynamoBookingRepository:
             raise
 
     def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Promotion | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
     ) -> None:
         try:
             with write_transaction() as tx:
                 if record is not None:
                     _save_record(tx, record)
                 _release_marker(tx, booking)
-                _mark_cancelled(tx, booking, cancelled)
+                _mark_ended(tx, booking, cancelled)
                 _settle_seat(tx, booking, promote)
+                if audit is not None:
+                    add_entry(tx, audit)
         except ConditionsFailed as exc:
             if "record" in exc.names:
                 raise KeyAlreadyUsed() from exc
             raise StaleWrite() from exc
+
+    def expire(
+        self, booking: Booking, expired: Booking, promote: Promotion | None, applied: ProviderEvent | None
+    ) -> None:
+        with _applying(applied) as tx:
+            if applied is not None:
+                _save_applied(tx, applied, booking.id)
+            _release_marker(tx, booking)
+            _mark_ended(tx, booking, expired)
+            _settle_seat(tx, booking, promote)
+
+    def withdraw(self, booking: Booking, promote: Promotion | None, record_key: str | None) -> None:
+        try:
+            with write_transaction() as tx:
+                if record_key is not None:
+                    tx.delete("record", IdempotencyModel(key=record_key))
+                _release_marker(tx, booking)
+                tx.delete(
+                    "booking",
+                    BookingModel(id=booking.id),
+                    condition=BookingModel.status == BookingStatus.PENDING_PAYMENT.value,
+                )
+                _settle_seat(tx, booking, promote)
+        except ConditionsFailed as exc:
+            raise StaleWrite() from exc
+
+    def attach_checkout(self, booking: Booking, payment: Payment) -> None:
+        assert payment.checkout_session and payment.checkout_url and payment.session_expires_at
+        actions = [
+            BookingModel.checkout_session.set(payment.checkout_session),
+            BookingModel.checkout_url.set(payment.checkout_url),
+            BookingModel.session_expires_at.set(iso(payment.session_expires_at)),
+        ]
+        pending = BookingModel.status == BookingStatus.PENDING_PAYMENT.value
+        if not update_if(BookingModel(id=booking.id), actions, pending):
+            raise StaleWrite()
+
+    def confirm(self, booking: Booking, confirmed: Booking, applied: ProviderEvent | None) -> None:
+        with _applying(applied) as tx:
+            if applied is not None:
+                _save_applied(tx, applied, booking.id)
+            tx.update(
+                "booking",
+                BookingModel(id=booking.id),
+                actions=[BookingModel.status.set(BookingStatus.CONFIRMED.value), *_payment_actions(confirmed)],
+                condition=BookingModel.status == BookingStatus.PENDING_PAYMENT.value,
+            )
+            tx.update(
+                "marker",
+                UniqueModel(key=booking_key(booking.event_id, booking.user_id)),
+                actions=[UniqueModel.status.set(BookingStatus.CONFIRMED.value)],
+                condition=UniqueModel.owner == booking.id,
+            )
+
+    def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
+        with _applying(applied) as tx:
+            if applied is not None:
+                _save_applied(tx, applied, booking.id)
+            unchanged = (BookingModel.status == booking.status.value) & BookingModel.payment_intent.does_not_exist()
+            tx.update("booking", BookingModel(id=booking.id), actions=_payment_actions(owed), condition=unchanged)
+
+    def settle_refund(self, booking: Booking, settled: Booking) -> None:
+        pending = BookingModel.refund_status == RefundStatus.PENDING.value
+        if not update_if(BookingModel(id=booking.id), _payment_actions(settled), pending):
+            raise StaleWrite()
+
+    def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
+        pending = BookingModel.refund_status == RefundStatus.PENDING.value
+        actions = [BookingModel.pay_due_sk.set(f"{attempt_at}#{booking.id}")]
+        if not update_if(BookingModel(id=booking.id), actions, pending):
+            raise StaleWrite()
+
+    def due(self, kind: str, now: str, limit: int) -> list[Booking]:
+        with translate_errors():
+            # `<when>#<id>` sorts before `now` exactly when `when` is earlier than now.
+            results = BookingModel.payments_due.query(DUE_KINDS[kind], BookingModel.pay_due_sk < now, limit=limit)
+            return [_to_domain(item) for item in results]
+
+    def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
+        item, record = read_together((BookingModel, booking_id), (IdempotencyModel, applied_event_key(event_id)))
+        return (_to_domain(item) if item is not None else None), record is not None
 
     def oldest_waitlisted(self, event_id: str) -> Booking | None:
         with translate_errors():
@@ -159,38 +363,59 @@ def _release_marker(tx: NamedWrite, booking: Booking) -> None:
     tx.delete("marker", marker, condition=UniqueModel.owner == booking.id)
 
 
-def _mark_cancelled(tx: NamedWrite, booking: Booking, cancelled: Booking) -> None:
-    """Cancel the booking only if its status is still the one the decision was made on."""
-    actions = [
-        BookingModel.status.set(BookingStatus.CANCELLED.value),
-        BookingModel.cancelled_at.set(iso(cancelled.cancelled_at or cancelled.created_at)),
+@contextmanager
+def _applying(applied: ProviderEvent | None) -> Iterator[NamedWrite]:
+    """A transaction applying a provider event: its record failing means the event was applied before."""
+    try:
+        with write_transaction() as tx:
+            yield tx
+    except ConditionsFailed as exc:
+        if applied is not None and "applied" in exc.names:
+            raise EventAlreadyApplied() from exc
+        raise StaleWrite() from exc
+
+
+def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
+    """Cancel or expire the booking only if its status is still the one the decision was made on; it leaves
+    the waitlist and the index of holds (entering that of refunds if it owes one)."""
+    actions: list[Action] = [
+        BookingModel.status.set(ended.status.value),
+        BookingModel.cancelled_at.set(iso(ended.cancelled_at or ended.created_at)),
         BookingModel.wl_event.remove(),
     ]
+    if ended.payment is not None:
+        actions += _payment_actions(ended)
     tx.update(
         "booking", BookingModel(id=booking.id), actions=actions, condition=BookingModel.status == booking.status.value
     )
 
 
-def _settle_seat(tx: NamedWrite, booking: Booking, promote: Booking | None) -> None:
-    """Adjust the event's counters for the cancelled booking: a waiting place is simply dropped; a seat passes
-    to `promote` (seats_booked does not move at all, so no seat is ever free in between) or is freed."""
+def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None) -> None:
+    """Adjust the event's counters for the booking that stops counting: a waiting place is simply dropped; a
+    seat (confirmed or held) passes to `promote` (seats_booked does not move at all, so no seat is ever free in
+    between) or is freed."""
     event = EventModel(id=booking.event_id)
     if booking.status is BookingStatus.WAITLISTED:
         tx.update("event", event, actions=[EventModel.waitlisted.add(-1)], condition=EventModel.waitlisted > 0)
         return
     if promote is not None:
+        waiting, promoted = promote.waiting, promote.promoted
         tx.update(
             "promoted",
-            BookingModel(id=promote.id),
-            actions=[BookingModel.status.set(BookingStatus.CONFIRMED.value), BookingModel.wl_event.remove()],
+            BookingModel(id=waiting.id),
+            actions=[
+                BookingModel.status.set(promoted.status.value),
+                BookingModel.wl_event.remove(),
+                *(_payment_actions(promoted) if promoted.payment is not None else []),
+            ],
             condition=BookingModel.status == BookingStatus.WAITLISTED.value,
         )
-        promoted_marker = UniqueModel(key=booking_key(promote.event_id, promote.user_id))
+        promoted_marker = UniqueModel(key=booking_key(waiting.event_id, waiting.user_id))
         tx.update(
             "promoted_marker",
             promoted_marker,
-            actions=[UniqueModel.status.set(BookingStatus.CONFIRMED.value)],
-            condition=UniqueModel.owner == promote.id,
+            actions=[UniqueModel.status.set(promoted.status.value)],
+            condition=UniqueModel.owner == waiting.id,
         )
         tx.update("event", event, actions=[EventModel.waitlisted.add(-1)], condition=EventModel.waitlisted > 0)
         return

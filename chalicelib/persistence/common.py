@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from chalicelib.domain import Page
-from chalicelib.persistence.errors import translate_errors
+from chalicelib.persistence.errors import error_code, translate_errors
 
 M = TypeVar("M", bound=Model)
 
@@ -22,6 +25,23 @@ def get_or_none(model: type[M], key: str) -> M | None:
             return model.get(key, consistent_read=True)
         except DoesNotExist:
             return None
+
+
+def update_if(item: Model, actions: Sequence[Action], condition: Condition | None = None) -> bool:
+    """One UpdateItem on `item`'s key; False, having written nothing, when `condition` does not hold."""
+    with translate_errors():
+        try:
+            item.update(actions=list(actions), condition=condition)
+        except UpdateError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True
+
+
+def epoch(seconds: int) -> datetime:
+    """A TTL attribute's value for a Unix time."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -43,3 +63,48 @@ def page_of(results: Iterable[Any], limit: int, key_attrs: tuple[str, ...], to_d
     items = items[:limit]
     next_key = {attr: getattr(items[-1], attr) for attr in ("id", *key_attrs)} if more and items else None
     return Page(items=[to_domain(i) for i in items], next_key=next_key)
+
+
+def newest_first(
+    index: Any,
+    partition: str,
+    key_attrs: tuple[str, ...],
+    to_domain: Callable[[Any], Any],
+    *,
+    limit: int,
+    start: dict[str, str] | None,
+) -> Page:
+    """One page of an index partition in descending sort-key order (`key_attrs`: its hash and range keys)."""
+    with translate_errors():
+        results = index.query(partition, scan_index_forward=False, **query_window(limit, start))
+        return page_of(results, limit, key_attrs, to_domain)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What one Query of a merged list read, in key order: (sort key, item, whether the list shows it), and
+    whether the index may hold more after the last one."""
+
+    read: list[tuple[str, Any, bool]]
+    more: bool
+
+
+def merge_streams(streams: list[Stream], limit: int) -> tuple[list[Any], str | None]:
+    """Up to `limit` shown items of several key-ordered streams, in key order, and the key to continue after
+    (None at the end). Past the first key at which a stream may continue, the others cannot be shown yet: the
+    stream's unread items could come first. So a page may hold fewer than `limit` items, but it never reads
+    more than each stream's one Query."""
+    ends = [stream.read[-1][0] for stream in streams if stream.more and stream.read]
+    frontier = min(ends) if ends else None
+    shown = sorted(
+        (
+            (key, item)
+            for stream in streams
+            for key, item, keep in stream.read
+            if keep and (frontier is None or key <= frontier)
+        ),
+        key=lambda pair: pair[0],
+    )
+    if len(shown) > limit:
+        return [item for _, item in shown[:limit]], shown[limit - 1][0]
+    return [item for _, item in shown], frontier

@@ -6,15 +6,18 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.domain import BookingStatus, Event, EventStatus, Page, iso
+from chalicelib.domain import AuditEntry, BookingStatus, Event, EventStatus, Page, iso
+from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.bookings import booking_key, marker_status
-from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window
+from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
-from chalicelib.persistence.models import PUBLISHED, EventModel, UniqueModel
-from chalicelib.persistence.transactions import read_together
-from chalicelib.ports import StaleWrite
+from chalicelib.persistence.models import ALL, PUBLISHED, EventModel, UniqueModel
+from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
+from chalicelib.persistence.uploads import CLAIM, claim_upload
+from chalicelib.ports import Claim, StaleWrite, UploadUnavailable
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
@@ -74,7 +77,47 @@ def _to_item(event: Event) -> EventModel:
         starts_sk=f"{iso(event.starts_at)}#{event.id}" if event.starts_at else None,
         pub=PUBLISHED if published else None,
         pub_creator=event.creator if published else None,
+        all_key=ALL,
+        creator_status=f"{event.creator}#{event.status.value}",
     )
+
+
+def _write(
+    event_id: str,
+    condition: Condition,
+    actions: list[Action] | None,
+    audit: AuditEntry | None,
+    claim: Claim | None = None,
+) -> None:
+    """Update (with `actions`) or delete the event if `condition` holds (StaleWrite otherwise); with an audit
+    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), in one transaction."""
+    item = EventModel(id=event_id)
+    if audit is not None or claim is not None:
+        try:
+            with write_transaction() as tx:
+                if actions is None:
+                    tx.delete("event", item, condition=condition)
+                else:
+                    tx.update("event", item, actions=actions, condition=condition)
+                if audit is not None:
+                    add_entry(tx, audit)
+                if claim is not None:
+                    claim_upload(tx, claim)
+        except ConditionsFailed as exc:
+            if CLAIM in exc.names and "event" not in exc.names:
+                raise UploadUnavailable() from exc
+            raise StaleWrite() from exc
+        return
+    with translate_errors():
+        try:
+            if actions is None:
+                item.delete(condition=condition)
+            else:
+                item.update(actions=actions, condition=condition)
+        except (UpdateError, DeleteError) as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                raise StaleWrite() from exc
+            raise
 
 
 class DynamoEventRepository:
@@ -99,7 +142,7 @@ class DynamoEventRepository:
         with translate_errors():
             return {item.id: _to_domain(item) for item in EventModel.batch_get(list(dict.fromkeys(event_ids)))}
 
-    def save(self, old: Event, new: Event) -> None:
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         # Only the fields that changed are written: the seat counters belong to booking transactions, which
         # may land between this edit's read and write without bumping the version.
         before, after = _to_item(old), _to_item(new)
@@ -113,25 +156,13 @@ class DynamoEventRepository:
         condition = EventModel.version == old.version
         if new.capacity is not None:
             condition &= EventModel.seats_booked <= new.capacity
-        with translate_errors():
-            try:
-                EventModel(id=old.id).update(actions=actions, condition=condition)
-            except UpdateError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise StaleWrite() from exc
-                raise
+        _write(old.id, condition, actions, audit, claim)
 
-    def delete(self, event: Event) -> None:
+    def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         condition = (
             (EventModel.version == event.version) & (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
         )
-        with translate_errors():
-            try:
-                EventModel(id=event.id).delete(condition=condition)
-            except DeleteError as exc:
-                if error_code(exc) == "ConditionalCheckFailedException":
-                    raise StaleWrite() from exc
-                raise
+        _write(event.id, condition, None, audit)
 
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
@@ -158,3 +189,23 @@ class DynamoEventRepository:
         with translate_errors():
             results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
             return page_of(results, limit, ("creator", "created_sk"), _to_domain)
+
+    def list_all(
+        self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
+    ) -> Page:
+        index: Any
+        if creator and status:
+            index, key, attribute = EventModel.by_creator_status, f"{creator}#{status.value}", "creator_status"
+        elif creator:
+            index, key, attribute = EventModel.by_creator, creator, "creator"
+        elif status:
+            index, key, attribute = EventModel.by_status, status.value, "status"
+        else:
+            index, key, attribute = EventModel.all_by_created, ALL, "all_key"
+        return newest_first(index, key, (attribute, "created_sk"), _to_domain, limit=limit, start=start)
+
+
+def index_key_actions(item: EventModel) -> list[Action]:
+    """What gives an event stored before the staff's indexes its keys there."""
+    keys = _to_item(_to_domain(item))
+    return [EventModel.all_key.set(keys.all_key), EventModel.creator_status.set(keys.creator_status)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -9,10 +11,33 @@ from pynamodb.models import Model
 from chalicelib.settings import AwsTimeouts, TableNames
 
 PUBLISHED = "PUBLISHED"
+# The one partition of the indexes that list every item of a table (staff lists only: the public lists never
+# read them).
+ALL = "ALL"
+# What the staff's list of users filters on; each combination of them has its own index (see UserModel).
+USER_FACETS = ("role", "staff", "active")
+
+
+def _index(name: str, hash_key: str, range_key: str) -> Any:
+    """A global secondary index projecting every attribute, so that a page is one Query."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attributes = {"Meta": meta, hash_key: UnicodeAttribute(hash_key=True), range_key: UnicodeAttribute(range_key=True)}
+    return type(f"_Index_{name.replace('-', '_')}", (GlobalSecondaryIndex,), attributes)()
+
+
+def facet_attribute(combination: tuple[str, ...]) -> str:
+    """The attribute keying the users index of a combination of facets (`f_role_staff`: `CREATOR|true`)."""
+    return "f_" + "_".join(combination)
 
 
 class UserModel(Model):
-    """One account per item, keyed by user id."""
+    """One account per item, keyed by user id.
+
+    The staff's list of users is sorted by username (`name_sk`) and filtered by any combination of role, staff
+    and active flags. An index answers a combination with one Query only if its partition key holds exactly
+    those values, so each of the 2^3 combinations has its own index: `by-name` (no filter, partition `ALL`),
+    `by-role`, `by-staff`, ..., `by-role-staff-active`, keyed by the `f_...` attributes. `by-email` serves
+    searches by e-mail address. Items written before these attributes existed are in none of them."""
 
     class Meta:
         table_name = "unbound-users"
@@ -27,7 +52,31 @@ class UserModel(Model):
     is_active = BooleanAttribute(default=True)
     avatar = UnicodeAttribute(null=True)
     date_joined = UnicodeAttribute()
+    last_login = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
+    token_gen = NumberAttribute(default=0)
+    # Index keys: `<identity(username)>#<id>`, `<identity(email)>#<id>` (absent without an e-mail), the
+    # partition of every user, and the facet values of each combination (`f_role`: `CREATOR`, ...).
+    name_sk = UnicodeAttribute(null=True)
+    email_sk = UnicodeAttribute(null=True)
+    all_key = UnicodeAttribute(null=True)
+    f_role = UnicodeAttribute(null=True)
+    f_staff = UnicodeAttribute(null=True)
+    f_active = UnicodeAttribute(null=True)
+    f_role_staff = UnicodeAttribute(null=True)
+    f_role_active = UnicodeAttribute(null=True)
+    f_staff_active = UnicodeAttribute(null=True)
+    f_role_staff_active = UnicodeAttribute(null=True)
+
+    by_name = _index("by-name", "all_key", "name_sk")
+    by_email = _index("by-email", "all_key", "email_sk")
+    by_role = _index("by-role", "f_role", "name_sk")
+    by_staff = _index("by-staff", "f_staff", "name_sk")
+    by_active = _index("by-active", "f_active", "name_sk")
+    by_role_staff = _index("by-role-staff", "f_role_staff", "name_sk")
+    by_role_active = _index("by-role-active", "f_role_active", "name_sk")
+    by_staff_active = _index("by-staff-active", "f_staff_active", "name_sk")
+    by_role_staff_active = _index("by-role-staff-active", "f_role_staff_active", "name_sk")
 
 
 class UniqueModel(Model):
@@ -121,12 +170,18 @@ class EventModel(Model):
     starts_sk = UnicodeAttribute(null=True)
     pub = UnicodeAttribute(null=True)
     pub_creator = UnicodeAttribute(null=True)
+    # Staff lists, every status: `ALL`, and `<creator>#<status>`.
+    all_key = UnicodeAttribute(null=True)
+    creator_status = UnicodeAttribute(null=True)
 
     published_by_created = _PublishedByCreated()
     published_by_start = _PublishedByStart()
     creator_published_by_created = _CreatorPublishedByCreated()
     creator_published_by_start = _CreatorPublishedByStart()
     by_creator = _ByCreator()
+    all_by_created = _index("all-by-created", "all_key", "created_sk")
+    by_status = _index("by-status", "status", "created_sk")
+    by_creator_status = _index("by-creator-status", "creator_status", "created_sk")
 
 
 class _BookingsByUser(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
@@ -156,9 +211,20 @@ class _EventWaitlist(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-u
     created_sk = UnicodeAttribute(range_key=True)
 
 
+class _PaymentsDue(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "payments-due"
+        projection = AllProjection()
+
+    pay_due = UnicodeAttribute(hash_key=True)
+    pay_due_sk = UnicodeAttribute(range_key=True)
+
+
 class BookingModel(Model):
     """One booking per item. `wl_event` is set only while the booking waits, so the waitlist index holds
-    exactly the waiting bookings of each event, oldest first."""
+    exactly the waiting bookings of each event, oldest first. `pay_due` (HOLD or REFUND) and `pay_due_sk`
+    (`<when>#<id>`) are set only while payment work is due on the booking: a hold until it is paid or ends, a
+    refund until the provider has taken it; the sweep reads that index, never the table."""
 
     class Meta:
         table_name = "unbound-bookings"
@@ -174,14 +240,29 @@ class BookingModel(Model):
     cancelled_at = UnicodeAttribute(null=True)
     created_sk = UnicodeAttribute()
     wl_event = UnicodeAttribute(null=True)
+    # Paid events only: the price in minor units, the hold, the checkout, the payment and its refund.
+    amount = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    hold_expires_at = UnicodeAttribute(null=True)
+    checkout_session = UnicodeAttribute(null=True)
+    checkout_url = UnicodeAttribute(null=True)
+    session_expires_at = UnicodeAttribute(null=True)
+    payment_intent = UnicodeAttribute(null=True)
+    refund_status = UnicodeAttribute(null=True)
+    refund_id = UnicodeAttribute(null=True)
+    pay_due = UnicodeAttribute(null=True)
+    pay_due_sk = UnicodeAttribute(null=True)
 
     by_user = _BookingsByUser()
     by_event = _BookingsByEvent()
     event_waitlist = _EventWaitlist()
+    payments_due = _PaymentsDue()
 
 
 class IdempotencyModel(Model):
-    """The first result of a request sent with an Idempotency-Key, per user and key, for 24 hours."""
+    """The first result of a request sent with an Idempotency-Key, per user and key (`<user id>#<key>`), for
+    24 hours; and the payment provider's events already applied (`stripe-event#<event id>`, bound to the
+    event's type and booking), for 30 days: the provider's own idempotency key is its event id."""
 
     class Meta:
         table_name = "unbound-idempotency"
@@ -193,7 +274,94 @@ class IdempotencyModel(Model):
     expires_at = TTLAttribute()
 
 
-ALL_MODELS: tuple[type[Model], ...] = (UserModel, UniqueModel, EventModel, BookingModel, IdempotencyModel)
+class TokenStateModel(Model):
+    """Token state, each item living (TTL) only as long as the tokens it speaks for:
+    `FAMILY#<family>`: the live refresh token (`current` jti) of a sign-in's family, or `revoked`;
+    `RESET#<user id>`: the user's pending password reset (`digest` of the e-mailed token, its `binding`)."""
+
+    class Meta:
+        table_name = "unbound-tokens"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute(null=True)
+    current = UnicodeAttribute(null=True)
+    revoked = BooleanAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    binding = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class CounterModel(Model):
+    """One throttle counter per key (`signin-user#...`, `signin-ip#...`, ...): uses in the window ending at
+    `expires_at`, which TTL then deletes."""
+
+    class Meta:
+        table_name = "unbound-throttle"
+        billing_mode = "PAY_PER_REQUEST"
+
+    key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(default=0)
+    expires_at = TTLAttribute()
+
+
+class AuditModel(Model):
+    """One staff write per item, newest first in every index (`at_sk` is `<at>#<id>`): all of them, by actor,
+    by object, and by both (`actor_object` is `<actor>#<object>`)."""
+
+    class Meta:
+        table_name = "unbound-audit"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor_username = UnicodeAttribute()
+    action = UnicodeAttribute()
+    object_type = UnicodeAttribute()
+    object_id = UnicodeAttribute()
+    changes = UnicodeAttribute()  # JSON: {"field": [old, new]}
+    at_sk = UnicodeAttribute()
+    all_key = UnicodeAttribute()
+    actor_object = UnicodeAttribute()
+
+    by_time = _index("by-time", "all_key", "at_sk")
+    by_actor = _index("by-actor", "actor_id", "at_sk")
+    by_object = _index("by-object", "object_id", "at_sk")
+    by_actor_object = _index("by-actor-object", "actor_object", "at_sk")
+
+
+class UploadModel(Model):
+    """One upload a user may send to the bucket and then use once; `claimed_at` is set by the write that uses it.
+    TTL deletes the record a day after it was made (S3's lifecycle rule deletes the unused file then too)."""
+
+    class Meta:
+        table_name = "unbound-uploads"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    object_key = UnicodeAttribute()
+    event_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    claimed_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    UserModel,
+    UniqueModel,
+    EventModel,
+    BookingModel,
+    IdempotencyModel,
+    TokenStateModel,
+    CounterModel,
+    AuditModel,
+    UploadModel,
+)
 
 
 def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
@@ -205,6 +373,10 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
         (EventModel, names.events),
         (BookingModel, names.bookings),
         (IdempotencyModel, names.idempotency),
+        (TokenStateModel, names.tokens),
+        (CounterModel, names.throttle),
+        (AuditModel, names.audit),
+        (UploadModel, names.uploads),
     )
     for model, name in pairs:
         model.Meta.table_name = name

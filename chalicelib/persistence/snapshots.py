@@ -24,6 +24,8 @@ def _encode(value: Any) -> Any:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return _as_dict(value)  # a booking's payment
     return value
 
 
@@ -47,6 +49,8 @@ def _decode(kind: Any, value: Any) -> Any:
         return Decimal(value)
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return kind(value)
+    if isinstance(kind, type) and is_dataclass(kind):
+        return _from_dict(kind, value)
     return value
 
 

@@ -1,10 +1,10 @@
-"""Schemas of sign-up, tokens and the caller's own profile."""
+"""Schemas of sign-up, tokens, passwords and the caller's own profile."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from chalicelib.schemas.fields import Email, HttpsUrl, Password, Username
+from chalicelib.schemas.fields import Email, LinkPart, Password, UploadId, Username
 from chalicelib.schemas.validation import InputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
@@ -38,10 +38,37 @@ class TokenVerifyIn(InputSchema):
     token: Password
 
 
+class TokenBlacklistIn(InputSchema):
+    """POST /api/token/blacklist/."""
+
+    refresh: Password
+
+
+class PasswordChangeIn(InputSchema):
+    """POST /api/me/password/."""
+
+    old_password: Password
+    new_password: Password
+
+
+class PasswordResetIn(InputSchema):
+    """POST /api/password/reset/."""
+
+    email: Email
+
+
+class PasswordResetConfirmIn(InputSchema):
+    """POST /api/password/reset/confirm/: the `uid` and `token` of the e-mailed link, and the new password."""
+
+    uid: LinkPart
+    token: LinkPart
+    new_password: Password
+
+
 class MeUpdateIn(InputSchema):
-    """PATCH /api/me/: only email and avatar are the user's to change."""
+    """PATCH /api/me/: only email and avatar are the user's to change; the avatar is an upload's id (null removes)."""
 
     read_only_fields: ClassVar[frozenset[str]] = USER_READ_ONLY
     not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
     email: Email | None = None
-    avatar: HttpsUrl = None
+    avatar: UploadId = None

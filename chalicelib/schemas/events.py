@@ -10,9 +10,11 @@ from chalicelib.schemas.fields import (
     Description,
     HttpsUrl,
     Location,
+    NoImageYet,
     Price,
     TimeZoneName,
     Title,
+    UploadId,
     When,
 )
 from chalicelib.schemas.validation import InputSchema
@@ -34,7 +36,7 @@ class EventCreateIn(InputSchema):
     currency: Currency = "USD"
     location: Location = ""
     online_url: HttpsUrl = None
-    image: HttpsUrl = None
+    image: NoImageYet = None
     status: Literal["draft", "published"] = "published"
 
 
@@ -55,5 +57,5 @@ class EventUpdateIn(InputSchema):
     currency: Currency | None = None
     location: Location | None = None
     online_url: HttpsUrl = None
-    image: HttpsUrl = None
+    image: UploadId = None
     status: Literal["draft", "published", "cancelled"] | None = None

@@ -15,6 +15,8 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain import normalize_username
+from chalicelib.ids import is_valid_id
+from chalicelib.services.uploads import MAX_BYTES
 
 USERNAME_RE = re.compile(r"\A[\w.@+-]+\Z")
 EMAIL_RE = re.compile(r"\A[^@\s]+@[^@\s]+\.[^@\s.]+\Z")
@@ -127,6 +129,20 @@ def _https_url(value: str | None) -> str | None:
     return value
 
 
+def _upload_id(value: Any) -> str | None:
+    # Images are this API's own, checked, uploads; a link to an image elsewhere is not accepted any more.
+    if value is None:
+        return None
+    if not isinstance(value, str) or not is_valid_id(value):
+        raise fail("Enter the id of an upload (POST /api/uploads/).")
+    return value
+
+
+def _no_image_yet(value: Any) -> None:
+    if value is not None:
+        raise fail("An event's image is added once it exists: POST /api/uploads/ for it, then PATCH it.")
+
+
 def _nullable_text(value: Any) -> Any:
     if value is None:
         return None
@@ -171,7 +187,8 @@ def _timezone(value: Any) -> str:
     return value
 
 
-def _capacity(value: Any) -> Any:
+def _not_boolean(value: Any) -> Any:
+    # JSON true and false are no numbers (pydantic would read them as 1 and 0).
     if isinstance(value, bool):
         raise fail("A valid integer is required.")
     return value
@@ -217,15 +234,28 @@ def _currency(value: Any) -> str:
 
 Username = Annotated[str, Field(max_length=150), REQUIRED_TEXT, AfterValidator(_username)]
 Email = Annotated[str, Field(max_length=254), REQUIRED_TEXT, AfterValidator(_email)]
+# Accounts made by staff may have no e-mail address: blank is allowed, and means none.
+OptionalEmail = Annotated[str, Field(max_length=254), OPTIONAL_TEXT, AfterValidator(_email)]
 HttpsUrl = Annotated[
     Annotated[str, Field(max_length=MAX_URL)] | None, BeforeValidator(_nullable_text), AfterValidator(_https_url)
 ]
 When = Annotated[datetime | None, BeforeValidator(_datetime)]
+UploadId = Annotated[
+    Annotated[str, Field(pattern="^[0-7][0-9A-HJKMNP-TV-Z]{25}$")] | None,
+    Field(description="The id of an upload of the caller's (POST /api/uploads/); null removes the image."),
+    BeforeValidator(_upload_id),
+]
+NoImageYet = Annotated[
+    None, Field(description="Only null: an image is added once the event exists."), BeforeValidator(_no_image_yet)
+]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
-Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValidator(_capacity)]
+Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValidator(_not_boolean)]
+FileSize = Annotated[int, Field(ge=1, le=MAX_BYTES), BeforeValidator(_not_boolean)]
 Price = Annotated[Decimal, BeforeValidator(_price)]
 Currency = Annotated[str, BeforeValidator(_currency)]
 Password = Annotated[str, BeforeValidator(_secret_text)]
+# What a password-reset link carries (a user id, a token): taken as typed, and far shorter than this.
+LinkPart = Annotated[str, Field(max_length=200), BeforeValidator(_secret_text)]
 Title = Annotated[str, Field(max_length=255), REQUIRED_TEXT]
 Description = Annotated[str, Field(max_length=10_000), BeforeValidator(_required_multiline)]
 Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]

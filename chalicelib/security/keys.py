@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
+from chalicelib.aws import client
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.settings import MIN_SIGNING_KEY_BYTES, Settings
 
 _lock = threading.Lock()
 _cache: dict[str, bytes] = {}
-
-
-def _secrets_client(settings: Settings) -> Any:
-    # botocore rather than boto3: pynamodb already loads it, so the cold start pays for nothing new.
-    import botocore.config
-    import botocore.session
-
-    timeouts = settings.aws
-    config = botocore.config.Config(
-        connect_timeout=timeouts.connect_seconds,
-        read_timeout=timeouts.read_seconds,
-        retries={"total_max_attempts": timeouts.max_attempts, "mode": "standard"},
-    )
-    return botocore.session.get_session().create_client("secretsmanager", region_name=settings.region, config=config)
 
 
 def signing_key(settings: Settings) -> bytes:
@@ -36,7 +22,7 @@ def signing_key(settings: Settings) -> bytes:
     with _lock:
         if arn not in _cache:
             try:
-                value = _secrets_client(settings).get_secret_value(SecretId=arn)["SecretString"]
+                value = client("secretsmanager", settings).get_secret_value(SecretId=arn)["SecretString"]
             except Exception as exc:
                 raise ServiceUnavailable() from exc
             key = value.encode()

@@ -42,11 +42,14 @@ def access_claims(header: str | None, key: bytes, lifetimes: Lifetimes) -> Claim
 
 def verify_access(header: str | None, users: UserRepository, key: bytes, lifetimes: Lifetimes) -> tuple[Principal, int]:
     """The caller behind a `Bearer <access token>` header and when the token expires; NotAuthenticated with
-    simplejwt's body otherwise. Reads the user: deactivated and deleted accounts are refused."""
+    simplejwt's body otherwise. Reads the user: deactivated and deleted accounts are refused, and so are tokens
+    of an earlier token generation (revoked by a password change or reset, or by signing out everywhere)."""
     claims = access_claims(header, key, lifetimes)
     user = users.get(claims.user_id)
     if user is None:
         raise NotAuthenticated("User not found", code="user_not_found")
+    if claims.generation != user.token_generation:
+        raise token_not_valid("Token is blacklisted")
     if not user.is_active:
         raise NotAuthenticated("User is inactive", code="user_inactive")
     return Principal(user_id=user.id, username=user.username, role=user.role, is_staff=user.is_staff), claims.exp

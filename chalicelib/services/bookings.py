@@ -9,10 +9,22 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import Booking, BookingResult, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
-from chalicelib.errors import Conflict, NotFound, PermissionDenied
+from chalicelib.domain import (
+    AuditAction,
+    Booking,
+    BookingResult,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Principal,
+    iso,
+    utcnow,
+)
+from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports import (
     AlreadyBooked,
@@ -22,9 +34,15 @@ from chalicelib.ports import (
     IdempotencyRepository,
     IdempotentWrite,
     KeyAlreadyUsed,
+    PaymentRefused,
+    PaymentUnavailable,
+    Promotion,
     StaleWrite,
     StoredResult,
 )
+from chalicelib.services import payments
+from chalicelib.services.audit import entry, on_behalf_of_others
+from chalicelib.services.payments import PaymentTerms
 
 ATTEMPTS = 3
 IDEMPOTENCY_SECONDS = 24 * 3600
@@ -106,9 +124,10 @@ def _bookable(event: Event | None, principal: Principal) -> Event:
 
 
 def _status_for(bookings: BookingRepository, event: Event, principal: Principal, waitlist: bool) -> BookingStatus:
-    """The status a new booking would get now; a full event refuses unless a waitlist place is asked for."""
+    """The status a new booking would get now (a seat at a paid event is held until paid); a full event
+    refuses unless a waitlist place is asked for."""
     if event.capacity is None or event.seats_booked < event.capacity:
-        return BookingStatus.CONFIRMED
+        return BookingStatus.PENDING_PAYMENT if event.paid else BookingStatus.CONFIRMED
     if waitlist:
         return BookingStatus.WAITLISTED
     # Someone who already holds a place must hear that, not that the event is full.
@@ -126,18 +145,26 @@ def book(
     *,
     waitlist: bool,
     request: IdempotentRequest | None = None,
+    terms: PaymentTerms | None = None,
 ) -> BookingResult:
-    """Take a seat at a published, future event; when full, a place in the waitlist if asked for.
+    """Take a seat at a published, future event; when full, a place in the waitlist if asked for. At a paid
+    event the seat is held (pending payment) and the answer carries the checkout to pay it through.
 
-    One read (the event) and one transaction in the usual case; a lost race re-reads and retries."""
+    One read (the event) and one transaction in the usual case; a lost race re-reads and retries. A paid seat
+    then makes its checkout at the provider and stores it (one more write)."""
     idem = Idempotency.of(principal, "book", event_id, request) if request else None
     try:
-        return _book(events, bookings, principal, event_id, waitlist, idem)
+        result = _book(events, bookings, principal, event_id, waitlist, idem, terms)
     except KeyAlreadyUsed:
         assert idem is not None
-        return _stored(records, idem)
+        result = _stored(records, idem)
     except Conflict as refusal:
-        return _answered_before(records, idem, refusal)
+        result = _answered_before(records, idem, refusal)
+    if result.replayed and result.booking.status is BookingStatus.PENDING_PAYMENT and terms is not None:
+        # The first answer was stored with the hold, before its checkout existed: complete it from the booking.
+        title = result.event.title if result.event else ""
+        result = replace(result, booking=payments.ensure_checkout(bookings, terms, result.booking, title))
+    return result
 
 
 def _book(
@@ -147,10 +174,17 @@ def _book(
     event_id: str,
     waitlist: bool,
     idem: Idempotency | None,
+    terms: PaymentTerms | None,
 ) -> BookingResult:
     event = _bookable(events.get(event_id) if is_valid_id(event_id) else None, principal)
     for _ in range(ATTEMPTS):
         status = _status_for(bookings, event, principal, waitlist)
+        now = utcnow()
+        payment = None
+        if status is BookingStatus.PENDING_PAYMENT:
+            if terms is None:
+                raise ServiceUnavailable("Payments are not configured.")
+            payment = payments.hold(event, terms, now)
         booking = Booking(
             id=new_id(),
             event_id=event.id,
@@ -158,18 +192,49 @@ def _book(
             user_id=principal.user_id,
             username=principal.username,
             status=status,
-            created_at=utcnow(),
+            created_at=now,
+            payment=payment,
         )
         result = BookingResult(booking, event.shown_to(principal, holds_seat=booking.confirmed))
         try:
-            bookings.add(booking, now=iso(utcnow()), record=idem.record(result) if idem else None)
-            return result
+            bookings.add(booking, now=iso(now), record=idem.record(result) if idem else None)
         except AlreadyBooked:
             raise Conflict("You already have a booking for this event.", "already_booked") from None
         except EventChanged:
             # Seats were taken or freed, or the event was cancelled, since it was read.
             event = _bookable(events.get(event_id), principal)
+            continue
+        if terms is None or status is not BookingStatus.PENDING_PAYMENT:
+            return result
+        return replace(result, booking=_checkout_or_withdraw(bookings, events, terms, booking, event, idem))
     raise Conflict("The event is changing quickly; try again.", "conflict")
+
+
+def _checkout_or_withdraw(
+    bookings: BookingRepository,
+    events: EventRepository,
+    terms: PaymentTerms,
+    booking: Booking,
+    event: Event,
+    idem: Idempotency | None,
+) -> Booking:
+    """The checkout of a new hold; when the provider cannot make one, the hold is undone (booking, marker,
+    seat and stored result: the refused request wrote nothing) and the client told to retry. Should undoing
+    fail too, the hold runs out and the sweep frees it, and a retry with the same key completes the checkout."""
+    try:
+        return payments.start_checkout(bookings, terms, booking, event.title)
+    except (PaymentUnavailable, PaymentRefused) as exc:
+        try:
+            fresh = events.get(event.id) or event
+            promotion = next_in_line(bookings, booking, fresh, terms, utcnow())
+            bookings.withdraw(booking, promotion, idem.key if idem else None)
+            if promotion is not None:
+                payments.start_promoted_checkout(bookings, terms, promotion.promoted, fresh.title)
+        except (StaleWrite, ServiceUnavailable, Conflict):
+            pass
+        if isinstance(exc, PaymentRefused):
+            raise Conflict("The payment provider refused this payment.", "payment_refused") from None
+        raise ServiceUnavailable("The payment provider is unavailable; try again.") from None
 
 
 def _visible_booking(bookings: BookingRepository, booking_id: str, principal: Principal) -> Booking:
@@ -187,9 +252,12 @@ def cancel(
     booking_id: str,
     *,
     request: IdempotentRequest | None = None,
+    terms: PaymentTerms | None = None,
 ) -> BookingResult:
     """Cancel a booking (its owner, the event's creator or staff); a freed seat goes to the oldest waiting
-    booking in the same transaction. Cancelling twice is harmless."""
+    booking in the same transaction. Cancelling twice is harmless. A confirmed paid booking is refunded as the
+    policy says (services.payments.refund_due): the refund is owed in the cancelling transaction and asked of
+    the provider after it, and retried by the sweep if the provider fails."""
     idem = Idempotency.of(principal, "cancel", booking_id, request) if request else None
     booking = _visible_booking(bookings, booking_id, principal)
     if not booking.active and idem is not None:
@@ -198,10 +266,11 @@ def cancel(
         if stored is not None:
             return idem.replay(stored)
     try:
-        return _cancel(bookings, events, principal, booking, idem)
+        result = _cancel(bookings, events, principal, booking, idem, terms)
     except KeyAlreadyUsed:
         assert idem is not None
-        return _stored(records, idem)
+        result = _stored(records, idem)
+    return replace(result, booking=result.booking.shown_to(principal))
 
 
 def _cancel(
@@ -210,29 +279,68 @@ def _cancel(
     principal: Principal,
     booking: Booking,
     idem: Idempotency | None,
+    terms: PaymentTerms | None,
 ) -> BookingResult:
     for _ in range(ATTEMPTS):
         event = events.get(booking.event_id)
         shown = event.shown_to(principal) if event else None
         if not booking.active:
             return BookingResult(booking, shown)
-        cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=utcnow())
+        now = utcnow()
+        payment = payments.cancelled_payment(booking, event, principal, terms, now)
+        cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, payment=payment)
         result = BookingResult(cancelled, shown)
         record = idem.record(result) if idem else None
+        promotion = next_in_line(bookings, booking, event, terms, now)
+        audit = None
+        if on_behalf_of_others(principal, booking.user_id):
+            changes = {"status": (booking.status.value, cancelled.status.value)}
+            audit = entry(principal, AuditAction.BOOKING_CANCEL, booking.id, changes)
         try:
-            bookings.cancel(booking, cancelled, _next_in_line(bookings, booking, event), record)
-            return result
+            bookings.cancel(booking, cancelled, promotion, record, audit)
         except StaleWrite:
             booking = _reread(bookings, booking)
+            continue
+        after_release(bookings, terms, booking, promotion, event)
+        if terms is not None:
+            cancelled = payments.issue_refund(bookings, terms, cancelled, now)
+        return replace(result, booking=cancelled)
     raise Conflict("The booking is changing quickly; try again.", "conflict")
 
 
-def _next_in_line(bookings: BookingRepository, booking: Booking, event: Event | None) -> Booking | None:
-    """The waiting booking that takes a confirmed booking's seat. The event's counter says whether to look;
-    if it is stale, the transaction's `waitlisted = 0` condition fails and the cancel is retried."""
-    if booking.status is not BookingStatus.CONFIRMED or event is None or event.waitlisted == 0:
+def next_in_line(
+    bookings: BookingRepository, booking: Booking, event: Event | None, terms: PaymentTerms | None, now: datetime
+) -> Promotion | None:
+    """The waiting booking that takes the seat `booking` frees, and what it becomes: confirmed, or at a paid
+    event held pending its own payment. The event's counter says whether to look; if it is stale, the
+    transaction's `waitlisted = 0` condition fails and the caller retries."""
+    if not booking.holds_seat or event is None or event.waitlisted == 0:
         return None
-    return bookings.oldest_waitlisted(booking.event_id)
+    waiting = bookings.oldest_waitlisted(booking.event_id)
+    if waiting is None:
+        return None
+    if event.paid and terms is not None:
+        try:
+            payment = payments.hold(event, terms, now)
+        except Conflict:
+            return None  # a price its currency cannot carry: the seat is freed instead of promised
+        return Promotion(waiting, replace(waiting, status=BookingStatus.PENDING_PAYMENT, payment=payment))
+    return Promotion(waiting, replace(waiting, status=BookingStatus.CONFIRMED))
+
+
+def after_release(
+    bookings: BookingRepository,
+    terms: PaymentTerms | None,
+    released: Booking,
+    promotion: Promotion | None,
+    event: Event | None,
+) -> None:
+    """Best-effort provider calls once a seat was released: close the released hold's checkout, open the
+    promoted booking's."""
+    if released.status is BookingStatus.PENDING_PAYMENT:
+        payments.close_checkout(terms, released)
+    if promotion is not None and event is not None:
+        payments.start_promoted_checkout(bookings, terms, promotion.promoted, event.title)
 
 
 def _reread(bookings: BookingRepository, booking: Booking) -> Booking:
@@ -277,4 +385,4 @@ def event_bookings(
     if not event.managed_by(principal):
         raise PermissionDenied()
     page = bookings.list_by_event(event_id, limit=limit, start=start)
-    return Page(items=[BookingResult(b, event) for b in page.items], next_key=page.next_key)
+    return Page(items=[BookingResult(b.shown_to(principal), event) for b in page.items], next_key=page.next_key)

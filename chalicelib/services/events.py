@@ -6,12 +6,29 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import Access, BookingStatus, Event, EventStatus, Page, Principal, iso, utcnow
+from chalicelib.domain import (
+    Access,
+    AuditAction,
+    AuditEntry,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Principal,
+    UploadPurpose,
+    iso,
+    minor_units,
+    utcnow,
+)
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import EventRepository, StaleWrite
+from chalicelib.ports import Claim, EventRepository, StaleWrite
+from chalicelib.services import uploads
+from chalicelib.services.audit import diff, entry, on_behalf_of_others
 
 ATTEMPTS = 3
+# What an event.delete entry keeps of the event.
+LOGGED_ON_DELETE = ("title", "creator", "status", "starts_at")
 
 
 def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
@@ -19,6 +36,14 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise ValidationFailed({"non_field_errors": ["An event with an end time needs a start time."]})
     if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
+
+
+def _check_price(price: Decimal | str, currency: str) -> None:
+    """A paid event's price must be chargeable in its currency (no fraction of a yen)."""
+    try:
+        minor_units(Decimal(str(price)), currency)
+    except ValueError as exc:
+        raise ValidationFailed({"price": [str(exc)]}) from None
 
 
 def create_event(events: EventRepository, principal: Principal, fields: dict[str, Any]) -> Event:
@@ -31,6 +56,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     if "status" in values:
         values["status"] = EventStatus(values["status"])
     values.setdefault("price", Decimal("0.00"))
+    _check_price(values["price"], values.get("currency", "USD"))
     event = Event(
         id=new_id(),
         creator=principal.user_id,
@@ -66,37 +92,90 @@ def _editable(events: EventRepository, event_id: str, principal: Principal) -> E
     return event
 
 
-def update_event(events: EventRepository, principal: Principal, event_id: str, changes: dict[str, Any]) -> Event:
-    """Apply a partial update by the event's creator or staff, keeping capacity at or above seats booked."""
+def _changeable(events: EventRepository, event_id: str, principal: Principal) -> Event:
+    event = _editable(events, event_id, principal)
+    if event.status is EventStatus.CANCELLED:
+        raise Conflict("A cancelled event cannot be changed.", "event_cancelled")
+    return event
+
+
+def start_image_upload(
+    events: EventRepository,
+    media: uploads.Media,
+    principal: Principal,
+    event_id: str | None,
+    content_type: str,
+    size: int,
+) -> uploads.StartedUpload:
+    """An upload of an image for an event its creator (or staff) may still change."""
+    uploads.check_target(UploadPurpose.EVENT_IMAGE, event_id)
+    assert event_id is not None
+    _changeable(events, event_id, principal)
+    return uploads.start(media, principal, UploadPurpose.EVENT_IMAGE, content_type, size, event_id)
+
+
+def update_event(
+    events: EventRepository, principal: Principal, event_id: str, changes: dict[str, Any], *, media: uploads.Media
+) -> Event:
+    """Apply a partial update by the event's creator or staff, keeping capacity at or above seats booked. An
+    `image` is an upload of the caller's for this event (checked, published and used up in the same write), or
+    None to remove it; the replaced image is deleted."""
     if "status" in changes:
         changes = {**changes, "status": EventStatus(changes["status"])}
+    upload_id = changes.get("image")
+    if upload_id is None:
+        before, after = _update(events, principal, event_id, changes)
+    else:
+        _changeable(events, event_id, principal)  # a stranger learns nothing about the upload named
+        verified = uploads.verify(media, "image", upload_id, principal.user_id, UploadPurpose.EVENT_IMAGE, event_id)
+        with uploads.claiming(media, "image", verified):
+            before, after = _update(events, principal, event_id, {**changes, "image": verified.key}, verified.claim)
+    uploads.replaced(media, before.image, after.image)
+    return after
+
+
+def _update(
+    events: EventRepository, principal: Principal, event_id: str, changes: dict[str, Any], claim: Claim | None = None
+) -> tuple[Event, Event]:
     for _ in range(ATTEMPTS):
-        event = _editable(events, event_id, principal)
-        if event.status is EventStatus.CANCELLED:
-            raise Conflict("A cancelled event cannot be changed.", "event_cancelled")
+        event = _changeable(events, event_id, principal)
         updated = event.with_changes(**changes)
         _check_times(updated.starts_at, updated.ends_at)
+        _check_price(updated.price, updated.currency)
         if updated.capacity is not None and updated.capacity < event.seats_booked:
             raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
         try:
-            events.save(event, updated)
-            return updated
+            events.save(event, updated, _edit_entry(principal, event, updated, changes), claim)
+            return event, updated
         except StaleWrite:
             continue  # a booking or another edit came first: re-read and re-check
     raise Conflict("The event changed during the update; try again.", "concurrent_update")
 
 
-def delete_event(events: EventRepository, principal: Principal, event_id: str) -> None:
-    """Delete an event that has no booked seats; with bookings, cancelling it is the way."""
+def _edit_entry(principal: Principal, event: Event, updated: Event, changes: dict[str, Any]) -> AuditEntry | None:
+    """The audit entry of a staff member's edit of someone else's event (None for anyone else's edit)."""
+    if not on_behalf_of_others(principal, event.creator):
+        return None
+    # Only an edit of a live event gets here, so a cancelled result is this edit cancelling it.
+    action = AuditAction.EVENT_CANCEL if updated.status is EventStatus.CANCELLED else AuditAction.EVENT_UPDATE
+    return entry(principal, action, event.id, diff(event, updated, changes))
+
+
+def delete_event(events: EventRepository, principal: Principal, event_id: str, *, media: uploads.Media) -> None:
+    """Delete an event that has no booked seats (with bookings, cancelling it is the way), and its image."""
     for _ in range(ATTEMPTS):
         event = _editable(events, event_id, principal)
         if event.seats_booked > 0 or event.waitlisted > 0:
             raise Conflict("An event with active bookings cannot be deleted; cancel it instead.", "event_has_bookings")
+        audit = None
+        if on_behalf_of_others(principal, event.creator):
+            audit = entry(principal, AuditAction.EVENT_DELETE, event.id, diff(event, None, LOGGED_ON_DELETE))
         try:
-            events.delete(event)
-            return
+            events.delete(event, audit)
         except StaleWrite:
             continue
+        uploads.discard(media, event.image)
+        return
     raise Conflict("The event changed during the delete; try again.", "concurrent_update")
 
 

@@ -100,7 +100,9 @@ def _resource_names(resource) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(value[0])
             else:
-                found.add(value.split("${", 1)[1].split(".", 1)[0].split("}", 1)[0])
+                # Every resource the ARN names; pseudo parameters (partition, region, account) name none.
+                names = {ref.split(".", 1)[0] for ref in re.findall(r"\$\{([^}]+)\}", value)}
+                found |= {name for name in names if not name.startswith("AWS::")}
     assert found, f"a literal resource: {text}"
     return found
 
@@ -114,7 +116,13 @@ def test_iam_is_least_privilege(templates, stage):
         name
         for name, r in resources.items()
         if r["Type"]
-        in ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SecretsManager::Secret", "AWS::Logs::LogGroup")
+        in (
+            "AWS::DynamoDB::Table",
+            "AWS::S3::Bucket",
+            "AWS::SecretsManager::Secret",
+            "AWS::Logs::LogGroup",
+            "AWS::SES::EmailIdentity",
+        )
     }
     for policy in roles[0]["Properties"]["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
@@ -125,7 +133,8 @@ def test_iam_is_least_privilege(templates, stage):
                 assert target != "*"
                 assert _resource_names(target) <= allowed_targets, target
                 if isinstance(target, dict) and "Fn::Sub" in target:
-                    assert target["Fn::Sub"].endswith(("/index/*", "/*")), target
+                    sub = target["Fn::Sub"]
+                    assert sub.endswith(("/index/*", "/*")) or re.fullmatch(r"arn:.*:identity/\$\{\w+\}", sub), sub
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -160,7 +169,9 @@ def test_bucket_is_private_and_encrypted(templates):
     bucket = templates["prod"]["Resources"]["UploadsBucket"]["Properties"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-    assert "CorsConfiguration" in templates["dev"]["Resources"]["UploadsBucket"]["Properties"]
+    cors = templates["dev"]["Resources"]["UploadsBucket"]["Properties"]["CorsConfiguration"]
+    assert cors["Fn::If"][0] == "HasCorsOrigins"
+    assert cors["Fn::If"][1]["CorsRules"][0]["AllowedOrigins"] == {"Fn::Split": [",", {"Ref": "CorsAllowedOrigins"}]}
 
 
 def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
@@ -168,7 +179,7 @@ def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
     assert function_zip.stat().st_size < 1_000_000
     with zipfile.ZipFile(function_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
-    assert tops <= {"app.py", "chalicelib", "chalice"}, tops
+    assert tops <= {"app.py", "__pycache__", "chalicelib", "chalice"}, tops
     assert (packaged["dev"] / "layer-deployment.zip").exists()
 
 
@@ -181,4 +192,168 @@ def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drag
     assert {"pynamodb", "jwt", "bcrypt", "pydantic", "tzdata", "drf_spectacular_sidecar"} <= packages
     assert any(n.endswith("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") for n in names)
     assert not packages & {"django", "sqlparse", "asgiref"}
+    # PyJWT verifies HS256 without it; when present it is loaded by PyJWT and loads bcrypt in turn (cold start).
+    assert "cryptography" not in packages
     assert not [n for n in names if "swagger-ui-dist" in n or n.endswith(".map")]
+
+
+def test_the_authorizer_function_runs_its_own_module_and_the_api_runs_app(templates):
+    for stage in STAGES:
+        resources = templates[stage]["Resources"]
+        assert resources["JwtAuthorizer"]["Properties"]["Handler"] == "chalicelib.http.authorizer.jwt_authorizer"
+        assert resources["APIHandler"]["Properties"]["Handler"] == "app.app"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cors_origins_are_a_deploy_parameter_that_reaches_the_functions(templates, stage):
+    template = templates[stage]
+    parameter = template["Parameters"]["CorsAllowedOrigins"]
+    assert parameter["Default"] == stage_environment(stage)["CORS_ALLOWED_ORIGINS"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.match("") and pattern.match("https://app.example.com,http://localhost:*")
+    assert not pattern.match("javascript:alert(1)") and not pattern.match("https://a.example.com, https://b")
+    for function in ("APIHandler", "JwtAuthorizer"):
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["CORS_ALLOWED_ORIGINS"] == {"Ref": "CorsAllowedOrigins"}
+
+
+@pytest.mark.parametrize("archive", ["deployment.zip", "layer-deployment.zip"])
+def test_every_module_ships_with_bytecode_python_trusts_without_its_source_date(packaged, archive):
+    # Lambda's code folders are read-only and the zips date every file 1980: timestamp-checked bytecode would
+    # be refused and every module compiled from source at each cold start.
+    with zipfile.ZipFile(packaged["dev"] / archive) as zipped:
+        names = set(zipped.namelist())
+        tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}"
+        sources = [n for n in names if n.endswith(".py")]
+        assert sources
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            pyc = f"{folder}/__pycache__/{file[:-3]}.{tag}.pyc".lstrip("/")
+            assert pyc in names, source
+            flags = int.from_bytes(zipped.read(pyc)[4:8], "little")
+            assert flags == 0b01, (pyc, flags)  # hash-based, source never checked
+        for pyc in (n for n in names if n.endswith(".pyc")):
+            cache, _, file = pyc.rpartition("/")
+            source = f"{cache.removesuffix('__pycache__')}{file.split('.')[0]}.py"
+            assert source in names, f"{pyc} has no source (stale bytecode)"
+
+
+def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packaged):
+    from deploy.package import BOTOCORE_SERVICES
+
+    called = set()
+    for path in (Path(__file__).resolve().parents[2] / "chalicelib").rglob("*.py"):
+        # Direct botocore calls and the app's own helper (chalicelib/aws.py: client("s3", settings, ...)).
+        called |= set(re.findall(r"(?:create_client|\bclient)\(\s*\"([a-z0-9-]+)\"", path.read_text()))
+    called.add("dynamodb")  # pynamodb's client
+    assert called <= BOTOCORE_SERVICES, called - BOTOCORE_SERVICES
+    with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as zipped:
+        services = {
+            m.group(1)
+            for n in zipped.namelist()
+            if (m := re.match(r"python/lib/python3\.\d+/site-packages/botocore/data/([^/]+)/", n))
+        }
+    assert services == set(BOTOCORE_SERVICES)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stage):
+    resources = templates[stage]["Resources"]
+    identity = resources["MailSenderIdentity"]
+    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Properties"]["EmailIdentity"] == stage_environment(stage)["MAIL_FROM"]
+    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
+    [mail] = [s for s in policy["PolicyDocument"]["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+    assert mail["Action"] == ["ses:SendEmail"]
+    assert mail["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"}
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_token_state_and_throttle_counters_expire_by_ttl(templates, stage):
+    env = stage_environment(stage)
+    tables = {
+        r["Properties"]["TableName"]: r["Properties"]
+        for r in templates[stage]["Resources"].values()
+        if r["Type"] == "AWS::DynamoDB::Table"
+    }
+    for name in (env["TOKENS_TABLE"], env["THROTTLE_TABLE"]):
+        assert tables[name]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_stripe_keys_live_in_a_secret_the_functions_may_read_and_the_template_never_holds_them(
+    templates, packaged, stage
+):
+    resources = templates[stage]["Resources"]
+    secret = resources["StripeSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert json.loads(secret["Properties"]["SecretString"]) == {"secret_key": "", "webhook_secret": ""}
+    for name in ("APIHandler", "JwtAuthorizer", "SweepPayments"):
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["STRIPE_SECRET_ARN"] == {"Ref": "StripeSecret"}
+        assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"} & set(variables)
+    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
+    [secrets] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "Secrets"]
+    assert secrets["Action"] == ["secretsmanager:GetSecretValue"]
+    assert secrets["Resource"] == [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}]
+    text = (packaged[stage] / "sam.json").read_text()
+    assert not re.search(r"(sk|rk)_(live|test)_|whsec_", text)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_payment_sweep_runs_every_minute_as_its_own_function_with_its_log_group(templates, stage):
+    resources = templates[stage]["Resources"]
+    sweep = resources["SweepPayments"]["Properties"]
+    assert sweep["Handler"] == "chalicelib.http.payments.sweep_payments"
+    assert sweep["Events"]["SweepPaymentsEvent"] == {"Type": "Schedule", "Properties": {"Schedule": "rate(1 minute)"}}
+    assert sweep["FunctionName"] == f"sessions-marketplace-{stage}-sweep"
+    from chalicelib.http.payments import SWEEP_BUDGET_SECONDS
+
+    assert sweep["Timeout"] >= SWEEP_BUDGET_SECONDS + 15  # the budget ends well before the function's timeout
+    assert resources["SweepPaymentsLogGroup"]["Properties"]["LogGroupName"] == (
+        f"/aws/lambda/sessions-marketplace-{stage}-sweep"
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_webhook_has_its_own_throttle_below_the_stages_and_its_url_is_an_output(templates, stage):
+    template = templates[stage]
+    settings = template["Resources"]["RestAPI"]["Properties"]["MethodSettings"]
+    stage_wide, webhook = settings
+    assert webhook["ResourcePath"] == "/~1api~1payments~1webhook" and webhook["HttpMethod"] == "POST"
+    assert webhook["ThrottlingRateLimit"] < stage_wide["ThrottlingRateLimit"]
+    assert webhook["ThrottlingBurstLimit"] < stage_wide["ThrottlingBurstLimit"]
+    url = template["Outputs"]["StripeWebhookUrl"]["Value"]["Fn::Sub"]
+    assert url.endswith("/v1/api/payments/webhook/")
+
+
+def test_the_bookings_table_has_the_index_of_payment_work_due(templates):
+    tables = [r["Properties"] for r in templates["dev"]["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    [bookings] = [t for t in tables if t["TableName"] == stage_environment("dev")["BOOKINGS_TABLE"]]
+    indexes = {i["IndexName"]: i["KeySchema"] for i in bookings["GlobalSecondaryIndexes"]}
+    assert indexes["payments-due"] == [
+        {"AttributeName": "pay_due", "KeyType": "HASH"},
+        {"AttributeName": "pay_due_sk", "KeyType": "RANGE"},
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_role_reaches_every_table_and_the_indexes_of_those_that_have_some(templates, stage):
+    resources = templates[stage]["Resources"]
+    statement = next(
+        s
+        for p in resources["DefaultRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Sid"] == "Tables"
+    )
+    tables = {name for name, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert {"UsersTable", "EventsTable", "AuditTable"} <= tables
+    granted = {t["Fn::GetAtt"][0] for t in statement["Resource"] if "Fn::GetAtt" in t}
+    indexed = {t["Fn::Sub"] for t in statement["Resource"] if "Fn::Sub" in t}
+    assert granted == tables
+    for name in tables:
+        has_indexes = bool(resources[name]["Properties"].get("GlobalSecondaryIndexes"))
+        assert (f"${{{name}.Arn}}/index/*" in indexed) is has_indexes, name
+    assert len(resources["UsersTable"]["Properties"]["GlobalSecondaryIndexes"]) == 9

@@ -8,19 +8,13 @@ import pytest
 import requests
 
 from tests.support.invariants import check_booking_invariants
-from tests.support.stack import bearer, token
+from tests.support.stack import bearer, sign_up, token
 
 PASSWORD = "vivid-otter-92-lamp"
 
 
 def _sign_up(base: str, name: str) -> str:
-    reply = requests.post(
-        f"{base}/api/register/",
-        json={"username": name, "email": f"{name}@example.com", "password": PASSWORD},
-        timeout=30,
-    )
-    assert reply.status_code == 201, reply.text
-    return token(base, name, PASSWORD)
+    return sign_up(base, name, PASSWORD)
 
 
 @pytest.fixture(scope="module")

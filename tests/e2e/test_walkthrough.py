@@ -86,3 +86,28 @@ def test_methods_http_server_does_not_know_get_a_json_4xx_not_a_501(base):
         reply = requests.request(method, f"{base}/health/", timeout=10)
         assert reply.status_code in (404, 405), (method, reply.status_code)
         assert reply.json() == {"detail": "Not found."}
+
+
+def test_next_links_point_back_at_the_local_api_whatever_the_client_claims(base):
+    reply = requests.get(
+        f"{base}/api/events/?limit=1", headers={"Host": "evil.example", "X-Forwarded-Proto": "javascript"}, timeout=10
+    )
+    link = reply.json()["next"]
+    assert link.startswith(f"{base}/api/events/?limit=1&cursor=")
+    assert requests.get(link, timeout=10).status_code == 200
+
+
+def test_a_hung_local_aws_is_a_503_with_retry_after_not_a_request_that_waits(stack, base):
+    access = token(base, "user")  # before the pause: signing in needs DynamoDB too
+    with stack.paused_aws():
+        # The client would give up after 30 s; the API's own AWS timeouts end the request well before.
+        listing = requests.get(f"{base}/api/events/", timeout=30)
+        me = requests.get(f"{base}/api/me/", headers=bearer(access), timeout=30)
+    assert (listing.status_code, listing.json()) == (
+        503,
+        {"detail": "Service temporarily unavailable, try again later."},
+    )
+    assert listing.headers["Retry-After"] == "1"
+    # The authorizer's own read of the user fails too: the gateway's answer for a failing authorizer.
+    assert (me.status_code, me.headers["Retry-After"]) == (503, "1")
+    assert requests.get(f"{base}/api/events/", timeout=30).status_code == 200

@@ -48,6 +48,16 @@ def make_user(aws):
 
 
 @pytest.fixture
+def users(api, make_user):
+    """`users(n)`: n new USER accounts, their access tokens."""
+
+    def make(n, prefix="booker"):
+        return [(make_user(f"{prefix}{i}"), api.token(f"{prefix}{i}", PASSWORD))[1] for i in range(n)]
+
+    return make
+
+
+@pytest.fixture
 def creator_token(api, make_user):
     make_user("creator_user", Role.CREATOR)
     return api.token("creator_user", PASSWORD)
@@ -63,3 +73,66 @@ def user_token(api, make_user):
 def staff_token(api, make_user):
     make_user("admin", staff=True)
     return api.token("admin", PASSWORD)
+
+
+class Mailbox:
+    """The .eml files the local mail adapter wrote, oldest first."""
+
+    def __init__(self, folder) -> None:
+        self.folder = folder
+
+    def messages(self) -> list:
+        import email
+        import email.policy
+
+        paths = sorted(self.folder.glob("*.eml")) if self.folder.exists() else []
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in paths]
+
+
+@pytest.fixture
+def mailbox(tmp_path, monkeypatch) -> Mailbox:
+    """Outgoing e-mail written as .eml files into a folder of this test (the local stage's adapter)."""
+    from chalicelib.http import dependencies
+    from chalicelib.mail import FolderMailer
+
+    folder = tmp_path / "mail"
+    mailer = FolderMailer(folder, "no-reply@sessions.localhost")
+    monkeypatch.setattr(dependencies, "mailer", lambda: mailer)
+    return Mailbox(folder)
+
+
+@pytest.fixture
+def rate_limits(monkeypatch):
+    """Set some of the stage's rate limits for this test: `rate_limits(sign_in_ip="3/15m")`."""
+    from dataclasses import replace
+
+    from chalicelib.http import dependencies
+    from chalicelib.settings import get_settings, parse_rate
+
+    def set_limits(**rates: str) -> None:
+        settings = get_settings()
+        limits = replace(settings.rate_limits, **{name: parse_rate(rate) for name, rate in rates.items()})
+        changed = replace(settings, rate_limits=limits)
+        monkeypatch.setattr(dependencies, "get_settings", lambda: changed)
+
+    return set_limits
+
+
+@pytest.fixture
+def source_ip(monkeypatch):
+    """Make the gateway report requests as coming from another address: `source_ip("203.0.113.7")`."""
+    from chalice.local import LambdaEventConverter
+
+    def use(address: str) -> None:
+        monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", address)
+
+    return use
+
+
+@pytest.fixture
+def checkout(api, monkeypatch):
+    """Stripe's local stand-in, the app pointed at it; its webhook events wait for `checkout.deliver()`."""
+    from tests.support.payments import local_checkout
+
+    with local_checkout(api, monkeypatch) as local:
+        yield local

@@ -18,14 +18,6 @@ def event_of(api, creator_token):
     return make
 
 
-@pytest.fixture
-def users(api, make_user):
-    def make(n, prefix="booker"):
-        return [(make_user(f"{prefix}{i}"), api.token(f"{prefix}{i}", PASSWORD))[1] for i in range(n)]
-
-    return make
-
-
 def test_booking_returns_201_and_counts_the_seat(api, event_of, user_token):
     event = event_of(capacity=3)
     reply = api.post(f"/api/events/{event['id']}/bookings/", {}, token=user_token)

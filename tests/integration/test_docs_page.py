@@ -10,6 +10,7 @@ from pathlib import Path
 
 import app as app_module
 from chalicelib.http.docs import REDOC_DIR, REDOC_DISTRIBUTION
+from tests.support.api import proxy_event
 
 VERSION = distribution(REDOC_DISTRIBUTION).version
 CSP = (
@@ -53,20 +54,7 @@ def test_redoc_script_is_served_with_its_licences_a_long_cache_and_no_outside_ad
 def test_docs_page_keeps_the_stage_prefix_in_its_links_with_or_without_the_slash():
     # On API Gateway the page is under a stage (/v1/api/docs): its links must keep it.
     for path in ("/v1/api/docs", "/v1/api/docs/"):
-        event = {
-            "resource": "/api/docs",
-            "path": path,
-            "httpMethod": "GET",
-            "headers": {"Host": "example.execute-api.us-east-1.amazonaws.com"},
-            "multiValueHeaders": {},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
-            "pathParameters": None,
-            "stageVariables": None,
-            "body": None,
-            "isBase64Encoded": False,
-            "requestContext": {"resourcePath": "/api/docs", "httpMethod": "GET", "path": path, "requestId": "t"},
-        }
+        event = proxy_event("/api/docs", path)
         response = app_module.app(event, None)
         assert response["statusCode"] == 200
         assert f'<script src="/v1/api/docs/redoc/?v={VERSION}">' in response["body"]

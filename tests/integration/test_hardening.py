@@ -107,7 +107,7 @@ PAID = {"price": "25.00", "online_url": "https://meet.example.com/paid-room", "c
 
 
 def test_paid_event_link_is_shown_only_to_a_confirmed_seat_its_creator_and_staff(
-    api, make_user, creator_token, user_token, staff_token
+    api, make_user, creator_token, user_token, staff_token, checkout
 ):
     event = _event(api, creator_token, **PAID)
     path = f"/api/events/{event['id']}/"
@@ -115,7 +115,10 @@ def test_paid_event_link_is_shown_only_to_a_confirmed_seat_its_creator_and_staff
     waiter = api.token("waiter", PASSWORD)
     make_user("stranger")
     stranger = api.token("stranger", PASSWORD)
-    booked = api.post(f"{path}bookings/", token=user_token).json
+    held = api.post(f"{path}bookings/", token=user_token).json
+    assert held["event_summary"]["online_url"] is None  # held, not paid yet
+    checkout.submit(held["checkout_url"], "pay")
+    booked = next(b for b in api.get("/api/me/bookings/", token=user_token).json["results"] if b["id"] == held["id"])
     waiting = api.post(f"{path}bookings/", {"waitlist": True}, token=waiter).json
     assert booked["event_summary"]["online_url"] == PAID["online_url"]
     assert waiting["event_summary"]["online_url"] is None
@@ -125,8 +128,11 @@ def test_paid_event_link_is_shown_only_to_a_confirmed_seat_its_creator_and_staff
     assert [e["online_url"] for e in api.get("/api/events/").json["results"]] == [None]
     mine = api.get("/api/me/bookings/", token=waiter).json["results"]
     assert [b["event_summary"]["online_url"] for b in mine] == [None]
-    # The seat passes to the waiting booking: from then on, its holder sees the link.
+    # The seat passes to the waiting booking, held until its holder pays: from then on, they see the link.
     api.post(f"/api/bookings/{booked['id']}/cancel/", token=user_token)
+    promoted = api.get("/api/me/bookings/", token=waiter).json["results"][0]
+    assert (promoted["status"], api.get(path, token=waiter).json["online_url"]) == ("pending_payment", None)
+    checkout.submit(promoted["checkout_url"], "pay")
     assert api.get(path, token=waiter).json["online_url"] == PAID["online_url"]
     assert api.get(path, token=user_token).json["online_url"] is None
 

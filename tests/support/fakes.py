@@ -2,31 +2,169 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from chalicelib.domain import Booking, BookingStatus, Event, EventStatus, Page, User, identity, iso
+from chalicelib.domain import (
+    SEAT_STATUSES,
+    AuditEntry,
+    Booking,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Page,
+    Payment,
+    RefundStatus,
+    Upload,
+    User,
+    identity,
+    iso,
+)
 from chalicelib.ports import (
     AlreadyBooked,
+    CheckoutRequest,
+    CheckoutSession,
+    CheckoutState,
+    Claim,
+    EventAlreadyApplied,
     EventChanged,
     IdempotentWrite,
+    InvalidSignature,
     KeyAlreadyUsed,
+    MailMessage,
+    MailUnavailable,
+    ObjectChanged,
+    ObjectStart,
+    PaymentRefused,
+    PaymentUnavailable,
+    PresignedPost,
+    Promotion,
+    ProviderEvent,
+    Quota,
+    QuotaExceeded,
+    RefreshToken,
+    ResetTicket,
     StaleWrite,
     StoredResult,
+    TicketGone,
+    TokenRevoked,
     UniqueViolation,
+    UploadUnavailable,
+    UserQuery,
 )
+
+
+class FakeAudit:
+    """ports.AuditRepository over a list the other fakes append to, only when their change succeeds."""
+
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def record(self, entry: AuditEntry | None) -> None:
+        if entry is not None:
+            self.entries.append(entry)
+
+    def list(self, *, actor: str | None, object_id: str | None, limit: int, start: dict[str, str] | None) -> Page:
+        items = [
+            e
+            for e in sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
+            if (actor is None or e.actor.id == actor) and (object_id is None or e.object_id == object_id)
+        ]
+        if start:
+            items = items[[e.id for e in items].index(start["id"]) + 1 :]
+        return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
+
+
+class FakeUploads:
+    """ports.UploadRepository in a dict; FakeUsers and FakeEvents claim through it, with DynamoDB's condition."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[str, Upload] = {}
+
+    def get(self, upload_id: str) -> Upload | None:
+        return self.by_id.get(upload_id)
+
+    def add(self, upload: Upload) -> None:
+        assert upload.id not in self.by_id
+        self.by_id[upload.id] = upload
+
+    def check(self, claim: Claim | None) -> None:
+        """Raise UploadUnavailable unless `claim` holds (unused, the owner's, unexpired)."""
+        upload = self.by_id.get(claim.upload_id) if claim else None
+        if claim and (
+            upload is None or upload.claimed or upload.owner != claim.owner or upload.expires_at <= claim.now
+        ):
+            raise UploadUnavailable()
+
+    def claim(self, claim: Claim | None) -> None:
+        if claim is not None:
+            self.by_id[claim.upload_id] = replace(self.by_id[claim.upload_id], claimed=True)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    data: bytes
+    content_type: str
+    cache_control: str | None = None
+
+    @property
+    def etag(self) -> str:
+        return f'"{hashlib.md5(self.data).hexdigest()}"'
+
+
+class FakeObjectStore:
+    """ports.ObjectStore in a dict. Forms are recorded, not enforced: tests `put` what a browser would leave."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, StoredObject] = {}
+        self.forms: list[dict[str, object]] = []
+        self.reads: list[tuple[str, int]] = []
+
+    def put(self, key: str, data: bytes, content_type: str = "binary/octet-stream") -> None:
+        self.objects[key] = StoredObject(data, content_type)
+
+    def presigned_post(self, key: str, *, content_type: str, max_bytes: int, expires_seconds: int) -> PresignedPost:
+        self.forms.append(
+            {"key": key, "content_type": content_type, "max_bytes": max_bytes, "expires_seconds": expires_seconds}
+        )
+        return PresignedPost(url="https://uploads.test/", fields={"key": key, "Content-Type": content_type})
+
+    def read_start(self, key: str, length: int) -> ObjectStart | None:
+        self.reads.append((key, length))
+        stored = self.objects.get(key)
+        return ObjectStart(stored.data[:length], len(stored.data), stored.etag) if stored else None
+
+    def publish(self, source: str, target: str, *, etag: str, content_type: str, cache_control: str) -> None:
+        stored = self.objects.get(source)
+        if stored is None or stored.etag != etag:
+            raise ObjectChanged()
+        self.objects[target] = StoredObject(stored.data, content_type, cache_control)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
 
 
 class FakeUsers:
     """ports.UserRepository in a dict."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: FakeAudit | None = None, uploads: FakeUploads | None = None) -> None:
         self.by_id: dict[str, User] = {}
+        self.audit = audit or FakeAudit()
+        self.uploads = uploads or FakeUploads()
 
     def get(self, user_id: str) -> User | None:
         return self.by_id.get(user_id)
 
     def get_by_username(self, username: str) -> User | None:
         return next((u for u in self.by_id.values() if identity(u.username) == identity(username)), None)
+
+    def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.by_id.values() if u.email and identity(u.email) == identity(email)), None)
 
     def _taken(self, user: User, ignore: str | None = None) -> list[str]:
         taken = []
@@ -37,27 +175,56 @@ class FakeUsers:
             taken.append("email")
         return taken
 
-    def add(self, user: User) -> None:
+    def add(self, user: User, audit: AuditEntry | None = None) -> None:
         taken = self._taken(user)
         if taken:
             raise UniqueViolation(taken)
         self.by_id[user.id] = user
+        self.audit.record(audit)
 
-    def save(self, old: User, new: User) -> None:
+    def save(self, old: User, new: User, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
+        self.uploads.check(claim)
         if "email" in self._taken(new, ignore=new.id):
             raise UniqueViolation(["email"])
+        self.uploads.claim(claim)
         self.by_id[new.id] = new
+        self.audit.record(audit)
+
+    def record_login(self, user_id: str, at: datetime) -> None:
+        user = self.by_id.get(user_id)
+        if user is not None:
+            self.by_id[user_id] = user.with_changes(last_login=at)
+
+    def list_users(self, query: UserQuery, *, limit: int, start: dict[str, str] | None) -> Page:
+        # Each user once, under the name that matched (the username first), in key order like the indexes.
+        term = query.search or ""
+        keyed = []
+        for user in self.by_id.values():
+            if not query.filters_match(user):
+                continue
+            if identity(user.username).startswith(term):
+                keyed.append((f"{identity(user.username)}#{user.id}", user))
+            elif query.searches_email and user.email and identity(user.email).startswith(term):
+                keyed.append((f"{identity(user.email)}#{user.id}", user))
+        keyed.sort(key=lambda pair: pair[0])
+        if start:
+            keyed = [pair for pair in keyed if pair[0] > start["pos"]]
+        more = len(keyed) > limit
+        keyed = keyed[:limit]
+        return Page(items=[user for _, user in keyed], next_key={"pos": keyed[-1][0]} if more else None)
 
 
 class FakeEvents:
     """ports.EventRepository in a dict; lists sort like the indexes do."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: FakeAudit | None = None, uploads: FakeUploads | None = None) -> None:
         self.by_id: dict[str, Event] = {}
         self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
+        self.audit = audit or FakeAudit()
+        self.uploads = uploads or FakeUploads()
 
     def get(self, event_id: str) -> Event | None:
         return self.by_id.get(event_id)
@@ -72,19 +239,23 @@ class FakeEvents:
     def add(self, event: Event) -> None:
         self.by_id[event.id] = event
 
-    def save(self, old: Event, new: Event) -> None:
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
         if current is None or current.version != old.version:
             raise StaleWrite()
         if new.capacity is not None and current.seats_booked > new.capacity:
             raise StaleWrite()
+        self.uploads.check(claim)
+        self.uploads.claim(claim)
         self.by_id[new.id] = new
+        self.audit.record(audit)
 
-    def delete(self, event: Event) -> None:
+    def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         current = self.by_id.get(event.id)
         if current is None or current.version != event.version or current.seats_booked or current.waitlisted:
             raise StaleWrite()
         del self.by_id[event.id]
+        self.audit.record(audit)
 
     def _page(self, items: list[Event], limit: int, start: dict[str, str] | None) -> Page:
         if start:
@@ -114,6 +285,20 @@ class FakeEvents:
         )
         return self._page(items, limit, start)
 
+    def list_all(
+        self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
+    ) -> Page:
+        items = sorted(
+            (
+                e
+                for e in self.by_id.values()
+                if (status is None or e.status is status) and (creator is None or e.creator == creator)
+            ),
+            key=lambda e: (e.created_at, e.id),
+            reverse=True,
+        )
+        return self._page(items, limit, start)
+
     def book_seats(self, event_id: str, seats: int) -> None:
         """Test helper: count seats as booked without making bookings."""
         event = self.by_id[event_id]
@@ -128,6 +313,8 @@ class FakeBookings:
         events.bookings = self
         self.by_id: dict[str, Booking] = {}
         self.records: dict[str, StoredResult] = {}
+        self.applied: set[str] = set()  # provider events recorded as applied
+        self.refund_attempt_at: dict[str, str] = {}  # postponed refunds: when they are tried next
 
     def get(self, booking_id: str) -> Booking | None:
         return self.by_id.get(booking_id)
@@ -154,35 +341,136 @@ class FakeBookings:
         event = self.events.by_id[booking.event_id]
         started = event.starts_at is not None and iso(event.starts_at) <= now
         full = event.capacity is not None and event.seats_booked >= event.capacity
-        confirmed = booking.status is BookingStatus.CONFIRMED
-        if event.status is not EventStatus.PUBLISHED or started or full == confirmed:
+        takes_seat = booking.status in SEAT_STATUSES
+        if event.status is not EventStatus.PUBLISHED or started or full == takes_seat:
             raise EventChanged()
         self._store(record)
         self.by_id[booking.id] = booking
-        counter = "seats_booked" if confirmed else "waitlisted"
+        counter = "seats_booked" if takes_seat else "waitlisted"
         self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
 
-    def cancel(
-        self, booking: Booking, cancelled: Booking, promote: Booking | None, record: IdempotentWrite | None
-    ) -> None:
-        if record is not None and record.key in self.records:
-            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
-        if self.by_id.get(booking.id) != booking or (promote and self.by_id.get(promote.id) != promote):
+    # Releasing a seat or a waitlist place: the same conditions as persistence.bookings' transaction items
+    # (the booking's status as read, the promoted booking still waiting, `waitlisted = 0` when freeing a seat).
+
+    def _check_release(self, booking: Booking, promote: Promotion | None) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not booking.status:
             raise StaleWrite()
-        waiting = self.events.by_id[booking.event_id].waitlisted
-        if booking.status is BookingStatus.CONFIRMED and promote is None and waiting:
+        if promote is not None:
+            waiting = self.by_id.get(promote.waiting.id)
+            if waiting is None or waiting.status is not BookingStatus.WAITLISTED:
+                raise StaleWrite()
+        event = self.events.by_id[booking.event_id]
+        if booking.status in SEAT_STATUSES and promote is None and (event.waitlisted or event.seats_booked <= 0):
             raise StaleWrite()
-        self._store(record)
-        self.by_id[booking.id] = cancelled
+        if booking.status is BookingStatus.WAITLISTED and event.waitlisted <= 0:
+            raise StaleWrite()
+
+    def _release(self, booking: Booking, promote: Promotion | None) -> None:
         event = self.events.by_id[booking.event_id]
         if booking.status is BookingStatus.WAITLISTED:
             event = replace(event, waitlisted=event.waitlisted - 1)
         elif promote is not None:
-            self.by_id[promote.id] = replace(promote, status=BookingStatus.CONFIRMED)
+            self.by_id[promote.waiting.id] = promote.promoted
             event = replace(event, waitlisted=event.waitlisted - 1)
         else:
             event = replace(event, seats_booked=event.seats_booked - 1)
         self.events.by_id[event.id] = event
+
+    def _apply(self, applied: ProviderEvent | None) -> None:
+        if applied is not None and applied.id in self.applied:
+            raise EventAlreadyApplied()
+
+    def cancel(
+        self,
+        booking: Booking,
+        cancelled: Booking,
+        promote: Promotion | None,
+        record: IdempotentWrite | None,
+        audit: AuditEntry | None = None,
+    ) -> None:
+        if record is not None and record.key in self.records:
+            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
+        self._check_release(booking, promote)
+        self._store(record)
+        self.by_id[booking.id] = cancelled
+        self._release(booking, promote)
+        self.events.audit.record(audit)
+
+    def expire(
+        self, booking: Booking, expired: Booking, promote: Promotion | None, applied: ProviderEvent | None
+    ) -> None:
+        self._apply(applied)
+        if booking.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self._check_release(booking, promote)
+        self.by_id[booking.id] = expired
+        self._release(booking, promote)
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def withdraw(self, booking: Booking, promote: Promotion | None, record_key: str | None) -> None:
+        if booking.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self._check_release(booking, promote)
+        del self.by_id[booking.id]
+        self.records.pop(record_key or "", None)
+        self._release(booking, promote)
+
+    def attach_checkout(self, booking: Booking, payment: Payment) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self.by_id[booking.id] = replace(current, payment=payment)
+
+    def confirm(self, booking: Booking, confirmed: Booking, applied: ProviderEvent | None) -> None:
+        self._apply(applied)
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()
+        self.by_id[booking.id] = confirmed
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
+        self._apply(applied)
+        current = self.by_id.get(booking.id)
+        paid = current is not None and current.payment is not None and current.payment.payment_intent is not None
+        if current is None or current.status is not booking.status or paid:
+            raise StaleWrite()
+        self.by_id[booking.id] = owed
+        if applied is not None:
+            self.applied.add(applied.id)
+
+    def _refund_pending(self, booking: Booking) -> Booking:
+        current = self.by_id.get(booking.id)
+        if current is None or current.refund_status is not RefundStatus.PENDING:
+            raise StaleWrite()
+        return current
+
+    def settle_refund(self, booking: Booking, settled: Booking) -> None:
+        self._refund_pending(booking)
+        self.by_id[booking.id] = settled
+        self.refund_attempt_at.pop(booking.id, None)
+
+    def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
+        self._refund_pending(booking)
+        self.refund_attempt_at[booking.id] = attempt_at
+
+    def due(self, kind: str, now: str, limit: int) -> list[Booking]:
+        due: list[tuple[str, Booking]] = []
+        for b in self.by_id.values():
+            payment = b.payment
+            if payment is None:
+                continue
+            if kind == "hold" and b.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at:
+                due.append((iso(payment.hold_expires_at), b))
+            elif kind == "refund" and payment.refund_status is RefundStatus.PENDING:
+                due.append((self.refund_attempt_at.get(b.id) or iso(b.cancelled_at or b.created_at), b))
+        return [b for when, b in sorted(due, key=lambda d: (d[0], d[1].id)) if when < now][:limit]
+
+    def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
+        return self.by_id.get(booking_id), event_id in self.applied
 
     def oldest_waitlisted(self, event_id: str) -> Booking | None:
         waiting = [b for b in self.by_id.values() if b.event_id == event_id and b.status is BookingStatus.WAITLISTED]
@@ -201,6 +489,52 @@ class FakeBookings:
         return self._list([b for b in self.by_id.values() if b.event_id == event_id], limit, start)
 
 
+class FakePayments:
+    """ports.PaymentProvider in memory, like Stripe: one checkout and one refund per booking however often
+    asked; `failing` makes every call fail as an unreachable provider does."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, dict] = {}  # session id -> what was asked, and its state
+        self.refunds: dict[str, tuple[str, int]] = {}  # booking id -> (payment intent, amount)
+        self.failing = False
+        self.refusing = False
+
+    def _check(self) -> None:
+        if self.failing:
+            raise PaymentUnavailable("unreachable (test)")
+        if self.refusing:
+            raise PaymentRefused("refused (test)")
+
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
+        self._check()
+        session_id = f"cs_{request.booking_id}"
+        self.sessions.setdefault(session_id, {"request": request, "status": "open", "payment_intent": None})
+        return CheckoutSession(session_id, f"https://pay.test/{session_id}", request.expires_at)
+
+    def pay(self, session_id: str) -> str:
+        """Test helper: the customer pays; the payment intent's id."""
+        session = self.sessions[session_id]
+        assert session["status"] == "open"
+        session.update(status="complete", payment_intent=f"pi_{session_id}")
+        return str(session["payment_intent"])
+
+    def expire_checkout(self, session_id: str) -> CheckoutState:
+        self._check()
+        session = self.sessions[session_id]
+        if session["status"] == "open":
+            session["status"] = "expired"
+        paid = session["status"] == "complete"
+        return CheckoutState(session_id, session["status"], paid, session["payment_intent"])
+
+    def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
+        self._check()
+        self.refunds.setdefault(booking_id, (payment_intent, amount))
+        return f"re_{booking_id}"
+
+    def read_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        raise InvalidSignature("the fake reads no webhooks")
+
+
 class FakeRecords:
     """ports.IdempotencyRepository reading FakeBookings' records."""
 
@@ -209,6 +543,113 @@ class FakeRecords:
 
     def get(self, key: str, now: int) -> StoredResult | None:
         return self.bookings.records.get(key)
+
+
+@dataclass
+class FamilyState:
+    """What the tokens table holds of one refresh-token family."""
+
+    current: str | None = None
+    revoked: bool = False
+
+
+class FakeFamilies:
+    """ports.RefreshFamilies in a dict, with the same conditions as the DynamoDB updates."""
+
+    def __init__(self) -> None:
+        self.by_family: dict[str, FamilyState] = {}
+
+    def _live(self, token: RefreshToken) -> bool:
+        state = self.by_family.get(token.family)
+        if state is None:
+            return token.root
+        return not state.revoked and state.current == token.jti
+
+    def rotate(self, token: RefreshToken, successor: str, expires_at: int) -> None:
+        if not self._live(token):
+            self.by_family.setdefault(token.family, FamilyState()).revoked = True
+            raise TokenRevoked()
+        self.by_family[token.family] = FamilyState(current=successor)
+
+    def revoke(self, token: RefreshToken) -> None:
+        live = self._live(token)
+        self.by_family.setdefault(token.family, FamilyState()).revoked = True
+        if not live:
+            raise TokenRevoked()
+
+    def check(self, token: RefreshToken) -> None:
+        if not self._live(token):
+            raise TokenRevoked()
+
+
+class FakeResets:
+    """ports.PasswordResets over a FakeUsers: redeeming is all or nothing, as the transaction is."""
+
+    def __init__(self, users: FakeUsers) -> None:
+        self.users = users
+        self.by_user: dict[str, ResetTicket] = {}
+
+    def get(self, user_id: str) -> ResetTicket | None:
+        return self.by_user.get(user_id)
+
+    def put(self, ticket: ResetTicket) -> None:
+        self.by_user[ticket.user_id] = ticket
+
+    def redeem(self, ticket: ResetTicket, old: User, new: User) -> None:
+        if self.by_user.get(ticket.user_id) != ticket:
+            raise TicketGone()
+        current = self.users.by_id.get(old.id)
+        if current is None or current.version != old.version:
+            raise StaleWrite()
+        del self.by_user[ticket.user_id]
+        self.users.by_id[new.id] = new
+
+
+@dataclass
+class Window:
+    """One throttle counter."""
+
+    hits: int
+    ends: int
+
+
+class FakeCounters:
+    """ports.Counters in a dict: all-or-none takes, windows opening at their first use."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, Window] = {}
+
+    def _open(self, quota: Quota, now: int) -> Window | None:
+        window = self.windows.get(quota.key)
+        return window if window is not None and window.ends > now else None
+
+    def take(self, quotas: Sequence[Quota], now: int) -> None:
+        for quota in quotas:
+            window = self._open(quota, now)
+            if window is not None and window.hits >= quota.rate.count:
+                raise QuotaExceeded(window.ends - now)
+        for quota in quotas:
+            window = self._open(quota, now) or Window(0, now + quota.rate.seconds)
+            self.windows[quota.key] = Window(window.hits + 1, window.ends)
+
+    def give_back(self, quotas: Sequence[Quota], now: int) -> None:
+        for quota in quotas:
+            window = self._open(quota, now)
+            if window is not None and window.hits > 0:
+                window.hits -= 1
+
+
+class FakeMailer:
+    """ports.Mailer keeping what it was given; `failing` makes it refuse."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.sent: list[MailMessage] = []
+        self.failing = failing
+
+    def send(self, message: MailMessage) -> None:
+        if self.failing:
+            raise MailUnavailable("refused by the test")
+        self.sent.append(message)
 
 
 def fail_first(repository: object, method: str, times: int, error: type[Exception] = StaleWrite) -> list[int]:

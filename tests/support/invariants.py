@@ -1,12 +1,16 @@
 """Read the tables directly (a maintenance Scan, tests only) and check the booking invariants: seats_booked equals
-the confirmed bookings and never exceeds capacity, waitlisted equals the waiting ones, one active booking and one
-marker per (event, user)."""
+the bookings holding a seat (confirmed, and held pending payment) and never exceeds capacity, waitlisted equals the
+waiting ones, one active booking and one marker per (event, user), and the payment states agree with the index
+of payment work due and with the money."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import boto3
+
+SEAT = ("confirmed", "pending_payment")
+ACTIVE = (*SEAT, "waitlisted")
 
 
 def _scan(table: str, endpoint: str | None = None) -> list[dict]:
@@ -17,13 +21,33 @@ def _scan(table: str, endpoint: str | None = None) -> list[dict]:
     return items
 
 
+def _payment_is_consistent(b: dict) -> None:
+    """A hold is in the index of holds; money taken for a booking without its seat is refunded or owed (or kept
+    under the refund policy after a cancellation); an owed refund is in the index of refunds."""
+    status = b["status"]["S"]
+    due = b.get("pay_due", {}).get("S")
+    refund = b.get("refund_status", {}).get("S")
+    paid = "payment_intent" in b
+    assert (status == "pending_payment") == (due == "HOLD"), b
+    assert (refund == "pending") == (due == "REFUND"), b
+    if status == "pending_payment":
+        assert "hold_expires_at" in b and "amount" in b and not paid, b
+    if status == "confirmed" and "amount" in b:
+        assert paid and refund is None, b  # a paid event's seat is confirmed only by its payment
+    if paid and status == "expired":
+        assert refund in ("pending", "succeeded", "failed"), b  # paid too late: always refunded
+    if paid and status == "cancelled":
+        assert refund in ("pending", "succeeded", "failed", "not_refundable"), b
+
+
 def check_booking_invariants(endpoint: str | None = None) -> dict[str, Counter]:
-    """Assert, for every event: seats_booked == confirmed bookings <= capacity, waitlisted == waiting
-    bookings, one active booking per user, one marker per active booking. Returns the counts per event."""
+    """Assert, for every event: seats_booked == confirmed + held bookings <= capacity, waitlisted == waiting
+    bookings, one active booking per user, one marker (with its booking's status) per active booking, and each
+    booking's payment consistent. Returns the counts of bookings per event and status."""
     events = {e["id"]["S"]: e for e in _scan("sessions-local-events", endpoint)}
     bookings = _scan("sessions-local-bookings", endpoint)
     markers = {
-        m["key"]["S"]: m["owner"]["S"]
+        m["key"]["S"]: (m["owner"]["S"], m.get("status", {}).get("S"))
         for m in _scan("sessions-local-uniques", endpoint)
         if m["key"]["S"].startswith("BOOKING#")
     }
@@ -32,16 +56,17 @@ def check_booking_invariants(endpoint: str | None = None) -> dict[str, Counter]:
     for b in bookings:
         event_id, status = b["event_id"]["S"], b["status"]["S"]
         counts.setdefault(event_id, Counter())[status] += 1
-        if status != "cancelled":
+        if status in ACTIVE:
             active_per_user[(event_id, b["user_id"]["S"])] += 1
-            assert markers.get(f"BOOKING#{event_id}#{b['user_id']['S']}") == b["id"]["S"], b
+            assert markers.get(f"BOOKING#{event_id}#{b['user_id']['S']}") == (b["id"]["S"], status), b
         assert ("wl_event" in b) == (status == "waitlisted"), b
+        _payment_is_consistent(b)
     assert all(n == 1 for n in active_per_user.values()), active_per_user
     assert len(markers) == sum(active_per_user.values())
     for event_id, event in events.items():
-        confirmed = counts[event_id]["confirmed"]
-        assert int(event["seats_booked"]["N"]) == confirmed, (event_id, event["seats_booked"], counts[event_id])
+        seats = sum(counts[event_id][s] for s in SEAT)
+        assert int(event["seats_booked"]["N"]) == seats, (event_id, event["seats_booked"], counts[event_id])
         assert int(event.get("waitlisted", {"N": "0"})["N"]) == counts[event_id]["waitlisted"]
         if "capacity" in event:
-            assert confirmed <= int(event["capacity"]["N"])
+            assert seats <= int(event["capacity"]["N"]), (event_id, counts[event_id])
     return counts

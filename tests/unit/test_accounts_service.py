@@ -4,7 +4,8 @@ from chalicelib.domain import Role
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.security import tokens
 from chalicelib.services import accounts
-from tests.support.fakes import FakeUsers, fail_first
+from chalicelib.services.uploads import Media
+from tests.support.fakes import FakeFamilies, FakeObjectStore, FakeUsers, fail_first
 
 POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_seconds=300, refresh_seconds=86400))
 GOOD = "vivid-otter-92-lamp"
@@ -68,12 +69,12 @@ def test_wrong_password_unknown_user_and_inactive_user_get_the_same_answer():
     assert set(answers) == {"No active account found with the given credentials"}
 
 
-def test_refresh_gives_an_access_token_and_refuses_an_access_token():
+def test_refresh_gives_new_tokens_and_refuses_an_access_token():
     users = FakeUsers()
     _register(users)
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
-    refreshed = accounts.refresh_access(users, POLICY, refresh=pair["refresh"])
-    assert set(refreshed) == {"access"}
+    refreshed = accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])
+    assert set(refreshed) == {"access", "refresh"}
     claims = tokens.decode(refreshed["access"], POLICY.key, POLICY.lifetimes, expected_type=tokens.ACCESS)
     assert (claims.user_id, claims.token_type, claims.exp - claims.iat) == (
         users.get_by_username("alice").id,
@@ -81,7 +82,7 @@ def test_refresh_gives_an_access_token_and_refuses_an_access_token():
         300,
     )
     with pytest.raises(NotAuthenticated) as caught:
-        accounts.refresh_access(users, POLICY, refresh=pair["access"])
+        accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["access"])
     assert (caught.value.detail, caught.value.code) == ("Token has wrong type", "token_not_valid")
 
 
@@ -91,7 +92,7 @@ def test_refresh_is_refused_once_the_account_is_deactivated():
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
     accounts.change_account(users, "alice", is_active=False)
     with pytest.raises(NotAuthenticated) as caught:
-        accounts.refresh_access(users, POLICY, refresh=pair["refresh"])
+        accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])
     assert (caught.value.detail, caught.value.code) == (
         "No active account found for the given token.",
         "no_active_account",
@@ -103,12 +104,11 @@ def test_profile_update_changes_email_and_keeps_it_unique():
     users = FakeUsers()
     alice = _register(users)
     _register(users, username="bob", email="bob@example.com")
-    updated = accounts.update_profile(
-        users, alice.id, {"email": "new@example.com", "avatar": "https://a.example/x.png"}
-    )
-    assert (updated.email, updated.avatar) == ("new@example.com", "https://a.example/x.png")
+    media = Media(users.uploads, FakeObjectStore())
+    updated = accounts.update_profile(users, alice.id, {"email": "new@example.com", "avatar": None}, media=media)
+    assert (updated.email, updated.avatar) == ("new@example.com", None)
     with pytest.raises(ValidationFailed) as caught:
-        accounts.update_profile(users, alice.id, {"email": "BOB@example.com"})
+        accounts.update_profile(users, alice.id, {"email": "BOB@example.com"}, media=media)
     assert caught.value.errors == {"email": ["A user with that email already exists."]}
 
 
@@ -144,7 +144,10 @@ def test_an_account_change_that_lost_a_race_is_read_and_applied_again():
     users = FakeUsers()
     alice = _register(users)
     calls = fail_first(users, "save", 2)
-    assert accounts.update_profile(users, alice.id, {"email": "new@example.com"}).email == "new@example.com"
+    media = Media(users.uploads, FakeObjectStore())
+    assert (
+        accounts.update_profile(users, alice.id, {"email": "new@example.com"}, media=media).email == "new@example.com"
+    )
     assert (calls, users.get(alice.id).email) == ([1, 2, 3], "new@example.com")
 
 
@@ -152,8 +155,9 @@ def test_an_account_change_that_keeps_losing_gives_up_after_three_attempts():
     users = FakeUsers()
     alice = _register(users)
     calls = fail_first(users, "save", 3)
+    media = Media(users.uploads, FakeObjectStore())
     with pytest.raises(Conflict) as caught:
-        accounts.update_profile(users, alice.id, {"email": "new@example.com"})
+        accounts.update_profile(users, alice.id, {"email": "new@example.com"}, media=media)
     assert (caught.value.detail, caught.value.code) == (
         "The account changed during the update; try again.",
         "concurrent_update",

@@ -6,10 +6,16 @@ import pytest
 
 from chalicelib.domain import BookingStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
-from chalicelib.services import bookings, events
+from chalicelib.ports import ProviderEvent
+from chalicelib.services import bookings, events, settlement
 from chalicelib.services.bookings import IdempotentRequest, fingerprint
+from chalicelib.services.payments import PaymentTerms
+from chalicelib.services.settlement import COMPLETED
+from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeBookings, FakeEvents, FakeRecords, fail_first
+from tests.support.fakes import FakeBookings, FakeEvents, FakeObjectStore, FakePayments, FakeRecords, fail_first
+
+MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # for events without images
 
 
 @pytest.fixture
@@ -91,7 +97,8 @@ def test_draft_is_404_and_cancelled_or_started_events_are_not_bookable(repos):
     past = _event(repos[0], starts_at=datetime.now(UTC) - timedelta(hours=1))
     assert _conflict(_book, repos, principal(), past) == "event_not_bookable"
     cancelled = _event(repos[0])
-    events.update_event(repos[0], principal(staff=True), cancelled.id, {"status": "cancelled"})
+    media = Media(repos[0].uploads, FakeObjectStore())
+    events.update_event(repos[0], principal(staff=True), cancelled.id, {"status": "cancelled"}, media=media)
     assert _conflict(_book, repos, principal(), cancelled) == "event_not_bookable"
 
 
@@ -221,7 +228,8 @@ def test_deleting_an_event_with_waitlisted_bookings_is_refused(repos):
     owner = creator()
     event = _event(repos[0], owner, capacity=1)
     _book(repos, principal(), event)
-    assert _conflict(events.delete_event, repos[0], owner, event.id) == "event_has_bookings"
+    media = Media(repos[0].uploads, FakeObjectStore())
+    assert _conflict(events.delete_event, repos[0], owner, event.id, media=media) == "event_has_bookings"
 
 
 def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_read_missed_them(repos):
@@ -245,11 +253,26 @@ def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_
 PAID = {"price": Decimal("15.00"), "online_url": "https://meet.example.com/paid"}
 
 
+def _book_and_pay(repos, who, event):
+    """Book a seat at a paid event and pay for it (the provider's webhook event applied): the booking's answer,
+    given while the seat was only held."""
+    terms = PaymentTerms(FakePayments(), hold_seconds=900, refund_cutoff_seconds=86400)
+    held = bookings.book(repos[0], repos[1], repos[2], who, event.id, waitlist=False, terms=terms)
+    session = held.booking.payment.checkout_session
+    terms.provider.pay(session)
+    paid = ProviderEvent(f"evt_{held.booking.id}", COMPLETED, session, held.booking.id, True, f"pi_{session}")
+    settlement.handle_event(repos[1], repos[0], terms, paid)
+    assert repos[1].get(held.booking.id).status is BookingStatus.CONFIRMED
+    return held
+
+
 def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
     owner = creator()
     event = _event(repos[0], owner, capacity=1, **PAID)
     holder, waiter, stranger = principal(), principal(), principal()
-    assert _book(repos, holder, event).event.online_url == PAID["online_url"]
+    held = _book_and_pay(repos, holder, event)
+    assert held.event.online_url is None  # a held seat is not paid for yet
+    assert events.get_event(repos[0], event.id, holder).online_url == PAID["online_url"]
     assert _book(repos, waiter, event, waitlist=True).event.online_url is None
     link = {
         who.user_id: events.get_event(repos[0], event.id, who).online_url
@@ -300,7 +323,7 @@ def test_a_first_request_with_a_key_refused_as_full_is_refused(repos):
 def test_my_bookings_show_paid_links_to_confirmed_seats_and_to_those_who_manage_and_survive_deletion(repos):
     event = _event(repos[0], capacity=1, **PAID)
     holder, staff = principal(), principal(staff=True)
-    _book(repos, holder, event)
+    _book_and_pay(repos, holder, event)
     _book(repos, staff, event, waitlist=True)
     for who in (holder, staff):
         mine = bookings.my_bookings(repos[1], repos[0], who, limit=10, start=None).items
@@ -308,7 +331,7 @@ def test_my_bookings_show_paid_links_to_confirmed_seats_and_to_those_who_manage_
     gone = _event(repos[0])
     seat = _book(repos, holder, gone).booking
     _cancel(repos, holder, seat.id)
-    events.delete_event(repos[0], principal(staff=True), gone.id)
+    events.delete_event(repos[0], principal(staff=True), gone.id, media=MEDIA)
     mine = bookings.my_bookings(repos[1], repos[0], holder, limit=10, start=None).items
     assert [(r.booking.id, r.event) for r in mine][0] == (seat.id, None)
 
@@ -317,7 +340,7 @@ def test_an_events_bookings_page_through_and_include_its_drafts_for_its_creator(
     owner = creator()
     event = _event(repos[0], owner)
     made = [_book(repos, principal(), event).booking for _ in range(3)]
-    events.update_event(repos[0], owner, event.id, {"status": "draft"})
+    events.update_event(repos[0], owner, event.id, {"status": "draft"}, media=MEDIA)
     first = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=None)
     second = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=first.next_key)
     assert [r.booking.id for r in first.items + second.items] == [b.id for b in reversed(made)]
@@ -336,12 +359,12 @@ def test_a_cancellation_answers_with_the_event_as_the_canceller_may_see_it(repos
     owner = creator()
     event = _event(repos[0], owner, capacity=5, **PAID)
     booker = principal()
-    seat = _book(repos, booker, event).booking
+    seat = _book_and_pay(repos, booker, event).booking
     by_creator = _cancel(repos, owner, seat.id)
     assert (by_creator.event.id, by_creator.event.online_url) == (event.id, PAID["online_url"])
     again = _cancel(repos, booker, seat.id)
     assert (again.booking.status, again.event.id, again.event.online_url) == (BookingStatus.CANCELLED, event.id, None)
-    events.delete_event(repos[0], owner, event.id)
+    events.delete_event(repos[0], owner, event.id, media=MEDIA)
     assert _cancel(repos, booker, seat.id).event is None
 
 

@@ -6,8 +6,11 @@ import pytest
 from chalicelib.domain import EventStatus, Role
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.services import events
+from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeEvents, fail_first
+from tests.support.fakes import FakeEvents, FakeObjectStore, fail_first
+
+MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # no image changes here: see test_uploads_service.py
 
 
 def _create(repo, owner, **fields):
@@ -52,11 +55,14 @@ def test_only_the_creator_or_staff_may_edit():
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
     with pytest.raises(PermissionDenied):
-        events.update_event(repo, creator(), event.id, {"title": "Mine now"})
+        events.update_event(repo, creator(), event.id, {"title": "Mine now"}, media=MEDIA)
     with pytest.raises(PermissionDenied):
-        events.delete_event(repo, creator(), event.id)
+        events.delete_event(repo, creator(), event.id, media=MEDIA)
     assert repo.get(event.id).title == event.title
-    assert events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}).title == "Staff edit"
+    assert (
+        events.update_event(repo, principal(staff=True), event.id, {"title": "Staff edit"}, media=MEDIA).title
+        == "Staff edit"
+    )
 
 
 def test_capacity_never_goes_below_seats_booked():
@@ -64,12 +70,12 @@ def test_capacity_never_goes_below_seats_booked():
     event = _create(repo, owner, capacity=10)
     repo.book_seats(event.id, 5)
     with pytest.raises(Conflict) as caught:
-        events.update_event(repo, owner, event.id, {"capacity": 4})
+        events.update_event(repo, owner, event.id, {"capacity": 4}, media=MEDIA)
     assert (caught.value.code, caught.value.detail) == (
         "capacity_below_booked",
         "Capacity cannot be lower than the seats already booked.",
     )
-    assert events.update_event(repo, owner, event.id, {"capacity": 5}).capacity == 5
+    assert events.update_event(repo, owner, event.id, {"capacity": 5}, media=MEDIA).capacity == 5
 
 
 def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
@@ -77,20 +83,22 @@ def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
     event = _create(repo, owner)
     repo.book_seats(event.id, 1)
     with pytest.raises(Conflict) as caught:
-        events.delete_event(repo, owner, event.id)
+        events.delete_event(repo, owner, event.id, media=MEDIA)
     assert (caught.value.code, caught.value.detail) == (
         "event_has_bookings",
         "An event with active bookings cannot be deleted; cancel it instead.",
     )
-    assert events.update_event(repo, owner, event.id, {"status": "cancelled"}).status is EventStatus.CANCELLED
+    assert (
+        events.update_event(repo, owner, event.id, {"status": "cancelled"}, media=MEDIA).status is EventStatus.CANCELLED
+    )
 
 
 def test_cancelled_event_cannot_be_changed():
     repo, owner = FakeEvents(), creator()
     event = _create(repo, owner)
-    events.update_event(repo, owner, event.id, {"status": "cancelled"})
+    events.update_event(repo, owner, event.id, {"status": "cancelled"}, media=MEDIA)
     with pytest.raises(Conflict) as caught:
-        events.update_event(repo, owner, event.id, {"status": "published"})
+        events.update_event(repo, owner, event.id, {"status": "published"}, media=MEDIA)
     assert (caught.value.code, caught.value.detail) == ("event_cancelled", "A cancelled event cannot be changed.")
 
 
@@ -125,12 +133,12 @@ def test_an_edit_is_checked_against_the_times_the_event_will_have():
     repo, owner = FakeEvents(), creator()
     start = datetime(2027, 1, 1, tzinfo=UTC)
     event = _create(repo, owner, starts_at=start, ends_at=start + timedelta(hours=1))
-    assert events.update_event(repo, owner, event.id, {"ends_at": start + timedelta(hours=2)}).ends_at == (
+    assert events.update_event(repo, owner, event.id, {"ends_at": start + timedelta(hours=2)}, media=MEDIA).ends_at == (
         start + timedelta(hours=2)
     )
     for changes in ({"ends_at": start - timedelta(hours=1)}, {"starts_at": start + timedelta(hours=3)}):
         with pytest.raises(ValidationFailed) as caught:
-            events.update_event(repo, owner, event.id, changes)
+            events.update_event(repo, owner, event.id, changes, media=MEDIA)
         assert caught.value.errors == {"non_field_errors": ["The event must end after it starts."]}
     assert repo.get(event.id).ends_at == start + timedelta(hours=2)
 
@@ -138,8 +146,11 @@ def test_an_edit_is_checked_against_the_times_the_event_will_have():
 # An edit or a delete whose conditional write lost a race: the repository method that fails, the call, and
 # what the event is once the call succeeds.
 RACES = {
-    "update": ("save", lambda repo, who, event: events.update_event(repo, who, event.id, {"title": "Again"})),
-    "delete": ("delete", lambda repo, who, event: events.delete_event(repo, who, event.id)),
+    "update": (
+        "save",
+        lambda repo, who, event: events.update_event(repo, who, event.id, {"title": "Again"}, media=MEDIA),
+    ),
+    "delete": ("delete", lambda repo, who, event: events.delete_event(repo, who, event.id, media=MEDIA)),
 }
 
 
@@ -177,7 +188,7 @@ def test_an_event_with_only_waiting_bookings_cannot_be_deleted_either():
     event = _create(repo, owner, capacity=1)
     repo.by_id[event.id] = replace(event, waitlisted=1)
     with pytest.raises(Conflict) as caught:
-        events.delete_event(repo, owner, event.id)
+        events.delete_event(repo, owner, event.id, media=MEDIA)
     assert caught.value.code == "event_has_bookings"
 
 
@@ -194,9 +205,11 @@ def test_own_events_page_through_every_status_newest_first():
 def test_a_creator_edits_and_publishes_their_own_draft_and_staff_may_too():
     repo, owner = FakeEvents(), creator()
     draft = _create(repo, owner, status="draft")
-    assert events.update_event(repo, owner, draft.id, {"title": "Ready"}).title == "Ready"
-    assert events.update_event(repo, principal(staff=True), draft.id, {"status": "published"}).status is (
+    assert events.update_event(repo, owner, draft.id, {"title": "Ready"}, media=MEDIA).title == "Ready"
+    assert events.update_event(repo, principal(staff=True), draft.id, {"status": "published"}, media=MEDIA).status is (
         EventStatus.PUBLISHED
     )
     with pytest.raises(NotFound):
-        events.update_event(repo, creator(), _create(repo, owner, status="draft").id, {"title": "Not mine"})
+        events.update_event(
+            repo, creator(), _create(repo, owner, status="draft").id, {"title": "Not mine"}, media=MEDIA
+        )

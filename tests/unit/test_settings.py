@@ -2,6 +2,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib import aws
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.security import keys
 from chalicelib.settings import ConfigurationError, check_startup, load_settings
@@ -13,7 +14,24 @@ def test_app_refuses_to_start_in_a_deployed_stage_without_a_key_or_secret():
         check_startup(settings)
     with pytest.raises(ConfigurationError, match="^no JWT signing key: set JWT_SIGNING_KEY$"):
         check_startup(load_settings({"STAGE": "local"}))
-    check_startup(load_settings({"STAGE": "prod", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}))
+    deployed = {"STAGE": "prod", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}
+    check_startup(load_settings({**deployed, "MEDIA_BASE_URL": "https://d111111abcdef8.cloudfront.net"}))
+
+
+def test_a_deployed_stage_needs_its_media_distribution_and_the_local_stack_serves_media_itself():
+    deployed = {"STAGE": "dev", "JWT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:k"}
+    with pytest.raises(ConfigurationError, match="^no MEDIA_BASE_URL: set it to the media distribution's"):
+        check_startup(load_settings(deployed))
+    settings = load_settings({**deployed, "MEDIA_BASE_URL": "https://d1.cloudfront.net/", "UPLOADS_BUCKET": "b-1"})
+    assert (settings.media_base_url, settings.uploads_bucket) == ("https://d1.cloudfront.net", "b-1")
+    local = load_settings({"STAGE": "local", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:8001"})
+    assert (local.media_base_url, local.uploads_bucket) == (
+        "http://127.0.0.1:8001/sessions-local-uploads",
+        "sessions-local-uploads",
+    )
+    assert local.tables.uploads == "sessions-local-uploads"
+    with pytest.raises(ConfigurationError, match="^MEDIA_BASE_URL must be scheme://host"):
+        load_settings({**deployed, "MEDIA_BASE_URL": "javascript:alert(1)//"})
 
 
 def test_short_signing_key_is_refused():
@@ -67,12 +85,70 @@ def test_a_short_or_missing_secret_is_an_outage_not_a_weak_key():
                 keys.signing_key(settings)
 
 
+@pytest.mark.parametrize(
+    ("text", "count", "seconds"),
+    [("5/15m", 5, 900), ("100/hour", 100, 3600), ("20/h", 20, 3600), ("3/2d", 3, 172_800), ("1/30s", 1, 30)],
+)
+def test_rates_read_as_drf_writes_them_or_with_a_window_length(text, count, seconds):
+    from chalicelib.domain import Rate
+    from chalicelib.settings import parse_rate
+
+    assert parse_rate(text) == Rate(count, seconds)
+
+
+@pytest.mark.parametrize("text", ["5", "0/15m", "5/0m", "five/m", "5/15x", "5/-1m", "/m"])
+def test_malformed_rates_are_refused_at_start(text):
+    with pytest.raises(ConfigurationError, match="^THROTTLE_SIGN_IN_USERNAME must look like 5/15m or 100/hour"):
+        load_settings({"THROTTLE_SIGN_IN_USERNAME": text})
+    with pytest.raises(ConfigurationError, match="window of at most a day"):
+        load_settings({"THROTTLE_SIGN_UP_IP": "5/2d"})
+
+
+def test_account_security_defaults_and_the_local_stage_keeps_the_username_lock():
+    from chalicelib.domain import Rate
+    from deploy.template import stage_environment
+
+    defaults = load_settings({})
+    assert defaults.rotate_refresh_tokens is True
+    assert defaults.rate_limits.sign_in_username == Rate(5, 900)
+    assert defaults.rate_limits.sign_in_ip == Rate(100, 900)
+    assert defaults.web_app_url == "http://127.0.0.1:3000"
+    for stage in ("local", "dev", "prod"):
+        configured = load_settings(stage_environment(stage))
+        assert configured.rate_limits.sign_in_username == Rate(5, 900)
+        assert configured.rotate_refresh_tokens is True
+        assert configured.tables.tokens == f"sessions-{stage}-tokens"
+        assert configured.tables.throttle == f"sessions-{stage}-throttle"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ROTATE_REFRESH_TOKENS", "sometimes", "ROTATE_REFRESH_TOKENS must be true or false"),
+        ("WEB_APP_URL", "javascript:alert(1)", "WEB_APP_URL must be scheme://host[:port][/path]"),
+        ("WEB_APP_URL", "https://app.example.com/?next=evil", "WEB_APP_URL must be scheme://host[:port][/path]"),
+        ("MAIL_FROM", "not an address", "MAIL_FROM must be an e-mail address"),
+        ("PASSWORD_RESET_MIN_SECONDS", "30", "PASSWORD_RESET_MIN_SECONDS must be between 0.0 and 5.0"),
+    ],
+)
+def test_account_security_settings_are_validated(name, value, message):
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({name: value})
+    assert str(caught.value).startswith(message)
+
+
+def test_rotation_can_be_turned_off_per_stage_and_the_web_app_url_loses_its_trailing_slash():
+    settings = load_settings({"ROTATE_REFRESH_TOKENS": "false", "WEB_APP_URL": "https://app.example.com/"})
+    assert settings.rotate_refresh_tokens is False
+    assert settings.web_app_url == "https://app.example.com"
+
+
 def test_the_secrets_client_gives_up_as_soon_as_the_dynamodb_ones():
     # A hung Secrets Manager must fail the request within the same bound as DynamoDB (a 503), in the stage's
-    # region, not wait for botocore's defaults (60 s reads, several retries).
+    # region, not wait for botocore's defaults (60 s reads, several retries). keys.signing_key asks aws.client.
     env = {"STAGE": "prod", "JWT_SECRET_ARN": "arn:x", "AWS_REGION": "eu-west-3", "AWS_READ_TIMEOUT_SECONDS": "3"}
     settings = load_settings(env)
-    client = keys._secrets_client(settings)
+    client = aws.client("secretsmanager", settings)
     config = client.meta.config
     assert (client.meta.region_name, config.connect_timeout, config.read_timeout) == ("eu-west-3", 1.0, 3.0)
     assert config.retries == {"total_max_attempts": 2, "mode": "standard"}

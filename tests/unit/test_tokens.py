@@ -96,6 +96,25 @@ def test_garbage_is_invalid():
         tokens.decode("not-a-token", KEY, LIFETIMES)
 
 
+def test_generation_and_family_claims_round_trip():
+    token = tokens.issue("01ABC", tokens.REFRESH, 300, KEY, jti="j2", generation=3, family="j1")
+    claims = tokens.decode(token, KEY, LIFETIMES, expected_type=tokens.REFRESH)
+    assert (claims.jti, claims.generation, claims.family) == ("j2", 3, "j1")
+    assert jwt.decode(token, KEY, algorithms=["HS256"])["gen"] == 3
+
+
+def test_tokens_without_generation_or_family_are_generation_0_and_their_own_family():
+    claims = tokens.decode(jwt.encode(_claims(jti="only"), KEY, algorithm="HS256"), KEY, LIFETIMES)
+    assert (claims.generation, claims.family) == (0, "only")
+
+
+@pytest.mark.parametrize("changes", [{"gen": "1"}, {"gen": True}, {"gen": 1.5}, {"fam": 7}, {"fam": ""}, {"jti": ""}])
+def test_malformed_generation_or_family_is_invalid(changes):
+    token = jwt.encode(_claims(**changes), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
+
+
 def test_a_clock_ahead_by_up_to_the_allowed_skew_is_tolerated_and_no_more():
     now = int(time.time())
     for ahead, accepted in ((10, True), (tokens.CLOCK_SKEW_SECONDS, True), (tokens.CLOCK_SKEW_SECONDS + 1, False)):

@@ -1,0 +1,474 @@
+// The staff console: plain DOM, no framework, nothing loaded from elsewhere. It calls the API of its own
+// origin (under the same stage prefix as the page) and keeps its tokens in this tab's sessionStorage.
+const API = document.body.dataset.api || "";
+const STORE = "sessions-staff-tokens";
+const view = document.getElementById("view");
+const nav = document.getElementById("nav");
+const statusLine = document.getElementById("status");
+const alertLine = document.getElementById("alert");
+let tokens = JSON.parse(sessionStorage.getItem(STORE) || "null");
+
+class Stop extends Error {}
+
+// h("tag", {property: value, onclick: fn}, child, [children], null): an element; text is never parsed as HTML.
+function h(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props || {})) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "for" || name === "role" || /^(aria|data)-/.test(name)) node.setAttribute(name, value);
+    else node[name] = value;
+  }
+  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+function say(text) {
+  alertLine.textContent = "";
+  statusLine.textContent = text;
+}
+
+function complain(text) {
+  statusLine.textContent = "";
+  alertLine.textContent = text;
+}
+
+function save() {
+  sessionStorage.setItem(STORE, JSON.stringify(tokens));
+}
+
+function signOut(message) {
+  tokens = null;
+  sessionStorage.removeItem(STORE);
+  signIn(message);
+}
+
+// DRF's error shapes as one sentence: {"detail": ...} or {"field": ["message", ...]}.
+function problem(body) {
+  if (!body || typeof body !== "object") return "The request failed.";
+  if (body.detail) return body.detail;
+  return Object.entries(body)
+    .map(([field, messages]) => (field === "non_field_errors" ? "" : `${field}: `) + [].concat(messages).join(" "))
+    .join(" ");
+}
+
+async function send(method, path, body) {
+  const headers = {};
+  if (tokens) headers.Authorization = `Bearer ${tokens.access}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, data };
+}
+
+async function refresh() {
+  const answer = await send("POST", "/api/token/refresh/", { refresh: tokens.refresh });
+  if (!answer.ok) return false;
+  tokens = { ...tokens, ...answer.data };
+  save();
+  return true;
+}
+
+// A call as the signed-in staff member: an expired access token is refreshed once, silently.
+async function call(method, path, body) {
+  let answer = await send(method, path, body);
+  if (answer.status === 401 && tokens && (await refresh())) answer = await send(method, path, body);
+  if (answer.status === 401) {
+    signOut("Your session has ended. Please sign in again.");
+    throw new Stop();
+  }
+  return answer;
+}
+
+// A call whose failure ends the view: its message is shown.
+async function fetchOk(method, path, body) {
+  const answer = await call(method, path, body);
+  if (!answer.ok) {
+    complain(problem(answer.data));
+    throw new Stop();
+  }
+  return answer.data;
+}
+
+function show(title, ...content) {
+  const heading = h("h1", { tabIndex: -1 }, title);
+  view.replaceChildren(heading, ...content);
+  document.title = `${title} · Staff console`;
+  heading.focus();
+}
+
+let fields = 0;
+
+function field(label, control, hint) {
+  const id = `field-${(fields += 1)}`;
+  control.id = id;
+  const error = h("span", { className: "field-error", id: `${id}-error`, "data-error-for": control.name });
+  control.setAttribute("aria-describedby", `${id}-error`);
+  return h("p", { className: "field" }, h("label", { for: id }, label), hint ? h("span", { className: "hint" }, hint) : null, control, error);
+}
+
+function select(name, options, value, label) {
+  const node = h("select", { name }, options.map(([v, text]) => h("option", { value: v, selected: v === (value ?? "") }, text)));
+  if (label) node.setAttribute("aria-label", label);
+  return node;
+}
+
+// Field errors next to their fields; the rest (detail, non_field_errors) in the alert line.
+function showErrors(form, body) {
+  for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+  const rest = {};
+  for (const [name, messages] of Object.entries(body || {})) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (slot) slot.textContent = [].concat(messages).join(" ");
+    else rest[name] = messages;
+  }
+  complain(Object.keys(rest).length ? problem(rest) : "Please correct the fields marked below.");
+}
+
+function when(value, absent = "never") {
+  return value ? `${value.slice(0, 10)} ${value.slice(11, 16)} UTC` : absent;
+}
+
+function table(caption, headings, rows, empty) {
+  if (!rows.length) return h("p", { className: "empty" }, empty);
+  return h(
+    "table",
+    {},
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col" }, text)))),
+    h("tbody", {}, rows.map(([first, ...cells]) => h("tr", {}, h("th", { scope: "row" }, first), cells.map((c) => h("td", {}, c))))),
+  );
+}
+
+// A list's filters, page and the cursors that reached each page (for "Previous").
+function listState() {
+  return { filters: {}, page: 0, cursors: [null] };
+}
+
+async function loadPage(path, state) {
+  const params = new URLSearchParams(Object.entries(state.filters).filter(([, value]) => value !== ""));
+  const cursor = state.cursors[state.page];
+  if (cursor) params.set("cursor", cursor);
+  return fetchOk("GET", `${path}?${params}`);
+}
+
+function pager(label, state, page, redraw) {
+  // Only the cursor is taken from `next`: the page always calls its own origin.
+  const next = page.next ? new URL(page.next).searchParams.get("cursor") : null;
+  const go = (step) => () => {
+    if (step > 0) state.cursors[state.page + 1] = next;
+    state.page += step;
+    redraw();
+  };
+  return h(
+    "nav",
+    { className: "pager", "aria-label": `${label} pages` },
+    h("button", { type: "button", disabled: state.page === 0, onclick: go(-1) }, "Previous page"),
+    h("span", {}, ` Page ${state.page + 1} `),
+    h("button", { type: "button", disabled: !next, onclick: go(1) }, "Next page"),
+  );
+}
+
+function filterForm(label, state, controls, redraw) {
+  const form = h(
+    "form",
+    {
+      className: "filters",
+      role: "search",
+      "aria-label": label,
+      onsubmit: (event) => {
+        event.preventDefault();
+        Object.assign(state, listState(), { filters: Object.fromEntries(new FormData(form)) });
+        redraw();
+      },
+    },
+    controls,
+    h("button", { type: "submit" }, "Apply"),
+  );
+  return form;
+}
+
+const ANY_YES_NO = [["", "Any"], ["true", "Yes"], ["false", "No"]];
+const ROLES = [["USER", "User"], ["CREATOR", "Creator"]];
+
+// ---- Sign-in ----
+
+function signIn(message) {
+  nav.hidden = true;
+  if (message) say(message);
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const answer = await send("POST", "/api/token/", Object.fromEntries(new FormData(form)));
+        if (!answer.ok) return complain(problem(answer.data));
+        tokens = answer.data;
+        const me = await send("GET", "/api/me/");
+        if (!me.ok || !me.data.is_staff) {
+          tokens = null;
+          return complain("This account is not a staff account: the console is for staff only.");
+        }
+        tokens.username = me.data.username;
+        save();
+        say(`Signed in as ${me.data.username}.`);
+        go("users");
+      },
+    },
+    field("Username", h("input", { name: "username", autocomplete: "username", required: true })),
+    field("Password", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, "Sign in"),
+  );
+  show("Sign in to the staff console", form);
+}
+
+// ---- Users ----
+
+const users = listState();
+
+async function patchUser(user, change, control, revert) {
+  control.disabled = true;
+  const answer = await call("PATCH", `/api/admin/users/${user.id}/`, change);
+  control.disabled = false;
+  if (!answer.ok) {
+    revert();
+    return complain(problem(answer.data));
+  }
+  Object.assign(user, answer.data);
+  const [[name, value]] = Object.entries(change);
+  say(`${user.username}: ${name.replace("is_", "")} set to ${value}.`);
+}
+
+function userRow(user) {
+  const role = select("role", ROLES, user.role, `Role of ${user.username}`);
+  role.addEventListener("change", () => patchUser(user, { role: role.value }, role, () => (role.value = user.role)));
+  const flag = (name, label) => {
+    const box = h("input", { type: "checkbox", checked: user[name] });
+    box.setAttribute("aria-label", label);
+    box.addEventListener("change", () => patchUser(user, { [name]: box.checked }, box, () => (box.checked = !box.checked)));
+    return box;
+  };
+  return [
+    user.username,
+    user.email || "none",
+    role,
+    flag("is_staff", `${user.username} is staff`),
+    flag("is_active", `${user.username} is active`),
+    when(user.last_login),
+    when(user.date_joined),
+  ];
+}
+
+function newUserForm() {
+  const form = h(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = Object.fromEntries(new FormData(form));
+        body.is_staff = form.elements.is_staff.checked;
+        const answer = await call("POST", "/api/admin/users/", body);
+        if (!answer.ok) return showErrors(form, answer.data);
+        await usersPage();
+        say(`User ${answer.data.username} created.`);
+      },
+    },
+    field("Username", h("input", { name: "username", required: true, autocomplete: "off" })),
+    field("E-mail (optional)", h("input", { name: "email", type: "email", autocomplete: "off" })),
+    field("Password", h("input", { name: "password", type: "password", required: true, autocomplete: "new-password" })),
+    field("Role", select("role", ROLES, "USER")),
+    field("Staff", h("input", { name: "is_staff", type: "checkbox", value: "true" })),
+    h("button", { type: "submit" }, "Create user"),
+  );
+  return h("details", {}, h("summary", {}, "Add a user"), form);
+}
+
+async function usersPage() {
+  const f = users.filters;
+  const filters = filterForm(
+    "Find users",
+    users,
+    [
+      field("Search", h("input", { name: "search", type: "search", value: f.search || "" }), "Start of a username, or of an e-mail address up to its @"),
+      field("Role", select("role", [["", "Any"], ...ROLES], f.role)),
+      field("Staff", select("is_staff", ANY_YES_NO, f.is_staff)),
+      field("Active", select("is_active", ANY_YES_NO, f.is_active)),
+    ],
+    usersPage,
+  );
+  const page = await loadPage("/api/admin/users/", users);
+  const headings = ["Username", "E-mail", "Role", "Staff", "Active", "Last sign-in", "Joined"];
+  show("Users", filters, table("Users", headings, page.results.map(userRow), "No user matches."), pager("Users", users, page, usersPage), newUserForm());
+}
+
+// ---- Events ----
+
+const events = listState();
+const EVENT_FIELDS = [
+  ["title", "Title"],
+  ["description", "Description"],
+  ["starts_at", "Starts at", "ISO 8601, e.g. 2027-01-31T18:00:00Z"],
+  ["ends_at", "Ends at", "ISO 8601"],
+  ["capacity", "Capacity", "Empty: unlimited"],
+  ["location", "Location"],
+  ["status", "Status"],
+];
+
+function eventForm(event, detail) {
+  const control = (name) => {
+    const value = event[name] ?? "";
+    if (name === "description") return h("textarea", { name, value, rows: 4 });
+    if (name === "status") return select(name, [["draft", "Draft"], ["published", "Published"], ["cancelled", "Cancelled"]], value);
+    return h("input", { name, value: String(value), type: name === "capacity" ? "number" : "text" });
+  };
+  const form = h(
+    "form",
+    {
+      onsubmit: async (submitted) => {
+        submitted.preventDefault();
+        // Only what was changed is sent, so the answer (and the audit log) names exactly that.
+        const body = {};
+        for (const [name] of EVENT_FIELDS) {
+          const value = form.elements[name].value.trim();
+          if (value === String(event[name] ?? "")) continue;
+          body[name] = value === "" && name !== "location" ? null : name === "capacity" ? Number(value) : value;
+        }
+        const answer = await call("PATCH", `/api/events/${event.id}/`, body);
+        if (!answer.ok) return showErrors(form, answer.data);
+        await eventsPage();
+        say(`Event "${answer.data.title}" saved.`);
+      },
+    },
+    EVENT_FIELDS.map(([name, label, hint]) => field(label, control(name), hint)),
+    h("button", { type: "submit" }, "Save changes"),
+    h("button", { type: "button", onclick: () => detail.replaceChildren() }, "Close"),
+  );
+  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Edit "${event.title}"`), form);
+  detail.firstChild.focus();
+}
+
+async function eventBookings(event, detail) {
+  const page = await fetchOk("GET", `/api/events/${event.id}/bookings/?limit=100`);
+  const rows = page.results.map((booking) => [
+    booking.username,
+    booking.status,
+    when(booking.created_at),
+    booking.status === "cancelled"
+      ? "none"
+      : actionButton("Cancel", `${booking.username}'s booking`, async () => {
+          if (!confirm(`Cancel ${booking.username}'s booking for "${event.title}"?`)) return;
+          await fetchOk("POST", `/api/bookings/${booking.id}/cancel/`, {});
+          await eventBookings(event, detail);
+          say(`${booking.username}'s booking cancelled.`);
+        }),
+  ]);
+  const list = table(`Bookings of "${event.title}"`, ["User", "Status", "Booked", "Action"], rows, "No bookings.");
+  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Bookings of "${event.title}"`), list);
+  detail.firstChild.focus();
+}
+
+// A short visible label, and the object it acts on for those who hear the button out of its row.
+function actionButton(verb, object, action) {
+  return h("button", { type: "button", onclick: action }, verb, h("span", { className: "visually-hidden" }, ` ${object}`));
+}
+
+function eventActions(event, detail) {
+  const named = `"${event.title}"`;
+  return h(
+    "span",
+    { className: "actions" },
+    actionButton("Edit", named, () => eventForm(event, detail)),
+    event.status === "cancelled"
+      ? null
+      : actionButton("Cancel", named, async () => {
+          if (!confirm(`Cancel "${event.title}"? Its bookings stay for their owners to see.`)) return;
+          await fetchOk("PATCH", `/api/events/${event.id}/`, { status: "cancelled" });
+          await eventsPage();
+          say(`Event "${event.title}" cancelled.`);
+        }),
+    actionButton("Delete", named, async () => {
+      if (!confirm(`Delete "${event.title}" for good?`)) return;
+      await fetchOk("DELETE", `/api/events/${event.id}/`);
+      await eventsPage();
+      say(`Event "${event.title}" deleted.`);
+    }),
+    actionButton("Bookings", `of ${named}`, () => eventBookings(event, detail)),
+  );
+}
+
+async function eventsPage() {
+  const f = events.filters;
+  const filters = filterForm(
+    "Find events",
+    events,
+    [
+      field("Status", select("status", [["", "Any"], ["draft", "Draft"], ["published", "Published"], ["cancelled", "Cancelled"]], f.status)),
+      field("Creator id", h("input", { name: "creator", value: f.creator || "" })),
+    ],
+    eventsPage,
+  );
+  const page = await loadPage("/api/admin/events/", events);
+  const detail = h("section", { className: "detail", "aria-label": "Selected event" });
+  const rows = page.results.map((event) => [
+    event.title,
+    event.creator_username,
+    event.status,
+    when(event.starts_at, "not set"),
+    `${event.seats_booked} / ${event.capacity ?? "∞"}`,
+    eventActions(event, detail),
+  ]);
+  const headings = ["Title", "Creator", "Status", "Starts", "Seats", "Actions"];
+  show("Events", filters, table("Events", headings, rows, "No event matches."), pager("Events", events, page, eventsPage), detail);
+}
+
+// ---- Audit log ----
+
+const log = listState();
+
+function changeList(changes) {
+  const shown = (value) => (value === null ? "none" : typeof value === "string" ? value : JSON.stringify(value));
+  const items = Object.entries(changes).map(([name, [before, after]]) => h("li", {}, `${name}: ${shown(before)} → ${shown(after)}`));
+  return items.length ? h("ul", {}, items) : "none";
+}
+
+async function logPage() {
+  const f = log.filters;
+  const filters = filterForm(
+    "Filter the log",
+    log,
+    [field("Actor id", h("input", { name: "actor", value: f.actor || "" })), field("Object id", h("input", { name: "object_id", value: f.object_id || "" }))],
+    logPage,
+  );
+  const page = await loadPage("/api/admin/log/", log);
+  const rows = page.results.map((entry) => [when(entry.at), entry.actor.username, entry.action, `${entry.object_type} ${entry.object_id}`, changeList(entry.changes)]);
+  show("Audit log", filters, table("Audit log, newest first", ["When", "Who", "Action", "Object", "Changes"], rows, "No entries."), pager("Audit log", log, page, logPage));
+}
+
+// ---- Navigation ----
+
+const PAGES = { users: usersPage, events: eventsPage, log: logPage };
+
+function go(name) {
+  if (location.hash === `#${name}`) route();
+  else location.hash = name;
+}
+
+async function route() {
+  if (!tokens) return signIn();
+  const name = PAGES[location.hash.slice(1)] ? location.hash.slice(1) : "users";
+  nav.hidden = false;
+  for (const link of nav.querySelectorAll("a")) {
+    if (link.hash === `#${name}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  try {
+    await PAGES[name]();
+  } catch (error) {
+    if (!(error instanceof Stop)) complain("Something went wrong; please try again.");
+  }
+}
+
+document.getElementById("sign-out").addEventListener("click", () => signOut("You have signed out."));
+// Going to another page leaves the last page's messages behind.
+for (const link of nav.querySelectorAll("a")) link.addEventListener("click", () => say(""));
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,197 @@
+"""Passwords: changing one (signed in) and resetting a forgotten one by e-mail. Both revoke every token the
+account holds, by raising its token generation in the same write as the new password hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.domain import User, identity
+from chalicelib.errors import Conflict, ValidationFailed
+from chalicelib.ids import is_valid_id
+from chalicelib.ports import (
+    Mailer,
+    MailMessage,
+    MailUnavailable,
+    PasswordResets,
+    ResetTicket,
+    StaleWrite,
+    TicketGone,
+    UserRepository,
+)
+from chalicelib.security.passwords import check_password, hash_password
+from chalicelib.services.accounts import change, next_generation, password_errors, profile
+from chalicelib.services.throttling import Guard
+
+WRONG_OLD_PASSWORD = "Your old password was entered incorrectly. Please enter it again."
+INVALID = "Invalid value"
+RESET_SENT = "Password reset e-mail has been sent."
+RESET_DONE = "Password has been reset with the new password."
+RESET_SECONDS = 3600
+ATTEMPTS = 3
+SITE_NAME = "Sessions Marketplace"
+
+log = logging.getLogger("sessions_marketplace.credentials")
+
+
+def _revoking(password_hash: str) -> Callable[[User], dict[str, Any]]:
+    def changes(current: User) -> dict[str, Any]:
+        return {"password_hash": password_hash, **next_generation(current)}
+
+    return changes
+
+
+def change_password(
+    users: UserRepository,
+    guard: Guard,
+    user_id: str,
+    *,
+    old_password: str,
+    new_password: str,
+    client_ip: str,
+    rounds: int,
+) -> None:
+    """Replace the caller's password, proven by the old one, and revoke every token of the account.
+
+    Checking the old password counts like a sign-in (the same throttles): a stolen access token is no way
+    around the sign-in lock."""
+    user = profile(users, user_id)
+    errors: dict[str, list[str]] = {}
+    with guard.password_check(guard.sign_in(user.username, client_ip)) as attempt:
+        if not check_password(old_password, user.password_hash, rounds):
+            attempt.failed()
+            errors["old_password"] = [WRONG_OLD_PASSWORD]
+    problems = password_errors(new_password, username=user.username, email=user.email)
+    if problems:
+        errors["new_password"] = problems
+    if errors:
+        raise ValidationFailed(errors)
+    revoke = _revoking(hash_password(new_password, rounds))
+
+    def changes(current: User) -> dict[str, Any]:
+        # The old password was proven against this hash: if another change won meanwhile, it no longer is.
+        if current.password_hash != user.password_hash:
+            raise ValidationFailed({"old_password": [WRONG_OLD_PASSWORD]})
+        return revoke(current)
+
+    change(users, lambda: profile(users, user_id), changes)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _binding(user: User) -> str:
+    # A ticket is for the password and the address it was e-mailed to: a change of either voids it.
+    return hashlib.sha256(f"{user.password_hash}\0{identity(user.email)}".encode()).hexdigest()
+
+
+def reset_link(web_app_url: str, user_id: str, token: str) -> str:
+    """The web app's reset page for this ticket."""
+    return f"{web_app_url}/reset-password?{urlencode({'uid': user_id, 'token': token})}"
+
+
+def _reset_message(user: User, link: str) -> MailMessage:
+    text = (
+        f"You're receiving this e-mail because you requested a password reset for your user account at "
+        f"{SITE_NAME}.\n\n"
+        f"Please go to the following page and choose a new password:\n\n{link}\n\n"
+        f"The link works once, within an hour. Your username, in case you've forgotten: {user.username}\n\n"
+        f"If you did not ask for this, ignore this e-mail: your password stays as it is.\n\n"
+        f"Thanks for using our site!\n\nThe {SITE_NAME} team\n"
+    )
+    return MailMessage(to=user.email, subject=f"Password reset on {SITE_NAME}", text=text)
+
+
+def _send_reset(
+    users: UserRepository, resets: PasswordResets, mailer: Mailer, *, email: str, web_app_url: str, now: int
+) -> None:
+    user = users.get_by_email(email)
+    if user is None or not user.is_active or not user.email:
+        return  # as Django: only active accounts get a link
+    token = secrets.token_urlsafe(32)
+    resets.put(ResetTicket(user.id, _digest(token), _binding(user), now + RESET_SECONDS))
+    try:
+        mailer.send(_reset_message(user, reset_link(web_app_url, user.id, token)))
+    except MailUnavailable:
+        # The answer must not differ from an unknown address's; the user can ask again.
+        log.exception("password reset e-mail not sent")
+
+
+def request_reset(
+    users: UserRepository,
+    resets: PasswordResets,
+    mailer: Mailer,
+    guard: Guard,
+    *,
+    email: str,
+    client_ip: str,
+    web_app_url: str,
+    min_seconds: float,
+    now: int | None = None,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> str:
+    """E-mail a single-use reset link (valid an hour, replacing any earlier one) if `email` belongs to an
+    active account. The answer is the same either way, and takes at least `min_seconds` either way, so that
+    neither tells whether the address has an account. Past the address's own limit nothing is sent, again
+    with the same answer (no mail-bombing anyone)."""
+    clock = clock or time.monotonic
+    started = clock()
+    guard.count(guard.reset(client_ip))
+    try:
+        if guard.allows(guard.reset_address(email)):
+            at = int(time.time()) if now is None else now
+            _send_reset(users, resets, mailer, email=email, web_app_url=web_app_url, now=at)
+    finally:
+        remaining = min_seconds - (clock() - started)
+        if remaining > 0:
+            (sleep or time.sleep)(remaining)
+    return RESET_SENT
+
+
+def confirm_reset(
+    users: UserRepository,
+    resets: PasswordResets,
+    *,
+    uid: str,
+    token: str,
+    new_password: str,
+    rounds: int,
+    now: int | None = None,
+) -> str:
+    """Set a new password with an e-mailed ticket: single use, an hour, void once the password or address
+    changed; every token of the account is revoked in the same transaction that uses the ticket up."""
+    at = int(time.time()) if now is None else now
+    password_hash: str | None = None
+    for _ in range(ATTEMPTS):
+        user = users.get(uid) if is_valid_id(uid) else None
+        if user is None:
+            raise ValidationFailed({"uid": [INVALID]})
+        ticket = resets.get(user.id)
+        if (
+            ticket is None
+            or not user.is_active
+            or ticket.expires_at <= at
+            or ticket.binding != _binding(user)
+            or not hmac.compare_digest(ticket.digest, _digest(token))
+        ):
+            raise ValidationFailed({"token": [INVALID]})
+        problems = password_errors(new_password, username=user.username, email=user.email)
+        if problems:
+            raise ValidationFailed({"new_password": problems})
+        password_hash = password_hash or hash_password(new_password, rounds)
+        try:
+            resets.redeem(ticket, user, user.with_changes(**_revoking(password_hash)(user)))
+        except TicketGone as exc:
+            raise ValidationFailed({"token": [INVALID]}) from exc
+        except StaleWrite:
+            continue
+        return RESET_DONE
+    raise Conflict("The account changed during the update; try again.", "concurrent_update")

@@ -1,0 +1,241 @@
+"""The web app (`web/`) as a static site, served alike by the local stack and, deployed, by CloudFront.
+
+One place says what the site is: its files, the generated configuration file that tells the pages where the
+API is, how each file is served (type, caching, security headers), which paths load the app, and the
+CloudFormation of the deployed site (a private S3 bucket behind a CloudFront distribution)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from deploy.buckets import bucket_resources, deny_plain_http, private_bucket_properties
+
+ROOT = Path(__file__).resolve().parent.parent
+WEB_ROOT = ROOT / "web"
+# Written where the site is served (the local web server answers it; make deploy uploads it), never committed.
+CONFIG_FILE = "config.js"
+INDEX_FILE = "index.html"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".webp": "image/webp",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2",
+}
+# File names carry no version, so browsers (and CloudFront) check for a newer copy before each use; the
+# answer is a small 304 when nothing changed (S3 and the local server send validators).
+CACHE_CONTROL = "no-cache"
+
+# Paths whose last segment has no dot are the app's pages (/events/<id>, /reset-password): they load
+# index.html and the app reads the path. Paths with one name files, and a missing file is a 404. The same
+# rule runs in CloudFront (this function, on each viewer request) and in the local web server (`is_page`).
+ROUTING_FUNCTION = """\
+function handler(event) {
+  var request = event.request;
+  var last = request.uri.substring(request.uri.lastIndexOf("/") + 1);
+  if (last.indexOf(".") === -1) {
+    request.uri = "/index.html";
+  }
+  return request;
+}
+"""
+
+
+def is_page(path: str) -> bool:
+    """Whether the URL path (without its query) is one of the app's pages rather than a file."""
+    return "." not in path.rsplit("/", 1)[-1]
+
+
+def config_script(api_url: str) -> bytes:
+    """config.js: the API's base URL, for the pages (settings.js reads it)."""
+    base = api_url if api_url.endswith("/") else api_url + "/"
+    return f"window.SESSIONS_CONFIG = {json.dumps({'apiUrl': base})};\n".encode()
+
+
+def content_type(name: str) -> str:
+    return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "application/octet-stream")
+
+
+def content_security_policy(api_origin: str) -> str:
+    """What the pages may load: their own files, and from the API only its answers and the Redoc script it
+    serves (the reference page). Redoc adds inline styles and runs its search in a worker made from a blob."""
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"script-src 'self' {api_origin}",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            f"connect-src 'self' {api_origin}",
+            "worker-src blob:",
+            "manifest-src 'self'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def security_headers(api_origin: str) -> dict[str, str]:
+    """The headers every answer of the site carries (the local server's; CloudFront's policy says the same)."""
+    return {
+        "Content-Security-Policy": content_security_policy(api_origin),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def site_files(root: Path = WEB_ROOT) -> list[tuple[str, Path]]:
+    """(key, file) for every file of the site: not dotfiles, not a stray config.js (it is generated)."""
+    files = []
+    for path in sorted(root.rglob("*")):
+        key = path.relative_to(root).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts):
+            if key != CONFIG_FILE:
+                files.append((key, path))
+    return files
+
+
+# --- Deployed: CloudFormation merged into the stage's template by deploy/template.py ---
+
+# AWS's managed cache policy "CachingOptimized": no cookies, headers or query strings in the cache key.
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+API_ORIGIN = "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+
+
+def site_resources(stage: str) -> dict[str, Any]:
+    """The site's bucket (private: only the distribution reads it), its distribution and their policies."""
+    name = f"sessions-marketplace-{stage}-site"
+    return {
+        "SiteBucket": {
+            "Type": "AWS::S3::Bucket",
+            # The files are a copy of web/, uploaded again by every make deploy: nothing to keep.
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": private_bucket_properties(),
+        },
+        "SiteBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "SiteBucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # ListBucket too, so that a missing file is S3's 404 rather than its 403.
+                            "Sid": "DistributionReads",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": ["s3:GetObject", "s3:ListBucket"],
+                            "Resource": bucket_resources("SiteBucket"),
+                            "Condition": {
+                                "StringEquals": {
+                                    "AWS:SourceArn": {
+                                        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
+                                        "${SiteDistribution}"
+                                    }
+                                }
+                            },
+                        },
+                        deny_plain_http("SiteBucket"),
+                    ],
+                },
+            },
+        },
+        "SiteOriginAccessControl": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": name,
+                    "Description": f"CloudFront reads the {stage} web app's files",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "SiteRouting": {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {
+                "Name": f"{name}-routing",
+                "AutoPublish": True,
+                "FunctionCode": ROUTING_FUNCTION,
+                "FunctionConfig": {"Comment": "The app's pages load index.html", "Runtime": "cloudfront-js-2.0"},
+            },
+        },
+        "SiteHeaders": {
+            "Type": "AWS::CloudFront::ResponseHeadersPolicy",
+            "Properties": {
+                "ResponseHeadersPolicyConfig": {
+                    "Name": f"{name}-headers",
+                    "SecurityHeadersConfig": {
+                        "ContentSecurityPolicy": {
+                            "ContentSecurityPolicy": {"Fn::Sub": content_security_policy(API_ORIGIN)},
+                            "Override": True,
+                        },
+                        "ContentTypeOptions": {"Override": True},
+                        "FrameOptions": {"FrameOption": "DENY", "Override": True},
+                        "ReferrerPolicy": {"ReferrerPolicy": "strict-origin-when-cross-origin", "Override": True},
+                        "StrictTransportSecurity": {
+                            "AccessControlMaxAgeSec": 31536000,
+                            "IncludeSubdomains": False,
+                            "Override": True,
+                        },
+                    },
+                }
+            },
+        },
+        "SiteDistribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "Comment": f"Sessions Marketplace web app ({stage})",
+                    "DefaultRootObject": INDEX_FILE,
+                    "HttpVersion": "http2and3",
+                    "IPV6Enabled": True,
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        {
+                            "Id": "site",
+                            "DomainName": {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "site",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "Compress": True,
+                        "CachePolicyId": CACHING_OPTIMIZED,
+                        "ResponseHeadersPolicyId": {"Ref": "SiteHeaders"},
+                        "FunctionAssociations": [
+                            {
+                                "EventType": "viewer-request",
+                                "FunctionARN": {"Fn::GetAtt": ["SiteRouting", "FunctionMetadata.FunctionARN"]},
+                            }
+                        ],
+                    },
+                }
+            },
+        },
+    }
+
+
+def site_outputs() -> dict[str, Any]:
+    """What make deploy reads back: where the site is, and the bucket to upload it to."""
+    return {
+        "SiteURL": {"Value": {"Fn::Sub": "https://${SiteDistribution.DomainName}/"}},
+        "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
+        "SiteDistributionId": {"Value": {"Ref": "SiteDistribution"}},
+    }

@@ -1,0 +1,230 @@
+"""The staff console at /admin/ in Chromium, against the local stack: staff manage users and events and see
+each action in the audit log; other accounts are refused; every page passes axe-core."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Dialog, Page, expect
+
+from chalicelib.ids import new_id
+from tests.browser.console_pages import TOKEN_STORE as STORE
+from tests.browser.console_pages import sign_in
+from tests.support.stack import bearer, token
+
+PASSWORD = "vivid-otter-92-lamp"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Accounts and an event made for one test through the API (the stack is shared by the session)."""
+
+    promoted: dict
+    leaving: dict
+    event: dict
+    booking: dict
+
+
+def _register(base: str, username: str) -> dict:
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
+    reply = requests.post(f"{base}/api/register/", json=body, timeout=10)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
+@pytest.fixture
+def cast(stack) -> Cast:
+    base = stack.url
+    tag = new_id()[-8:].lower()
+    promoted, leaving = _register(base, f"promoted_{tag}"), _register(base, f"leaving_{tag}")
+    event = requests.post(
+        f"{base}/api/events/",
+        json={"title": f"Console event {tag}", "description": "To be edited from the console.", "capacity": 5},
+        headers=bearer(token(base, "creator_user")),
+        timeout=10,
+    ).json()
+    booking = requests.post(
+        f"{base}/api/events/{event['id']}/bookings/",
+        headers=bearer(token(base, leaving["username"], PASSWORD)),
+        timeout=10,
+    ).json()
+    return Cast(promoted=promoted, leaving=leaving, event=event, booking=booking)
+
+
+@pytest.fixture
+def confirmed(page: Page) -> Iterator[list[str]]:
+    """Accept every confirmation the console asks for, recording its message."""
+    messages: list[str] = []
+
+    def accept(dialog: Dialog) -> None:
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    yield messages
+
+
+def find_user(page: Page, username: str) -> None:
+    search = page.get_by_role("search", name="Find users")
+    search.get_by_label("Search").fill(username)
+    search.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("row")).to_have_count(2)  # the headings and the one user
+    expect(page.get_by_role("rowheader", name=username)).to_be_visible()
+
+
+def log_row(page: Page, action: str, object_id: str, changes: str):
+    row = page.get_by_role("row").filter(has_text=action).filter(has_text=object_id).filter(has_text=changes)
+    return expect(row).to_have_count(1)
+
+
+def test_staff_manage_users_and_events_and_see_each_action_in_the_log(page, stack, cast, confirmed, axe):
+    sign_in(page, "admin")
+    expect(page.get_by_role("heading", name="Users")).to_be_focused()
+    expect(page.get_by_role("status")).to_have_text("Signed in as admin.")
+    # Tokens are in this tab's sessionStorage, never in a cookie.
+    assert page.context.cookies() == []
+    assert "access" in page.evaluate(f"JSON.parse(sessionStorage.getItem('{STORE}'))")
+    axe(page)
+
+    promoted, leaving = cast.promoted["username"], cast.leaving["username"]
+    find_user(page, promoted)
+    page.get_by_label(f"Role of {promoted}").select_option("CREATOR")
+    expect(page.get_by_role("status")).to_have_text(f"{promoted}: role set to CREATOR.")
+    find_user(page, leaving)
+    page.get_by_label(f"{leaving} is active").uncheck()
+    expect(page.get_by_role("status")).to_have_text(f"{leaving}: active set to false.")
+    refused = requests.post(f"{stack.url}/api/token/", json={"username": leaving, "password": PASSWORD}, timeout=10)
+    assert refused.status_code == 401
+
+    page.get_by_role("link", name="Events").click()
+    expect(page.get_by_role("heading", name="Events")).to_be_focused()
+    title = cast.event["title"]
+    page.get_by_role("button", name=f'Edit "{title}"').click()
+    editor = page.get_by_role("region", name="Selected event")
+    expect(editor.get_by_role("heading", name=f'Edit "{title}"')).to_be_focused()
+    axe(page)
+    editor.get_by_label("Title").fill(f"{title}, renamed")
+    editor.get_by_label("Capacity").fill("8")
+    editor.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_have_text(f'Event "{title}, renamed" saved.')
+    page.get_by_role("button", name=f'Cancel "{title}, renamed"').click()
+    expect(page.get_by_role("status")).to_have_text(f'Event "{title}, renamed" cancelled.')
+    assert confirmed == [f'Cancel "{title}, renamed"? Its bookings stay for their owners to see.']
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=f"{title}, renamed"))
+    expect(row.get_by_role("cell").nth(1)).to_have_text("cancelled")
+
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_focused()
+    log_row(page, "user.update", cast.promoted["id"], "role: USER → CREATOR")
+    log_row(page, "user.update", cast.leaving["id"], "is_active: true → false")
+    log_row(page, "event.update", cast.event["id"], f"title: {title} → {title}, renamed")
+    log_row(page, "event.update", cast.event["id"], "capacity: 5 → 8")
+    log_row(page, "event.cancel", cast.event["id"], "status: published → cancelled")
+    axe(page)
+
+    # The log filters by object.
+    filters = page.get_by_role("search", name="Filter the log")
+    filters.get_by_label("Object id").fill(cast.leaving["id"])
+    filters.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("row")).to_have_count(2)
+
+
+def test_staff_see_an_events_bookings_and_cancel_one(page, cast, confirmed, axe):
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Events").click()
+    title = cast.event["title"]
+    page.get_by_role("button", name=f'Bookings of "{title}"').click()
+    bookings = page.get_by_role("table", name=f'Bookings of "{title}"')
+    leaving = cast.leaving["username"]
+    expect(bookings.get_by_role("rowheader", name=leaving)).to_be_visible()
+    axe(page)
+    bookings.get_by_role("button", name=f"Cancel {leaving}'s booking").click()
+    expect(page.get_by_role("status")).to_have_text(f"{leaving}'s booking cancelled.")
+    expect(bookings.get_by_role("cell", name="cancelled")).to_be_visible()
+    page.get_by_role("link", name="Audit log").click()
+    log_row(page, "booking.cancel", cast.booking["id"], "status: confirmed → cancelled")
+
+
+def test_filters_pages_and_adding_a_user(page, stack, axe):
+    tag = new_id()[-8:].lower()
+    for i in range(3):
+        _register(stack.url, f"paged_{tag}_{i}")
+    sign_in(page, "admin")
+    search = page.get_by_role("search", name="Find users")
+    search.get_by_label("Search").fill(f"paged_{tag}")
+    search.get_by_label("Role", exact=True).select_option("USER")
+    search.get_by_label("Active").select_option("true")
+    search.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("rowheader")).to_have_count(3)
+
+    page.get_by_text("Add a user").click()
+    form = page.locator("details form")
+    form.get_by_label("Username").fill(f"added_{tag}")
+    form.get_by_label("Password").fill("password")
+    form.get_by_role("button", name="Create user").click()
+    expect(form.get_by_text("This password is too common.")).to_be_visible()
+    axe(page)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_label("Staff").check()
+    form.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("status")).to_have_text(f"User added_{tag} created.")
+    find_user(page, f"added_{tag}")
+    expect(page.get_by_label(f"added_{tag} is staff")).to_be_checked()
+
+
+def test_a_non_staff_account_is_told_the_console_is_for_staff_and_gets_nothing(page, axe):
+    sign_in(page, "user")
+    expect(page.get_by_role("alert")).to_have_text(
+        "This account is not a staff account: the console is for staff only."
+    )
+    expect(page.get_by_role("navigation", name="Console")).to_be_hidden()
+    assert page.evaluate(f"sessionStorage.getItem('{STORE}')") is None
+    axe(page)
+    sign_in(page, "user", "wrong password")
+    expect(page.get_by_role("alert")).to_have_text("No active account found with the given credentials")
+
+
+def test_signing_out_forgets_the_tokens(page):
+    sign_in(page, "admin")
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to the staff console")).to_be_visible()
+    assert page.evaluate(f"sessionStorage.getItem('{STORE}')") is None
+
+
+def test_without_javascript_the_page_says_it_needs_it(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto("/admin/")
+    expect(page.get_by_text("The staff console needs JavaScript.")).to_be_visible()
+    expect(page.get_by_role("link", name="/api/docs/")).to_have_attribute("href", "/api/docs/")
+
+
+def test_the_first_staff_account_made_with_manage_py_signs_in(page, stack):
+    username = f"root_{new_id()[-8:].lower()}"
+    env = {
+        **stack.environment(),
+        "DJANGO_SUPERUSER_USERNAME": username,
+        "DJANGO_SUPERUSER_EMAIL": f"{username}@example.com",
+        "DJANGO_SUPERUSER_PASSWORD": PASSWORD,
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Superuser created successfully: {username} (")
+    sign_in(page, username, PASSWORD)
+    expect(page.get_by_role("heading", name="Users")).to_be_focused()
+    expect(page.get_by_role("status")).to_have_text(f"Signed in as {username}.")

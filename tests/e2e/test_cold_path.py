@@ -1,0 +1,130 @@
+"""The lean cold path: a fresh process that imports the Lambda entry and serves the public reads loads none of
+the libraries only other routes need (checked in sys.modules, never by timing)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from devstack.stack import LocalStack
+from tests.support.stack import bearer, token
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pydantic", "jwt", "cryptography", "bcrypt")
+
+SERVE = """
+import json, sys
+import app
+
+def event(path, resource, params=None, headers=None):
+    return {
+        "resource": resource, "path": path, "httpMethod": "GET", "headers": headers or {"Host": "test"},
+        "multiValueHeaders": {}, "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": params, "stageVariables": None, "body": None, "isBase64Encoded": False,
+        "requestContext": {"resourcePath": resource, "httpMethod": "GET", "path": path, "requestId": "cold",
+                           "domainName": "test", "stage": "v1"},
+    }
+
+class Context:
+    aws_request_id = "cold"; function_name = "api"; memory_limit_in_mb = 1024
+    def get_remaining_time_in_millis(self): return 15000
+
+requests = json.loads(sys.argv[1])
+statuses = [app.app(event(*r), Context())["statusCode"] for r in requests]
+heavy = sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2].split(",")))
+print(json.dumps({"statuses": statuses, "heavy": heavy}))
+"""
+
+
+def _serve(stack: LocalStack, requests_: list[list[object]]) -> dict[str, object]:
+    env = {**stack.environment(), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE, json.dumps(requests_), ",".join(HEAVY)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_public_reads_load_no_validation_token_or_hashing_library(stack: LocalStack, base: str) -> None:
+    event_id = requests.get(f"{base}/api/events/", timeout=10).json()["results"][0]["id"]
+    served = _serve(
+        stack,
+        [
+            ["/health/", "/health"],
+            ["/api/events/", "/api/events"],
+            [f"/api/events/{event_id}/", "/api/events/{event_id}", {"event_id": event_id}],
+        ],
+    )
+    assert served == {"statuses": [200, 200, 200], "heavy": []}
+
+
+def test_the_guard_sees_a_heavy_import_when_one_happens(stack: LocalStack, base: str) -> None:
+    # An event's detail asked with a token verifies it: PyJWT is loaded, and the check above would notice.
+    access = token(base, "user")
+    event_id = requests.get(f"{base}/api/events/", timeout=10).json()["results"][0]["id"]
+    served = _serve(
+        stack,
+        [[f"/api/events/{event_id}/", "/api/events/{event_id}", {"event_id": event_id}, bearer(access)]],
+    )
+    assert served["statuses"] == [200]
+    assert "jwt" in served["heavy"]  # type: ignore[operator]
+
+
+AUTHORIZE = """
+import json, sys
+import importlib.abc
+
+class LayerOnly(importlib.abc.MetaPathFinder):
+    # The Lambda layer holds requirements.txt only, without cryptography, which this virtualenv has for moto and
+    # which PyJWT loads when present (and which loads bcrypt in turn).
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "cryptography":
+            raise ModuleNotFoundError(name)
+
+sys.meta_path.insert(0, LayerOnly())
+# Deployed, the authorizer is its own Lambda function whose handler is this module (see the packaged template),
+# so a fresh process imports exactly that, not app.py.
+from chalicelib.http.authorizer import jwt_authorizer
+
+class Context:
+    aws_request_id = "cold"; function_name = "authorizer"; memory_limit_in_mb = 512
+    def get_remaining_time_in_millis(self): return 15000
+
+arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/GET/api/me"
+policy = jwt_authorizer({"type": "TOKEN", "authorizationToken": sys.argv[1], "methodArn": arn}, Context())
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"pydantic", "bcrypt"})
+print(json.dumps({"policy": policy, "heavy": heavy}))
+"""
+
+
+def test_the_authorizer_function_alone_knows_every_route_and_reads_the_stages_users(stack: LocalStack, base: str):
+    access = token(base, "creator_user")
+    me = requests.get(f"{base}/api/me/", headers=bearer(access), timeout=10).json()
+    env = {**stack.environment(), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", AUTHORIZE, f"Bearer {access}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["heavy"] == []  # no pydantic, no bcrypt: only what verifying a token and reading a user need
+    policy = answer["policy"]
+    assert policy["principalId"] == me["id"]
+    assert policy["context"]["role"] == "CREATOR"
+    resources = policy["policyDocument"]["Statement"][0]["Resource"]
+    prefix = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1"
+    for route in ("GET/api/me", "POST/api/events", "PATCH/api/events/*", "GET/api/events/*/bookings"):
+        assert f"{prefix}/{route}" in resources, route

@@ -1,0 +1,81 @@
+"""The mail port's adapters: .eml files locally (with a log line saying where), Amazon SES when deployed."""
+
+import email
+import email.policy
+import logging
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses import ses_backends
+
+from chalicelib.mail import FolderMailer, SesMailer, mailer_for
+from chalicelib.ports import MailMessage, MailUnavailable
+from chalicelib.settings import load_settings
+
+MESSAGE = MailMessage(to="alice@example.com", subject="Password reset on Sessions Marketplace", text="Héllo\nlink")
+
+
+class Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def app_log():
+    from chalicelib.http.logs import get_logger
+
+    handler = Lines()
+    get_logger().addHandler(handler)
+    yield handler.records
+    get_logger().removeHandler(handler)
+
+
+def test_folder_mailer_writes_one_eml_file_per_message_and_logs_where(tmp_path, app_log):
+    mailer = FolderMailer(tmp_path / "mail", "no-reply@sessions.localhost")
+    mailer.send(MESSAGE)
+    mailer.send(MESSAGE)
+    files = sorted((tmp_path / "mail").iterdir())
+    assert len(files) == 2 and all(f.suffix == ".eml" for f in files)
+    parsed = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert parsed["From"] == "Sessions Marketplace <no-reply@sessions.localhost>"
+    assert (parsed["To"], parsed["Subject"]) == (MESSAGE.to, MESSAGE.subject)
+    assert parsed.get_content() == "Héllo\nlink\n"
+    assert [(r.getMessage(), r.fields) for r in app_log] == [("mail written", {"path": str(f)}) for f in files]
+    assert "link" not in str([r.__dict__ for r in app_log])  # where, never what
+
+
+def test_folder_mailer_that_cannot_write_is_unavailable(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    with pytest.raises(MailUnavailable):
+        FolderMailer(blocked, "no-reply@sessions.localhost").send(MESSAGE)
+
+
+def _deployed(**env: str):
+    return load_settings({"STAGE": "dev", "AWS_REGION": "us-east-1", "MAIL_FROM": "no-reply@dev.example.com", **env})
+
+
+def test_ses_mailer_sends_from_the_stages_sender():
+    with mock_aws():
+        boto3.client("sesv2", region_name="us-east-1").create_email_identity(EmailIdentity="no-reply@dev.example.com")
+        SesMailer(_deployed()).send(MESSAGE)
+        [sent] = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    assert sent.source == "Sessions Marketplace <no-reply@dev.example.com>"
+    assert (sent.destinations["ToAddresses"], sent.subject, sent.body) == ([MESSAGE.to], MESSAGE.subject, MESSAGE.text)
+
+
+def test_ses_refusing_the_message_is_unavailable():
+    with mock_aws(), pytest.raises(MailUnavailable):
+        SesMailer(_deployed()).send(MESSAGE)  # the sender is not a verified identity
+
+
+def test_deployed_stages_use_ses_and_the_local_stage_the_folder(tmp_path):
+    assert isinstance(mailer_for(_deployed()), SesMailer)
+    local = mailer_for(load_settings({"STAGE": "local", "MAIL_DIR": str(tmp_path)}))
+    assert isinstance(local, FolderMailer) and local.folder == tmp_path

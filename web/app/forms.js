@@ -1,0 +1,114 @@
+// Forms: labelled fields with help and error text tied to them, and the API's DRF errors shown where they
+// belong: {"field": ["message"]} next to the field, `detail` and `non_field_errors` above the form.
+// Forms are `novalidate`: the API's messages are the only ones, in one place.
+
+import { h, messageArea, show, uid } from "./dom.js";
+import { signInPath } from "./router.js";
+import { busy } from "./components.js";
+
+/**
+ * A labelled field named `name` (the API's field name, so that its errors find it).
+ * Options: type, value, required, autocomplete, help, multiline, and any other input attribute in `attrs`.
+ */
+export function field(name, label, { type = "text", value = "", required = false, help, multiline, attrs = {} } = {}) {
+  const id = uid(`field-${name}`);
+  const helpId = help ? `${id}-help` : null;
+  const errorId = `${id}-error`;
+  const common = {
+    id,
+    name,
+    "aria-describedby": [helpId, errorId].filter(Boolean).join(" "),
+    "aria-required": required ? "true" : null,
+    ...attrs,
+  };
+  const control = multiline
+    ? h("textarea", { ...common, rows: 6 }, value ?? "")
+    : h("input", { ...common, type, value: value ?? "" });
+  // "(required)" is for the eye; aria-required says it to screen readers, once.
+  const mark = required ? h("span", { class: "required", "aria-hidden": "true" }, " (required)") : null;
+  return h(
+    "div",
+    { class: "field", dataset: { field: name } },
+    h("label", { for: id }, label, mark),
+    help ? h("p", { id: helpId, class: "help" }, help) : null,
+    control,
+    h("p", { id: errorId, class: "field-error", hidden: true }),
+  );
+}
+
+/**
+ * A form: `children` (fields), its submit buttons, and an area for messages above them. `onSubmit(values,
+ * submitter)` runs with the form's values; an ApiError it throws is shown on the form; its resolved value
+ * (a string) is shown as success.
+ */
+export function form({ label, children, buttons, onSubmit }) {
+  const area = messageArea();
+  const element = h(
+    "form",
+    { novalidate: true, "aria-label": label },
+    area,
+    ...children,
+    h("div", { class: "actions" }, ...buttons),
+  );
+  element.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const submitter = event.submitter || element.querySelector("button[type=submit]");
+    busy(submitter, async () => {
+      clearErrors(element, area);
+      const values = Object.fromEntries(new FormData(element).entries());
+      if (submitter && submitter.name) values[submitter.name] = submitter.value;
+      const done = await onSubmit(values, submitter);
+      if (typeof done === "string") show(area, "success", done);
+    }, "Sending…").catch((error) => showErrors(element, area, error));
+  });
+  return element;
+}
+
+export function submitButton(label, { name, value, secondary = false } = {}) {
+  return h("button", { type: "submit", class: secondary ? "button button-secondary" : "button", name, value }, label);
+}
+
+export function clearErrors(formElement, area) {
+  for (const box of formElement.querySelectorAll(".field")) {
+    const error = box.querySelector(".field-error");
+    error.textContent = "";
+    error.hidden = true;
+    box.querySelector("input, textarea, select")?.removeAttribute("aria-invalid");
+  }
+  show(area, null);
+}
+
+function fieldLabel(formElement, name) {
+  const box = formElement.querySelector(`[data-field="${CSS.escape(name)}"] label`);
+  return box ? box.firstChild.textContent : name;
+}
+
+/** Show `error` (an ApiError, or anything thrown) on `formElement`; focus the first field in error. */
+export function showErrors(formElement, area, error) {
+  if (error.sessionEnded) {
+    show(area, "error", `${error.message} `, h("a", { href: signInPath() }, "Sign in"));
+    return;
+  }
+  if (!("status" in error)) console.error(error); // a bug, not an answer
+  const general = [];
+  let first = null;
+  const fieldErrors = error.status === 400 ? error.fieldErrors : {};
+  for (const [name, messages] of Object.entries(fieldErrors)) {
+    const box = formElement.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (name === "non_field_errors" || !box) {
+      const label = name === "non_field_errors" ? null : fieldLabel(formElement, name);
+      general.push(...messages.map((m) => (label ? `${label}: ${m}` : m)));
+      continue;
+    }
+    const text = box.querySelector(".field-error");
+    text.textContent = messages.join(" ");
+    text.hidden = false;
+    const control = box.querySelector("input, textarea, select");
+    control.setAttribute("aria-invalid", "true");
+    first = first || control;
+  }
+  if (general.length) show(area, "error", general.join(" "));
+  else if (first) show(area, "error", "Please correct the errors below.");
+  else show(area, "error", "status" in error ? error.message : "Something went wrong. Try again.");
+  if (first) first.focus();
+}

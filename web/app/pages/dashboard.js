@@ -1,0 +1,96 @@
+// "/dashboard": the creator's own events, drafts and cancelled ones included; publish, cancel, edit, see
+// attendees, and create a new event.
+
+import * as api from "../api.js";
+import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, table } from "../components.js";
+import { append, h, messageArea, show, uid } from "../dom.js";
+import { signInPath } from "../router.js";
+
+function eventRow(initial, area) {
+  let event = initial;
+  const id = uid("event");
+  const path = `/dashboard/events/${encodeURIComponent(event.id)}`;
+  const status = h("td", {});
+  const seats = h("td", {});
+  const actions = h("div", { class: "row-actions" });
+  const title = h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title);
+
+  async function change(changes, done) {
+    event = await api.updateEvent(event.id, changes);
+    draw();
+    show(area, "success", done);
+    title.focus(); // the button pressed is gone; its row's title is where the reader was
+  }
+
+  function failed(error) {
+    show(area, "error", error.message, error.sessionEnded ? h("a", { href: signInPath() }, " Sign in") : "");
+  }
+
+  function button(label, className, onClick) {
+    // Named with its event for screen readers ("Publish Pottery evening"), as the row header says.
+    const element = h("button", { type: "button", class: className, "aria-describedby": id }, label);
+    element.addEventListener("click", () => onClick(element).catch(failed));
+    return element;
+  }
+
+  function link(label, href) {
+    return h("a", { href, class: "button button-secondary", "aria-describedby": id }, label);
+  }
+
+  function draw() {
+    status.replaceChildren(badge(event.status));
+    seats.replaceChildren(seatsBooked(event));
+    const controls = [];
+    if (event.status !== "cancelled") controls.push(link("Edit", `${path}/edit`));
+    controls.push(link("Attendees", `${path}/attendees`));
+    if (event.status === "draft") {
+      controls.push(
+        button("Publish", "button", (element) =>
+          busy(element, () => change({ status: "published" }, `“${event.title}” is published.`), "Publishing…"),
+        ),
+      );
+    }
+    if (event.status === "published") {
+      controls.push(
+        button("Cancel event", "button button-danger", async (element) => {
+          const sure = await confirmDialog({
+            title: `Cancel “${event.title}”?`,
+            message:
+              "It leaves the public lists and can no longer be booked or edited. " +
+              "People who booked keep their bookings to see and cancel.",
+            confirmLabel: "Cancel the event",
+          });
+          if (!sure) return;
+          const done = `“${event.title}” is cancelled.`;
+          await busy(element, () => change({ status: "cancelled" }, done), "Cancelling…");
+        }),
+      );
+    }
+    actions.replaceChildren(...controls);
+  }
+
+  draw();
+  const header = h("th", { scope: "row", id }, title);
+  return h("tr", {}, header, status, h("td", {}, eventWhen(event)), seats, h("td", {}, actions));
+}
+
+export async function render(root, ctx) {
+  const cursor = ctx.query.get("cursor");
+  const page = await api.myEvents({ cursor }, ctx.signal);
+  ctx.setTitle("Dashboard");
+  const area = messageArea();
+  append(root, 
+    h("h1", {}, "Your events"),
+    h("p", {}, h("a", { href: "/dashboard/events/new", class: "button" }, "Create an event")),
+    area,
+    page.results.length
+      ? table(
+          "Your events, newest first, drafts and cancelled ones included",
+          ["Event", "Status", "When", "Seats", "Actions"],
+          page.results.map((event) => eventRow(event, area)),
+          { class: "dashboard" },
+        )
+      : h("p", { class: "empty" }, "You have not created any events yet."),
+    pager("/dashboard", { cursor, next: page.next }, "Event pages"),
+  );
+}

@@ -1,0 +1,174 @@
+// "/dashboard/events/new" and "/dashboard/events/<id>/edit": an event's fields. Times are typed as the
+// event's own wall-clock time (in its time zone) and sent to the API as instants. An edit sends only what
+// changed. Phase 2 adds the event image (an upload) to this form.
+
+import * as api from "../api.js";
+import { append, h } from "../dom.js";
+import { field, form, submitButton } from "../forms.js";
+import { instantToZoned, isKnownZone, visitorZone, zonedToInstant, zoneNames } from "../format.js";
+import { ApiError } from "../http.js";
+import { navigate } from "../router.js";
+import * as session from "../session.js";
+
+const ZONE_LIST_ID = "time-zone-names";
+
+function zoneList() {
+  return h("datalist", { id: ZONE_LIST_ID }, ["UTC", ...zoneNames()].map((name) => h("option", { value: name })));
+}
+
+/** The form's values as the API's fields (null for an emptied optional field). */
+function fieldsFrom(values) {
+  const timezone = values.timezone.trim();
+  const instant = (name) => {
+    if (!values[name]) return null;
+    if (!isKnownZone(timezone)) {
+      throw new ApiError(400, { timezone: ["A valid timezone is required."] });
+    }
+    return zonedToInstant(values[name], timezone);
+  };
+  const capacity = values.capacity.trim();
+  return {
+    title: values.title,
+    description: values.description,
+    timezone,
+    starts_at: instant("starts_at"),
+    ends_at: instant("ends_at"),
+    capacity: capacity === "" ? null : /^\d+$/.test(capacity) ? Number(capacity) : capacity,
+    price: values.price.trim() === "" ? "0.00" : values.price.trim(),
+    currency: values.currency.trim().toUpperCase(),
+    location: values.location,
+    online_url: values.online_url.trim() === "" ? null : values.online_url.trim(),
+  };
+}
+
+/** An event's current values in the form's terms, to fill it and to tell what an edit changed. */
+function valuesOf(event) {
+  return {
+    title: event.title,
+    description: event.description,
+    timezone: event.timezone,
+    starts_at: instantToZoned(event.starts_at, event.timezone),
+    ends_at: instantToZoned(event.ends_at, event.timezone),
+    capacity: event.capacity === null ? "" : String(event.capacity),
+    price: event.price,
+    currency: event.currency,
+    location: event.location,
+    online_url: event.online_url || "",
+  };
+}
+
+const BLANK = {
+  title: "",
+  description: "",
+  timezone: visitorZone(),
+  starts_at: "",
+  ends_at: "",
+  capacity: "",
+  price: "0.00",
+  currency: "USD",
+  location: "",
+  online_url: "",
+};
+
+function eventFields(values) {
+  return [
+    field("title", "Title", { required: true, value: values.title, attrs: { maxlength: 255 } }),
+    field("description", "Description", { required: true, multiline: true, value: values.description }),
+    field("timezone", "Time zone", {
+      required: true,
+      value: values.timezone,
+      help: "The zone the times below are in, as an IANA name such as Europe/Paris or America/New_York.",
+      attrs: { list: ZONE_LIST_ID, autocomplete: "off", spellcheck: "false" },
+    }),
+    field("starts_at", "Starts", {
+      type: "datetime-local",
+      value: values.starts_at,
+      help: "In the event's time zone. Leave empty if not yet known.",
+    }),
+    field("ends_at", "Ends", { type: "datetime-local", value: values.ends_at, help: "Optional; after the start." }),
+    field("capacity", "Seats", {
+      type: "number",
+      value: values.capacity,
+      help: "How many people can book. Leave empty for no limit; when full, people can join a waitlist.",
+      attrs: { min: 1, max: 100000, step: 1, inputmode: "numeric" },
+    }),
+    field("price", "Price", { value: values.price, help: "0 for a free event.", attrs: { inputmode: "decimal" } }),
+    field("currency", "Currency", {
+      value: values.currency,
+      help: "A three-letter ISO 4217 code, such as USD or EUR.",
+      attrs: { maxlength: 3, autocapitalize: "characters", spellcheck: "false" },
+    }),
+    field("location", "Location", {
+      value: values.location,
+      help: "Where it takes place, if somewhere in person.",
+      attrs: { maxlength: 255 },
+    }),
+    field("online_url", "Online link", {
+      type: "url",
+      value: values.online_url,
+      help: "An https link to join online. For a paid event it is shown only to people holding a seat.",
+      attrs: { spellcheck: "false" },
+    }),
+  ];
+}
+
+function manages(user, event) {
+  return user && (user.id === event.creator || user.is_staff);
+}
+
+export async function render(root, ctx) {
+  const editing = Boolean(ctx.params.id);
+  if (!editing) {
+    ctx.setTitle("Create an event");
+    append(root, 
+      h("h1", {}, "Create an event"),
+      zoneList(),
+      form({
+        label: "New event",
+        children: eventFields(BLANK),
+        buttons: [
+          submitButton("Save as draft", { name: "status", value: "draft", secondary: true }),
+          submitButton("Publish", { name: "status", value: "published" }),
+        ],
+        onSubmit: async (values) => {
+          const fields = Object.fromEntries(
+            Object.entries(fieldsFrom(values)).filter(([, value]) => value !== null && value !== ""),
+          );
+          const event = await api.createEvent({ ...fields, status: values.status });
+          const what = event.status === "draft" ? "saved as a draft" : "published";
+          navigate("/dashboard", { flash: `“${event.title}” is ${what}.` });
+        },
+      }),
+    );
+    return;
+  }
+
+  const event = await api.getEvent(ctx.params.id, ctx.signal);
+  if (!manages(session.currentUser(), event)) {
+    throw Object.assign(new Error("Only the event's creator and staff can edit it."), { status: 403 });
+  }
+  ctx.setTitle(`Edit ${event.title}`);
+  append(root, h("h1", {}, `Edit “${event.title}”`));
+  if (event.status === "cancelled") {
+    const back = h("a", { href: "/dashboard" }, "Back to your events");
+    append(root, h("p", {}, "This event is cancelled: it can no longer be changed. ", back));
+    return;
+  }
+  const before = fieldsFrom(valuesOf(event));
+  append(root, 
+    zoneList(),
+    form({
+      label: "Edit event",
+      children: eventFields(valuesOf(event)),
+      buttons: [submitButton("Save changes")],
+      onSubmit: async (values) => {
+        const after = fieldsFrom(values);
+        const changes = Object.fromEntries(Object.entries(after).filter(([name, value]) => value !== before[name]));
+        if (Object.keys(changes).length === 0) return "Nothing has changed.";
+        const saved = await api.updateEvent(event.id, changes);
+        navigate("/dashboard", { flash: `“${saved.title}” is saved.` });
+        return undefined;
+      },
+    }),
+  );
+}

@@ -1,0 +1,48 @@
+// "/signin": username and password; then back to the page that asked (`?next=`), or home.
+
+import { append, h } from "../dom.js";
+import { field, form, submitButton } from "../forms.js";
+import { navigate } from "../router.js";
+import * as session from "../session.js";
+
+/** Where to go after signing in: only a path of this site (never another origin). */
+export function nextPath(query) {
+  const next = query.get("next") || "/";
+  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+}
+
+export async function render(root, ctx) {
+  ctx.setTitle("Sign in");
+  const next = nextPath(ctx.query);
+  const user = session.currentUser();
+  append(root, h("h1", {}, "Sign in"));
+  if (user) {
+    append(root, 
+      h("p", {}, `You are signed in as ${user.username}. `, h("a", { href: next }, "Continue")),
+    );
+    return;
+  }
+  append(root, 
+    form({
+      label: "Sign in",
+      children: [
+        field("username", "Username", {
+          required: true,
+          attrs: { autocomplete: "username", autocapitalize: "none", spellcheck: "false" },
+        }),
+        field("password", "Password", {
+          type: "password",
+          required: true,
+          attrs: { autocomplete: "current-password" },
+        }),
+      ],
+      buttons: [submitButton("Sign in")],
+      onSubmit: async ({ username, password }) => {
+        const signedIn = await session.signIn(username, password);
+        navigate(next, { replace: true, flash: `Welcome, ${signedIn.username}. You are signed in.` });
+      },
+    }),
+    // Phase 2 adds "Forgot your password?" here, linking to the page that asks for the reset e-mail.
+    h("p", {}, "New here? ", h("a", { href: `/signup${location.search}` }, "Create an account")),
+  );
+}
