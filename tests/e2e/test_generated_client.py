@@ -105,7 +105,14 @@ def _utc(moment: datetime) -> bool:
     return moment.tzinfo is not None and moment.utcoffset() == timedelta(0)
 
 
-def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_refreshes(api):
+def _pay(checkout_url: str) -> None:
+    """Pay on the provider's checkout page (Stripe's local stand-in), as the booking's owner would in a browser:
+    the page is not the API's, so not the generated client's either."""
+    paid = requests.post(checkout_url, data={"action": "pay"}, allow_redirects=False, timeout=30)
+    assert paid.status_code == 303, paid.text
+
+
+def test_a_generated_client_signs_in_creates_lists_registers_books_pays_cancels_and_refreshes(api, stack):
     m = api.models
     creator_tokens = api.sign_in("creator_user", "password")
     assert isinstance(creator_tokens, m.TokenPair)
@@ -155,7 +162,7 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_r
     )
     assert event.id in [e.id for e in upcoming.results]
 
-    # Two new users: the first takes the only seat, the second waits for it.
+    # Two new users: the first takes the only seat (held, then paid), the second waits for it.
     holder = _new_user(api, "gen_holder")
     waiter = _new_user(api, "gen_waiter")
     booked = api.op("post_api_events_event_id_bookings").sync_detailed(
@@ -168,11 +175,14 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_r
         event.id,
         holder.user.id,
         "gen_holder",
-        m.BookingStatus.CONFIRMED,
+        m.BookingStatus.PENDING_PAYMENT,
     )
-    assert _utc(booking.created_at) and booking.cancelled_at is None
+    assert _utc(booking.created_at) and booking.cancelled_at is None and booking.refund_status is None
+    assert _utc(booking.hold_expires_at) and booking.hold_expires_at > booking.created_at
+    assert booking.checkout_url.startswith(stack.payments_url)
     assert isinstance(booking.event_summary, m.EventSummary)
-    assert (booking.event_summary.starts_at, booking.event_summary.online_url) == (starts, "https://example.com/room-4")
+    # A held seat is not paid for yet: no link.
+    assert (booking.event_summary.starts_at, booking.event_summary.online_url) == (starts, None)
     replayed = api.op("post_api_events_event_id_bookings").sync_detailed(
         event.id, client=holder.client, body=m.BookingCreateIn(), idempotency_key="journey-book-1"
     )
@@ -181,6 +191,15 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_r
         booking.id,
         "true",
     )
+    _pay(booking.checkout_url)
+    [paid] = api.op("get_api_me_bookings").sync(client=holder.client).results
+    assert (paid.id, paid.status, paid.checkout_url, paid.hold_expires_at) == (
+        booking.id,
+        m.BookingStatus.CONFIRMED,
+        None,
+        None,
+    )
+    assert paid.event_summary.online_url == "https://example.com/room-4"
 
     full = api.op("post_api_events_event_id_bookings").sync_detailed(
         event.id, client=waiter.client, body=m.BookingCreateIn()
@@ -196,12 +215,18 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_r
         booking.id, client=holder.client, body=m.BookingCancelIn()
     )
     assert cancelled.status_code == 200
-    assert (cancelled.parsed.id, cancelled.parsed.status) == (booking.id, m.BookingStatus.CANCELLED)
+    assert (cancelled.parsed.id, cancelled.parsed.status, cancelled.parsed.refund_status) == (
+        booking.id,
+        m.BookingStatus.CANCELLED,
+        m.BookingRefundStatusType0.SUCCEEDED,
+    )
     assert isinstance(cancelled.parsed.cancelled_at, datetime) and cancelled.parsed.cancelled_at >= booking.created_at
 
+    # The waiting booking is promoted to a hold of the freed seat, with a checkout of its own.
     mine = api.op("get_api_me_bookings").sync(client=waiter.client)
     assert isinstance(mine, m.BookingList) and mine.next_ is None
-    assert [(b.id, b.status) for b in mine.results] == [(waiting.id, m.BookingStatus.CONFIRMED)]
+    assert [(b.id, b.status) for b in mine.results] == [(waiting.id, m.BookingStatus.PENDING_PAYMENT)]
+    _pay(mine.results[0].checkout_url)
     of_event = api.op("get_api_events_event_id_bookings").sync(event.id, client=creator)
     assert [(b.id, b.status) for b in of_event.results] == [
         (waiting.id, m.BookingStatus.CONFIRMED),
@@ -211,7 +236,8 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_cancels_and_r
     refreshed = api.op("post_api_token_refresh").sync(
         client=api.anonymous(), body=m.TokenRefreshIn(refresh=holder.tokens.refresh)
     )
-    assert isinstance(refreshed, m.AccessToken) and refreshed.access != holder.tokens.access
+    assert isinstance(refreshed, m.TokenRefresh) and refreshed.access != holder.tokens.access
+    assert refreshed.refresh != holder.tokens.refresh  # rotated
     me = api.op("get_api_me").sync(client=api.signed_in(refreshed.access))
     assert (me.id, me.username, me.email, me.role, me.is_staff) == (
         holder.user.id,
