@@ -54,11 +54,13 @@ bench: $(BIN)/.installed $(ORIGINAL_VENV)/.installed
 
 # Mutation testing of security/, services/ and persistence/bookings.py, killed by the unit and integration
 # tests ([tool.mutmut] in pyproject.toml); not part of `make test`. Starts afresh, prints the score per module.
+# MUTANTS='chalicelib.security.cursors.*' runs only the mutants whose names match (mutmut's patterns).
 MUTANT_CHILDREN ?= 2
+MUTANTS ?=
 mutants: $(BIN)/.installed
 	rm -rf mutants && mkdir -p build
 	@start=$$(date +%s); \
-	$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) > build/mutants.log 2>&1 \
+	$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS) > build/mutants.log 2>&1 \
 		|| { tail -c 3000 build/mutants.log; exit 1; }; \
 	$(BIN)/python -m tests.support.mutation_score && echo "make mutants took $$(( $$(date +%s) - start )) s"
 

@@ -18,7 +18,8 @@ def _counts(mutants: Path) -> dict[str, Counter[str]]:
     by_module: dict[str, Counter[str]] = {}
     for meta in sorted(mutants.rglob("*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        if codes:
+        # A module none of whose mutants ran was left out of the run (`make mutants MUTANTS=...`).
+        if any(code is not None for code in codes.values()):
             module = str(meta.relative_to(mutants)).removesuffix(".meta")
             by_module[module] = Counter(status_by_exit_code[code] for code in codes.values())
     return by_module
