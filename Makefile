@@ -13,7 +13,7 @@ WEB_PORT ?= 3000
 CHROMIUM ?= /usr/bin/chromium
 export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium screenshots bench package deploy destroy clean
+.PHONY: run test lint types chromium screenshots bench mutants package deploy destroy clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,18 @@ $(ORIGINAL_VENV)/.installed: bench/original/requirements.txt
 bench: $(BIN)/.installed $(ORIGINAL_VENV)/.installed
 	$(BIN)/python -m bench
 
+# Mutation testing of security/, services/ and persistence/bookings.py, killed by the unit and integration
+# tests ([tool.mutmut] in pyproject.toml); not part of `make test`. Starts afresh, prints the score per module.
+# MUTANTS='chalicelib.security.cursors.*' runs only the mutants whose names match (mutmut's patterns).
+MUTANT_CHILDREN ?= 2
+MUTANTS ?=
+mutants: $(BIN)/.installed
+	rm -rf mutants && mkdir -p build
+	@start=$$(date +%s); \
+	$(BIN)/mutmut run --max-children $(MUTANT_CHILDREN) $(MUTANTS) > build/mutants.log 2>&1 \
+		|| { tail -c 3000 build/mutants.log; exit 1; }; \
+	$(BIN)/python -m tests.support.mutation_score && echo "make mutants took $$(( $$(date +%s) - start )) s"
+
 # `chalice package` output merged with deploy/template.py (tables, bucket, secret, IAM, gateway responses).
 package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
@@ -81,4 +93,4 @@ destroy: $(BIN)/.installed
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 
 clean:
-	rm -rf $(VENV) .local build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local build mutants .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@ pydantic models, answers from the field lists in http/views.py."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -96,8 +97,13 @@ def _success(answer: Answer) -> dict[str, Any]:
     return {"description": f"A `{answer}` document.", "content": {answer: {"schema": {"type": "string"}}}}
 
 
+def operation_id(op: Operation) -> str:
+    """An identifier in every language a client may be generated in: `post_api_events_event_id_bookings`."""
+    return re.sub(r"[^a-z0-9]+", "_", f"{op.method} {op.path}".lower()).strip("_")
+
+
 def _operation(op: Operation) -> dict[str, Any]:
-    doc: dict[str, Any] = {"summary": op.summary, "operationId": f"{op.method.lower()}_{op.path}".replace("/", "_")}
+    doc: dict[str, Any] = {"summary": op.summary, "operationId": operation_id(op)}
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
     ]

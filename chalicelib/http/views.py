@@ -170,7 +170,8 @@ CHANGES = Kind(
     {
         "type": "object",
         "description": "Each changed field's old and new value (null where there was, or is, none).",
-        "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+        # `items: {}` (any value) rather than none: client generators drop an array whose items are unstated.
+        "additionalProperties": {"type": "array", "items": {}, "minItems": 2, "maxItems": 2},
     },
     _changes,
 )

@@ -185,9 +185,10 @@ def _save_record(tx: NamedWrite, record: IdempotentWrite) -> None:
         result=dump_result(record.stored.result),
         expires_at=datetime.fromtimestamp(record.expires_at, tz=UTC),
     )
-    # An expired record may still be readable (TTL deletion lags): it counts as absent.
+    # An expired record may still be readable (TTL deletion lags): it counts as absent, from the second it
+    # expires, as for DynamoIdempotencyRepository.get.
     now = datetime.fromtimestamp(record.now, tz=UTC)
-    tx.save("record", item, condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at < now))
+    tx.save("record", item, condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at <= now))
 
 
 def _seat_condition(status: BookingStatus, now: str) -> tuple[Condition, Action]:

@@ -200,3 +200,14 @@ def test_email_change_frees_the_old_address_and_takes_the_new_one(api, make_user
     assert reply.status == 201
     reply = api.post("/api/register/", {"username": "later", "email": "moved@example.com", "password": PASSWORD})
     assert reply.json == {"email": ["A user with that email already exists."]}
+
+
+@pytest.mark.parametrize("user_id", ["", "not-an-id"])
+def test_a_signed_refresh_token_naming_no_possible_user_is_refused_before_any_read(api, user_id):
+    # DynamoDB refuses an empty key: an id this API never issues must be answered without asking it.
+    refresh = tokens.issue(user_id, tokens.REFRESH, 300, KEY)
+    reply = api.post("/api/token/refresh/", {"refresh": refresh})
+    assert (reply.status, reply.json) == (
+        401,
+        {"detail": "No active account found for the given token.", "code": "no_active_account"},
+    )

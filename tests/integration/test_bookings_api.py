@@ -230,23 +230,31 @@ def test_transaction_refuses_a_seat_past_capacity_even_when_the_caller_thinks_on
     assert counts["confirmed"] == 1
 
 
+def _lagging_waitlist(monkeypatch, *first_reads):
+    """The waitlist index answers `first_reads` (what a lagging GSI may show), then the truth; returns the
+    reads not yet consumed."""
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    real = DynamoBookingRepository.oldest_waitlisted
+    pending = list(reversed(first_reads))
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "oldest_waitlisted",
+        lambda self, event_id: pending.pop() if pending else real(self, event_id),
+    )
+    return pending
+
+
 def test_cancellation_retries_when_the_waitlist_index_lags_instead_of_freeing_the_seat(
     api, event_of, users, monkeypatch
 ):
-    from chalicelib.persistence.bookings import DynamoBookingRepository
 
     event = event_of(capacity=1)
     holder, waiter = users(2)
     path = f"/api/events/{event['id']}/bookings/"
     seat = api.post(path, token=holder).json
     waiting = api.post(path, {"waitlist": True}, token=waiter).json
-    real = DynamoBookingRepository.oldest_waitlisted
-    lagging_reads = [None]
-    monkeypatch.setattr(
-        DynamoBookingRepository,
-        "oldest_waitlisted",
-        lambda self, event_id: lagging_reads.pop() if lagging_reads else real(self, event_id),
-    )
+    _lagging_waitlist(monkeypatch, None)
     assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
     assert api.get("/api/me/bookings/", token=waiter).json["results"][0]["status"] == "confirmed"
     assert waiting["status"] == "waitlisted"
@@ -260,3 +268,194 @@ def test_idempotency_records_expire_through_the_tables_ttl(aws):
         "TimeToLiveDescription"
     ]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+
+
+def test_a_waitlist_request_takes_a_seat_freed_after_the_event_was_read_full(api, event_of, users, monkeypatch):
+    # The service asks for a waiting place because it read the event full; a seat freed since then must fail
+    # that transaction's "still full" condition, so the retry takes the seat instead of queueing behind it.
+    from dataclasses import replace
+
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    event = event_of(capacity=1)
+    (booker,) = users(1)
+    real = DynamoEventRepository.get
+    stale_reads = [1]
+
+    def read(self, event_id):
+        found = real(self, event_id)
+        return replace(found, seats_booked=found.capacity) if stale_reads and stale_reads.pop() else found
+
+    monkeypatch.setattr(DynamoEventRepository, "get", read)
+    reply = api.post(f"/api/events/{event['id']}/bookings/", {"waitlist": True}, token=booker)
+    assert (reply.status, reply.json["status"], stale_reads) == (201, "confirmed", [])
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1}
+
+
+def test_a_booking_promoted_since_the_waitlist_was_read_is_not_promoted_again(api, event_of, users, monkeypatch):
+    # The waitlist index can still show a booking another cancellation has just promoted: promoting it again
+    # would give its seat away twice and strand the next in line, so the promotion is conditional on the
+    # booking still waiting, and the cancellation retries with the next one.
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    event = event_of(capacity=2)
+    first, second, third, fourth = users(4)
+    path = f"/api/events/{event['id']}/bookings/"
+    seats = [api.post(path, token=t).json for t in (first, second)]
+    waiting = [api.post(path, {"waitlist": True}, token=t).json for t in (third, fourth)]
+    stale = DynamoBookingRepository().oldest_waitlisted(event["id"])
+    assert stale.id == waiting[0]["id"]
+    assert api.post(f"/api/bookings/{seats[0]['id']}/cancel/", token=first).status == 200
+
+    stale_reads = _lagging_waitlist(monkeypatch, stale)
+    assert api.post(f"/api/bookings/{seats[1]['id']}/cancel/", token=second).status == 200
+    assert not stale_reads
+    listed = api.get(f"/api/events/{event['id']}/bookings/", token=api.token("creator_user", PASSWORD)).json
+    assert [(b["id"], b["status"]) for b in listed["results"]] == [
+        (waiting[1]["id"], "confirmed"),
+        (waiting[0]["id"], "confirmed"),
+        (seats[1]["id"], "cancelled"),
+        (seats[0]["id"], "cancelled"),
+    ]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 2, "cancelled": 2}
+
+
+def test_an_events_bookings_page_through_newest_first(api, event_of, users, creator_token):
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    made = [api.post(path, token=t).json["id"] for t in users(3)]
+    first = api.get(f"{path}?limit=2", token=creator_token).json
+    cursor = first["next"].split("cursor=")[1]
+    second = api.get(f"{path}?limit=2&cursor={cursor}", token=creator_token).json
+    assert [b["id"] for b in first["results"] + second["results"]] == made[::-1]
+    assert second["next"] is None
+
+
+def test_a_first_booking_with_a_key_at_a_full_event_is_refused_as_full(api, event_of, users):
+    event = event_of(capacity=1)
+    first, second = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    assert api.post(path, token=first).status == 201
+    reply = api.post(path, token=second, headers={"Idempotency-Key": "fresh"})
+    assert (reply.status, reply.json["code"]) == (409, "event_full")
+
+
+def test_a_retry_after_its_record_expired_is_a_new_request(api, event_of, user_token, monkeypatch):
+    # An expired record may still be readable until TTL deletes it: it answers nothing, so the retry meets
+    # the booking the first request made.
+    import chalicelib.services.bookings as service
+
+    event = event_of(capacity=5)
+    path = f"/api/events/{event['id']}/bookings/"
+    monkeypatch.setattr(service, "IDEMPOTENCY_SECONDS", -10)
+    assert api.post(path, token=user_token, headers={"Idempotency-Key": "old"}).status == 201
+    again = api.post(path, token=user_token, headers={"Idempotency-Key": "old"})
+    assert (again.status, again.json["code"]) == (409, "already_booked")
+
+
+def test_a_record_expiring_this_second_is_expired_for_reads_and_writes_alike(aws):
+    from chalicelib.domain import Booking, BookingResult, BookingStatus, utcnow
+    from chalicelib.persistence.bookings import DynamoIdempotencyRepository, _save_record
+    from chalicelib.persistence.transactions import write_transaction
+    from chalicelib.ports import IdempotentWrite, StoredResult
+
+    booking = Booking("01M8DJKSQ4WJA7GH71FHCTVAS1", "e", "c", "u", "u", BookingStatus.CONFIRMED, utcnow())
+    stored = StoredResult(fingerprint="f", result=BookingResult(booking, None))
+    with write_transaction() as tx:
+        _save_record(tx, IdempotentWrite(key="u#k", stored=stored, expires_at=1_000, now=900))
+    records = DynamoIdempotencyRepository()
+    assert records.get("u#k", 999) == stored
+    assert records.get("u#k", 1_000) is None
+    with write_transaction() as tx:  # the same key, written again the second it expires
+        _save_record(tx, IdempotentWrite(key="u#k", stored=stored, expires_at=2_000, now=1_000))
+    assert records.get("u#k", 1_999) == stored
+
+
+def test_a_marker_written_before_markers_had_a_status_reads_as_waiting(aws):
+    from chalicelib.domain import BookingStatus
+    from chalicelib.persistence.bookings import DynamoBookingRepository, booking_key
+    from chalicelib.persistence.models import UniqueModel
+
+    UniqueModel(key=booking_key("e1", "u1"), owner="b1").save()
+    UniqueModel(key=booking_key("e1", "u2"), owner="b2", status="confirmed").save()
+    repo = DynamoBookingRepository()
+    assert [repo.active_status("e1", u) for u in ("u1", "u2", "u3")] == [
+        BookingStatus.WAITLISTED,
+        BookingStatus.CONFIRMED,
+        None,
+    ]
+
+
+def test_the_next_in_line_is_one_item_read_oldest_first(api, event_of, users):
+    event = event_of(capacity=1)
+    holder, *waiters = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    waiting = [api.post(path, {"waitlist": True}, token=t).json for t in waiters]
+    params: list = []
+    with recorded_calls(params):
+        assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
+    queries = [p for name, p in params if name == "Query"]
+    assert [(q["IndexName"], q["Limit"], q["ScanIndexForward"]) for q in queries] == [("event-waitlist", 1, True)]
+    assert [b["status"] for b in api.get("/api/me/bookings/", token=waiters[0]).json["results"]] == ["confirmed"]
+    assert waiting[1]["status"] == "waitlisted"
+
+
+def test_cancelling_a_waiting_place_gives_it_up_and_records_when(api, event_of, users):
+    event = event_of(capacity=1)
+    holder, waiter = users(2)
+    path = f"/api/events/{event['id']}/bookings/"
+    api.post(path, token=holder)
+    waiting = api.post(path, {"waitlist": True}, token=waiter).json
+    cancelled = api.post(f"/api/bookings/{waiting['id']}/cancel/", token=waiter)
+    assert (cancelled.status, cancelled.json["status"]) == (200, "cancelled")
+    (stored,) = api.get("/api/me/bookings/", token=waiter).json["results"]
+    assert stored == cancelled.json
+    assert stored["cancelled_at"] > stored["created_at"]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1, "cancelled": 1}
+    again = api.post(path, {"waitlist": True}, token=waiter)  # the place was given up: it can be asked again
+    assert (again.status, again.json["status"]) == (201, "waitlisted")
+
+
+def test_cancelling_a_place_promoted_since_it_was_read_frees_the_seat_for_the_next(api, event_of, users, monkeypatch):
+    # The cancellation decided on a waiting place, but the place became a seat before it committed: the
+    # booking's status condition fails, and the retry cancels a seat (which passes to the next in line).
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
+    event = event_of(capacity=1)
+    holder, first, second = users(3)
+    path = f"/api/events/{event['id']}/bookings/"
+    seat = api.post(path, token=holder).json
+    promoted, waiting = (api.post(path, {"waitlist": True}, token=t).json for t in (first, second))
+    stale = DynamoBookingRepository().get(promoted["id"])
+    assert api.post(f"/api/bookings/{seat['id']}/cancel/", token=holder).status == 200
+    real = DynamoBookingRepository.get
+    stale_reads = [stale]
+    monkeypatch.setattr(
+        DynamoBookingRepository,
+        "get",
+        lambda self, booking_id: stale_reads.pop() if stale_reads else real(self, booking_id),
+    )
+    reply = api.post(f"/api/bookings/{promoted['id']}/cancel/", token=first)
+    assert (reply.status, reply.json["status"], stale_reads) == (200, "cancelled", [])
+    assert [b["status"] for b in api.get("/api/me/bookings/", token=second).json["results"]] == ["confirmed"]
+    assert dict(check_booking_invariants()[event["id"]]) == {"confirmed": 1, "cancelled": 2}
+
+
+def test_a_booking_read_before_its_event_was_cancelled_is_refused_by_the_transaction(
+    api, event_of, users, creator_token, monkeypatch
+):
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    event = event_of(capacity=5)
+    (booker,) = users(1)
+    published = DynamoEventRepository().get(event["id"])
+    assert api.patch(f"/api/events/{event['id']}/", {"status": "cancelled"}, token=creator_token).status == 200
+    real = DynamoEventRepository.get
+    stale_reads = [published]
+    monkeypatch.setattr(
+        DynamoEventRepository, "get", lambda self, event_id: stale_reads.pop() if stale_reads else real(self, event_id)
+    )
+    reply = api.post(f"/api/events/{event['id']}/bookings/", token=booker)
+    assert (reply.status, reply.json["code"], stale_reads) == (409, "event_not_bookable", [])
+    assert dict(check_booking_invariants()[event["id"]]) == {}

@@ -1,5 +1,7 @@
 """The OpenAPI document: valid, complete, served, and describing what the API answers."""
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -24,6 +26,15 @@ def test_every_route_is_documented_and_nothing_else():
     }
     documented = {(path, method) for path, ops in openapi_document()["paths"].items() for method in ops}
     assert routes == documented
+
+
+def test_operation_ids_are_unique_identifiers():
+    # Generated clients name their functions after these (tests/e2e/test_generated_client.py).
+    ids = [op["operationId"] for ops in openapi_document()["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch("[a-z][a-z0-9_]*", i) for i in ids), ids
+    assert openapi_document()["paths"]["/api/events/{event_id}/bookings/"]["post"]["operationId"] == (
+        "post_api_events_event_id_bookings"
+    )
 
 
 def test_protected_operations_declare_the_bearer_scheme_and_public_ones_do_not():

@@ -650,3 +650,19 @@ class FakeMailer:
         if self.failing:
             raise MailUnavailable("refused by the test")
         self.sent.append(message)
+
+
+def fail_first(repository: object, method: str, times: int, error: type[Exception] = StaleWrite) -> list[int]:
+    """Make `repository.method` raise `error` on its first `times` calls (a write that lost a race), then
+    behave; returns the list of calls, one entry per call."""
+    real = getattr(repository, method)
+    calls: list[int] = []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(len(calls) + 1)
+        if len(calls) <= times:
+            raise error()
+        return real(*args, **kwargs)
+
+    setattr(repository, method, flaky)
+    return calls

@@ -47,13 +47,16 @@ def dynamodb_timeout(operation: str) -> Iterator[list[str]]:
 
 
 @contextmanager
-def recorded_calls() -> Iterator[list[str]]:
-    """The names of the AWS operations made inside the block, in order."""
+def recorded_calls(params: list[tuple[str, dict[str, Any]]] | None = None) -> Iterator[list[str]]:
+    """The names of the AWS operations made inside the block, in order (and each with its parameters in
+    `params`, when given)."""
     calls: list[str] = []
 
-    def recording(self: Any, name: str, params: dict[str, Any]) -> Any:
+    def recording(self: Any, name: str, request: dict[str, Any]) -> Any:
         calls.append(name)
-        return _original(self, name, params)
+        if params is not None:
+            params.append((name, request))
+        return _original(self, name, request)
 
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording):
         yield calls

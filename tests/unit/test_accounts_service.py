@@ -1,11 +1,11 @@
 import pytest
 
 from chalicelib.domain import Role
-from chalicelib.errors import NotAuthenticated, ValidationFailed
+from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.security import tokens
 from chalicelib.services import accounts
 from chalicelib.services.uploads import Media
-from tests.support.fakes import FakeFamilies, FakeObjectStore, FakeUsers
+from tests.support.fakes import FakeFamilies, FakeObjectStore, FakeUsers, fail_first
 
 POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_seconds=300, refresh_seconds=86400))
 GOOD = "vivid-otter-92-lamp"
@@ -73,7 +73,14 @@ def test_refresh_gives_new_tokens_and_refuses_an_access_token():
     users = FakeUsers()
     _register(users)
     pair = accounts.obtain_tokens(users, POLICY, username="alice", password=GOOD, rounds=4)
-    assert set(accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])) == {"access", "refresh"}
+    refreshed = accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["refresh"])
+    assert set(refreshed) == {"access", "refresh"}
+    claims = tokens.decode(refreshed["access"], POLICY.key, POLICY.lifetimes, expected_type=tokens.ACCESS)
+    assert (claims.user_id, claims.token_type, claims.exp - claims.iat) == (
+        users.get_by_username("alice").id,
+        "access",
+        300,
+    )
     with pytest.raises(NotAuthenticated) as caught:
         accounts.refresh(users, FakeFamilies(), POLICY, refresh=pair["access"])
     assert (caught.value.detail, caught.value.code) == ("Token has wrong type", "token_not_valid")
@@ -118,3 +125,47 @@ def test_usernames_that_look_alike_after_nfkc_and_case_folding_are_one_name(look
 
 def test_usernames_are_stored_in_their_nfkc_form():
     assert _register(FakeUsers(), username="ｃｒｅａｔｏｒ_user").username == "creator_user"
+
+
+@pytest.mark.parametrize(
+    ("username", "email", "problem"),
+    [
+        ("margaret", "x@example.com", "The password is too similar to the username."),
+        ("x", "margaret@example.com", "The password is too similar to the email address."),
+    ],
+)
+def test_sign_up_refuses_a_password_like_the_username_or_the_email(username, email, problem):
+    with pytest.raises(ValidationFailed) as caught:
+        _register(FakeUsers(), username=username, email=email, password="margaret-1")
+    assert caught.value.errors == {"password": [problem]}
+
+
+def test_an_account_change_that_lost_a_race_is_read_and_applied_again():
+    users = FakeUsers()
+    alice = _register(users)
+    calls = fail_first(users, "save", 2)
+    media = Media(users.uploads, FakeObjectStore())
+    assert (
+        accounts.update_profile(users, alice.id, {"email": "new@example.com"}, media=media).email == "new@example.com"
+    )
+    assert (calls, users.get(alice.id).email) == ([1, 2, 3], "new@example.com")
+
+
+def test_an_account_change_that_keeps_losing_gives_up_after_three_attempts():
+    users = FakeUsers()
+    alice = _register(users)
+    calls = fail_first(users, "save", 3)
+    media = Media(users.uploads, FakeObjectStore())
+    with pytest.raises(Conflict) as caught:
+        accounts.update_profile(users, alice.id, {"email": "new@example.com"}, media=media)
+    assert (caught.value.detail, caught.value.code) == (
+        "The account changed during the update; try again.",
+        "concurrent_update",
+    )
+    assert (calls, users.get(alice.id).email) == ([1, 2, 3], "alice@example.com")
+
+
+def test_changing_an_unknown_account_names_it():
+    with pytest.raises(NotFound) as caught:
+        accounts.change_account(FakeUsers(), "nobody", is_active=False)
+    assert caught.value.detail == "No user named 'nobody'."

@@ -13,7 +13,9 @@ from chalicelib.services.payments import PaymentTerms
 from chalicelib.services.settlement import COMPLETED
 from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeBookings, FakeEvents, FakeObjectStore, FakePayments, FakeRecords
+from tests.support.fakes import FakeBookings, FakeEvents, FakeObjectStore, FakePayments, FakeRecords, fail_first
+
+MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # for events without images
 
 
 @pytest.fixture
@@ -251,17 +253,25 @@ def test_cancelling_never_frees_a_seat_while_someone_waits_even_if_the_waitlist_
 PAID = {"price": Decimal("15.00"), "online_url": "https://meet.example.com/paid"}
 
 
+def _book_and_pay(repos, who, event):
+    """Book a seat at a paid event and pay for it (the provider's webhook event applied): the booking's answer,
+    given while the seat was only held."""
+    terms = PaymentTerms(FakePayments(), hold_seconds=900, refund_cutoff_seconds=86400)
+    held = bookings.book(repos[0], repos[1], repos[2], who, event.id, waitlist=False, terms=terms)
+    session = held.booking.payment.checkout_session
+    terms.provider.pay(session)
+    paid = ProviderEvent(f"evt_{held.booking.id}", COMPLETED, session, held.booking.id, True, f"pi_{session}")
+    settlement.handle_event(repos[1], repos[0], terms, paid)
+    assert repos[1].get(held.booking.id).status is BookingStatus.CONFIRMED
+    return held
+
+
 def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
     owner = creator()
     event = _event(repos[0], owner, capacity=1, **PAID)
     holder, waiter, stranger = principal(), principal(), principal()
-    terms = PaymentTerms(FakePayments(), hold_seconds=900, refund_cutoff_seconds=86400)
-    held = bookings.book(repos[0], repos[1], repos[2], holder, event.id, waitlist=False, terms=terms)
+    held = _book_and_pay(repos, holder, event)
     assert held.event.online_url is None  # a held seat is not paid for yet
-    session = held.booking.payment.checkout_session
-    terms.provider.pay(session)
-    paid = ProviderEvent("evt_1", COMPLETED, session, held.booking.id, True, f"pi_{session}")
-    settlement.handle_event(repos[1], repos[0], terms, paid)
     assert events.get_event(repos[0], event.id, holder).online_url == PAID["online_url"]
     assert _book(repos, waiter, event, waitlist=True).event.online_url is None
     link = {
@@ -279,3 +289,117 @@ def test_paid_event_link_is_for_confirmed_seats_its_creator_and_staff(repos):
 def test_free_event_link_is_public(repos):
     event = _event(repos[0], online_url="https://meet.example.com/free")
     assert events.get_event(repos[0], event.id, None).online_url == "https://meet.example.com/free"
+
+
+def test_the_fingerprint_format_is_fixed_so_retries_replay_across_a_deployment():
+    # A stored result must still match its retry after a deployment: any change to the canonical form (key
+    # order, separators) would turn every such retry into a 409 idempotency_key_reused.
+    assert fingerprint("01U", "book", "01E", {"waitlist": True, "a": [1, "x"]}) == (
+        "967c082f3474418aca59db47a8dabdac73be4371f5f857ecb71122e301e8dfae"
+    )
+    who = principal()
+    idem = bookings.Idempotency.of(who, "cancel", "01B", IdempotentRequest("k", {}))
+    assert (idem.key, idem.fingerprint) == (f"{who.user_id}#k", fingerprint(who.user_id, "cancel", "01B", {}))
+
+
+def test_a_stored_result_that_expired_the_moment_it_was_met_asks_for_a_retry(repos):
+    event, who = _event(repos[0], capacity=5), principal()
+    _book(repos, who, event, key="k1")
+    repos[2].get = lambda key, now: None  # written, then gone before it could be read
+    with pytest.raises(Conflict) as caught:
+        _book(repos, who, event, key="k1")
+    assert (caught.value.code, caught.value.detail) == (
+        "conflict",
+        "A request with this Idempotency-Key is being processed; retry.",
+    )
+
+
+def test_a_first_request_with_a_key_refused_as_full_is_refused(repos):
+    event = _event(repos[0], capacity=1)
+    _book(repos, principal(), event)
+    assert _conflict(_book, repos, principal(), event, key="fresh") == "event_full"
+
+
+def test_my_bookings_show_paid_links_to_confirmed_seats_and_to_those_who_manage_and_survive_deletion(repos):
+    event = _event(repos[0], capacity=1, **PAID)
+    holder, staff = principal(), principal(staff=True)
+    _book_and_pay(repos, holder, event)
+    _book(repos, staff, event, waitlist=True)
+    for who in (holder, staff):
+        mine = bookings.my_bookings(repos[1], repos[0], who, limit=10, start=None).items
+        assert [r.event.online_url for r in mine] == [PAID["online_url"]]
+    gone = _event(repos[0])
+    seat = _book(repos, holder, gone).booking
+    _cancel(repos, holder, seat.id)
+    events.delete_event(repos[0], principal(staff=True), gone.id, media=MEDIA)
+    mine = bookings.my_bookings(repos[1], repos[0], holder, limit=10, start=None).items
+    assert [(r.booking.id, r.event) for r in mine][0] == (seat.id, None)
+
+
+def test_an_events_bookings_page_through_and_include_its_drafts_for_its_creator(repos):
+    owner = creator()
+    event = _event(repos[0], owner)
+    made = [_book(repos, principal(), event).booking for _ in range(3)]
+    events.update_event(repos[0], owner, event.id, {"status": "draft"}, media=MEDIA)
+    first = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=None)
+    second = bookings.event_bookings(repos[1], repos[0], owner, event.id, limit=2, start=first.next_key)
+    assert [r.booking.id for r in first.items + second.items] == [b.id for b in reversed(made)]
+    assert (first.next_key is not None, second.next_key) == (True, None)
+
+
+def test_a_full_event_says_so_in_words(repos):
+    event = _event(repos[0], capacity=1)
+    _book(repos, principal(), event)
+    with pytest.raises(Conflict) as caught:
+        _book(repos, principal(), event)
+    assert (caught.value.code, caught.value.detail) == ("event_full", "This event is full.")
+
+
+def test_a_cancellation_answers_with_the_event_as_the_canceller_may_see_it(repos):
+    owner = creator()
+    event = _event(repos[0], owner, capacity=5, **PAID)
+    booker = principal()
+    seat = _book_and_pay(repos, booker, event).booking
+    by_creator = _cancel(repos, owner, seat.id)
+    assert (by_creator.event.id, by_creator.event.online_url) == (event.id, PAID["online_url"])
+    again = _cancel(repos, booker, seat.id)
+    assert (again.booking.status, again.event.id, again.event.online_url) == (BookingStatus.CANCELLED, event.id, None)
+    events.delete_event(repos[0], owner, event.id, media=MEDIA)
+    assert _cancel(repos, booker, seat.id).event is None
+
+
+def test_a_cancellation_with_a_key_stores_its_result_under_the_cancel_fingerprint(repos):
+    event, who = _event(repos[0]), principal()
+    seat = _book(repos, who, event).booking
+    _cancel(repos, who, seat.id, key="c1", body={"why": "ill"})
+    stored = repos[1].records[f"{who.user_id}#c1"]
+    assert stored.fingerprint == fingerprint(who.user_id, "cancel", seat.id, {"why": "ill"})
+
+
+def test_a_cancellation_that_keeps_losing_gives_up_after_three_attempts(repos):
+    event, who = _event(repos[0]), principal()
+    seat = _book(repos, who, event).booking
+    calls = fail_first(repos[1], "cancel", 3)
+    with pytest.raises(Conflict) as caught:
+        _cancel(repos, who, seat.id)
+    assert (caught.value.code, caught.value.detail) == ("conflict", "The booking is changing quickly; try again.")
+    assert (calls, repos[1].get(seat.id).status) == ([1, 2, 3], BookingStatus.CONFIRMED)
+
+
+def test_the_waitlist_is_read_only_when_a_seat_is_freed_and_someone_waits(repos):
+    event_repo, booking_repo, _ = repos
+    reads = []
+    real = booking_repo.oldest_waitlisted
+    booking_repo.oldest_waitlisted = lambda event_id: reads.append(event_id) or real(event_id)
+    roomy = _event(event_repo, capacity=5)
+    alone = _book(repos, principal(), roomy).booking
+    _cancel(repos, principal(staff=True), alone.id)  # nobody waits: nothing to read
+    full = _event(event_repo, capacity=1)
+    seat = _book(repos, principal(), full).booking
+    waiter = principal()
+    waiting = _book(repos, waiter, full, waitlist=True).booking
+    _book(repos, principal(), full, waitlist=True)
+    _cancel(repos, waiter, waiting.id)  # a waiting place frees no seat
+    assert reads == []
+    _cancel(repos, principal(staff=True), seat.id)
+    assert reads == [full.id]

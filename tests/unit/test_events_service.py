@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFa
 from chalicelib.services import events
 from chalicelib.services.uploads import Media
 from tests.support.factories import creator, principal
-from tests.support.fakes import FakeEvents, FakeObjectStore
+from tests.support.fakes import FakeEvents, FakeObjectStore, fail_first
 
 MEDIA = Media(FakeEvents().uploads, FakeObjectStore())  # no image changes here: see test_uploads_service.py
 
@@ -70,7 +71,10 @@ def test_capacity_never_goes_below_seats_booked():
     repo.book_seats(event.id, 5)
     with pytest.raises(Conflict) as caught:
         events.update_event(repo, owner, event.id, {"capacity": 4}, media=MEDIA)
-    assert caught.value.code == "capacity_below_booked"
+    assert (caught.value.code, caught.value.detail) == (
+        "capacity_below_booked",
+        "Capacity cannot be lower than the seats already booked.",
+    )
     assert events.update_event(repo, owner, event.id, {"capacity": 5}, media=MEDIA).capacity == 5
 
 
@@ -80,7 +84,10 @@ def test_event_with_bookings_cannot_be_deleted_but_can_be_cancelled():
     repo.book_seats(event.id, 1)
     with pytest.raises(Conflict) as caught:
         events.delete_event(repo, owner, event.id, media=MEDIA)
-    assert caught.value.code == "event_has_bookings"
+    assert (caught.value.code, caught.value.detail) == (
+        "event_has_bookings",
+        "An event with active bookings cannot be deleted; cancel it instead.",
+    )
     assert (
         events.update_event(repo, owner, event.id, {"status": "cancelled"}, media=MEDIA).status is EventStatus.CANCELLED
     )
@@ -120,3 +127,89 @@ def test_creator_filter_with_a_malformed_id_lists_nothing():
     repo = FakeEvents()
     _create(repo, creator())
     assert events.list_events(repo, limit=10, start=None, creator="nope", upcoming=False).items == []
+
+
+def test_an_edit_is_checked_against_the_times_the_event_will_have():
+    repo, owner = FakeEvents(), creator()
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    event = _create(repo, owner, starts_at=start, ends_at=start + timedelta(hours=1))
+    assert events.update_event(repo, owner, event.id, {"ends_at": start + timedelta(hours=2)}, media=MEDIA).ends_at == (
+        start + timedelta(hours=2)
+    )
+    for changes in ({"ends_at": start - timedelta(hours=1)}, {"starts_at": start + timedelta(hours=3)}):
+        with pytest.raises(ValidationFailed) as caught:
+            events.update_event(repo, owner, event.id, changes, media=MEDIA)
+        assert caught.value.errors == {"non_field_errors": ["The event must end after it starts."]}
+    assert repo.get(event.id).ends_at == start + timedelta(hours=2)
+
+
+# An edit or a delete whose conditional write lost a race: the repository method that fails, the call, and
+# what the event is once the call succeeds.
+RACES = {
+    "update": (
+        "save",
+        lambda repo, who, event: events.update_event(repo, who, event.id, {"title": "Again"}, media=MEDIA),
+    ),
+    "delete": ("delete", lambda repo, who, event: events.delete_event(repo, who, event.id, media=MEDIA)),
+}
+
+
+def _racing(operation, lost):
+    """An event, and `operation` on it by its creator, whose first `lost` writes lose a race."""
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner)
+    method, call = RACES[operation]
+    return repo, event, lambda: call(repo, owner, event), fail_first(repo, method, lost)
+
+
+@pytest.mark.parametrize("operation", RACES)
+def test_an_edit_or_delete_that_lost_a_race_is_read_checked_and_tried_again(operation):
+    repo, event, run, calls = _racing(operation, 2)
+    run()
+    assert calls == [1, 2, 3]
+    stored = repo.get(event.id)
+    assert (stored and stored.title) == ("Again" if operation == "update" else None)
+
+
+@pytest.mark.parametrize("operation", RACES)
+def test_an_edit_or_delete_that_keeps_losing_gives_up_after_three_attempts(operation):
+    repo, event, run, calls = _racing(operation, 3)
+    with pytest.raises(Conflict) as caught:
+        run()
+    assert (caught.value.code, caught.value.detail) == (
+        "concurrent_update",
+        f"The event changed during the {operation}; try again.",
+    )
+    assert (calls, repo.get(event.id)) == ([1, 2, 3], event)
+
+
+def test_an_event_with_only_waiting_bookings_cannot_be_deleted_either():
+    repo, owner = FakeEvents(), creator()
+    event = _create(repo, owner, capacity=1)
+    repo.by_id[event.id] = replace(event, waitlisted=1)
+    with pytest.raises(Conflict) as caught:
+        events.delete_event(repo, owner, event.id, media=MEDIA)
+    assert caught.value.code == "event_has_bookings"
+
+
+def test_own_events_page_through_every_status_newest_first():
+    repo, owner = FakeEvents(), creator()
+    made = [_create(repo, owner, status=s) for s in ("published", "draft", "published")]
+    _create(repo, creator())
+    first = events.list_own_events(repo, owner, limit=2, start=None)
+    second = events.list_own_events(repo, owner, limit=2, start=first.next_key)
+    assert [e.id for e in first.items + second.items] == [e.id for e in reversed(made)]
+    assert second.next_key is None
+
+
+def test_a_creator_edits_and_publishes_their_own_draft_and_staff_may_too():
+    repo, owner = FakeEvents(), creator()
+    draft = _create(repo, owner, status="draft")
+    assert events.update_event(repo, owner, draft.id, {"title": "Ready"}, media=MEDIA).title == "Ready"
+    assert events.update_event(repo, principal(staff=True), draft.id, {"status": "published"}, media=MEDIA).status is (
+        EventStatus.PUBLISHED
+    )
+    with pytest.raises(NotFound):
+        events.update_event(
+            repo, creator(), _create(repo, owner, status="draft").id, {"title": "Not mine"}, media=MEDIA
+        )

@@ -58,3 +58,17 @@ def test_an_unknown_user_and_an_overlong_password_still_cost_one_bcrypt_check(mo
     assert not check_password("anything", None, 4)
     assert not check_password("x" * 100, hash_password("x" * 72, 4), 4)
     assert checks == [b"anything", b"x" * 72]
+
+
+def test_a_part_too_short_to_compare_does_not_end_the_comparison():
+    # "a" is skipped as too short for a 12-character password; the parts after it are still compared.
+    assert password_problems("hamiltonian1", username="x", email="a@hamiltonian.com") == [
+        "The password is too similar to the email address."
+    ]
+
+
+def test_a_similarity_of_exactly_the_bound_is_too_similar():
+    # quick_ratio = 2 * 7 matches / (13 + 7) characters = 0.7, Django's bound, which it refuses.
+    assert password_problems("abcdefgpqrstu", username="abcdefg", email="") == [
+        "The password is too similar to the username."
+    ]

@@ -2,6 +2,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib import aws
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.security import keys
 from chalicelib.settings import ConfigurationError, check_startup, load_settings
@@ -140,3 +141,14 @@ def test_rotation_can_be_turned_off_per_stage_and_the_web_app_url_loses_its_trai
     settings = load_settings({"ROTATE_REFRESH_TOKENS": "false", "WEB_APP_URL": "https://app.example.com/"})
     assert settings.rotate_refresh_tokens is False
     assert settings.web_app_url == "https://app.example.com"
+
+
+def test_the_secrets_client_gives_up_as_soon_as_the_dynamodb_ones():
+    # A hung Secrets Manager must fail the request within the same bound as DynamoDB (a 503), in the stage's
+    # region, not wait for botocore's defaults (60 s reads, several retries). keys.signing_key asks aws.client.
+    env = {"STAGE": "prod", "JWT_SECRET_ARN": "arn:x", "AWS_REGION": "eu-west-3", "AWS_READ_TIMEOUT_SECONDS": "3"}
+    settings = load_settings(env)
+    client = aws.client("secretsmanager", settings)
+    config = client.meta.config
+    assert (client.meta.region_name, config.connect_timeout, config.read_timeout) == ("eu-west-3", 1.0, 3.0)
+    assert config.retries == {"total_max_attempts": 2, "mode": "standard"}

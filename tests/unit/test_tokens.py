@@ -113,3 +113,34 @@ def test_malformed_generation_or_family_is_invalid(changes):
     token = jwt.encode(_claims(**changes), KEY, algorithm="HS256")
     with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
         tokens.decode(token, KEY, LIFETIMES)
+
+
+def test_a_clock_ahead_by_up_to_the_allowed_skew_is_tolerated_and_no_more():
+    now = int(time.time())
+    for ahead, accepted in ((10, True), (tokens.CLOCK_SKEW_SECONDS, True), (tokens.CLOCK_SKEW_SECONDS + 1, False)):
+        token = jwt.encode(_claims(iat=now + ahead, exp=now + ahead + 300), KEY, algorithm="HS256")
+        if accepted:
+            assert tokens.decode(token, KEY, LIFETIMES, now=now).iat == now + ahead
+        else:
+            with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+                tokens.decode(token, KEY, LIFETIMES, now=now)
+    assert tokens.CLOCK_SKEW_SECONDS == 30
+
+
+@pytest.mark.parametrize("iat", [True, 1.5, "1"])
+def test_an_issue_time_that_is_not_an_integer_is_invalid(iat):
+    token = jwt.encode(_claims(iat=iat), KEY, algorithm="HS256")
+    with pytest.raises(tokens.TokenError, match="^Token is invalid$"):
+        tokens.decode(token, KEY, LIFETIMES)
+
+
+def test_issued_tokens_carry_exactly_simplejwts_claims():
+    token = tokens.issue("01ABC", tokens.REFRESH, 600, KEY, now=1_000_000)
+    payload = jwt.decode(token, KEY, algorithms=["HS256"], options={"verify_exp": False})
+    assert {k: v for k, v in payload.items() if k != "jti"} == {
+        "token_type": "refresh",
+        "exp": 1_000_600,
+        "iat": 1_000_000,
+        "user_id": "01ABC",
+    }
+    assert len(payload["jti"]) == 32 and int(payload["jti"], 16) >= 0
