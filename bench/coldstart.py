@@ -56,13 +56,20 @@ extra = {}
 )
 COLD_APP = APP_INVOKE + REPORT
 
+# Third-party: a module with a file that is neither the standard library's nor the project's. (Not "under
+# site-packages": packaged, the dependencies are in the layer's folder and chalice in the function's.)
 THIRD_PARTY_LISTING = """
 import sys, sysconfig
 before = set(sys.modules)
 CODE
-site = sysconfig.get_paths()["purelib"]
+paths = sysconfig.get_paths()
+stdlib = (paths["stdlib"], paths["platstdlib"])
 new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
-loaded = [n for n, m in new if (getattr(m, "__file__", None) or "").startswith(site)]
+loaded = [
+    n for n, m in new
+    if (getattr(m, "__file__", None) or stdlib[0]).startswith(stdlib) is False
+    and n.split(".")[0] not in ("app", "chalicelib", "__main__")
+]
 print("MODULES " + " ".join(loaded))
 """
 
