@@ -67,7 +67,7 @@ stdlib = (paths["stdlib"], paths["platstdlib"])
 new = [(n, m) for n, m in list(sys.modules.items()) if n not in before]
 loaded = [
     n for n, m in new
-    if (getattr(m, "__file__", None) or stdlib[0]).startswith(stdlib) is False
+    if getattr(m, "__file__", None) and not m.__file__.startswith(stdlib)
     and n.split(".")[0] not in ("app", "chalicelib", "__main__")
 ]
 print("MODULES " + " ".join(loaded))

@@ -15,9 +15,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
-from deploy.site import CACHE_CONTROL, CONFIG_FILE, config_script, content_type, site_files
+from deploy.site import CACHE_CONTROL, CONFIG_FILE, config_script, content_type, origin_of, site_files
 from deploy.template import stage_environment
 
 PARAMETER = "CorsAllowedOrigins"
@@ -28,11 +27,6 @@ WEB_APP_PARAMETER = "WebAppUrl"
 class StackState:
     outputs: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def origins_with(origins: str, site_url: str | None) -> str:

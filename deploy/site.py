@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 from deploy.buckets import bucket_resources, deny_plain_http, private_bucket_properties
 
@@ -57,6 +58,12 @@ def config_script(api_url: str) -> bytes:
     """config.js: the API's base URL, for the pages (settings.js reads it)."""
     base = api_url if api_url.endswith("/") else api_url + "/"
     return f"window.SESSIONS_CONFIG = {json.dumps({'apiUrl': base})};\n".encode()
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port] of a URL: what CORS and a Content-Security-Policy name."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def content_type(name: str) -> str:
@@ -185,9 +192,7 @@ def site_resources(stage: str) -> dict[str, Any]:
                     "Name": f"{name}-headers",
                     "SecurityHeadersConfig": {
                         "ContentSecurityPolicy": {
-                            "ContentSecurityPolicy": {
-                                "Fn::Sub": content_security_policy(API_ORIGIN, MEDIA_ORIGIN, UPLOAD_ORIGINS)
-                            },
+                            "ContentSecurityPolicy": {"Fn::Sub": SITE_CSP},
                             "Override": True,
                         },
                         "ContentTypeOptions": {"Override": True},

@@ -24,6 +24,7 @@ from deploy.site import (
     config_script,
     content_type,
     is_page,
+    origin_of,
     security_headers,
 )
 
@@ -90,8 +91,8 @@ class Site:
         self.root = root.resolve()
         self.config = config_script(api_url)
         # Locally one endpoint (the local AWS) both takes the uploads and serves the media.
-        storage = _origin(storage_url)
-        self.headers = security_headers(_origin(api_url), storage, storage)
+        storage = origin_of(storage_url)
+        self.headers = security_headers(origin_of(api_url), storage, storage)
 
     def resolve(self, path: str) -> tuple[bytes, str] | None:
         """The body and content type for a URL path, or None (404)."""
@@ -107,11 +108,6 @@ class Site:
         if not target.is_file() or not target.resolve().is_relative_to(self.root):
             return None
         return target.read_bytes(), content_type(target.name)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 class WebServer:
