@@ -154,11 +154,29 @@ function listState() {
   return { filters: {}, page: 0, cursors: [null] };
 }
 
+// Each list load takes a number: an answer that arrives after a later load has started (the staff member moved
+// on, say from Users to Events while Users was loading) is dropped, so a slow earlier page never replaces the one
+// asked for last.
+let loads = 0;
+
 async function loadPage(path, state) {
+  const mine = (loads += 1);
   const params = new URLSearchParams(Object.entries(state.filters).filter(([, value]) => value !== ""));
   const cursor = state.cursors[state.page];
   if (cursor) params.set("cursor", cursor);
-  return fetchOk("GET", `${path}?${params}`);
+  const page = await fetchOk("GET", `${path}?${params}`);
+  if (mine !== loads) throw new Stop();
+  return page;
+}
+
+// Runs a page or an action that redraws one; a Stop (already told, or superseded) ends it quietly, anything
+// else is told.
+async function draw(page) {
+  try {
+    await page();
+  } catch (error) {
+    if (!(error instanceof Stop)) complain("Something went wrong; please try again.");
+  }
 }
 
 function pager(label, state, page, redraw) {
@@ -167,7 +185,7 @@ function pager(label, state, page, redraw) {
   const go = (step) => () => {
     if (step > 0) state.cursors[state.page + 1] = next;
     state.page += step;
-    redraw();
+    draw(redraw);
   };
   return h(
     "nav",
@@ -188,7 +206,7 @@ function filterForm(label, state, controls, redraw) {
       onsubmit: (event) => {
         event.preventDefault();
         Object.assign(state, listState(), { filters: Object.fromEntries(new FormData(form)) });
-        redraw();
+        draw(redraw);
       },
     },
     controls,
@@ -378,7 +396,7 @@ async function eventBookings(event, detail) {
 
 // A short visible label, and the object it acts on for those who hear the button out of its row.
 function actionButton(verb, object, action) {
-  return h("button", { type: "button", onclick: action }, verb, h("span", { className: "visually-hidden" }, ` ${object}`));
+  return h("button", { type: "button", onclick: () => draw(action) }, verb, h("span", { className: "visually-hidden" }, ` ${object}`));
 }
 
 function eventActions(event, detail) {
@@ -470,11 +488,7 @@ async function route() {
     if (link.hash === `#${name}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  try {
-    await PAGES[name]();
-  } catch (error) {
-    if (!(error instanceof Stop)) complain("Something went wrong; please try again.");
-  }
+  await draw(PAGES[name]);
 }
 
 document.getElementById("sign-out").addEventListener("click", revokeAndSignOut);

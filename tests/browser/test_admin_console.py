@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 
 from chalicelib.ids import new_id
 from tests.browser.console_pages import TOKEN_STORE as STORE
@@ -189,6 +189,22 @@ def test_a_non_staff_account_is_told_the_console_is_for_staff_and_gets_nothing(p
     axe(page)
     sign_in(page, "user", "wrong password")
     expect(page.get_by_role("alert")).to_have_text("No active account found with the given credentials")
+
+
+def test_a_slow_page_never_replaces_the_page_asked_for_after_it(page, cast):
+    # The users list (drawn after sign-in) answers only after the staff member has moved on to Events.
+    held: list[Route] = []
+    users_list = "**/api/admin/users/?*"
+    page.route(users_list, lambda route: held.append(route))
+    with page.expect_request(users_list):
+        sign_in(page, "admin")
+    page.get_by_role("link", name="Events").click()
+    expect(page.get_by_role("heading", name="Events")).to_be_visible()
+    with page.expect_response(users_list):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the late answer's turn to be drawn, were it drawn (not a speed target)
+    expect(page.get_by_role("heading", name="Events")).to_be_visible()
+    expect(page.get_by_role("button", name=f'Bookings of "{cast.event["title"]}"')).to_be_visible()
 
 
 def test_signing_out_revokes_the_refresh_token_and_forgets_the_tokens(page, stack):
