@@ -256,6 +256,51 @@ def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packag
     assert services == set(BOTOCORE_SERVICES)
 
 
+ENDPOINT_PROBE = """
+import json, sys
+import botocore.session
+session = botocore.session.get_session()
+answers = {}
+for service in sys.argv[1].split(","):
+    for region in sys.argv[2].split(","):
+        client = session.create_client(service, region_name=region, aws_access_key_id="k", aws_secret_access_key="s")
+        signer = client._request_signer  # where the client signs for: no public attribute tells
+        answers[f"{service} {region}"] = [
+            client.meta.endpoint_url, client.meta.partition, signer._region_name, signer._signing_name
+        ]
+print(json.dumps(answers))
+"""
+
+
+def test_the_layers_pruned_endpoint_catalogue_gives_every_kept_client_the_endpoint_full_botocore_gives(
+    packaged, tmp_path
+):
+    from deploy.package import BOTOCORE_SERVICES
+
+    with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as zipped:
+        zipped.extractall(tmp_path)
+        [catalogue] = [n for n in zipped.namelist() if n.endswith("botocore/data/endpoints.json")]
+        services = {s for p in json.loads(zipped.read(catalogue))["partitions"] for s in p["services"]}
+    assert services == {"dynamodb", "s3", "secretsmanager", "email"}  # SES v2's endpoint prefix is "email"
+    [site] = tmp_path.glob("python/lib/python3.*/site-packages")
+    args = [",".join(sorted(BOTOCORE_SERVICES)), "us-east-1,eu-west-1,ap-southeast-2,cn-north-1,us-gov-west-1"]
+    pruned = subprocess.run(
+        [sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(site)!r}]\n" + ENDPOINT_PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    full = subprocess.run(
+        [sys.executable, "-c", ENDPOINT_PROBE, *args], capture_output=True, text=True, check=True, env={}
+    )
+    assert json.loads(pruned.stdout) == json.loads(full.stdout)
+    assert json.loads(full.stdout)["dynamodb cn-north-1"][:2] == [
+        "https://dynamodb.cn-north-1.amazonaws.com.cn",
+        "aws-cn",
+    ]
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stage):
     resources = templates[stage]["Resources"]
