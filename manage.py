@@ -92,7 +92,7 @@ def cmd_createsuperuser(args: argparse.Namespace) -> None:
 
 
 def cmd_setrole(args: argparse.Namespace) -> None:
-    from chalicelib.domain import Role
+    from chalicelib.domain.enums import Role
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 

@@ -60,7 +60,7 @@ def _install_hooks() -> None:
     """Hook every DynamoDB client pynamodb creates, once per process."""
     from pynamodb.connection.base import Connection
 
-    import chalicelib.http.authorizer as authorizer_module
+    from chalicelib.http.authorizer import jwt_authorizer
 
     if getattr(Connection, "_bench_hooked", False):
         return
@@ -75,17 +75,17 @@ def _install_hooks() -> None:
 
     Connection.client = property(hooked)  # type: ignore[assignment,method-assign]
     Connection._bench_hooked = True  # type: ignore[attr-defined]
-    authenticate = authorizer_module.verify_access
+    authorize = jwt_authorizer.func
 
-    def authorizer_authenticate(*args: Any) -> Any:
+    def authorizer_authorize(*args: Any) -> Any:
         # The authorizer runs as its own function on AWS and the gateway caches its answer: not the endpoint's cost.
         _in_authorizer[0] = True
         try:
-            return authenticate(*args)
+            return authorize(*args)
         finally:
             _in_authorizer[0] = False
 
-    authorizer_module.verify_access = authorizer_authenticate  # type: ignore[assignment]
+    jwt_authorizer.func = authorizer_authorize
 
 
 @contextmanager
@@ -112,7 +112,7 @@ class Probe:
 
 def _endpoints(api: Any) -> list[Probe]:
     """One representative call per operation, with the data it needs created first."""
-    from chalicelib.domain import Role
+    from chalicelib.domain.enums import Role
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
@@ -266,7 +266,7 @@ def items_read_by_first_page(sizes: tuple[int, ...] = (1_000, 20_000)) -> dict[i
     """Items DynamoDB reads to serve the first page of GET /api/events/, at each table size."""
     import boto3
 
-    from chalicelib.domain import iso, utcnow
+    from chalicelib.domain.common import iso, utcnow
     from chalicelib.ids import new_id
 
     result = {}

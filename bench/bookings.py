@@ -81,7 +81,7 @@ def requests_per_booking(samples: int = 20) -> dict[str, float]:
     """DynamoDB requests the booking handler makes, counted at botocore on moto (the authorizer's own read
     is excluded: on AWS it runs in its own function and the gateway caches its answer)."""
     from bench.app import _dynamodb_log, _in_process
-    from chalicelib.domain import Role
+    from chalicelib.domain.enums import Role
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 

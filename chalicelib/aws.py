@@ -5,9 +5,10 @@ imported on first use, by the routes that need such a client."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.settings import Settings
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 
 def client(service: str, settings: Settings, **options: Any) -> Any:

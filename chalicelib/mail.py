@@ -6,13 +6,15 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import client
 from chalicelib.http.logs import get_logger
-from chalicelib.ports import Mailer, MailMessage, MailUnavailable
+from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.settings import DEPLOYED_STAGES, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SENDER_NAME = "Sessions Marketplace"
 

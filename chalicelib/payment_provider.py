@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.aws import client
-from chalicelib.ports import (
+from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutState,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from chalicelib.domain import Rate, RateLimits
+from chalicelib.domain.limits import Rate, RateLimits
 
 DEPLOYED_STAGES = frozenset({"dev", "prod"})
 MIN_SIGNING_KEY_BYTES = 32

@@ -389,7 +389,7 @@ def _public(session: dict[str, Any]) -> dict[str, Any]:
 
 
 def _amount_text(amount: int, currency: str) -> str:
-    from chalicelib.domain import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
+    from chalicelib.domain.money import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES
 
     code = currency.upper()
     digits = 0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain import Role, utcnow
+from chalicelib.domain.access import Principal
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import Role
 from chalicelib.errors import ValidationFailed
 from chalicelib.persistence.events import DynamoEventRepository
 from chalicelib.persistence.users import DynamoUserRepository
-from chalicelib.security.access import Principal
 from chalicelib.services import accounts, events
 
 DEMO_PASSWORD = "password"

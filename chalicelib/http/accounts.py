@@ -12,7 +12,6 @@ from chalicelib.http.requests import client_ip
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import ACCESS_TOKEN, EMPTY, MESSAGE, ROTATED_TOKENS, TOKEN_PAIR, USER
-from chalicelib.services import accounts, credentials
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -43,6 +42,8 @@ NO_STORE = "no-store"
 )
 def register(data: RegisterIn) -> Response:
     """Create a USER account (a limited number per client IP)."""
+    from chalicelib.services import accounts
+
     user = accounts.sign_up(
         deps.users(),
         deps.guard(),
@@ -67,6 +68,8 @@ def register(data: RegisterIn) -> Response:
 def obtain_token(data: TokenObtainIn) -> dict[str, str]:
     """A refresh and an access token for a username and password; locked (429) for a username or client IP
     after too many failures, until the window ends."""
+    from chalicelib.services import accounts
+
     return accounts.sign_in(
         deps.users(),
         deps.guard(),
@@ -91,6 +94,8 @@ def obtain_token(data: TokenObtainIn) -> dict[str, str]:
 def refresh_token(data: TokenRefreshIn) -> dict[str, str]:
     """A new access token and (with rotation) a new refresh token; an already rotated token revokes its
     family."""
+    from chalicelib.services import accounts
+
     return accounts.refresh(deps.users(), deps.families(), deps.token_policy(), refresh=data.refresh)
 
 
@@ -105,6 +110,8 @@ def refresh_token(data: TokenRefreshIn) -> dict[str, str]:
 )
 def verify_token(data: TokenVerifyIn) -> dict[str, str]:
     """{} when the token is authentic, unexpired and not revoked."""
+    from chalicelib.services import accounts
+
     accounts.verify(deps.users(), deps.families(), deps.token_policy(), token=data.token)
     return {}
 
@@ -120,6 +127,8 @@ def verify_token(data: TokenVerifyIn) -> dict[str, str]:
 )
 def blacklist_token(data: TokenBlacklistIn) -> dict[str, str]:
     """{} once the refresh token (and every token rotated from its sign-in) is revoked."""
+    from chalicelib.services import accounts
+
     accounts.blacklist(deps.families(), deps.token_policy(), refresh=data.refresh)
     return {}
 
@@ -135,6 +144,8 @@ def blacklist_token(data: TokenBlacklistIn) -> dict[str, str]:
 def password_reset(data: PasswordResetIn) -> dict[str, str]:
     """The same answer for every address; an active account's address gets a link to the web app's reset
     page."""
+    from chalicelib.services import credentials
+
     settings = deps.settings()
     detail = credentials.request_reset(
         deps.users(),
@@ -159,6 +170,8 @@ def password_reset(data: PasswordResetIn) -> dict[str, str]:
 )
 def password_reset_confirm(data: PasswordResetConfirmIn) -> dict[str, str]:
     """Set the new password and revoke every token of the account."""
+    from chalicelib.services import credentials
+
     detail = credentials.confirm_reset(
         deps.users(),
         deps.resets(),

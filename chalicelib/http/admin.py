@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import Access, EventStatus, Role
+from chalicelib.domain.enums import Access, EventStatus, Role
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef, Parameter
@@ -17,7 +17,6 @@ from chalicelib.http.requests import boolean_param, choice_param, query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import ADMIN_USER, ADMIN_USER_LIST, AUDIT_LIST, EVENT_LIST
-from chalicelib.services import admin
 
 if TYPE_CHECKING:
     from chalicelib.schemas.admin import AdminUserCreateIn, AdminUserUpdateIn
@@ -61,6 +60,8 @@ def _scope(name: str, *filters: Any) -> str:
 )
 def list_users() -> dict[str, Any]:
     """Users sorted by username; search and filters combine."""
+    from chalicelib.services import admin
+
     params = query_params(routes.request)
     search = params.get("search")
     if search is not None and len(search) > MAX_SEARCH:
@@ -86,6 +87,8 @@ def list_users() -> dict[str, Any]:
 )
 def create_user(data: AdminUserCreateIn) -> Response:
     """An account made by staff; the password goes through the same validators as at sign-up."""
+    from chalicelib.services import admin
+
     user = admin.create_user(
         deps.users(),
         routes.caller(),
@@ -104,6 +107,8 @@ def create_user(data: AdminUserCreateIn) -> Response:
 )
 def get_user(user_id: str) -> dict[str, Any]:
     """One account, active or not."""
+    from chalicelib.services import admin
+
     return ADMIN_USER.render(admin.find_user(deps.users(), user_id))
 
 
@@ -119,6 +124,8 @@ def get_user(user_id: str) -> dict[str, Any]:
 )
 def update_user(user_id: str, data: AdminUserUpdateIn) -> dict[str, Any]:
     """Takes effect at once for sign-in and token refresh, and within one authorizer TTL for access tokens."""
+    from chalicelib.services import admin
+
     changes = data.model_dump(include=data.model_fields_set)
     return ADMIN_USER.render(admin.update_user(deps.users(), routes.caller(), user_id, changes))
 
@@ -133,6 +140,8 @@ def update_user(user_id: str, data: AdminUserUpdateIn) -> dict[str, Any]:
 )
 def list_events() -> dict[str, Any]:
     """Every event, newest first."""
+    from chalicelib.services import admin
+
     params = query_params(routes.request)
     status = choice_param(params, "status", EventStatus)
     creator = params.get("creator") or None
@@ -152,6 +161,8 @@ def list_events() -> dict[str, Any]:
 )
 def list_log() -> dict[str, Any]:
     """Staff writes, newest first."""
+    from chalicelib.services import admin
+
     params = query_params(routes.request)
     actor, object_id = params.get("actor") or None, params.get("object_id") or None
     scope = _scope("admin-log", actor, object_id)

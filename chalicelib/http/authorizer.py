@@ -20,7 +20,6 @@ from chalicelib.errors import NotAuthenticated
 from chalicelib.http import dependencies
 from chalicelib.http.requests import AUTH_ERROR, AUTH_EXPIRES
 from chalicelib.security.access import policy_routes
-from chalicelib.services.authentication import verify_access
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 ANONYMOUS = "anonymous"
@@ -44,6 +43,8 @@ def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
 @authorizer_bp.authorizer(name="jwt_authorizer", ttl_seconds=get_settings().authorizer_ttl_seconds)
 def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """Allow the caller's routes; for an unusable token, every protected route with the reason attached."""
+    from chalicelib.services.authentication import verify_access  # the app's other functions never need it
+
     _every_route_declared()
     try:
         principal, expires = verify_access(

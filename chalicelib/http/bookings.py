@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import Access, BookingResult
+from chalicelib.domain.enums import Access
 from chalicelib.errors import MalformedRequest
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import IDEMPOTENCY_KEY, PAGINATION, InputRef
@@ -15,12 +15,12 @@ from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import BOOKING, BOOKING_LIST
-from chalicelib.services import bookings
-from chalicelib.services.bookings import IdempotentRequest
 
 if TYPE_CHECKING:
+    from chalicelib.domain.bookings import BookingResult
     from chalicelib.schemas.bookings import BookingCancelIn, BookingCreateIn
     from chalicelib.schemas.validation import InputSchema
+    from chalicelib.services.bookings import IdempotentRequest
 
 bookings_bp = Blueprint(__name__)
 routes = Router(bookings_bp)
@@ -28,6 +28,8 @@ KEY_PATTERN = re.compile(r"\A[\x21-\x7e]{1,255}\Z")
 
 
 def _idempotent(data: InputSchema) -> IdempotentRequest | None:
+    from chalicelib.services.bookings import IdempotentRequest
+
     key = routes.request.headers.get("idempotency-key")
     if key is None:
         return None
@@ -55,6 +57,8 @@ def _answer(result: BookingResult, status: int) -> Response:
 )
 def book(event_id: str, data: BookingCreateIn) -> Response:
     """Book a seat (201), or a waitlist place with {"waitlist": true} when the event is full."""
+    from chalicelib.services import bookings
+
     result = bookings.book(
         deps.events(),
         deps.bookings(),
@@ -81,6 +85,8 @@ def book(event_id: str, data: BookingCreateIn) -> Response:
 )
 def cancel(booking_id: str, data: BookingCancelIn) -> Response:
     """Cancel a booking; the seat goes to the oldest waitlisted booking, if any."""
+    from chalicelib.services import bookings
+
     result = bookings.cancel(
         deps.bookings(),
         deps.events(),
@@ -103,6 +109,8 @@ def cancel(booking_id: str, data: BookingCancelIn) -> Response:
 )
 def my_bookings() -> dict[str, Any]:
     """The caller's bookings, newest first, each with a summary of its event."""
+    from chalicelib.services import bookings
+
     caller = routes.caller()
     scope = f"me-bookings:{caller.user_id}"
     limit, start = page_request(routes.request, scope)
@@ -120,6 +128,8 @@ def my_bookings() -> dict[str, Any]:
 )
 def event_bookings(event_id: str) -> dict[str, Any]:
     """The event's bookings, newest first (its creator and staff)."""
+    from chalicelib.services import bookings
+
     scope = f"event-bookings:{event_id}"
     limit, start = page_request(routes.request, scope)
     page = bookings.event_bookings(deps.bookings(), deps.events(), routes.caller(), event_id, limit=limit, start=start)

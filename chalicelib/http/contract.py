@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.domain import Access
 from chalicelib.http.views import Shape
 
 if TYPE_CHECKING:
+    from chalicelib.domain.enums import Access
     from chalicelib.schemas.validation import InputSchema
 
 MediaType = Literal["text/html", "text/javascript", "text/css"]

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from chalicelib.mail import mailer_for
-from chalicelib.payment_provider import StripePayments
-from chalicelib.persistence.audit import DynamoAuditRepository
-from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
-from chalicelib.persistence.counters import DynamoCounters
-from chalicelib.persistence.events import DynamoEventRepository
-from chalicelib.persistence.models import bind_tables
-from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
-from chalicelib.persistence.users import DynamoUserRepository
-from chalicelib.ports import Mailer
-from chalicelib.security import keys
-from chalicelib.security.tokens import Lifetimes
-from chalicelib.services.accounts import TokenPolicy
-from chalicelib.services.payments import PaymentTerms
-from chalicelib.services.throttling import Guard
-from chalicelib.services.uploads import Media
 from chalicelib.settings import Settings, get_settings
+
+# Each dependency imports its module on first use: a cold start loads the persistence and services of the
+# routes it serves, not of every route (the public list needs neither bookings, accounts nor payments).
+if TYPE_CHECKING:
+    from chalicelib.payment_provider import StripePayments
+    from chalicelib.persistence.audit import DynamoAuditRepository
+    from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
+    from chalicelib.persistence.counters import DynamoCounters
+    from chalicelib.persistence.events import DynamoEventRepository
+    from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
+    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib.ports.mail import Mailer
+    from chalicelib.security.tokens import Lifetimes
+    from chalicelib.services.accounts import TokenPolicy
+    from chalicelib.services.payments import PaymentTerms
+    from chalicelib.services.throttling import Guard
+    from chalicelib.services.uploads import Media
 
 
 def settings() -> Settings:
@@ -32,6 +34,8 @@ def settings() -> Settings:
 def tables() -> None:
     """Point the models at this stage's tables, once per process, before any repository is used. Done here
     rather than by the app's builder because the authorizer runs as its own Lambda from its own module."""
+    from chalicelib.persistence.models import bind_tables
+
     s = get_settings()
     bind_tables(s.tables, s.region, s.aws)
 
@@ -39,6 +43,8 @@ def tables() -> None:
 @lru_cache(maxsize=1)
 def users() -> DynamoUserRepository:
     """The user repository."""
+    from chalicelib.persistence.users import DynamoUserRepository
+
     tables()
     return DynamoUserRepository()
 
@@ -46,6 +52,8 @@ def users() -> DynamoUserRepository:
 @lru_cache(maxsize=1)
 def events() -> DynamoEventRepository:
     """The event repository."""
+    from chalicelib.persistence.events import DynamoEventRepository
+
     tables()
     return DynamoEventRepository()
 
@@ -53,6 +61,8 @@ def events() -> DynamoEventRepository:
 @lru_cache(maxsize=1)
 def bookings() -> DynamoBookingRepository:
     """The booking repository."""
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+
     tables()
     return DynamoBookingRepository()
 
@@ -60,6 +70,8 @@ def bookings() -> DynamoBookingRepository:
 @lru_cache(maxsize=1)
 def idempotency() -> DynamoIdempotencyRepository:
     """Stored results of idempotent requests."""
+    from chalicelib.persistence.bookings import DynamoIdempotencyRepository
+
     tables()
     return DynamoIdempotencyRepository()
 
@@ -67,6 +79,8 @@ def idempotency() -> DynamoIdempotencyRepository:
 @lru_cache(maxsize=1)
 def families() -> DynamoRefreshFamilies:
     """Refresh-token families (rotation, reuse detection, sign-out)."""
+    from chalicelib.persistence.tokens import DynamoRefreshFamilies
+
     tables()
     return DynamoRefreshFamilies()
 
@@ -74,6 +88,8 @@ def families() -> DynamoRefreshFamilies:
 @lru_cache(maxsize=1)
 def resets() -> DynamoPasswordResets:
     """Pending password resets."""
+    from chalicelib.persistence.tokens import DynamoPasswordResets
+
     tables()
     return DynamoPasswordResets()
 
@@ -81,24 +97,32 @@ def resets() -> DynamoPasswordResets:
 @lru_cache(maxsize=1)
 def counters() -> DynamoCounters:
     """Throttle counters."""
+    from chalicelib.persistence.counters import DynamoCounters
+
     tables()
     return DynamoCounters()
 
 
 def guard() -> Guard:
     """The stage's rate limits over the shared counters."""
+    from chalicelib.services.throttling import Guard
+
     return Guard(counters(), get_settings().rate_limits)
 
 
 @lru_cache(maxsize=1)
 def mailer() -> Mailer:
     """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
+    from chalicelib.mail import mailer_for
+
     return mailer_for(get_settings())
 
 
 @lru_cache(maxsize=1)
 def payment_provider() -> StripePayments:
     """Stripe (locally, devstack's stand-in of it), its client made on first use."""
+    from chalicelib.payment_provider import StripePayments
+
     return StripePayments(get_settings())
 
 
@@ -108,12 +132,16 @@ def payment_terms() -> PaymentTerms | None:
     s = get_settings().payments
     if not s.configured:
         return None
+    from chalicelib.services.payments import PaymentTerms
+
     return PaymentTerms(payment_provider(), s.hold_seconds, s.refund_cutoff_seconds)
 
 
 @lru_cache(maxsize=1)
 def audit() -> DynamoAuditRepository:
     """The audit log of staff writes."""
+    from chalicelib.persistence.audit import DynamoAuditRepository
+
     tables()
     return DynamoAuditRepository()
 
@@ -123,6 +151,7 @@ def media() -> Media:
     """Upload records and the upload bucket (its S3 client is made on first use, not here)."""
     from chalicelib.persistence.objects import S3ObjectStore
     from chalicelib.persistence.uploads import DynamoUploadRepository
+    from chalicelib.services.uploads import Media
 
     tables()
     return Media(uploads=DynamoUploadRepository(), store=S3ObjectStore(get_settings()))
@@ -130,15 +159,21 @@ def media() -> Media:
 
 def signing_key() -> bytes:
     """The JWT (and cursor) signing key, fetched on first use."""
+    from chalicelib.security import keys
+
     return keys.signing_key(get_settings())
 
 
 def lifetimes() -> Lifetimes:
     """How long each type of token lives."""
+    from chalicelib.security.tokens import Lifetimes
+
     s = get_settings()
     return Lifetimes(access_seconds=s.access_token_seconds, refresh_seconds=s.refresh_token_seconds)
 
 
 def token_policy() -> TokenPolicy:
     """Signing key, token lifetimes and whether refresh tokens rotate."""
+    from chalicelib.services.accounts import TokenPolicy
+
     return TokenPolicy(key=signing_key(), lifetimes=lifetimes(), rotate=get_settings().rotate_refresh_tokens)

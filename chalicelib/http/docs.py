@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 from functools import lru_cache
-from importlib.metadata import distribution
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
@@ -15,6 +14,9 @@ from chalicelib.http.openapi import openapi_document
 from chalicelib.http.requests import base_path
 from chalicelib.http.routing import Router
 from chalicelib.http.views import OPENAPI_DOCUMENT
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution
 
 docs_bp = Blueprint(__name__)
 routes = Router(docs_bp)
@@ -87,7 +89,7 @@ def docs() -> Response:
     page = PAGE.format(
         schema=html.escape(f"{prefix}/api/schema/"),
         # The version in the query makes a new bundle a new URL, so browsers may keep this one for a year.
-        script=html.escape(f"{prefix}{DOCS_PATH}/redoc/?v={distribution(REDOC_DISTRIBUTION).version}"),
+        script=html.escape(f"{prefix}{DOCS_PATH}/redoc/?v={_redoc_distribution().version}"),
     )
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/html; charset=utf-8",
@@ -114,10 +116,17 @@ def redoc_script() -> Response:
     return Response(body=_redoc_bundle(), status_code=200, headers=headers)
 
 
+def _redoc_distribution() -> Distribution:
+    # importlib.metadata costs more to import than every route of this module: only these pages pay for it.
+    from importlib.metadata import distribution
+
+    return distribution(REDOC_DISTRIBUTION)
+
+
 @lru_cache(maxsize=1)
 def _redoc_bundle() -> str:
     """The bundle, headed by Redoc's licence and those of the libraries it bundles; read on first use (1.1 MB)."""
-    folder = Path(str(distribution(REDOC_DISTRIBUTION).locate_file(REDOC_DIR)))
+    folder = Path(str(_redoc_distribution().locate_file(REDOC_DIR)))
     licences = [
         (folder / name).read_text(encoding="utf-8") for name in ("LICENSE", "bundles/redoc.standalone.js.LICENSE.txt")
     ]

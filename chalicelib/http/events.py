@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import Access, Principal
+from chalicelib.domain.enums import Access
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
@@ -14,10 +14,9 @@ from chalicelib.http.requests import boolean_param, query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import EVENT, EVENT_LIST
-from chalicelib.services import events
-from chalicelib.services.authentication import authenticate
 
 if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
     from chalicelib.schemas.events import EventCreateIn, EventUpdateIn
 
 events_bp = Blueprint(__name__)
@@ -26,6 +25,8 @@ routes = Router(events_bp)
 
 def _optional_caller() -> Principal | None:
     # Public routes have no authorizer: a token, when sent, is verified here with the same rules.
+    from chalicelib.services.authentication import authenticate
+
     header = routes.request.headers.get("authorization")
     return authenticate(header, deps.users(), deps.signing_key(), deps.lifetimes()) if header else None
 
@@ -45,6 +46,8 @@ def _optional_caller() -> Principal | None:
 )
 def list_events() -> dict[str, Any]:
     """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
+    from chalicelib.services import events
+
     params = query_params(routes.request)
     upcoming = bool(boolean_param(params, "upcoming"))
     creator = params.get("creator") or None
@@ -64,6 +67,8 @@ def list_events() -> dict[str, Any]:
 )
 def create_event(data: EventCreateIn) -> Response:
     """Create an event owned by the caller."""
+    from chalicelib.services import events
+
     event = events.create_event(deps.events(), routes.caller(), data.model_dump())
     return json_response(EVENT.render(event), 201)
 
@@ -71,6 +76,8 @@ def create_event(data: EventCreateIn) -> Response:
 @routes.route("/api/events/{event_id}", "GET", summary="One event", responses={200: EVENT}, optional_auth=True)
 def get_event(event_id: str) -> dict[str, Any]:
     """One event; drafts only for their creator and staff."""
+    from chalicelib.services import events
+
     return EVENT.render(events.get_event(deps.events(), event_id, _optional_caller()))
 
 
@@ -86,6 +93,8 @@ def get_event(event_id: str) -> dict[str, Any]:
 )
 def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
     """Edit an event (its creator or staff)."""
+    from chalicelib.services import events
+
     changes = data.model_dump(include=data.model_fields_set)
     return EVENT.render(events.update_event(deps.events(), routes.caller(), event_id, changes, media=deps.media()))
 
@@ -100,5 +109,7 @@ def update_event(event_id: str, data: EventUpdateIn) -> dict[str, Any]:
 )
 def delete_event(event_id: str) -> Response:
     """Delete an event without bookings (its creator or staff)."""
+    from chalicelib.services import events
+
     events.delete_event(deps.events(), routes.caller(), event_id, media=deps.media())
     return Response(body="", status_code=204)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice.app import Request
+if TYPE_CHECKING:
+    from chalice.app import Request
 
 LOGGER_NAME = "sessions_marketplace"
 _first_request = [True]

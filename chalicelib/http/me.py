@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import Access
+from chalicelib.domain.enums import Access
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import client_ip
 from chalicelib.http.routing import Router
 from chalicelib.http.views import EVENT_LIST, USER
-from chalicelib.services import accounts, credentials, events
 
 if TYPE_CHECKING:
     from chalicelib.schemas.accounts import MeUpdateIn, PasswordChangeIn
@@ -25,6 +24,8 @@ routes = Router(me_bp)
 @routes.route("/api/me", "GET", Access.SIGNED_IN, summary="The signed-in user", responses={200: USER})
 def me() -> dict[str, Any]:
     """The signed-in user."""
+    from chalicelib.services import accounts
+
     return USER.render(accounts.profile(deps.users(), routes.caller().user_id))
 
 
@@ -40,6 +41,8 @@ def me() -> dict[str, Any]:
 )
 def update_me(data: MeUpdateIn) -> dict[str, Any]:
     """Change the caller's email or avatar."""
+    from chalicelib.services import accounts
+
     changes = data.model_dump(include=data.model_fields_set)
     return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes, media=deps.media()))
 
@@ -57,6 +60,8 @@ def update_me(data: MeUpdateIn) -> dict[str, Any]:
 def change_password(data: PasswordChangeIn) -> Response:
     """Set a new password, proven by the old one; every refresh token is refused from now on, and access tokens
     within the authorizer's cache time. Sign in again with the new password."""
+    from chalicelib.services import credentials
+
     credentials.change_password(
         deps.users(),
         deps.guard(),
@@ -79,6 +84,8 @@ def change_password(data: PasswordChangeIn) -> Response:
 )
 def logout_all() -> Response:
     """Revoke every refresh token of the caller, and their access tokens within the authorizer's cache time."""
+    from chalicelib.services import accounts
+
     accounts.sign_out_everywhere(deps.users(), routes.caller().user_id)
     return Response(body="", status_code=204)
 
@@ -93,6 +100,8 @@ def logout_all() -> Response:
 )
 def my_events() -> dict[str, Any]:
     """The caller's events, drafts and cancelled ones included, newest first."""
+    from chalicelib.services import events
+
     caller = routes.caller()
     scope = f"me-events:{caller.user_id}"
     limit, start = page_request(routes.request, scope)

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from chalicelib.domain import Access
+from chalicelib.domain.enums import Access
 from chalicelib.http.contract import OPERATIONS, Answer, Operation
 from chalicelib.http.views import REF, Shape
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice.app import Request
-
-from chalicelib.domain import Page
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.http.requests import page_url, query_params
-from chalicelib.http.views import Shape
 from chalicelib.security.cursors import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from chalice.app import Request
+
+    from chalicelib.domain.common import Page
+    from chalicelib.http.views import Shape
 
 # ASCII digits only: str.isdigit() also accepts "²" and other digits that int() or a DynamoDB limit refuse.
 DIGITS = re.compile(r"\A[0-9]{1,6}\Z")

@@ -16,8 +16,6 @@ from chalicelib.http.contract import Parameter, RawBody
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import WEBHOOK_RECEIPT
-from chalicelib.ports import InvalidSignature, PaymentUnavailable
-from chalicelib.services import settlement
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 payments_bp = Blueprint(__name__)
@@ -64,6 +62,9 @@ STRIPE_EVENT = RawBody(
 )
 def webhook() -> Response:
     """Verify the event's signature, then apply it at most once."""
+    from chalicelib.ports.payments import InvalidSignature, PaymentUnavailable
+    from chalicelib.services import settlement
+
     request = routes.request
     raw = request.raw_body or b""
     if isinstance(raw, str):
@@ -90,6 +91,8 @@ def webhook() -> Response:
 @payments_bp.schedule(SWEEP_RATE, name="sweep_payments", description="End unpaid holds; issue owed refunds")
 def sweep_payments(event: Any) -> dict[str, Any]:
     """Every minute: holds whose time is up without a webhook, and refunds owed (new or to retry)."""
+    from chalicelib.services import settlement
+
     terms = deps.payment_terms()
     if terms is None:
         return {"skipped": "payments are not configured"}

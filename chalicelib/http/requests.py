@@ -5,12 +5,11 @@ from __future__ import annotations
 import enum
 import json
 import time
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from chalice.app import Request
-
-from chalicelib.domain import Principal, Role
+from chalicelib.domain.access import Principal
+from chalicelib.domain.enums import Role
 from chalicelib.errors import (
     MalformedRequest,
     NotAuthenticated,
@@ -18,7 +17,9 @@ from chalicelib.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from chalicelib.services.authentication import NOT_PROVIDED, token_not_valid
+
+if TYPE_CHECKING:
+    from chalice.app import Request
 
 JSON_TYPES = ("application/json", "")
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -95,6 +96,8 @@ def choice_param(params: dict[str, str], name: str, choices: type[E]) -> E | Non
 def principal(request: Request, now: float | None = None) -> Principal:
     """The caller the authorizer verified, on a protected route; NotAuthenticated (simplejwt's body) when the
     authorizer let the request through unauthenticated, or when its cached answer has outlived the token."""
+    from chalicelib.services.authentication import NOT_PROVIDED, token_not_valid
+
     context = (request.context or {}).get("authorizer") or {}
     error = context.get(AUTH_ERROR)
     if error:

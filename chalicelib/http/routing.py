@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice, Request, Response
 
-from chalicelib.domain import Access, Principal
+from chalicelib.domain.enums import Access
 from chalicelib.errors import DomainError, PermissionDenied
 from chalicelib.http import dependencies
 from chalicelib.http.authorizer import jwt_authorizer
@@ -17,6 +17,9 @@ from chalicelib.http.logs import log_exception
 from chalicelib.http.requests import principal, read_body
 from chalicelib.http.responses import error_response, json_response, server_error
 from chalicelib.security.access import declare
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
 
 View = Callable[..., Any]
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")

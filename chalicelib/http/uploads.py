@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.domain import Access, UploadPurpose
+from chalicelib.domain.enums import Access, UploadPurpose
 from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import InputRef
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import UPLOAD
-from chalicelib.services import events, uploads
 
 if TYPE_CHECKING:
     from chalicelib.schemas.uploads import UploadCreateIn
@@ -34,6 +33,8 @@ routes = Router(uploads_bp)
 def create_upload(data: UploadCreateIn) -> Response:
     """A presigned POST for one image of the declared type and at most the declared size; an event image only
     for an event the caller may edit (403, or 404 for a draft it cannot see)."""
+    from chalicelib.services import events, uploads
+
     caller, purpose = routes.caller(), UploadPurpose(data.purpose)
     if purpose is UploadPurpose.EVENT_IMAGE:
         started = events.start_image_upload(

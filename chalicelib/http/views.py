@@ -5,14 +5,17 @@ Plain data and functions only: rendering an answer loads no validation library."
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import AuditAction, BookingStatus, EventStatus, RefundStatus, Role, iso
+from chalicelib.domain.common import iso
+from chalicelib.domain.enums import AuditAction, BookingStatus, EventStatus, RefundStatus, Role
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    import enum
+    from collections.abc import Callable, Iterator
+    from decimal import Decimal
 
 REF = "#/components/schemas/{name}"
 

@@ -4,16 +4,19 @@ lacks, and writing the index keys of items stored before those indexes existed (
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-from pynamodb.models import Model
 
 from chalicelib.persistence import events, users
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL_MODELS, EventModel, UserModel
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pynamodb.expressions.update import Action
+    from pynamodb.models import Model
 
 INDEX_WAIT_SECONDS = 1800  # DynamoDB fills a new index from the table's items first
 

@@ -4,12 +4,16 @@ transaction that makes the change they record, so an entry exists exactly when i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import Actor, AuditAction, AuditEntry, Page, iso
+from chalicelib.domain.audit import Actor, AuditEntry
+from chalicelib.domain.common import Page, iso
+from chalicelib.domain.enums import AuditAction
 from chalicelib.persistence.common import newest_first, parse_time
 from chalicelib.persistence.models import ALL, AuditModel
-from chalicelib.persistence.transactions import NamedWrite
+
+if TYPE_CHECKING:
+    from chalicelib.persistence.transactions import NamedWrite
 
 
 def _to_item(entry: AuditEntry) -> AuditModel:

@@ -5,32 +5,38 @@ the seat count only moves inside a transaction whose condition re-checks it agai
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-
-from chalicelib.domain import SEAT_STATUSES, AuditEntry, Booking, BookingStatus, Page, Payment, RefundStatus, iso
+from chalicelib.domain.bookings import Booking, Payment
+from chalicelib.domain.common import Page, iso
+from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, RefundStatus
 from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
+from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
 from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, read_together, write_transaction
-from chalicelib.ports import (
+from chalicelib.ports.bookings import (
     AlreadyBooked,
-    EventAlreadyApplied,
     EventChanged,
     IdempotentWrite,
     KeyAlreadyUsed,
     Promotion,
-    ProviderEvent,
-    StaleWrite,
     StoredResult,
 )
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.payments import EventAlreadyApplied, ProviderEvent
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+
+    from chalicelib.domain.audit import AuditEntry
 
 # Index partitions of payment work due (models.BookingModel.payments_due).
 DUE_HOLD = "HOLD"
@@ -38,20 +44,6 @@ DUE_REFUND = "REFUND"
 DUE_KINDS = {"hold": DUE_HOLD, "refund": DUE_REFUND}
 # Stripe retries a webhook for up to three days; its record outlives that.
 APPLIED_EVENT_SECONDS = 30 * 86_400
-
-
-def booking_key(event_id: str, user_id: str) -> str:
-    """Marker key of a user's active booking for an event: at most one can exist."""
-    return f"BOOKING#{event_id}#{user_id}"
-
-
-def marker_status(marker: UniqueModel | None) -> BookingStatus | None:
-    """The status a booking marker records (None without a marker)."""
-    if marker is None:
-        return None
-    # Markers written before they carried a status are of confirmed or waitlisted bookings: the cautious
-    # reading is "waiting", which never reveals a paid event's link to someone without a seat.
-    return BookingStatus(marker.status) if marker.status else BookingStatus.WAITLISTED
 
 
 def applied_event_key(event_id: str) -> str:

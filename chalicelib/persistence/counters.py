@@ -10,15 +10,18 @@ Each counter is one UpdateItem, not a transaction over all the counters of a req
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.persistence.common import epoch, get_or_none, update_if
 from chalicelib.persistence.models import CounterModel
-from chalicelib.ports import Quota, QuotaExceeded
+from chalicelib.ports.throttling import Quota, QuotaExceeded
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
 
 ATTEMPTS = 3
 

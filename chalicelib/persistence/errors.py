@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib.errors import Conflict, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 RETRYABLE_CODES = frozenset(
     {

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DeleteError, UpdateError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
 
-from chalicelib.domain import AuditEntry, BookingStatus, Event, EventStatus, Page, iso
-from chalicelib.persistence.audit import add_entry
-from chalicelib.persistence.bookings import booking_key, marker_status
+from chalicelib.domain.common import Page, iso
+from chalicelib.domain.enums import BookingStatus, EventStatus
+from chalicelib.domain.events import Event
 from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
+from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models import ALL, PUBLISHED, EventModel, UniqueModel
 from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
-from chalicelib.persistence.uploads import CLAIM, claim_upload
-from chalicelib.ports import Claim, StaleWrite, UploadUnavailable
+from chalicelib.ports.common import StaleWrite
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.ports.uploads import Claim
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
 
@@ -93,6 +98,11 @@ def _write(
     entry, or an upload to claim for its image (UploadUnavailable when it cannot be), in one transaction."""
     item = EventModel(id=event_id)
     if audit is not None or claim is not None:
+        # Imported here: only staff edits and image changes write these, and the public reads never load them.
+        from chalicelib.persistence.audit import add_entry
+        from chalicelib.persistence.uploads import CLAIM, claim_upload
+        from chalicelib.ports.uploads import UploadUnavailable
+
         try:
             with write_transaction() as tx:
                 if actions is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.settings import AwsTimeouts, TableNames
+if TYPE_CHECKING:
+    from chalicelib.settings import AwsTimeouts, TableNames
 
 PUBLISHED = "PUBLISHED"
 # The one partition of the indexes that list every item of a table (staff lists only: the public lists never

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.aws import client
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.ports import ObjectChanged, ObjectStart, PresignedPost
-from chalicelib.settings import Settings
+from chalicelib.ports.uploads import ObjectChanged, ObjectStart, PresignedPost
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from chalicelib.settings import Settings
 
 CONTENT_RANGE = re.compile(r"bytes \d+-\d+/(\d+)")
 # Without s3:ListBucket, which the role deliberately lacks, S3 answers a missing key with 403, not 404.

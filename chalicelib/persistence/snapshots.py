@@ -11,7 +11,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from chalicelib.domain import Booking, BookingResult, Event, iso
+from chalicelib.domain.bookings import Booking, BookingResult
+from chalicelib.domain.common import iso
+from chalicelib.domain.events import Event
 from chalicelib.persistence.common import parse_time
 
 T = TypeVar("T")

@@ -3,15 +3,20 @@ expire (TTL) with the tokens they speak for."""
 
 from __future__ import annotations
 
-from pynamodb.expressions.condition import Condition
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import User
 from chalicelib.persistence.common import epoch, get_or_none, update_if
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import TokenStateModel, UserModel
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 from chalicelib.persistence.users import user_item
-from chalicelib.ports import RefreshToken, ResetTicket, StaleWrite, TicketGone, TokenRevoked
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.tokens import RefreshToken, ResetTicket, TicketGone, TokenRevoked
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+
+    from chalicelib.domain.users import User
 
 
 def family_key(family: str) -> str:

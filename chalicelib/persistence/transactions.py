@@ -4,18 +4,21 @@ reordering the items of a transaction cannot change which error a client gets.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-from pynamodb.models import Model
 from pynamodb.transactions import TransactGet, TransactWrite
 
 from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import cancellation_codes, translate_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+    from pynamodb.models import Model
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import Upload, UploadPurpose, iso
+from chalicelib.domain.common import iso
+from chalicelib.domain.enums import UploadPurpose
+from chalicelib.domain.uploads import Upload
 from chalicelib.persistence.common import get_or_none, parse_time
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.models import UploadModel
-from chalicelib.persistence.transactions import NamedWrite
-from chalicelib.ports import Claim
+
+if TYPE_CHECKING:
+    from chalicelib.persistence.transactions import NamedWrite
+    from chalicelib.ports.uploads import Claim
 
 CLAIM = "upload"  # the claim's name in the transactions it joins
 

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
 
-from chalicelib.domain import AuditEntry, Page, Role, User, identity, iso
-from chalicelib.persistence.audit import add_entry
+from chalicelib.domain.common import Page, iso
+from chalicelib.domain.enums import Role
+from chalicelib.domain.users import User, identity
 from chalicelib.persistence.common import Stream, get_or_none, merge_streams, parse_time
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL, USER_FACETS, UniqueModel, UserModel, facet_attribute
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
-from chalicelib.persistence.uploads import CLAIM, claim_upload
-from chalicelib.ports import Claim, StaleWrite, UniqueViolation, UploadUnavailable, UserQuery
+from chalicelib.ports.common import StaleWrite, UniqueViolation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from pynamodb.expressions.update import Action
+
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.ports.uploads import Claim
+    from chalicelib.ports.users import UserQuery
 
 # Above every character a username or an e-mail can hold: `prefix + LAST` bounds the keys starting with prefix.
 LAST = "\U0010ffff"
@@ -154,6 +161,9 @@ class DynamoUserRepository:
         return self.get(marker.owner) if marker else None
 
     def add(self, user: User, audit: AuditEntry | None = None) -> None:
+        # The writers import what only they use: the authorizer reads users at every cold start and never writes.
+        from chalicelib.persistence.audit import add_entry
+
         markers = {"username": username_key(user.username)}
         if user.email:
             markers["email"] = email_key(user.email)
@@ -171,6 +181,10 @@ class DynamoUserRepository:
             raise
 
     def save(self, old: User, new: User, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
+        from chalicelib.persistence.audit import add_entry
+        from chalicelib.persistence.uploads import CLAIM, claim_upload
+        from chalicelib.ports.uploads import UploadUnavailable
+
         email_changed = identity(old.email) != identity(new.email)
         try:
             with write_transaction() as tx:

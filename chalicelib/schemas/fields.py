@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from chalicelib.domain import normalize_username
+from chalicelib.domain.users import normalize_username
 from chalicelib.ids import is_valid_id
 from chalicelib.services.uploads import MAX_BYTES
 

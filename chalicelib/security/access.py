@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import Access, Principal
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Access
 
 # (path, method) -> access, filled as the blueprints declare their routes.
 _PROTECTED: dict[tuple[str, str], Access] = {}

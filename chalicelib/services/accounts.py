@@ -10,28 +10,29 @@ included, since the authorizer compares the generation on each (uncached) call."
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import AuditEntry, Role, UploadPurpose, User, normalize_username, utcnow
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import Role, UploadPurpose
+from chalicelib.domain.users import User, normalize_username
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import (
-    Claim,
-    RefreshFamilies,
-    RefreshToken,
-    StaleWrite,
-    TokenRevoked,
-    UniqueViolation,
-    UserRepository,
-)
+from chalicelib.ports.common import StaleWrite, UniqueViolation
+from chalicelib.ports.tokens import RefreshFamilies, RefreshToken, TokenRevoked
 from chalicelib.security import tokens
 from chalicelib.security.passwords import BCRYPT_MAX_BYTES, check_password, fits_bcrypt, hash_password
 from chalicelib.services import uploads
 from chalicelib.services.password_rules import password_problems
-from chalicelib.services.throttling import Guard
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.ports.uploads import Claim
+    from chalicelib.ports.users import UserRepository
+    from chalicelib.services.throttling import Guard
 
 MAX_USERNAME = 150
 BAD_CREDENTIALS = "No active account found with the given credentials"

@@ -4,24 +4,22 @@ Every write here is audited: its entry goes into the same transaction as the cha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import (
-    AuditAction,
-    AuditEntry,
-    EventStatus,
-    Page,
-    Principal,
-    Role,
-    User,
-    identity,
-    normalize_username,
-)
+from chalicelib.domain.common import Page
+from chalicelib.domain.enums import AuditAction, EventStatus, Role
+from chalicelib.domain.users import User, identity, normalize_username
 from chalicelib.errors import NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import AuditRepository, EventRepository, UserQuery, UserRepository
+from chalicelib.ports.users import UserQuery, UserRepository
 from chalicelib.services import accounts
 from chalicelib.services.audit import diff, entry
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.ports.audit import AuditRepository
+    from chalicelib.ports.events import EventRepository
 
 # What a user.update entry records (never the password hash, which staff cannot change here anyway).
 LOGGED_USER_FIELDS = ("email", "role", "is_staff", "is_active")

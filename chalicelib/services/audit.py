@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import Actor, AuditAction, AuditEntry, Principal, iso, utcnow
+from chalicelib.domain.audit import Actor, AuditEntry
+from chalicelib.domain.common import iso, utcnow
 from chalicelib.ids import new_id
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import AuditAction
 
 Changes = dict[str, tuple[Any, Any]]
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import Principal
+from typing import TYPE_CHECKING
+
+from chalicelib.domain.access import Principal
 from chalicelib.errors import NotAuthenticated
 from chalicelib.ids import is_valid_id
-from chalicelib.ports import UserRepository
 from chalicelib.security.tokens import ACCESS, Claims, Lifetimes, TokenError, decode
+
+if TYPE_CHECKING:
+    from chalicelib.ports.users import UserRepository
 
 NOT_PROVIDED = "Authentication credentials were not provided."
 

@@ -9,40 +9,35 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import (
-    AuditAction,
-    Booking,
-    BookingResult,
-    BookingStatus,
-    Event,
-    EventStatus,
-    Page,
-    Principal,
-    iso,
-    utcnow,
-)
+from chalicelib.domain.bookings import Booking, BookingResult
+from chalicelib.domain.common import Page, iso, utcnow
+from chalicelib.domain.enums import AuditAction, BookingStatus, EventStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import (
+from chalicelib.ports.bookings import (
     AlreadyBooked,
     BookingRepository,
     EventChanged,
-    EventRepository,
     IdempotencyRepository,
     IdempotentWrite,
     KeyAlreadyUsed,
-    PaymentRefused,
-    PaymentUnavailable,
     Promotion,
-    StaleWrite,
     StoredResult,
 )
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.payments import PaymentRefused, PaymentUnavailable
 from chalicelib.services import payments
 from chalicelib.services.audit import entry, on_behalf_of_others
-from chalicelib.services.payments import PaymentTerms
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.events import Event
+    from chalicelib.ports.events import EventRepository
+    from chalicelib.services.payments import PaymentTerms
 
 ATTEMPTS = 3
 IDEMPOTENCY_SECONDS = 24 * 3600

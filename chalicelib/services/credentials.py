@@ -8,26 +8,23 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from chalicelib.domain import User, identity
+from chalicelib.domain.users import User, identity
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.ids import is_valid_id
-from chalicelib.ports import (
-    Mailer,
-    MailMessage,
-    MailUnavailable,
-    PasswordResets,
-    ResetTicket,
-    StaleWrite,
-    TicketGone,
-    UserRepository,
-)
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
+from chalicelib.ports.tokens import PasswordResets, ResetTicket, TicketGone
 from chalicelib.security.passwords import check_password, hash_password
 from chalicelib.services.accounts import change, next_generation, password_errors, profile
-from chalicelib.services.throttling import Guard
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from chalicelib.ports.users import UserRepository
+    from chalicelib.services.throttling import Guard
 
 WRONG_OLD_PASSWORD = "Your old password was entered incorrectly. Please enter it again."
 INVALID = "Invalid value"

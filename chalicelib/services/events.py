@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain import (
-    Access,
-    AuditAction,
-    AuditEntry,
-    BookingStatus,
-    Event,
-    EventStatus,
-    Page,
-    Principal,
-    UploadPurpose,
-    iso,
-    minor_units,
-    utcnow,
-)
+from chalicelib.domain.common import Page, iso, utcnow
+from chalicelib.domain.enums import Access, AuditAction, BookingStatus, EventStatus, UploadPurpose
+from chalicelib.domain.events import Event
+from chalicelib.domain.money import minor_units
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import Claim, EventRepository, StaleWrite
-from chalicelib.services import uploads
+from chalicelib.ports.common import StaleWrite
 from chalicelib.services.audit import diff, entry, on_behalf_of_others
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.ports.events import EventRepository
+    from chalicelib.ports.uploads import Claim
+    from chalicelib.services import uploads
 
 ATTEMPTS = 3
 # What an event.delete entry keeps of the event.
@@ -108,6 +105,8 @@ def start_image_upload(
     size: int,
 ) -> uploads.StartedUpload:
     """An upload of an image for an event its creator (or staff) may still change."""
+    from chalicelib.services import uploads  # only image changes need it: the reads never load it
+
     uploads.check_target(UploadPurpose.EVENT_IMAGE, event_id)
     assert event_id is not None
     _changeable(events, event_id, principal)
@@ -120,6 +119,8 @@ def update_event(
     """Apply a partial update by the event's creator or staff, keeping capacity at or above seats booked. An
     `image` is an upload of the caller's for this event (checked, published and used up in the same write), or
     None to remove it; the replaced image is deleted."""
+    from chalicelib.services import uploads  # only image changes need it: the reads never load it
+
     if "status" in changes:
         changes = {**changes, "status": EventStatus(changes["status"])}
     upload_id = changes.get("image")
@@ -163,6 +164,8 @@ def _edit_entry(principal: Principal, event: Event, updated: Event, changes: dic
 
 def delete_event(events: EventRepository, principal: Principal, event_id: str, *, media: uploads.Media) -> None:
     """Delete an event that has no booked seats (with bookings, cancelling it is the way), and its image."""
+    from chalicelib.services import uploads  # only image changes need it: the reads never load it
+
     for _ in range(ATTEMPTS):
         event = _editable(events, event_id, principal)
         if event.seats_booked > 0 or event.waitlisted > 0:

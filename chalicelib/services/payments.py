@@ -10,27 +10,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import (
-    Booking,
-    BookingStatus,
-    Event,
-    EventStatus,
-    Payment,
-    Principal,
-    RefundStatus,
-    iso,
-    minor_units,
-)
+from chalicelib.domain.bookings import Booking, Payment
+from chalicelib.domain.common import iso
+from chalicelib.domain.enums import BookingStatus, EventStatus, RefundStatus
+from chalicelib.domain.money import minor_units
 from chalicelib.errors import Conflict, ServiceUnavailable
-from chalicelib.ports import (
-    BookingRepository,
-    CheckoutRequest,
-    PaymentProvider,
-    PaymentRefused,
-    PaymentUnavailable,
-    StaleWrite,
-)
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.payments import CheckoutRequest, PaymentProvider, PaymentRefused, PaymentUnavailable
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.events import Event
+    from chalicelib.ports.bookings import BookingRepository
 
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is made; the minute on top
 # absorbs the difference between our clock and the provider's.

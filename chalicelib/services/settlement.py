@@ -13,20 +13,22 @@ import logging
 import time
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import Booking, BookingStatus, RefundStatus, iso, utcnow
-from chalicelib.ports import (
-    BookingRepository,
-    EventAlreadyApplied,
-    EventRepository,
-    PaymentUnavailable,
-    ProviderEvent,
-    StaleWrite,
-)
+from chalicelib.domain.common import iso, utcnow
+from chalicelib.domain.enums import BookingStatus, RefundStatus
+from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.payments import EventAlreadyApplied, PaymentUnavailable, ProviderEvent
 from chalicelib.services import payments
 from chalicelib.services.bookings import next_in_line
-from chalicelib.services.payments import PaymentTerms
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from chalicelib.domain.bookings import Booking
+    from chalicelib.ports.bookings import BookingRepository
+    from chalicelib.ports.events import EventRepository
+    from chalicelib.services.payments import PaymentTerms
 
 COMPLETED = "checkout.session.completed"
 EXPIRED = "checkout.session.expired"

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import RateLimits, identity
+from chalicelib.domain.users import identity
 from chalicelib.errors import DomainError, Throttled
-from chalicelib.ports import Counters, Quota, QuotaExceeded
+from chalicelib.ports.throttling import Counters, Quota, QuotaExceeded
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from chalicelib.domain.limits import RateLimits
 
 MAX_IP = 64
 

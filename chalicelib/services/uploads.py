@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from chalicelib.domain import Principal, Upload, UploadPurpose, utcnow
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import UploadPurpose
+from chalicelib.domain.uploads import Upload
 from chalicelib.errors import ServiceUnavailable, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
-from chalicelib.ports import Claim, ObjectChanged, ObjectStore, PresignedPost, UploadRepository, UploadUnavailable
+from chalicelib.ports.uploads import (
+    Claim,
+    ObjectChanged,
+    ObjectStore,
+    PresignedPost,
+    UploadRepository,
+    UploadUnavailable,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from chalicelib.domain.access import Principal
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS_PER_SIDE = 4096

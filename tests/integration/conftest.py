@@ -6,7 +6,7 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from chalicelib.persistence.admin import create_tables
 from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.services import accounts

@@ -7,9 +7,9 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from chalicelib.persistence.users import DynamoUserRepository
-from chalicelib.ports import StaleWrite
+from chalicelib.ports.common import StaleWrite
 from tests.integration.conftest import PASSWORD
 from tests.support.faults import dynamodb_fault, recorded_calls
 

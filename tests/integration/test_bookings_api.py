@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from tests.integration.conftest import PASSWORD
 from tests.support.faults import dynamodb_fault, recorded_calls
 from tests.support.invariants import check_booking_invariants
@@ -212,10 +212,12 @@ def test_fault_during_cancellation_leaves_the_booking_and_the_seat(api, event_of
 
 
 def test_transaction_refuses_a_seat_past_capacity_even_when_the_caller_thinks_one_is_free(api, event_of):
-    from chalicelib.domain import Booking, BookingStatus, iso, utcnow
+    from chalicelib.domain.bookings import Booking
+    from chalicelib.domain.common import iso, utcnow
+    from chalicelib.domain.enums import BookingStatus
     from chalicelib.ids import new_id
     from chalicelib.persistence.bookings import DynamoBookingRepository
-    from chalicelib.ports import EventChanged
+    from chalicelib.ports.bookings import EventChanged
 
     event = event_of(capacity=1)
     repo = DynamoBookingRepository()
@@ -354,10 +356,12 @@ def test_a_retry_after_its_record_expired_is_a_new_request(api, event_of, user_t
 
 
 def test_a_record_expiring_this_second_is_expired_for_reads_and_writes_alike(aws):
-    from chalicelib.domain import Booking, BookingResult, BookingStatus, utcnow
+    from chalicelib.domain.bookings import Booking, BookingResult
+    from chalicelib.domain.common import utcnow
+    from chalicelib.domain.enums import BookingStatus
     from chalicelib.persistence.bookings import DynamoIdempotencyRepository, _save_record
     from chalicelib.persistence.transactions import write_transaction
-    from chalicelib.ports import IdempotentWrite, StoredResult
+    from chalicelib.ports.bookings import IdempotentWrite, StoredResult
 
     booking = Booking("01M8DJKSQ4WJA7GH71FHCTVAS1", "e", "c", "u", "u", BookingStatus.CONFIRMED, utcnow())
     stored = StoredResult(fingerprint="f", result=BookingResult(booking, None))
@@ -372,8 +376,9 @@ def test_a_record_expiring_this_second_is_expired_for_reads_and_writes_alike(aws
 
 
 def test_a_marker_written_before_markers_had_a_status_reads_as_waiting(aws):
-    from chalicelib.domain import BookingStatus
-    from chalicelib.persistence.bookings import DynamoBookingRepository, booking_key
+    from chalicelib.domain.enums import BookingStatus
+    from chalicelib.persistence.bookings import DynamoBookingRepository
+    from chalicelib.persistence.markers import booking_key
     from chalicelib.persistence.models import UniqueModel
 
     UniqueModel(key=booking_key("e1", "u1"), owner="b1").save()

@@ -91,7 +91,7 @@ def test_unknown_or_malformed_event_id_is_404(api):
 
 
 def test_only_the_creator_or_staff_edit_and_delete(api, make_user, creator_token, staff_token):
-    from chalicelib.domain import Role
+    from chalicelib.domain.enums import Role
 
     event = api.post("/api/events/", EVENT, token=creator_token).json
     path = f"/api/events/{event['id']}/"
@@ -158,7 +158,7 @@ def test_limit_takes_ascii_digits_only_on_every_list(api, creator_token, path, l
 
 
 def test_filters_by_creator_and_upcoming(api, make_user, creator_token):
-    from chalicelib.domain import Role
+    from chalicelib.domain.enums import Role
 
     make_user("second", Role.CREATOR)
     other = api.token("second", PASSWORD)

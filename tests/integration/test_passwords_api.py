@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from tests.integration.conftest import PASSWORD
 from tests.support.faults import recorded_calls
 

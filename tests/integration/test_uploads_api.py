@@ -19,7 +19,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from chalicelib.http import dependencies
 from chalicelib.persistence.models import UploadModel
 from chalicelib.persistence.objects import S3ObjectStore

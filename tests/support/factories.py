@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import Principal, Role
+from chalicelib.domain.access import Principal
+from chalicelib.domain.enums import Role
 from chalicelib.ids import new_id
 
 

@@ -7,53 +7,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from chalicelib.domain import (
-    SEAT_STATUSES,
-    AuditEntry,
-    Booking,
-    BookingStatus,
-    Event,
-    EventStatus,
-    Page,
-    Payment,
-    RefundStatus,
-    Upload,
-    User,
-    identity,
-    iso,
-)
-from chalicelib.ports import (
+from chalicelib.domain.audit import AuditEntry
+from chalicelib.domain.bookings import Booking, Payment
+from chalicelib.domain.common import Page, iso
+from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, EventStatus, RefundStatus
+from chalicelib.domain.events import Event
+from chalicelib.domain.uploads import Upload
+from chalicelib.domain.users import User, identity
+from chalicelib.ports.bookings import (
     AlreadyBooked,
+    EventChanged,
+    IdempotentWrite,
+    KeyAlreadyUsed,
+    Promotion,
+    StoredResult,
+)
+from chalicelib.ports.common import StaleWrite, UniqueViolation
+from chalicelib.ports.mail import MailMessage, MailUnavailable
+from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutState,
-    Claim,
     EventAlreadyApplied,
-    EventChanged,
-    IdempotentWrite,
     InvalidSignature,
-    KeyAlreadyUsed,
-    MailMessage,
-    MailUnavailable,
-    ObjectChanged,
-    ObjectStart,
     PaymentRefused,
     PaymentUnavailable,
-    PresignedPost,
-    Promotion,
     ProviderEvent,
-    Quota,
-    QuotaExceeded,
-    RefreshToken,
-    ResetTicket,
-    StaleWrite,
-    StoredResult,
-    TicketGone,
-    TokenRevoked,
-    UniqueViolation,
-    UploadUnavailable,
-    UserQuery,
 )
+from chalicelib.ports.throttling import Quota, QuotaExceeded
+from chalicelib.ports.tokens import RefreshToken, ResetTicket, TicketGone, TokenRevoked
+from chalicelib.ports.uploads import Claim, ObjectChanged, ObjectStart, PresignedPost, UploadUnavailable
+from chalicelib.ports.users import UserQuery
 
 
 class FakeAudit:

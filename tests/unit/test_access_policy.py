@@ -5,7 +5,7 @@ from chalice.app import AuthRequest, AuthResponse, AuthRoute
 from chalice.local import ARNMatcher
 
 import app as app_module
-from chalicelib.domain import Access, Role
+from chalicelib.domain.enums import Access, Role
 from chalicelib.security.access import policy_routes, protected_routes
 from tests.support.factories import principal
 

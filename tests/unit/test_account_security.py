@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.domain import Rate, RateLimits
+from chalicelib.domain.limits import Rate, RateLimits
 from chalicelib.errors import NotAuthenticated, ServiceUnavailable, Throttled, ValidationFailed
-from chalicelib.ports import StaleWrite
+from chalicelib.ports.common import StaleWrite
 from chalicelib.security import tokens
 from chalicelib.services import accounts, credentials
 from chalicelib.services.throttling import Guard

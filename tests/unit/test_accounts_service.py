@@ -1,6 +1,6 @@
 import pytest
 
-from chalicelib.domain import Role
+from chalicelib.domain.enums import Role
 from chalicelib.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from chalicelib.security import tokens
 from chalicelib.services import accounts

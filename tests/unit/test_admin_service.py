@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import AuditAction, EventStatus, Role
+from chalicelib.domain.enums import AuditAction, EventStatus, Role
 from chalicelib.errors import PermissionDenied, ValidationFailed
 from chalicelib.persistence.common import Stream, merge_streams
 from chalicelib.services import accounts, admin, bookings, events

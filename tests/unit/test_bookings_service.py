@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import BookingStatus
+from chalicelib.domain.enums import BookingStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied
-from chalicelib.ports import ProviderEvent
+from chalicelib.ports.payments import ProviderEvent
 from chalicelib.services import bookings, events, settlement
 from chalicelib.services.bookings import IdempotentRequest, fingerprint
 from chalicelib.services.payments import PaymentTerms

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import EventStatus, Role
+from chalicelib.domain.enums import EventStatus, Role
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.services import events
 from chalicelib.services.uploads import Media

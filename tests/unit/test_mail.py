@@ -11,7 +11,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
 from chalicelib.mail import FolderMailer, SesMailer, mailer_for
-from chalicelib.ports import MailMessage, MailUnavailable
+from chalicelib.ports.mail import MailMessage, MailUnavailable
 from chalicelib.settings import load_settings
 
 MESSAGE = MailMessage(to="alice@example.com", subject="Password reset on Sessions Marketplace", text="Héllo\nlink")

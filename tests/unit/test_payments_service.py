@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import BookingStatus, RefundStatus, minor_units, utcnow
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import BookingStatus, RefundStatus
+from chalicelib.domain.money import minor_units
 from chalicelib.errors import Conflict, ServiceUnavailable, ValidationFailed
-from chalicelib.ports import ProviderEvent
+from chalicelib.ports.payments import ProviderEvent
 from chalicelib.services import bookings, events, settlement
 from chalicelib.services.bookings import IdempotentRequest
 from chalicelib.services.payments import MIN_CHECKOUT_SECONDS, PaymentTerms

@@ -90,7 +90,7 @@ def test_a_short_or_missing_secret_is_an_outage_not_a_weak_key():
     [("5/15m", 5, 900), ("100/hour", 100, 3600), ("20/h", 20, 3600), ("3/2d", 3, 172_800), ("1/30s", 1, 30)],
 )
 def test_rates_read_as_drf_writes_them_or_with_a_window_length(text, count, seconds):
-    from chalicelib.domain import Rate
+    from chalicelib.domain.limits import Rate
     from chalicelib.settings import parse_rate
 
     assert parse_rate(text) == Rate(count, seconds)
@@ -105,7 +105,7 @@ def test_malformed_rates_are_refused_at_start(text):
 
 
 def test_account_security_defaults_and_the_local_stage_keeps_the_username_lock():
-    from chalicelib.domain import Rate
+    from chalicelib.domain.limits import Rate
     from deploy.template import stage_environment
 
     defaults = load_settings({})

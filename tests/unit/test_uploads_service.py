@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain import EventStatus, Role, UploadPurpose, utcnow
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import EventStatus, Role, UploadPurpose
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable, ValidationFailed
 from chalicelib.ids import new_id
+from chalicelib.ports.uploads import Claim
 from chalicelib.services import accounts, events, uploads
 from chalicelib.services.uploads import HEADER_BYTES, MEDIA_CACHE_CONTROL, Media
 from tests.support.factories import creator, principal
@@ -226,7 +228,7 @@ def test_an_upload_used_by_a_concurrent_request_is_refused_and_its_copy_deleted(
 
     def publish_then_lose_the_race(*args, **kwargs):
         publish(*args, **kwargs)
-        media.uploads.claim(uploads.Claim(upload.id, alice.id, 0))  # another tab's edit came first
+        media.uploads.claim(Claim(upload.id, alice.id, 0))  # another tab's edit came first
 
     media.store.publish = publish_then_lose_the_race
     assert _refused(lambda: _avatar(users, media, alice, upload.id)) == ["This upload has already been used."]

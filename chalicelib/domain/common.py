@@ -1,0 +1,25 @@
+"""Time in the API's one format, and a page of any list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 in UTC with microseconds and Z, the API's one timestamp format."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items and the key to continue after them (None on the last page)."""
+
+    items: list[Any]
+    next_key: dict[str, str] | None

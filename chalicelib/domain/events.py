@@ -1,0 +1,61 @@
+"""Events (sessions): what is shown to whom, and who manages them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from chalicelib.domain.access import Principal
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import EventStatus
+
+
+@dataclass(frozen=True)
+class Event:
+    """A session that a creator publishes and users book."""
+
+    id: str
+    title: str
+    description: str
+    creator: str
+    creator_username: str
+    created_at: datetime
+    updated_at: datetime
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timezone: str = "UTC"
+    capacity: int | None = None
+    seats_booked: int = 0
+    waitlisted: int = 0
+    price: Decimal = Decimal("0.00")
+    currency: str = "USD"
+    location: str = ""
+    online_url: str | None = None
+    image: str | None = None
+    status: EventStatus = EventStatus.PUBLISHED
+    version: int = 1
+
+    def with_changes(self, **changes: object) -> Event:
+        """A copy with `changes` applied, `updated_at` set and the version bumped."""
+        return replace(self, **changes, updated_at=utcnow(), version=self.version + 1)  # type: ignore[arg-type]
+
+    @property
+    def paid(self) -> bool:
+        """Events with a price above zero are paid."""
+        return self.price > 0
+
+    def managed_by(self, principal: Principal | None) -> bool:
+        """Its creator and staff manage an event: edit it, see drafts and attendees, cancel any booking."""
+        return principal is not None and (principal.is_staff or principal.user_id == self.creator)
+
+    def visible_to(self, principal: Principal | None) -> bool:
+        """A draft exists only for those who manage it; every other event is public."""
+        return self.status is not EventStatus.DRAFT or self.managed_by(principal)
+
+    def shown_to(self, principal: Principal | None, *, holds_seat: bool = False) -> Event:
+        """The event as `principal` may see it: a paid event's online link is what people pay for, so only
+        those holding a confirmed seat and those who manage the event see it."""
+        if self.online_url is None or not self.paid or holds_seat or self.managed_by(principal):
+            return self
+        return replace(self, online_url=None)

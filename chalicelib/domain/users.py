@@ -1,0 +1,45 @@
+"""Accounts, and what makes two usernames or e-mail addresses the same."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from chalicelib.domain.common import utcnow
+from chalicelib.domain.enums import Role
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of a username: NFKC, as Django's `normalize_username` does, so that compatibility
+    characters (`ｕｓｅｒ`, `𝐮𝐬𝐞𝐫`) become the letters they stand for."""
+    return unicodedata.normalize("NFKC", username)
+
+
+def identity(name: str) -> str:
+    """What makes two usernames (or email addresses) the same account: equal after NFKC and case folding."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+@dataclass(frozen=True)
+class User:
+    """An account; `password_hash` never leaves the server (public shapes omit it)."""
+
+    id: str
+    username: str
+    email: str
+    password_hash: str
+    role: Role = Role.USER
+    is_staff: bool = False
+    is_active: bool = True
+    avatar: str | None = None
+    date_joined: datetime = field(default_factory=utcnow)
+    last_login: datetime | None = None
+    version: int = 1
+    # Carried by every token issued to the account; raising it revokes them all (password change or reset,
+    # signing out everywhere), since a token is honoured only while its generation is the account's.
+    token_generation: int = 0
+
+    def with_changes(self, **changes: object) -> User:
+        """A copy with `changes` applied and the version bumped."""
+        return replace(self, **changes, version=self.version + 1)  # type: ignore[arg-type]

@@ -1,0 +1,45 @@
+"""Events: the event repository."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.domain.audit import AuditEntry
+    from chalicelib.domain.common import Page
+    from chalicelib.domain.enums import BookingStatus, EventStatus
+    from chalicelib.domain.events import Event
+    from chalicelib.ports.uploads import Claim
+
+
+class EventRepository(Protocol):
+    """Events and the lists the API shows of them."""
+
+    def get(self, event_id: str) -> Event | None: ...
+
+    def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
+        """The event and the status of `user_id`'s active booking for it (None without one), read together
+        in one request."""
+
+    def get_many(self, event_ids: list[str]) -> dict[str, Event]: ...
+
+    def add(self, event: Event) -> None: ...
+
+    def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
+        """Replace `old` by `new` if unchanged since read (StaleWrite otherwise), with `audit` in the same
+        transaction; with `claim`, marks that upload used in it too (UploadUnavailable)."""
+
+    def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
+        """Delete if unchanged since read and without booked seats (StaleWrite otherwise), with `audit` in the
+        same transaction."""
+
+    def list_published(
+        self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
+    ) -> Page: ...
+
+    def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+
+    def list_all(
+        self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
+    ) -> Page:
+        """Events of every status (or of `status`), of everyone (or of `creator`), newest first."""
