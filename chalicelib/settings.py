@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from chalicelib.domain.limits import Rate, RateLimits
 
@@ -23,8 +23,9 @@ class ConfigurationError(RuntimeError):
     """The environment does not describe a runnable app; raised at cold start, never per request."""
 
 
-@dataclass(frozen=True)
-class TableNames:
+# NamedTuples, immutable and typed like frozen dataclasses, but about four times cheaper to create at a cold
+# start (a dataclass compiles each of its methods with exec), and every function's cold start reads settings.
+class TableNames(NamedTuple):
     """Physical DynamoDB table names of one stage."""
 
     users: str
@@ -38,8 +39,7 @@ class TableNames:
     uploads: str
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the app reads from its environment."""
 
     stage: str
@@ -76,8 +76,7 @@ class Settings:
     payments: PaymentSettings
 
 
-@dataclass(frozen=True)
-class PaymentSettings:
+class PaymentSettings(NamedTuple):
     """Stripe and the payment rules of a stage. Locally the keys themselves (and the API base of devstack's
     stand-in); in deployed stages the ARN of the Secrets Manager secret holding both keys."""
 
@@ -95,8 +94,7 @@ class PaymentSettings:
         return self.secret_arn is not None or (self.secret_key is not None and self.webhook_secret is not None)
 
 
-@dataclass(frozen=True)
-class AwsTimeouts:
+class AwsTimeouts(NamedTuple):
     """How long one AWS call may take. A hung or unreachable dependency must become a 503 within a few
     seconds, well inside the Lambda's 15 s, rather than botocore's defaults (60 s reads, several retries)."""
 

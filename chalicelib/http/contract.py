@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from chalicelib.http.views import Shape
 
@@ -28,8 +27,9 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class InputRef:
+# The declarations below are NamedTuples, not frozen dataclasses: every route's module creates them at import,
+# and a NamedTuple class costs about a quarter of a dataclass's (whose methods are each compiled by exec).
+class InputRef(NamedTuple):
     """A request schema by module (under chalicelib.schemas) and class name, imported on first use."""
 
     module: str
@@ -46,8 +46,7 @@ def _load(module: str, name: str) -> type[InputSchema]:
     return loaded
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     """A query-string parameter or a request header an operation reads."""
 
     name: str
@@ -56,8 +55,7 @@ class Parameter:
     required: bool = False
 
 
-@dataclass(frozen=True)
-class RawBody:
+class RawBody(NamedTuple):
     """A body the view reads as the bytes sent, unvalidated by a request schema (a signed webhook, whose
     signature covers exactly those bytes): its media type and the JSON schema it is documented with."""
 
@@ -66,20 +64,19 @@ class RawBody:
     description: str
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(NamedTuple):
     """One documented operation (a Chalice route and method)."""
 
     path: str
     method: str
     summary: str
     access: Access
+    responses: dict[int, Answer]
     body: InputRef | None = None
     body_required: bool = True
     raw_body: RawBody | None = None
     query: tuple[Parameter, ...] = ()
     headers: tuple[Parameter, ...] = ()
-    responses: dict[int, Answer] = field(default_factory=dict)
     conflicts: bool = False
     errors: tuple[int, ...] = ()  # answers beyond those implied by the other fields
     optional_auth: bool = False

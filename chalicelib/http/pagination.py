@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.errors import ValidationFailed
 from chalicelib.http import dependencies as deps
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 DIGITS = re.compile(r"\A[0-9]{1,6}\Z")
 
 
-@dataclass(frozen=True)
-class _Listed:
+class _Listed(NamedTuple):
     items: list[Any]
     next: str | None
 

@@ -5,8 +5,7 @@ Plain data and functions only: rendering an answer loads no validation library."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.domain.common import iso
 from chalicelib.domain.enums import AuditAction, BookingStatus, EventStatus, RefundStatus, Role
@@ -40,8 +39,9 @@ def _media_url(value: str) -> str:
     return f"{get_settings().media_base_url}/{value}"
 
 
-@dataclass(frozen=True)
-class Kind:
+# NamedTuples rather than frozen dataclasses: a cold start creates these classes, and a dataclass costs four
+# times as much to create (its methods are each compiled by exec).
+class Kind(NamedTuple):
     """A field's JSON schema and how a domain value becomes JSON."""
 
     schema: dict[str, Any]
@@ -67,8 +67,7 @@ MEDIA = Kind(
 FORM_FIELDS = Kind({"type": "object", "additionalProperties": {"type": "string"}})
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One field of an answer: its name, its kind (or a nested shape), and where its value comes from (a
     dotted attribute path on the rendered object; by default the field's name)."""
 
@@ -99,8 +98,7 @@ class Field:
         return {"anyOf": [schema, {"type": "null"}]} if self.nullable else schema
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """An answer's fields, in order; its name is the schema's name in the document."""
 
     name: str

@@ -112,7 +112,7 @@ def rate_limits(monkeypatch):
     def set_limits(**rates: str) -> None:
         settings = get_settings()
         limits = replace(settings.rate_limits, **{name: parse_rate(rate) for name, rate in rates.items()})
-        changed = replace(settings, rate_limits=limits)
+        changed = settings._replace(rate_limits=limits)
         monkeypatch.setattr(dependencies, "get_settings", lambda: changed)
 
     return set_limits

@@ -254,13 +254,12 @@ def test_reset_requests_make_these_dynamodb_requests_either_way(api, account, ma
 def test_every_reset_request_takes_at_least_the_configured_time(api, account, mailbox, monkeypatch):
     # Not a speed test: the padding that keeps a known address from answering faster or slower than an unknown
     # one is observed through the sleep it asks for.
-    from dataclasses import replace
 
     import chalicelib.services.credentials as credentials
     from chalicelib.http import dependencies
     from chalicelib.settings import get_settings
 
-    padded = replace(get_settings(), password_reset_min_seconds=5.0)  # far longer than the work, however slow
+    padded = get_settings()._replace(password_reset_min_seconds=5.0)  # far longer than the work, however slow
     monkeypatch.setattr(dependencies, "get_settings", lambda: padded)
     slept: list[float] = []
     monkeypatch.setattr(credentials.time, "sleep", slept.append)

@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
@@ -315,7 +314,7 @@ def test_a_hung_s3_is_a_503_within_the_configured_timeouts(api, s3, user_token, 
         hung.listen(8)
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{hung.getsockname()[1]}")
         quick = AwsTimeouts(connect_seconds=0.5, read_seconds=0.5, max_attempts=2)
-        media = Media(DynamoUploadRepository(), S3ObjectStore(replace(get_settings(), aws=quick)))
+        media = Media(DynamoUploadRepository(), S3ObjectStore(get_settings()._replace(aws=quick)))
         monkeypatch.setattr(dependencies, "media", lambda: media)
         reply = api.patch("/api/me/", {"avatar": form["id"]}, token=user_token)
     assert (reply.status, reply.headers["retry-after"]) == (503, "1")

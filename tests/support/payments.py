@@ -8,7 +8,6 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from devstack.payments import StandIn, serve, sign
@@ -73,10 +72,10 @@ def local_checkout(api: Api, monkeypatch: Any) -> Iterator[LocalCheckout]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     settings = get_settings()
-    payments = replace(
-        settings.payments, secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}"
+    payments = settings.payments._replace(
+        secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}"
     )
-    configured = replace(settings, payments=payments)
+    configured = settings._replace(payments=payments)
     monkeypatch.setattr(dependencies, "get_settings", lambda: configured)
     dependencies.payment_provider.cache_clear()
     try:
