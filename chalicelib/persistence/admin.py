@@ -10,7 +10,9 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.persistence import events, users
 from chalicelib.persistence.errors import error_code, translate_errors
-from chalicelib.persistence.models import ALL_MODELS, EventModel, UserModel
+from chalicelib.persistence.models import all_models
+from chalicelib.persistence.models.events import EventModel
+from chalicelib.persistence.models.users import UserModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,7 +28,7 @@ def create_tables(wait: bool = True) -> list[str]:
     it made, as `table` or `table/index`. Safe to repeat."""
     created = []
     with translate_errors():
-        for model in ALL_MODELS:
+        for model in all_models():
             if not model.exists():
                 model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
                 created.append(model.Meta.table_name)

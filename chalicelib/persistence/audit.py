@@ -10,7 +10,8 @@ from chalicelib.domain.audit import Actor, AuditEntry
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import AuditAction
 from chalicelib.persistence.common import newest_first, parse_time
-from chalicelib.persistence.models import ALL, AuditModel
+from chalicelib.persistence.models import ALL
+from chalicelib.persistence.models.audit import AuditModel
 
 if TYPE_CHECKING:
     from chalicelib.persistence.transactions import NamedWrite

@@ -16,7 +16,10 @@ from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
 from chalicelib.persistence.markers import booking_key, marker_status
-from chalicelib.persistence.models import BookingModel, EventModel, IdempotencyModel, UniqueModel
+from chalicelib.persistence.models.bookings import BookingModel
+from chalicelib.persistence.models.events import EventModel
+from chalicelib.persistence.models.idempotency import IdempotencyModel
+from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
 from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, read_together, write_transaction
 from chalicelib.ports.bookings import (

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.persistence.common import epoch, get_or_none, update_if
-from chalicelib.persistence.models import CounterModel
+from chalicelib.persistence.models.counters import CounterModel
 from chalicelib.ports.throttling import Quota, QuotaExceeded
 
 if TYPE_CHECKING:

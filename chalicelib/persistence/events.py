@@ -13,7 +13,9 @@ from chalicelib.domain.events import Event
 from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.markers import booking_key, marker_status
-from chalicelib.persistence.models import ALL, PUBLISHED, EventModel, UniqueModel
+from chalicelib.persistence.models import ALL, PUBLISHED
+from chalicelib.persistence.models.events import EventModel
+from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
 from chalicelib.ports.common import StaleWrite
 

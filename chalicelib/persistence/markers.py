@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.enums import BookingStatus
 
 if TYPE_CHECKING:
-    from chalicelib.persistence.models import UniqueModel
+    from chalicelib.persistence.models.uniques import UniqueModel
 
 
 def booking_key(event_id: str, user_id: str) -> str:

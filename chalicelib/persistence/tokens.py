@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from chalicelib.persistence.common import epoch, get_or_none, update_if
 from chalicelib.persistence.errors import translate_errors
-from chalicelib.persistence.models import TokenStateModel, UserModel
+from chalicelib.persistence.models.tokens import TokenStateModel
+from chalicelib.persistence.models.users import UserModel
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 from chalicelib.persistence.users import user_item
 from chalicelib.ports.common import StaleWrite

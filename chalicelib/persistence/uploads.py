@@ -10,7 +10,7 @@ from chalicelib.domain.enums import UploadPurpose
 from chalicelib.domain.uploads import Upload
 from chalicelib.persistence.common import get_or_none, parse_time
 from chalicelib.persistence.errors import translate_errors
-from chalicelib.persistence.models import UploadModel
+from chalicelib.persistence.models.uploads import UploadModel
 
 if TYPE_CHECKING:
     from chalicelib.persistence.transactions import NamedWrite

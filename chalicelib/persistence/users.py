@@ -12,7 +12,9 @@ from chalicelib.domain.enums import Role
 from chalicelib.domain.users import User, identity
 from chalicelib.persistence.common import Stream, get_or_none, merge_streams, parse_time
 from chalicelib.persistence.errors import error_code, translate_errors
-from chalicelib.persistence.models import ALL, USER_FACETS, UniqueModel, UserModel, facet_attribute
+from chalicelib.persistence.models import ALL, USER_FACETS, facet_attribute
+from chalicelib.persistence.models.uniques import UniqueModel
+from chalicelib.persistence.models.users import UserModel
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 from chalicelib.ports.common import StaleWrite, UniqueViolation
 

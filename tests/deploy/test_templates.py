@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.persistence.models import ALL_MODELS, bind_tables
+from chalicelib.persistence.models import all_models, bind_tables
 from chalicelib.settings import get_settings, load_settings
 from deploy.template import stage_environment
 
@@ -67,7 +67,7 @@ def test_tables_match_the_pynamodb_models(templates, stage):
     stage_settings = load_settings(stage_environment(stage))
     bind_tables(stage_settings.tables, "us-east-1", stage_settings.aws)
     try:
-        for model in ALL_MODELS:
+        for model in all_models():
             name = model.Meta.table_name
             assert name in tables, f"{name} is not in the {stage} template"
             assert _normalised_table(tables.pop(name)) == _normalised_model(model), name

@@ -159,7 +159,7 @@ def test_tokens_forged_with_the_real_key_are_401_not_503(api, claims, message):
 
 
 def test_deactivated_and_deleted_users_are_refused(api, make_user):
-    from chalicelib.persistence.models import UserModel
+    from chalicelib.persistence.models.users import UserModel
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 

@@ -379,7 +379,7 @@ def test_a_marker_written_before_markers_had_a_status_reads_as_waiting(aws):
     from chalicelib.domain.enums import BookingStatus
     from chalicelib.persistence.bookings import DynamoBookingRepository
     from chalicelib.persistence.markers import booking_key
-    from chalicelib.persistence.models import UniqueModel
+    from chalicelib.persistence.models.uniques import UniqueModel
 
     UniqueModel(key=booking_key("e1", "u1"), owner="b1").save()
     UniqueModel(key=booking_key("e1", "u2"), owner="b2", status="confirmed").save()

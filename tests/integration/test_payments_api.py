@@ -307,7 +307,8 @@ def test_the_sweep_confirms_a_paid_hold_whose_webhook_was_lost(api, checkout, pa
     checkout.submit(booking["checkout_url"], "pay")
     # Reset the booking as if the completed event had never arrived.
     checkout.outbox.clear()
-    from chalicelib.persistence.models import BookingModel, UniqueModel
+    from chalicelib.persistence.models.bookings import BookingModel
+    from chalicelib.persistence.models.uniques import UniqueModel
 
     item = BookingModel.get(booking["id"])
     item.update(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.persistence.models import UniqueModel
+from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 
 

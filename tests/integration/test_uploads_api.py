@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.enums import Role
 from chalicelib.http import dependencies
-from chalicelib.persistence.models import UploadModel
+from chalicelib.persistence.models.uploads import UploadModel
 from chalicelib.persistence.objects import S3ObjectStore
 from chalicelib.persistence.uploads import DynamoUploadRepository
 from chalicelib.services.uploads import MEDIA_CACHE_CONTROL, Media

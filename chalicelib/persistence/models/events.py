@@ -1,0 +1,101 @@
+"""The events table and its indexes (the public lists, each creator's, the staff's)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.persistence.models import index, table
+
+
+class _PublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "published-by-created"
+        projection = AllProjection()
+
+    pub = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _PublishedByStart(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "published-by-start"
+        projection = AllProjection()
+
+    pub = UnicodeAttribute(hash_key=True)
+    starts_sk = UnicodeAttribute(range_key=True)
+
+
+class _CreatorPublishedByCreated(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "creator-published-by-created"
+        projection = AllProjection()
+
+    pub_creator = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+class _CreatorPublishedByStart(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "creator-published-by-start"
+        projection = AllProjection()
+
+    pub_creator = UnicodeAttribute(hash_key=True)
+    starts_sk = UnicodeAttribute(range_key=True)
+
+
+class _ByCreator(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by-creator"
+        projection = AllProjection()
+
+    creator = UnicodeAttribute(hash_key=True)
+    created_sk = UnicodeAttribute(range_key=True)
+
+
+@table("events")
+class EventModel(Model):
+    """One event per item. `pub`, `pub_creator` and `starts_sk` are set only where an index should see the item."""
+
+    class Meta:
+        table_name = "unbound-events"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    creator = UnicodeAttribute()
+    creator_username = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    starts_at = UnicodeAttribute(null=True)
+    ends_at = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(default="UTC")
+    capacity = NumberAttribute(null=True)
+    seats_booked = NumberAttribute(default=0)
+    waitlisted = NumberAttribute(default=0)
+    price = UnicodeAttribute(default="0.00")
+    currency = UnicodeAttribute(default="USD")
+    location = UnicodeAttribute(default="")
+    online_url = UnicodeAttribute(null=True)
+    image = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    # Index keys: sparse on purpose, so that drafts and cancelled events never enter the public lists.
+    created_sk = UnicodeAttribute()
+    starts_sk = UnicodeAttribute(null=True)
+    pub = UnicodeAttribute(null=True)
+    pub_creator = UnicodeAttribute(null=True)
+    # Staff lists, every status: `ALL`, and `<creator>#<status>`.
+    all_key = UnicodeAttribute(null=True)
+    creator_status = UnicodeAttribute(null=True)
+
+    published_by_created = _PublishedByCreated()
+    published_by_start = _PublishedByStart()
+    creator_published_by_created = _CreatorPublishedByCreated()
+    creator_published_by_start = _CreatorPublishedByStart()
+    by_creator = _ByCreator()
+    all_by_created = index("all-by-created", "all_key", "created_sk")
+    by_status = index("by-status", "status", "created_sk")
+    by_creator_status = index("by-creator-status", "creator_status", "created_sk")
