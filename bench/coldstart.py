@@ -5,6 +5,8 @@ with its peak memory (ru_maxrss)."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -237,6 +239,14 @@ def cold_start(pairs: int = 15) -> dict[str, Any]:
             for kind in (*order, "dev", "floor", "botocore", "authorizer"):
                 samples[kind].append(runs[kind]())
         reference = original_backend.check_reference(original_dir)
+        instructions = _instructions(
+            {
+                "app": (lam.command, lam.prelude + COLD_APP, ROOT),
+                "floor": (lam.command, lam.prelude + floor, ROOT),
+                "original": ((original_python,), original_backend.COLD_ORIGINAL, original_dir),
+            },
+            env,
+        )
 
     def ms(kind: str) -> float:
         return statistics.median(s["seconds"] for s in samples[kind]) * 1000
@@ -254,4 +264,28 @@ def cold_start(pairs: int = 15) -> dict[str, Any]:
         "handler": AUTHORIZER_HANDLER,
         "authorizer_failure": "; ".join(failures),
         "reference": reference,
+        "instructions": instructions,
     }
+
+
+def _instructions(runs: dict[str, tuple[tuple[str, ...], str, Path]], env: dict[str, str]) -> dict[str, int]:
+    """Instructions each cold start executes, counted by valgrind's callgrind (one run each: the count repeats
+    within a fraction of a percent, where wall times on a shared machine swing by tens of milliseconds). Empty
+    without valgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return {}
+    counts = {}
+    for kind, (command, code, cwd) in runs.items():
+        result = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command, "-c", code],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        found = re.search(r"Collected : (\d+)", result.stderr)
+        if result.returncode != 0 or found is None:
+            raise RuntimeError(f"callgrind run of {kind} failed:\n{result.stderr[-2000:]}")
+        counts[kind] = int(found.group(1))
+    return counts
