@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.domain.enums import Access, Role
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(NamedTuple):
     """The verified caller of a request."""
 
     user_id: str

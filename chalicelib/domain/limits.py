@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -14,8 +15,7 @@ class Rate:
     seconds: int
 
 
-@dataclass(frozen=True)
-class RateLimits:
+class RateLimits(NamedTuple):
     """The throttles of the account endpoints (per stage)."""
 
     sign_in_username: Rate  # failed password checks per username

@@ -104,14 +104,13 @@ def mailbox(tmp_path, monkeypatch) -> Mailbox:
 @pytest.fixture
 def rate_limits(monkeypatch):
     """Set some of the stage's rate limits for this test: `rate_limits(sign_in_ip="3/15m")`."""
-    from dataclasses import replace
 
     from chalicelib.http import dependencies
     from chalicelib.settings import get_settings, parse_rate
 
     def set_limits(**rates: str) -> None:
         settings = get_settings()
-        limits = replace(settings.rate_limits, **{name: parse_rate(rate) for name, rate in rates.items()})
+        limits = settings.rate_limits._replace(**{name: parse_rate(rate) for name, rate in rates.items()})
         changed = settings._replace(rate_limits=limits)
         monkeypatch.setattr(dependencies, "get_settings", lambda: changed)
 
