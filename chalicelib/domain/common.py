@@ -13,7 +13,9 @@ def utcnow() -> datetime:
 
 def iso(value: datetime) -> str:
     """ISO 8601 in UTC with microseconds and Z, the API's one timestamp format."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc's %Y does not pad years before 1000 to four digits ("29-12-05..."), which
+    # is neither a date-time for clients nor one fromisoformat reads back from storage.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class Page(NamedTuple):

@@ -64,6 +64,20 @@ def test_times_with_offsets_are_stored_in_utc(api, creator_token):
     assert reply.json["starts_at"] == "2027-01-01T08:00:00.000000Z"
 
 
+def test_an_event_in_a_year_before_1000_is_shown_and_read_back_as_a_four_digit_date_time(api, creator_token):
+    # Found by the fuzzer: strftime wrote "29-12-05T...", which broke the answer's contract and every later
+    # read of the stored event (500 on the creator's list).
+    reply = api.post("/api/events/", {**EVENT, "starts_at": "0029-12-05T09:28:25Z"}, token=creator_token)
+    assert reply.status == 201
+    assert reply.json["starts_at"] == "0029-12-05T09:28:25.000000Z"
+    mine = api.get("/api/me/events/", token=creator_token)
+    assert mine.status == 200
+    assert [e["starts_at"] for e in mine.json["results"] if e["id"] == reply.json["id"]] == [
+        "0029-12-05T09:28:25.000000Z"
+    ]
+    assert api.get(f"/api/events/{reply.json['id']}/", token=creator_token).json["starts_at"] == reply.json["starts_at"]
+
+
 def test_form_encoded_body_is_accepted_like_the_original(api, creator_token):
     reply = api.request(
         "POST",
