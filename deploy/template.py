@@ -50,7 +50,7 @@ def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
 
 
 # The staff's list of users: one index per combination of its filters, each sorted by username (see
-# chalicelib/persistence/models.py for why), keyed `f_<facets>`; no filter is `by-name`.
+# chalicelib/persistence/models/users.py for why), keyed `f_<facets>`; no filter is `by-name`.
 USER_FILTERS = ("role", "staff", "active")
 USER_FILTER_INDEXES = [
     _index("by-" + "-".join(combination), "f_" + "_".join(combination), "name_sk")
