@@ -186,3 +186,28 @@ def test_the_authorizer_function_alone_knows_every_route_and_reads_the_stages_us
     prefix = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1"
     for route in ("GET/api/me", "POST/api/events", "PATCH/api/events/*", "GET/api/events/*/bookings"):
         assert f"{prefix}/{route}" in resources, route
+
+
+INIT = """
+import json, sys
+import app
+print(json.dumps({
+    "sdk_loaded": "botocore.session" in sys.modules and "pynamodb.models" in sys.modules,
+    "tables_loaded": sorted(m for m in sys.modules if m.startswith("chalicelib.persistence.models.")),
+    "clients": [m for m in ("chalicelib.persistence.connection",) if m in sys.modules],
+}))
+"""
+
+
+def test_the_sdk_loads_at_init_and_no_table_or_client_before_a_request(stack: LocalStack) -> None:
+    # Loading botocore inside the first request, deep in its call stack, made CPython map and unmap a frame-stack
+    # chunk some 1,600 times (see persistence/models/__init__.py); no AWS client is made at import all the same.
+    env = {**stack.environment(), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", INIT], cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "sdk_loaded": True,
+        "tables_loaded": [],
+        "clients": [],
+    }
