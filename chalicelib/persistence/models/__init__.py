@@ -37,7 +37,10 @@ USER_FACETS = ("role", "staff", "active")
 TABLE_MODULES = ("users", "uniques", "events", "bookings", "idempotency", "tokens", "counters", "audit", "uploads")
 
 _models: dict[str, type[Model]] = {}  # TableNames field -> its model, as model modules load
-_binding: dict[str, Any] = {}  # the stage's region and timeouts, and its names, once bind_tables ran
+# Once bind_tables ran: the stage's table names, and its region and timeouts as pynamodb's Meta and Connection
+# name them.
+_names: TableNames | None = None
+_connection: dict[str, Any] = {}
 
 
 def index(name: str, hash_key: str, range_key: str) -> Any:
@@ -57,7 +60,7 @@ def table(field: str) -> Callable[[M], M]:
 
     def declare(model: M) -> M:
         _models[field] = model
-        if _binding:
+        if _names is not None:
             _bind(model, field)
         return model
 
@@ -67,8 +70,9 @@ def table(field: str) -> Callable[[M], M]:
 def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
     """Point the models at one stage's tables, with timeouts that end a hung call in a few seconds, those
     loaded now and those loaded later; pynamodb reconnects when a name changes."""
-    _binding.update(
-        names=names,
+    global _names
+    _names = names
+    _connection.update(
         region=region,
         # pynamodb types these as int; botocore takes fractions of a second as well.
         connect_timeout_seconds=timeouts.connect_seconds,
@@ -80,15 +84,15 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
 
 
 def _bind(model: type[Model], field: str) -> None:
-    model.Meta.table_name = getattr(_binding["names"], field)
-    for setting in ("region", "connect_timeout_seconds", "read_timeout_seconds", "max_retry_attempts"):
-        setattr(model.Meta, setting, _binding[setting])
+    model.Meta.table_name = getattr(_names, field)
+    for setting, value in _connection.items():
+        setattr(model.Meta, setting, value)
 
 
 def connection_settings() -> dict[str, Any]:
     """The region and timeouts the models are bound with (empty before bind_tables): for the low-level
     connection that transactions use."""
-    return {k: v for k, v in _binding.items() if k != "names"}
+    return dict(_connection)
 
 
 def all_models() -> tuple[type[Model], ...]:
