@@ -16,6 +16,7 @@ from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
     CheckoutState,
+    InvalidEvent,
     InvalidSignature,
     PaymentRefused,
     PaymentUnavailable,
@@ -111,11 +112,14 @@ class StripePayments:
         except PaymentRefused:
             # Only an open session can be expired: this one was paid or expired first; say which.
             session = self._call("sessions", "retrieve", session_id)
+        amount = session.get("amount_total")
         return CheckoutState(
             session_id=session["id"],
             status=str(session.get("status")),
             paid=session.get("payment_status") == "paid",
             payment_intent=_id_of(session.get("payment_intent")),
+            amount_total=int(amount) if isinstance(amount, int) else None,
+            currency=str(session["currency"]) if session.get("currency") else None,
         )
 
     def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
@@ -136,22 +140,14 @@ class StripePayments:
 
         secret = self.keys().webhook_secret
         try:
-            event = stripe.Webhook.construct_event(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS)
-            data = event.to_dict()
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidEvent("the body is not UTF-8") from None
+        try:
+            stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:
             raise InvalidSignature(str(exc).split(".")[0]) from exc
-        except (ValueError, KeyError, TypeError) as exc:  # signed, but not an event (never sent by Stripe)
-            raise InvalidSignature("the body is not a Stripe event") from exc
-        obj = ((data.get("data") or {}).get("object")) or {}
-        is_checkout = isinstance(obj, dict) and obj.get("object") == "checkout.session"
-        return ProviderEvent(
-            id=str(data.get("id") or ""),
-            type=str(data.get("type") or ""),
-            session_id=str(obj["id"]) if is_checkout and obj.get("id") else None,
-            booking_id=str(obj["client_reference_id"]) if is_checkout and obj.get("client_reference_id") else None,
-            paid=is_checkout and obj.get("payment_status") == "paid",
-            payment_intent=_id_of(obj.get("payment_intent")) if is_checkout else None,
-        )
+        return parse_event(text)
 
     def _call(self, resource: str, method: str, *args: Any) -> dict[str, Any]:
         """One API call, its failures sorted into the port's: worth retrying later, or refused for good."""
@@ -177,6 +173,43 @@ class StripePayments:
 
 class _AlreadyRefunded(Exception):
     pass
+
+
+def parse_event(text: str) -> ProviderEvent:
+    """A verified webhook body as the port's event. Stripe only ever sends an event object (`id`, `type`,
+    `data.object`); anything else, however well signed, is InvalidEvent."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidEvent("the body is not JSON") from None
+    wrapper = data.get("data") if isinstance(data, dict) else None
+    obj = wrapper.get("object") if isinstance(wrapper, dict) else None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("id"), str)
+        or not data["id"]
+        or not isinstance(data.get("type"), str)
+        or not isinstance(obj, dict)
+    ):
+        raise InvalidEvent("the body is not a Stripe event")
+    is_checkout = obj.get("object") == "checkout.session"
+    amount = obj.get("amount_total")
+    currency = obj.get("currency")
+    return ProviderEvent(
+        id=data["id"],
+        type=data["type"],
+        session_id=_text(obj.get("id")) if is_checkout else None,
+        booking_id=_text(obj.get("client_reference_id")) if is_checkout else None,
+        paid=is_checkout and obj.get("payment_status") == "paid",
+        payment_intent=_id_of(obj.get("payment_intent")) if is_checkout else None,
+        # bool is an int in Python, never an amount.
+        amount_total=amount if is_checkout and isinstance(amount, int) and not isinstance(amount, bool) else None,
+        currency=currency if is_checkout and isinstance(currency, str) else None,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _id_of(value: Any) -> str | None:

@@ -45,8 +45,8 @@ def _keys(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
     return keys
 
 
-def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
-    return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": "ALL"}}
+def _index(name: str, hash_key: str, range_key: str, projection: str = "ALL") -> dict[str, Any]:
+    return {"IndexName": name, "KeySchema": _keys(hash_key, range_key), "Projection": {"ProjectionType": projection}}
 
 
 # The staff's list of users: one index per combination of its filters, each sorted by username (see
@@ -78,6 +78,8 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _index("all-by-created", "all_key", "created_sk"),
             _index("by-status", "status", "created_sk"),
             _index("by-creator-status", "creator_status", "created_sk"),
+            # Cancelled events whose bookings are being settled; keys only (the progress is never copied).
+            _index("settlement-due", "settle_due", "settle_sk", "KEYS_ONLY"),
         ],
     ),
     "BookingsTable": (

@@ -6,7 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.domain.access import Principal
-from chalicelib.domain.enums import ACTIVE_STATUSES, SEAT_STATUSES, BookingStatus, RefundStatus
+from chalicelib.domain.enums import (
+    ACTIVE_STATUSES,
+    SEAT_STATUSES,
+    BookingStatus,
+    CancelReason,
+    RefundReason,
+    RefundStatus,
+)
 from chalicelib.domain.events import Event
 
 
@@ -23,8 +30,40 @@ class Payment:
     # The provider's own deadline for the checkout (at least its minimum lifetime; see services.payments).
     session_expires_at: datetime | None = None
     payment_intent: str | None = None
+    # What the provider says was paid (minor units of `paid_currency`): the booking's price, except when a
+    # payment of another amount or currency arrived (it confirms nothing and is refunded, as it was paid).
+    paid_amount: int | None = None
+    paid_currency: str | None = None
     refund_status: RefundStatus | None = None
     refund_id: str | None = None
+
+    @property
+    def refund_amount(self) -> int:
+        """What a refund gives back: all that was paid (payments recorded before `paid_amount` were the price)."""
+        return self.paid_amount if self.paid_amount is not None else self.amount
+
+
+@dataclass(frozen=True)
+class Received:
+    """A payment the provider reports: its id, and the amount (minor units) and currency actually paid (None
+    when the provider did not say)."""
+
+    payment_intent: str
+    amount: int | None
+    currency: str | None
+
+    def matches(self, payment: Payment) -> bool:
+        """Exactly what the booking costs: anything else never confirms a seat."""
+        return self.amount == payment.amount and (self.currency or "").upper() == payment.currency.upper()
+
+    def on(self, payment: Payment) -> Payment:
+        """`payment` with this money recorded on it."""
+        return replace(
+            payment,
+            payment_intent=self.payment_intent,
+            paid_amount=self.amount if self.amount is not None else payment.amount,
+            paid_currency=(self.currency or payment.currency).upper(),
+        )
 
 
 @dataclass(frozen=True)
@@ -40,6 +79,8 @@ class Booking:
     created_at: datetime
     cancelled_at: datetime | None = None
     payment: Payment | None = None
+    # Why it stopped counting (None while active, and for bookings ended before reasons were recorded).
+    cancel_reason: CancelReason | None = None
 
     @property
     def active(self) -> bool:
@@ -58,8 +99,9 @@ class Booking:
 
     @property
     def checkout_url(self) -> str | None:
-        """Where the booking is paid for, while its hold lasts."""
-        if self.status is not BookingStatus.PENDING_PAYMENT or self.payment is None:
+        """Where the booking is paid for, while its hold lasts and nothing was paid through it yet (a payment of
+        another amount closes the checkout, and is refunded)."""
+        if self.status is not BookingStatus.PENDING_PAYMENT or self.payment is None or self.payment.payment_intent:
             return None
         return self.payment.checkout_url
 
@@ -89,10 +131,23 @@ class Booking:
 
 
 @dataclass(frozen=True)
+class RefundPreview:
+    """What cancelling a paid, confirmed booking now would do with its money, under the refund policy: `full`
+    or not, why (`reason`), and until when the owner's own
+    cancellation is refunded in full (None when that does not depend on the time)."""
+
+    full: bool
+    reason: RefundReason
+    full_refund_until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class BookingResult:
     """What a booking request produced: the booking, its event as the caller may see it (None once the
-    event is deleted), and whether this is the stored result of an earlier identical request."""
+    event is deleted), whether this is the stored result of an earlier identical request, and what cancelling
+    it now would do with its money (None when no money is at stake)."""
 
     booking: Booking
     event: Event | None
     replayed: bool = False
+    refund_if_cancelled: RefundPreview | None = None

@@ -51,6 +51,33 @@ class RefundStatus(enum.StrEnum):
     NOT_REFUNDABLE = "not_refundable"
 
 
+class CancelReason(enum.StrEnum):
+    """Why a booking stopped counting: its owner cancelled it, the event's creator (organizer) or staff did, the
+    event itself was cancelled (or deleted), the customer left the checkout of a held seat (checkout_cancelled),
+    or the hold ran out unpaid (hold_expired). The last two end a booking as `expired`, the others as
+    `cancelled`."""
+
+    OWNER = "owner"
+    ORGANIZER = "organizer"
+    STAFF = "staff"
+    EVENT_CANCELLED = "event_cancelled"
+    CHECKOUT_CANCELLED = "checkout_cancelled"
+    HOLD_EXPIRED = "hold_expired"
+
+
+class RefundReason(enum.StrEnum):
+    """Why the refund policy refunds a payment in full, or keeps it (after_cutoff: the only case)."""
+
+    EVENT_CANCELLED = "event_cancelled"  # the event was cancelled (or deleted)
+    CANCELLED_BY_ORGANIZER = "cancelled_by_organizer"  # the event's creator or staff cancelled the booking
+    NO_START_TIME = "no_start_time"  # the owner cancelled an event with no start time
+    BEFORE_CUTOFF = "before_cutoff"  # the owner cancelled at least the cutoff before the start
+    AFTER_CUTOFF = "after_cutoff"  # the owner cancelled later: not refunded
+    LATE_PAYMENT = "late_payment"  # paid after the booking had given up its seat
+    PAYMENT_MISMATCH = "payment_mismatch"  # paid another amount or currency than the booking's
+    REFUNDED_BY_ORGANIZER = "refunded_by_organizer"  # the event's creator or staff refunded it
+
+
 class EventStatus(enum.StrEnum):
     """Lifecycle of an event; only published events are listed publicly."""
 
@@ -68,6 +95,7 @@ class AuditAction(enum.StrEnum):
     EVENT_CANCEL = "event.cancel"
     EVENT_DELETE = "event.delete"
     BOOKING_CANCEL = "booking.cancel"
+    BOOKING_REFUND = "booking.refund"
 
     @property
     def object_type(self) -> str:

@@ -12,6 +12,29 @@ from chalicelib.domain.enums import EventStatus
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """The settling of a cancelled event's bookings, a durable job: every booking still active when the event was
+    cancelled (`bookings`) is cancelled and every paid one refunded in full, in batches, until none remain.
+    `remaining` is how many are still active as read with the event; the refund counts are those of bookings
+    cancelled because the event was; `completed_at` is set once no booking is left to settle."""
+
+    bookings: int
+    remaining: int = 0
+    refunds_pending: int = 0
+    refunds_succeeded: int = 0
+    refunds_failed: int = 0
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    # Where the settling stands in the event's bookings (the store's opaque key of the last batch done).
+    position: dict[str, str] | None = None
+
+    @property
+    def settled(self) -> int:
+        """Bookings settled so far."""
+        return max(self.bookings - self.remaining, 0)
+
+
+@dataclass(frozen=True)
 class Event:
     """A session that a creator publishes and users book."""
 
@@ -35,6 +58,8 @@ class Event:
     image: str | None = None
     status: EventStatus = EventStatus.PUBLISHED
     version: int = 1
+    # Set once the event is cancelled (its bookings' settlement); written only by the store and the settlement.
+    settlement: Settlement | None = None
 
     def with_changes(self, **changes: object) -> Event:
         """A copy with `changes` applied, `updated_at` set and the version bumped."""
@@ -55,7 +80,11 @@ class Event:
 
     def shown_to(self, principal: Principal | None, *, holds_seat: bool = False) -> Event:
         """The event as `principal` may see it: a paid event's online link is what people pay for, so only
-        those holding a confirmed seat and those who manage the event see it."""
-        if self.online_url is None or not self.paid or holds_seat or self.managed_by(principal):
+        those holding a confirmed seat and those who manage the event see it; the settlement of its bookings
+        is for those who manage it."""
+        if self.managed_by(principal):
             return self
-        return replace(self, online_url=None)
+        shown = replace(self, settlement=None) if self.settlement is not None else self
+        if shown.online_url is None or not shown.paid or holds_seat:
+            return shown
+        return replace(shown, online_url=None)

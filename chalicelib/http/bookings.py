@@ -100,6 +100,23 @@ def cancel(booking_id: str, data: BookingCancelIn) -> Response:
 
 
 @routes.route(
+    "/api/bookings/{booking_id}/refund",
+    "POST",
+    Access.CREATOR,
+    summary="Refund a paid booking in full (the event's creator or staff): a confirmed one is cancelled",
+    responses={200: BOOKING},
+    conflicts=True,
+    errors=(503,),
+)
+def refund(booking_id: str) -> Response:
+    """Refund a paid booking in full without waiting for its owner; a confirmed one is cancelled."""
+    from chalicelib.services import bookings
+
+    result = bookings.refund(deps.bookings(), deps.events(), routes.caller(), booking_id, terms=deps.payment_terms())
+    return _answer(result, 200)
+
+
+@routes.route(
     "/api/me/bookings",
     "GET",
     Access.SIGNED_IN,
@@ -114,7 +131,9 @@ def my_bookings() -> dict[str, Any]:
     caller = routes.caller()
     scope = f"me-bookings:{caller.user_id}"
     limit, start = page_request(routes.request, scope)
-    page = bookings.my_bookings(deps.bookings(), deps.events(), caller, limit=limit, start=start)
+    page = bookings.my_bookings(
+        deps.bookings(), deps.events(), caller, limit=limit, start=start, terms=deps.payment_terms()
+    )
     return page_of(routes.request, page, scope, BOOKING_LIST)
 
 
@@ -132,5 +151,7 @@ def event_bookings(event_id: str) -> dict[str, Any]:
 
     scope = f"event-bookings:{event_id}"
     limit, start = page_request(routes.request, scope)
-    page = bookings.event_bookings(deps.bookings(), deps.events(), routes.caller(), event_id, limit=limit, start=start)
+    page = bookings.event_bookings(
+        deps.bookings(), deps.events(), routes.caller(), event_id, limit=limit, start=start, terms=deps.payment_terms()
+    )
     return page_of(routes.request, page, scope, BOOKING_LIST)

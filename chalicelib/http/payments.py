@@ -62,7 +62,7 @@ STRIPE_EVENT = RawBody(
 )
 def webhook() -> Response:
     """Verify the event's signature, then apply it at most once."""
-    from chalicelib.ports.payments import InvalidSignature, PaymentUnavailable
+    from chalicelib.ports.payments import InvalidEvent, InvalidSignature, PaymentUnavailable
     from chalicelib.services import settlement
 
     request = routes.request
@@ -83,19 +83,22 @@ def webhook() -> Response:
         outcome = settlement.handle_event(deps.bookings(), deps.events(), terms, event)
     except InvalidSignature as exc:
         raise MalformedRequest(f"Invalid Stripe-Signature: {exc}.") from None
+    except InvalidEvent as exc:
+        raise MalformedRequest(f"Invalid webhook body: {exc}.") from None
     except PaymentUnavailable:
         raise ServiceUnavailable() from None
     return json_response({"event": event.id, "outcome": outcome.value})
 
 
-@payments_bp.schedule(SWEEP_RATE, name="sweep_payments", description="End unpaid holds; issue owed refunds")
+@payments_bp.schedule(
+    SWEEP_RATE, name="sweep_payments", description="End unpaid holds; settle cancelled events; issue owed refunds"
+)
 def sweep_payments(event: Any) -> dict[str, Any]:
-    """Every minute: holds whose time is up without a webhook, and refunds owed (new or to retry)."""
+    """Every minute: holds whose time is up without a webhook, the bookings of cancelled events, and refunds
+    owed (new or to retry). Without payments configured, only cancelled events are settled."""
     from chalicelib.services import settlement
 
     terms = deps.payment_terms()
-    if terms is None:
-        return {"skipped": "payments are not configured"}
     started = time.monotonic()
     counts = settlement.sweep(deps.bookings(), deps.events(), terms, budget_seconds=SWEEP_BUDGET_SECONDS)
     return {**counts, "seconds": round(time.monotonic() - started, 3)}

@@ -8,7 +8,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.domain.common import iso
-from chalicelib.domain.enums import AuditAction, BookingStatus, EventStatus, RefundStatus, Role
+from chalicelib.domain.enums import (
+    AuditAction,
+    BookingStatus,
+    CancelReason,
+    EventStatus,
+    RefundReason,
+    RefundStatus,
+    Role,
+)
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -29,6 +37,10 @@ def _value(member: enum.Enum) -> Any:
 
 def _price(value: Decimal) -> str:
     return f"{value:.2f}"
+
+
+def _full_or_none(full: bool) -> str:
+    return "full" if full else "none"
 
 
 def _media_url(value: str) -> str:
@@ -193,10 +205,28 @@ AUDIT_ENTRY = Shape(
     ),
 )
 
+SETTLEMENT = Shape(
+    "Settlement",
+    "The settling of a cancelled event's bookings (its creator and staff see it): every booking active when the "
+    "event was cancelled (`bookings`) is cancelled and every paid one refunded in full, in batches, by the "
+    "scheduled sweep. `settled` of `bookings` are done; the refund counts are those of the bookings cancelled "
+    "with the event; `completed_at` is set once no booking is left to settle (refunds may still be pending).",
+    (
+        Field("bookings", INTEGER),
+        Field("settled", INTEGER),
+        Field("refunds_pending", INTEGER),
+        Field("refunds_succeeded", INTEGER),
+        Field("refunds_failed", INTEGER),
+        Field("started_at", TIMESTAMP, nullable=True),
+        Field("completed_at", TIMESTAMP, nullable=True),
+    ),
+)
+
 EVENT = Shape(
     "Event",
     "An event as the API shows it. A paid event's `online_url` is null except for those holding a confirmed "
-    "seat, its creator and staff.",
+    "seat, its creator and staff. `settlement` is null except for a cancelled event, shown to its creator and "
+    "staff.",
     (
         Field("id", ID),
         Field("title", TEXT),
@@ -216,6 +246,7 @@ EVENT = Shape(
         Field("online_url", URL, nullable=True),
         Field("image", MEDIA, nullable=True),
         Field("status", choice(EventStatus)),
+        Field("settlement", SETTLEMENT, nullable=True),
     ),
 )
 
@@ -229,13 +260,31 @@ EVENT_SUMMARY = Shape(
     ),
 )
 
+REFUND_PREVIEW = Shape(
+    "RefundPreview",
+    "What the caller cancelling this paid, confirmed booking now would do with its money, under the refund "
+    "policy: `refund` is `full` or `none`; `reason` says why; `full_refund_until` is when the owner's own "
+    "cancellation stops being refunded (null when that does not depend on the time).",
+    (
+        Field(
+            "refund",
+            Kind({"type": "string", "enum": ["full", "none"]}, lambda full: "full" if full else "none"),
+            source="full",
+        ),
+        Field("reason", choice(RefundReason)),
+        Field("full_refund_until", TIMESTAMP, nullable=True),
+    ),
+)
+
 BOOKING = Shape(
     "Booking",
     "A booking as its owner, the event's creator and staff see it, with a summary of its event (null once the "
     "event is deleted). At a paid event a seat is first held (`pending_payment`) until `hold_expires_at`; its "
     "owner pays through `checkout_url` (null for anyone else, and once the hold is over). `refund_status` says "
     "where the money of a paid booking that no longer holds its seat stands (null while there is nothing to "
-    "refund); `cancelled_at` is also when a hold expired.",
+    "refund); `cancelled_at` is also when a hold expired, and `cancel_reason` why it ended (null while "
+    "active). `refund_if_cancelled` says what cancelling it now would do with its money (null when no money is "
+    "at stake).",
     (
         Field("id", ID, source="booking.id"),
         Field("event", ID, source="booking.event_id"),
@@ -247,6 +296,8 @@ BOOKING = Shape(
         Field("checkout_url", URL, nullable=True, source="booking.checkout_url"),
         Field("hold_expires_at", TIMESTAMP, nullable=True, source="booking.hold_expires_at"),
         Field("refund_status", choice(RefundStatus), nullable=True, source="booking.refund_status"),
+        Field("cancel_reason", choice(CancelReason), nullable=True, source="booking.cancel_reason"),
+        Field("refund_if_cancelled", REFUND_PREVIEW, nullable=True),
         Field("event_summary", EVENT_SUMMARY, nullable=True, source="event"),
     ),
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso
-from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, RefundStatus
+from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
 from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
@@ -34,7 +34,7 @@ from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import EventAlreadyApplied, ProviderEvent
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 DUE_HOLD = "HOLD"
 DUE_REFUND = "REFUND"
 DUE_KINDS = {"hold": DUE_HOLD, "refund": DUE_REFUND}
+# The transaction item counting a refund on its cancelled event's settlement.
+EVENT_COUNT = "event_refunds"
 # Stripe retries a webhook for up to three days; its record outlives that.
 APPLIED_EVENT_SECONDS = 30 * 86_400
 
@@ -65,6 +67,8 @@ def _payment(item: BookingModel) -> Payment | None:
         checkout_url=item.checkout_url,
         session_expires_at=parse_time(item.session_expires_at),
         payment_intent=item.payment_intent,
+        paid_amount=int(item.paid_amount) if item.paid_amount is not None else None,
+        paid_currency=item.paid_currency,
         refund_status=RefundStatus(item.refund_status) if item.refund_status else None,
         refund_id=item.refund_id,
     )
@@ -83,6 +87,7 @@ def _to_domain(item: BookingModel) -> Booking:
         created_at=created,
         cancelled_at=parse_time(item.cancelled_at),
         payment=_payment(item),
+        cancel_reason=CancelReason(item.cancel_reason) if item.cancel_reason else None,
     )
 
 
@@ -113,6 +118,8 @@ def _payment_values(booking: Booking) -> dict[str, Any]:
         "checkout_url": payment.checkout_url,
         "session_expires_at": iso(payment.session_expires_at) if payment.session_expires_at else None,
         "payment_intent": payment.payment_intent,
+        "paid_amount": payment.paid_amount,
+        "paid_currency": payment.paid_currency,
         "refund_status": payment.refund_status.value if payment.refund_status else None,
         "refund_id": payment.refund_id,
         "pay_due": due,
@@ -128,6 +135,8 @@ PAYMENT_ATTRIBUTES = (
     "checkout_url",
     "session_expires_at",
     "payment_intent",
+    "paid_amount",
+    "paid_currency",
     "refund_status",
     "refund_id",
     "pay_due",
@@ -157,6 +166,7 @@ def _to_item(booking: Booking) -> BookingModel:
         status=booking.status.value,
         created_at=iso(booking.created_at),
         cancelled_at=iso(booking.cancelled_at) if booking.cancelled_at else None,
+        cancel_reason=booking.cancel_reason.value if booking.cancel_reason else None,
         created_sk=created_sk,
         wl_event=booking.event_id if booking.status is BookingStatus.WAITLISTED else None,
         **_payment_values(booking),
@@ -246,7 +256,7 @@ class DynamoBookingRepository:
                     _save_record(tx, record)
                 _release_marker(tx, booking)
                 _mark_ended(tx, booking, cancelled)
-                _settle_seat(tx, booking, promote)
+                _settle_seat(tx, booking, promote, owes_event_refund=_counted_on_event(cancelled))
                 if audit is not None:
                     add_entry(tx, audit)
         except ConditionsFailed as exc:
@@ -308,21 +318,68 @@ class DynamoBookingRepository:
             )
 
     def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
-        with _applying(applied) as tx:
+        unchanged = (BookingModel.status == booking.status.value) & BookingModel.payment_intent.does_not_exist()
+
+        def write(tx: NamedWrite, count: bool) -> None:
             if applied is not None:
                 _save_applied(tx, applied, booking.id)
-            unchanged = (BookingModel.status == booking.status.value) & BookingModel.payment_intent.does_not_exist()
             tx.update("booking", BookingModel(id=booking.id), actions=_payment_actions(owed), condition=unchanged)
+            if count:
+                _count_refund(tx, booking.event_id, EventModel.refunds_pending, 1)
+
+        _with_event_count(owed, write, applied)
+
+    def grant_refund(self, booking: Booking, owed: Booking, audit: AuditEntry | None) -> None:
+        not_refunded = BookingModel.refund_status == RefundStatus.NOT_REFUNDABLE.value
+        try:
+            with write_transaction() as tx:
+                tx.update(
+                    "booking", BookingModel(id=booking.id), actions=_payment_actions(owed), condition=not_refunded
+                )
+                if audit is not None:
+                    add_entry(tx, audit)
+        except ConditionsFailed as exc:
+            raise StaleWrite() from exc
 
     def settle_refund(self, booking: Booking, settled: Booking) -> None:
         pending = BookingModel.refund_status == RefundStatus.PENDING.value
-        if not update_if(BookingModel(id=booking.id), _payment_actions(settled), pending):
-            raise StaleWrite()
+        outcome = settled.refund_status
+        if booking.cancel_reason is not CancelReason.EVENT_CANCELLED or outcome is None:
+            if not update_if(BookingModel(id=booking.id), _payment_actions(settled), pending):
+                raise StaleWrite()
+            return
+        done = EventModel.refunds_succeeded if outcome is RefundStatus.SUCCEEDED else EventModel.refunds_failed
+
+        def write(tx: NamedWrite, count: bool) -> None:
+            tx.update("booking", BookingModel(id=booking.id), actions=_payment_actions(settled), condition=pending)
+            if count:
+                _count_refund(tx, booking.event_id, EventModel.refunds_pending, -1, also=done)
+
+        _with_event_count(settled, write, None)
 
     def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
-        pending = BookingModel.refund_status == RefundStatus.PENDING.value
+        # Only a refund in the index of refunds: one owed on a hold still running (money of another amount)
+        # keeps the hold's place, and is retried once the hold ends.
+        pending = (BookingModel.refund_status == RefundStatus.PENDING.value) & (BookingModel.pay_due == DUE_REFUND)
         actions = [BookingModel.pay_due_sk.set(f"{attempt_at}#{booking.id}")]
         if not update_if(BookingModel(id=booking.id), actions, pending):
+            raise StaleWrite()
+
+    def recheck_checkout(self, booking: Booking, attempt_at: str) -> None:
+        unpaid = (BookingModel.status == booking.status.value) & BookingModel.payment_intent.does_not_exist()
+        actions = [BookingModel.pay_due.set(DUE_HOLD), BookingModel.pay_due_sk.set(f"{attempt_at}#{booking.id}")]
+        if not update_if(BookingModel(id=booking.id), actions, unpaid):
+            raise StaleWrite()
+
+    def checkout_closed(self, booking: Booking) -> None:
+        unpaid = (
+            (BookingModel.status == booking.status.value)
+            & BookingModel.payment_intent.does_not_exist()
+            & (BookingModel.pay_due == DUE_HOLD)
+        )
+        if not update_if(
+            BookingModel(id=booking.id), [BookingModel.pay_due.remove(), BookingModel.pay_due_sk.remove()], unpaid
+        ):
             raise StaleWrite()
 
     def due(self, kind: str, now: str, limit: int) -> list[Booking]:
@@ -358,6 +415,10 @@ def _release_marker(tx: NamedWrite, booking: Booking) -> None:
     tx.delete("marker", marker, condition=UniqueModel.owner == booking.id)
 
 
+class _EventGone(Exception):
+    """Only the event a refund is counted on failed its condition: it was deleted."""
+
+
 @contextmanager
 def _applying(applied: ProviderEvent | None) -> Iterator[NamedWrite]:
     """A transaction applying a provider event: its record failing means the event was applied before."""
@@ -367,6 +428,8 @@ def _applying(applied: ProviderEvent | None) -> Iterator[NamedWrite]:
     except ConditionsFailed as exc:
         if applied is not None and "applied" in exc.names:
             raise EventAlreadyApplied() from exc
+        if exc.names == {EVENT_COUNT}:
+            raise _EventGone() from exc
         raise StaleWrite() from exc
 
 
@@ -378,6 +441,8 @@ def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
         BookingModel.cancelled_at.set(iso(ended.cancelled_at or ended.created_at)),
         BookingModel.wl_event.remove(),
     ]
+    if ended.cancel_reason is not None:
+        actions.append(BookingModel.cancel_reason.set(ended.cancel_reason.value))
     if ended.payment is not None:
         actions += _payment_actions(ended)
     tx.update(
@@ -385,13 +450,16 @@ def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
     )
 
 
-def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None) -> None:
+def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None, owes_event_refund: bool = False) -> None:
     """Adjust the event's counters for the booking that stops counting: a waiting place is simply dropped; a
     seat (confirmed or held) passes to `promote` (seats_booked does not move at all, so no seat is ever free in
-    between) or is freed."""
+    between) or is freed. A refund owed because the event was cancelled is counted on the event too."""
     event = EventModel(id=booking.event_id)
+    counted: list[Action] = [EventModel.refunds_pending.add(1)] if owes_event_refund else []
     if booking.status is BookingStatus.WAITLISTED:
-        tx.update("event", event, actions=[EventModel.waitlisted.add(-1)], condition=EventModel.waitlisted > 0)
+        tx.update(
+            "event", event, actions=[EventModel.waitlisted.add(-1), *counted], condition=EventModel.waitlisted > 0
+        )
         return
     if promote is not None:
         waiting, promoted = promote.waiting, promote.promoted
@@ -412,12 +480,49 @@ def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None) ->
             actions=[UniqueModel.status.set(promoted.status.value)],
             condition=UniqueModel.owner == waiting.id,
         )
-        tx.update("event", event, actions=[EventModel.waitlisted.add(-1)], condition=EventModel.waitlisted > 0)
+        # Nobody is promoted into a cancelled event: its waiting bookings are being cancelled too.
+        live = (EventModel.waitlisted > 0) & (EventModel.status != EventStatus.CANCELLED.value)
+        tx.update("event", event, actions=[EventModel.waitlisted.add(-1), *counted], condition=live)
         return
     # Freeing the seat is only right when nobody waits: the waitlist index may lag behind the counter, so a
-    # waiting booking we did not see fails this condition and the cancel is retried.
-    nobody_waits = (EventModel.seats_booked > 0) & (EventModel.waitlisted == 0)
-    tx.update("event", event, actions=[EventModel.seats_booked.add(-1)], condition=nobody_waits)
+    # waiting booking we did not see fails this condition and the cancel is retried. At a cancelled event nobody
+    # is waiting for the seat any more.
+    nobody_waits = (EventModel.waitlisted == 0) | (EventModel.status == EventStatus.CANCELLED.value)
+    tx.update(
+        "event",
+        event,
+        actions=[EventModel.seats_booked.add(-1), *counted],
+        condition=(EventModel.seats_booked > 0) & nobody_waits,
+    )
+
+
+def _counted_on_event(booking: Booking) -> bool:
+    """Whether the refund `booking` owes is one of its cancelled event's settlement, counted on the event."""
+    return booking.cancel_reason is CancelReason.EVENT_CANCELLED and booking.refund_status is RefundStatus.PENDING
+
+
+def _count_refund(tx: NamedWrite, event_id: str, counter: Any, by: int, also: Any = None) -> None:
+    """Move a refund counter of the settlement of `event_id` (only if the event still exists: an update would
+    otherwise create it)."""
+    actions: list[Action] = [counter.add(by)]
+    if also is not None:
+        actions.append(also.add(1))
+    tx.update(EVENT_COUNT, EventModel(id=event_id), actions=actions, condition=EventModel.id.exists())
+
+
+def _with_event_count(
+    booking: Booking, write: Callable[[NamedWrite, bool], None], applied: ProviderEvent | None
+) -> None:
+    """Run `write` in one transaction, with the event's refund counters when `booking`'s refund is one of its
+    cancelled event's; if the event is gone meanwhile, without them."""
+    count = booking.cancel_reason is CancelReason.EVENT_CANCELLED
+    for counting in (count, False) if count else (False,):
+        try:
+            with _applying(applied) as tx:
+                write(tx, counting)
+            return
+        except _EventGone:
+            continue
 
 
 class DynamoIdempotencyRepository:

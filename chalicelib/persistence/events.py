@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ from pynamodb.exceptions import DeleteError, UpdateError
 
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import BookingStatus, EventStatus
-from chalicelib.domain.events import Event
+from chalicelib.domain.events import Event, Settlement
 from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.markers import booking_key, marker_status
@@ -20,6 +21,8 @@ from chalicelib.persistence.transactions import ConditionsFailed, read_together,
 from chalicelib.ports.common import StaleWrite
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
@@ -27,6 +30,36 @@ if TYPE_CHECKING:
     from chalicelib.ports.uploads import Claim
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
+# Written by the settlement of a cancelled event and the bookings it cancels, never by an edit.
+SETTLEMENT = frozenset(
+    {
+        "settle_due",
+        "settle_sk",
+        "settle_total",
+        "settle_cursor",
+        "settle_started_at",
+        "settled_at",
+        "refunds_pending",
+        "refunds_succeeded",
+        "refunds_failed",
+    }
+)
+SETTLE = "SETTLE"  # the one partition of the settlement-due index
+
+
+def _settlement(item: EventModel) -> Settlement | None:
+    if item.settle_total is None:
+        return None
+    return Settlement(
+        bookings=int(item.settle_total),
+        remaining=int(item.seats_booked or 0) + int(item.waitlisted or 0),
+        refunds_pending=int(item.refunds_pending or 0),
+        refunds_succeeded=int(item.refunds_succeeded or 0),
+        refunds_failed=int(item.refunds_failed or 0),
+        started_at=parse_time(item.settle_started_at),
+        completed_at=parse_time(item.settled_at),
+        position=json.loads(item.settle_cursor) if item.settle_cursor else None,
+    )
 
 
 def _to_domain(item: EventModel) -> Event:
@@ -54,6 +87,7 @@ def _to_domain(item: EventModel) -> Event:
         image=item.image,
         status=EventStatus(item.status),
         version=int(item.version),
+        settlement=_settlement(item),
     )
 
 
@@ -160,7 +194,7 @@ class DynamoEventRepository:
         before, after = _to_item(old), _to_item(new)
         actions: list[Action] = []
         for name, attribute in EventModel.get_attributes().items():
-            if name in COUNTERS or name == "id":
+            if name in COUNTERS or name in SETTLEMENT or name == "id":
                 continue
             value = getattr(after, name)
             if value != getattr(before, name) or name == "version":
@@ -168,13 +202,51 @@ class DynamoEventRepository:
         condition = EventModel.version == old.version
         if new.capacity is not None:
             condition &= EventModel.seats_booked <= new.capacity
+        if new.settlement is not None and old.settlement is None:
+            # The settlement's total is the bookings active at this very write: the counters as read, which
+            # booking transactions may have moved since (they do not bump the version).
+            settlement = new.settlement
+            started = iso(settlement.started_at or new.updated_at)
+            condition &= (EventModel.seats_booked == old.seats_booked) & (EventModel.waitlisted == old.waitlisted)
+            actions += [
+                EventModel.settle_due.set(SETTLE),
+                EventModel.settle_sk.set(f"{started}#{new.id}"),
+                EventModel.settle_total.set(settlement.bookings),
+                EventModel.settle_started_at.set(started),
+            ]
         _write(old.id, condition, actions, audit, claim)
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         condition = (
             (EventModel.version == event.version) & (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
         )
+        # Never while its settlement runs or refunds it counts are still being issued.
+        condition &= EventModel.settle_due.does_not_exist()
+        condition &= EventModel.refunds_pending.does_not_exist() | (EventModel.refunds_pending == 0)
         _write(event.id, condition, None, audit)
+
+    def settlements_due(self, now: str, limit: int) -> list[str]:
+        with translate_errors():
+            # `<when>#<id>` sorts before `now` exactly when `when` is earlier than now.
+            results = EventModel.settlement_due.query(SETTLE, EventModel.settle_sk < now, limit=limit)
+            return [item.id for item in results]
+
+    def save_settlement_position(self, event: Event, position: dict[str, str] | None, next_at: str) -> None:
+        actions: list[Action] = [
+            EventModel.settle_cursor.set(json.dumps(position)) if position else EventModel.settle_cursor.remove(),
+            EventModel.settle_sk.set(f"{next_at}#{event.id}"),
+        ]
+        _write(event.id, EventModel.settle_due.exists(), actions, None)
+
+    def finish_settlement(self, event: Event, at: datetime) -> None:
+        actions: list[Action] = [
+            EventModel.settle_due.remove(),
+            EventModel.settle_sk.remove(),
+            EventModel.settle_cursor.remove(),
+            EventModel.settled_at.set(iso(at)),
+        ]
+        nothing_left = (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
+        _write(event.id, EventModel.settle_due.exists() & nothing_left, actions, None)
 
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None

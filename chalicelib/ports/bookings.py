@@ -70,9 +70,11 @@ class BookingRepository(Protocol):
         record: IdempotentWrite | None,
         audit: AuditEntry | None = None,
     ) -> None:
-        """Cancel `booking` (unchanged since read); for one holding a seat, pass the seat to `promote` (or, with
-        no `promote`, free it only while nobody waits). `cancelled` may owe a refund (then it enters the index
-        of payment work due). `audit`, when given, is written in the same transaction.
+        """Cancel `booking` (unchanged since read); for one holding a seat, pass the seat to `promote` (never
+        at a cancelled event) or, with no `promote`, free it only while nobody waits (at a cancelled event,
+        whoever waits). `cancelled` may owe a refund (then it enters the index of payment work due; one owed
+        because the event was cancelled is also counted in the event's settlement). `audit`, when given, is
+        written in the same transaction.
 
         Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
 
@@ -96,19 +98,34 @@ class BookingRepository(Protocol):
         `expire`. Raises EventAlreadyApplied or StaleWrite."""
 
     def owe_refund(self, booking: Booking, owed: Booking, applied: ProviderEvent | None) -> None:
-        """Record a payment that arrived for a booking no longer holding its seat, with the refund it is owed
-        (unchanged since read, and no payment recorded yet). Raises EventAlreadyApplied or StaleWrite."""
+        """Record a payment that bought nothing (a booking no longer holding its seat, or another amount or
+        currency than its price), with the refund it is owed (unchanged since read, and no payment recorded
+        yet); counted on the event's settlement when the booking was cancelled with its event. Raises
+        EventAlreadyApplied or StaleWrite."""
+
+    def grant_refund(self, booking: Booking, owed: Booking, audit: AuditEntry | None) -> None:
+        """Owe the refund of a payment the policy had kept (`not_refundable` until now), with `audit` in the same
+        transaction. Raises StaleWrite when its refund status changed."""
 
     def settle_refund(self, booking: Booking, settled: Booking) -> None:
-        """Record the outcome of a pending refund (it leaves the index of work due). Raises StaleWrite when the
-        refund is no longer pending."""
+        """Record the outcome of a pending refund (it leaves the index of work due; counted on the event's
+        settlement when the booking was cancelled with its event). Raises StaleWrite when the refund is no longer
+        pending."""
 
     def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
-        """Retry a pending refund at `attempt_at` (ISO time). Raises StaleWrite when it is no longer pending."""
+        """Retry a pending refund at `attempt_at` (ISO time). Raises StaleWrite when it is no longer pending, or
+        is owed on a hold still running (it is retried when the hold ends)."""
+
+    def recheck_checkout(self, booking: Booking, attempt_at: str) -> None:
+        """Have the sweep close the checkout of the cancelled hold `booking` at `attempt_at` (the provider was
+        unreachable). Raises StaleWrite when it changed, or a payment is recorded on it."""
+
+    def checkout_closed(self, booking: Booking) -> None:
+        """The cancelled hold's checkout is closed unpaid: nothing more is due. Raises StaleWrite as above."""
 
     def due(self, kind: str, now: str, limit: int) -> list[Booking]:
         """Payment work due at `now`, earliest first, from the index (never a Scan): `hold` (holds ended
-        unpaid) or `refund` (refunds to issue or retry)."""
+        unpaid, and checkouts of cancelled holds to close) or `refund` (refunds to issue or retry)."""
 
     def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
         """The booking and whether provider event `event_id` was already applied, in one request."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.domain.audit import AuditEntry
     from chalicelib.domain.common import Page
     from chalicelib.domain.enums import BookingStatus, EventStatus
@@ -27,11 +29,25 @@ class EventRepository(Protocol):
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         """Replace `old` by `new` if unchanged since read (StaleWrite otherwise), with `audit` in the same
-        transaction; with `claim`, marks that upload used in it too (UploadUnavailable)."""
+        transaction; with `claim`, marks that upload used in it too (UploadUnavailable). The seat counters and
+        the settlement are never written from `new`, except that a `new` with a settlement where `old` had none
+        starts it: due now, for `new.settlement.bookings` bookings, which must be the counters' sum as read
+        (StaleWrite if a booking moved them since)."""
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
-        """Delete if unchanged since read and without booked seats (StaleWrite otherwise), with `audit` in the
-        same transaction."""
+        """Delete if unchanged since read, without booked seats or waiting bookings, and with no settlement
+        running or refund of it pending (StaleWrite otherwise), with `audit` in the same transaction."""
+
+    def settlements_due(self, now: str, limit: int) -> list[str]:
+        """Ids of cancelled events whose settlement is due at `now`, earliest first, from the index (no Scan)."""
+
+    def save_settlement_position(self, event: Event, position: dict[str, str] | None, next_at: str) -> None:
+        """Record how far the settlement got in the event's bookings (None: start over) and when to look at it
+        next (ISO time). Raises StaleWrite when no settlement is running."""
+
+    def finish_settlement(self, event: Event, at: datetime) -> None:
+        """End the settlement at `at`: only if no booking of the event is still active (StaleWrite otherwise:
+        one was not yet in the index the settlement read)."""
 
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None

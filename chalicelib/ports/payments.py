@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from chalicelib.domain.bookings import Received
+
 
 class PaymentUnavailable(Exception):
     """The payment provider could not be reached, timed out or failed: nothing is known to have happened, and
@@ -18,6 +20,10 @@ class PaymentRefused(Exception):
 
 class InvalidSignature(Exception):
     """A webhook's signature is missing, malformed, stale or not made with the stage's endpoint secret."""
+
+
+class InvalidEvent(Exception):
+    """A webhook body whose signature is valid but which is not an event object (never sent by the provider)."""
 
 
 class EventAlreadyApplied(Exception):
@@ -54,6 +60,14 @@ class CheckoutState:
     status: str
     paid: bool
     payment_intent: str | None
+    amount_total: int | None = None
+    currency: str | None = None
+
+    def received(self) -> Received | None:
+        """The payment made through the checkout, if it was paid."""
+        if not self.paid or not self.payment_intent:
+            return None
+        return Received(self.payment_intent, self.amount_total, self.currency)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,15 @@ class ProviderEvent:
     booking_id: str | None
     paid: bool
     payment_intent: str | None
+    # The checkout's total (minor units) and currency, as the provider charged them.
+    amount_total: int | None = None
+    currency: str | None = None
+
+    def received(self) -> Received | None:
+        """The payment the event reports, if the checkout was paid."""
+        if not self.paid or not self.payment_intent:
+            return None
+        return Received(self.payment_intent, self.amount_total, self.currency)
 
 
 class PaymentProvider(Protocol):
@@ -81,9 +104,10 @@ class PaymentProvider(Protocol):
         with its payment if it was paid first). Raises PaymentUnavailable."""
 
     def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
-        """Refund `amount` of a payment, once per booking however often it is asked; the refund's id (None when
-        the payment turns out refunded already). Raises PaymentUnavailable or PaymentRefused."""
+        """Refund `amount` (minor units of the payment's currency) of a payment, once per booking however often it
+        is asked; the refund's id (None when the payment turns out refunded already). Raises PaymentUnavailable or
+        PaymentRefused."""
 
     def read_event(self, payload: bytes, signature: str | None) -> ProviderEvent:
         """The event a webhook carries, once its signature (over the raw body, with the stage's endpoint
-        secret) is verified. Raises InvalidSignature."""
+        secret) is verified. Raises InvalidSignature, or InvalidEvent for a signed body that is not an event."""

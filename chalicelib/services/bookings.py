@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.bookings import Booking, BookingResult
 from chalicelib.domain.common import Page, iso, utcnow
-from chalicelib.domain.enums import AuditAction, BookingStatus, EventStatus
+from chalicelib.domain.enums import AuditAction, BookingStatus, CancelReason, EventStatus, RefundStatus
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports.bookings import (
@@ -29,9 +29,10 @@ from chalicelib.ports.bookings import (
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import PaymentRefused, PaymentUnavailable
 from chalicelib.services import payments
-from chalicelib.services.audit import entry, on_behalf_of_others
+from chalicelib.services.audit import Changes, entry, on_behalf_of_others
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from chalicelib.domain.access import Principal
@@ -250,9 +251,9 @@ def cancel(
     terms: PaymentTerms | None = None,
 ) -> BookingResult:
     """Cancel a booking (its owner, the event's creator or staff); a freed seat goes to the oldest waiting
-    booking in the same transaction. Cancelling twice is harmless. A confirmed paid booking is refunded as the
-    policy says (services.payments.refund_due): the refund is owed in the cancelling transaction and asked of
-    the provider after it, and retried by the sweep if the provider fails."""
+    booking in the same transaction (never at a cancelled event). Cancelling twice is harmless. A confirmed paid
+    booking is refunded as the policy says (services.payments.refund_policy): the refund is owed in the
+    cancelling transaction and asked of the provider after it, and retried by the sweep if the provider fails."""
     idem = Idempotency.of(principal, "cancel", booking_id, request) if request else None
     booking = _visible_booking(bookings, booking_id, principal)
     if not booking.active and idem is not None:
@@ -261,11 +262,120 @@ def cancel(
         if stored is not None:
             return idem.replay(stored)
     try:
-        result = _cancel(bookings, events, principal, booking, idem, terms)
+        result = _cancel(bookings, events, principal, booking, idem, terms, AuditAction.BOOKING_CANCEL)
     except KeyAlreadyUsed:
         assert idem is not None
         result = _stored(records, idem)
     return replace(result, booking=result.booking.shown_to(principal))
+
+
+def refund(
+    bookings: BookingRepository,
+    events: EventRepository,
+    principal: Principal,
+    booking_id: str,
+    *,
+    terms: PaymentTerms | None,
+) -> BookingResult:
+    """The event's creator or staff refund a paid booking in full without waiting for its owner: a confirmed one
+    is cancelled (its seat freed, or passed on, and its refund owed in the same transaction); one its owner
+    cancelled too late to be refunded gets its refund now. Staff acting on someone else's booking are audited.
+    409 `nothing_to_refund` when no payment is kept (free, unpaid, already refunded or being refunded)."""
+    booking = _visible_booking(bookings, booking_id, principal)
+    if not (principal.is_staff or principal.user_id == booking.event_creator):
+        raise PermissionDenied()
+    payment = booking.payment
+    if terms is None:
+        raise ServiceUnavailable("Payments are not configured.")
+    if payment is None or payment.payment_intent is None:
+        raise Conflict("This booking has no payment to refund.", "nothing_to_refund")
+    if booking.confirmed:
+        result = _cancel(bookings, events, principal, booking, None, terms, AuditAction.BOOKING_REFUND)
+        return replace(result, booking=result.booking.shown_to(principal))
+    for _ in range(ATTEMPTS):
+        if payment is None or payment.refund_status is not RefundStatus.NOT_REFUNDABLE:
+            raise Conflict("This booking's payment is already refunded, or being refunded.", "nothing_to_refund")
+        owed = replace(booking, payment=replace(payment, refund_status=RefundStatus.PENDING))
+        audit = None
+        if on_behalf_of_others(principal, booking.user_id):
+            changes = {"refund_status": (RefundStatus.NOT_REFUNDABLE.value, RefundStatus.PENDING.value)}
+            audit = entry(principal, AuditAction.BOOKING_REFUND, booking.id, changes)
+        try:
+            bookings.grant_refund(booking, owed, audit)
+        except StaleWrite:
+            booking = _reread(bookings, booking)
+            payment = booking.payment
+            continue
+        settled = payments.issue_refund(bookings, terms, owed, utcnow())
+        event = events.get(booking.event_id)
+        return BookingResult(settled.shown_to(principal), event.shown_to(principal) if event else None)
+    raise Conflict("The booking is changing quickly; try again.", "conflict")
+
+
+def cancel_reason(booking: Booking, event: Event | None, canceller: Principal | None) -> CancelReason:
+    """Why a booking is cancelled: its event was (or is gone), or who cancels it (None: the settlement of a
+    cancelled event)."""
+    if event is None or event.status is EventStatus.CANCELLED or canceller is None:
+        return CancelReason.EVENT_CANCELLED
+    if canceller.user_id == booking.user_id:
+        return CancelReason.OWNER
+    if canceller.user_id == event.creator:
+        return CancelReason.ORGANIZER
+    return CancelReason.STAFF
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A cancellation once committed: the booking as it was (`released`) and as it is now, its event as read,
+    and the waiting booking that took its seat, if any. `committed` is False when the booking was found no
+    longer active (then `released` and `cancelled` are both the booking as read)."""
+
+    released: Booking
+    cancelled: Booking
+    event: Event | None
+    promotion: Promotion | None
+    committed: bool = True
+
+
+def end_booking(
+    bookings: BookingRepository,
+    events: EventRepository,
+    canceller: Principal | None,
+    booking: Booking,
+    *,
+    terms: PaymentTerms | None,
+    record: Callable[[BookingResult], IdempotentWrite | None] | None = None,
+    action: AuditAction = AuditAction.BOOKING_CANCEL,
+) -> Ended:
+    """The cancelling transaction of an active booking, retried on a lost race (`committed` False when the
+    booking turns out no longer active). No provider call: the caller closes checkouts and asks for refunds
+    afterwards."""
+    for _ in range(ATTEMPTS):
+        event = events.get(booking.event_id)
+        if not booking.active:
+            return Ended(booking, booking, event, None, committed=False)
+        now = utcnow()
+        payment = payments.cancelled_payment(booking, event, canceller, terms, now)
+        reason = cancel_reason(booking, event, canceller)
+        cancelled = replace(
+            booking, status=BookingStatus.CANCELLED, cancelled_at=now, payment=payment, cancel_reason=reason
+        )
+        shown = event.shown_to(canceller) if event else None
+        stored = record(BookingResult(cancelled, shown)) if record is not None else None
+        promotion = next_in_line(bookings, booking, event, terms, now)
+        audit = None
+        if canceller is not None and on_behalf_of_others(canceller, booking.user_id):
+            changes: Changes = {"status": (booking.status.value, cancelled.status.value)}
+            if payment is not None and payment.refund_status is not None and action is AuditAction.BOOKING_REFUND:
+                changes["refund_status"] = (None, payment.refund_status.value)
+            audit = entry(canceller, action, booking.id, changes)
+        try:
+            bookings.cancel(booking, cancelled, promotion, stored, audit)
+        except StaleWrite:
+            booking = _reread(bookings, booking)
+            continue
+        return Ended(booking, cancelled, event, promotion)
+    raise Conflict("The booking is changing quickly; try again.", "conflict")
 
 
 def _cancel(
@@ -275,41 +385,28 @@ def _cancel(
     booking: Booking,
     idem: Idempotency | None,
     terms: PaymentTerms | None,
+    action: AuditAction,
 ) -> BookingResult:
-    for _ in range(ATTEMPTS):
-        event = events.get(booking.event_id)
-        shown = event.shown_to(principal) if event else None
-        if not booking.active:
-            return BookingResult(booking, shown)
-        now = utcnow()
-        payment = payments.cancelled_payment(booking, event, principal, terms, now)
-        cancelled = replace(booking, status=BookingStatus.CANCELLED, cancelled_at=now, payment=payment)
-        result = BookingResult(cancelled, shown)
-        record = idem.record(result) if idem else None
-        promotion = next_in_line(bookings, booking, event, terms, now)
-        audit = None
-        if on_behalf_of_others(principal, booking.user_id):
-            changes = {"status": (booking.status.value, cancelled.status.value)}
-            audit = entry(principal, AuditAction.BOOKING_CANCEL, booking.id, changes)
-        try:
-            bookings.cancel(booking, cancelled, promotion, record, audit)
-        except StaleWrite:
-            booking = _reread(bookings, booking)
-            continue
-        after_release(bookings, terms, booking, promotion, event)
-        if terms is not None:
-            cancelled = payments.issue_refund(bookings, terms, cancelled, now)
-        return replace(result, booking=cancelled)
-    raise Conflict("The booking is changing quickly; try again.", "conflict")
+    ended = end_booking(
+        bookings, events, principal, booking, terms=terms, record=idem.record if idem else None, action=action
+    )
+    if not ended.committed:
+        return BookingResult(ended.cancelled, ended.event.shown_to(principal) if ended.event else None)
+    after_release(bookings, terms, ended)
+    cancelled = ended.cancelled
+    if terms is not None:
+        cancelled = payments.issue_refund(bookings, terms, cancelled, utcnow())
+    return BookingResult(cancelled, ended.event.shown_to(principal) if ended.event else None)
 
 
 def next_in_line(
     bookings: BookingRepository, booking: Booking, event: Event | None, terms: PaymentTerms | None, now: datetime
 ) -> Promotion | None:
     """The waiting booking that takes the seat `booking` frees, and what it becomes: confirmed, or at a paid
-    event held pending its own payment. The event's counter says whether to look; if it is stale, the
-    transaction's `waitlisted = 0` condition fails and the caller retries."""
-    if not booking.holds_seat or event is None or event.waitlisted == 0:
+    event held pending its own payment. Nobody is promoted at a cancelled event (its waiting bookings are being
+    cancelled too). The event's counter says whether to look; if it is stale, the transaction's `waitlisted = 0`
+    condition fails and the caller retries."""
+    if not booking.holds_seat or event is None or event.waitlisted == 0 or event.status is EventStatus.CANCELLED:
         return None
     waiting = bookings.oldest_waitlisted(booking.event_id)
     if waiting is None:
@@ -323,19 +420,15 @@ def next_in_line(
     return Promotion(waiting, replace(waiting, status=BookingStatus.CONFIRMED))
 
 
-def after_release(
-    bookings: BookingRepository,
-    terms: PaymentTerms | None,
-    released: Booking,
-    promotion: Promotion | None,
-    event: Event | None,
-) -> None:
+def after_release(bookings: BookingRepository, terms: PaymentTerms | None, ended: Ended) -> bool:
     """Best-effort provider calls once a seat was released: close the released hold's checkout, open the
-    promoted booking's."""
-    if released.status is BookingStatus.PENDING_PAYMENT:
-        payments.close_checkout(terms, released)
-    if promotion is not None and event is not None:
-        payments.start_promoted_checkout(bookings, terms, promotion.promoted, event.title)
+    promoted booking's. False when the provider could not be reached (what it was to do is retried later)."""
+    reached = True
+    if ended.released.status is BookingStatus.PENDING_PAYMENT:
+        reached = payments.close_checkout(bookings, terms, ended.released, ended.cancelled)
+    if ended.promotion is not None and ended.event is not None:
+        payments.start_promoted_checkout(bookings, terms, ended.promotion.promoted, ended.event.title)
+    return reached
 
 
 def _reread(bookings: BookingRepository, booking: Booking) -> Booking:
@@ -352,15 +445,19 @@ def my_bookings(
     *,
     limit: int,
     start: dict[str, str] | None,
+    terms: PaymentTerms | None = None,
 ) -> Page:
     """The caller's bookings (BookingResult items), newest first, with their events (one query and one batch
-    read)."""
+    read), and what cancelling each now would do with its money."""
     page = bookings.list_by_user(principal.user_id, limit=limit, start=start)
     found = events.get_many([b.event_id for b in page.items])
+    now = utcnow()
     items = []
     for booking in page.items:
         event = found.get(booking.event_id)
-        items.append(BookingResult(booking, event.shown_to(principal, holds_seat=booking.confirmed) if event else None))
+        shown = event.shown_to(principal, holds_seat=booking.confirmed) if event else None
+        preview = payments.preview(booking, event, principal, terms, now)
+        items.append(BookingResult(booking, shown, refund_if_cancelled=preview))
     return Page(items=items, next_key=page.next_key)
 
 
@@ -372,6 +469,7 @@ def event_bookings(
     *,
     limit: int,
     start: dict[str, str] | None,
+    terms: PaymentTerms | None = None,
 ) -> Page:
     """The bookings of an event (BookingResult items), newest first: for its creator and staff."""
     event = events.get(event_id) if is_valid_id(event_id) else None
@@ -380,4 +478,13 @@ def event_bookings(
     if not event.managed_by(principal):
         raise PermissionDenied()
     page = bookings.list_by_event(event_id, limit=limit, start=start)
-    return Page(items=[BookingResult(b.shown_to(principal), event) for b in page.items], next_key=page.next_key)
+    now = utcnow()
+    return Page(
+        items=[
+            BookingResult(
+                b.shown_to(principal), event, refund_if_cancelled=payments.preview(b, event, principal, terms, now)
+            )
+            for b in page.items
+        ],
+        next_key=page.next_key,
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import Access, AuditAction, BookingStatus, EventStatus, UploadPurpose
-from chalicelib.domain.events import Event
+from chalicelib.domain.events import Event, Settlement
 from chalicelib.domain.money import minor_units
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
@@ -140,11 +141,17 @@ def _update(
 ) -> tuple[Event, Event]:
     for _ in range(ATTEMPTS):
         event = _changeable(events, event_id, principal)
+        if claim is None and not any(getattr(event, name) != value for name, value in changes.items()):
+            return event, event  # nothing changes: nothing is written, and nothing audited
         updated = event.with_changes(**changes)
         _check_times(updated.starts_at, updated.ends_at)
         _check_price(updated.price, updated.currency)
         if updated.capacity is not None and updated.capacity < event.seats_booked:
             raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
+        if updated.status is EventStatus.CANCELLED:
+            # Every booking still active is settled after this write commits (services.event_settlement).
+            active = event.seats_booked + event.waitlisted
+            updated = replace(updated, settlement=Settlement(bookings=active, remaining=active, started_at=utcnow()))
         try:
             events.save(event, updated, _edit_entry(principal, event, updated, changes), claim)
             return event, updated
@@ -163,13 +170,21 @@ def _edit_entry(principal: Principal, event: Event, updated: Event, changes: dic
 
 
 def delete_event(events: EventRepository, principal: Principal, event_id: str, *, media: uploads.Media) -> None:
-    """Delete an event that has no booked seats (with bookings, cancelling it is the way), and its image."""
+    """Delete an event without active bookings, and its image. With bookings, cancelling it is the way: its
+    bookings are then settled (cancelled, refunded), and once that is done and its refunds are issued it may be
+    deleted. Deleting never settles anything itself: attendees would lose the event their booking names."""
     from chalicelib.services import uploads  # only image changes need it: the reads never load it
 
     for _ in range(ATTEMPTS):
         event = _editable(events, event_id, principal)
         if event.seats_booked > 0 or event.waitlisted > 0:
             raise Conflict("An event with active bookings cannot be deleted; cancel it instead.", "event_has_bookings")
+        settlement = event.settlement
+        if settlement is not None and (settlement.completed_at is None or settlement.refunds_pending):
+            raise Conflict(
+                "This cancelled event's bookings are still being settled; delete it once that is done.",
+                "settlement_in_progress",
+            )
         audit = None
         if on_behalf_of_others(principal, event.creator):
             audit = entry(principal, AuditAction.EVENT_DELETE, event.id, diff(event, None, LOGGED_ON_DELETE))

@@ -12,18 +12,25 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.bookings import Booking, Payment
-from chalicelib.domain.common import iso
-from chalicelib.domain.enums import BookingStatus, EventStatus, RefundStatus
+from chalicelib.domain.bookings import Booking, Payment, Received, RefundPreview
+from chalicelib.domain.common import iso, utcnow
+from chalicelib.domain.enums import BookingStatus, EventStatus, RefundReason, RefundStatus
 from chalicelib.domain.money import minor_units
 from chalicelib.errors import Conflict, ServiceUnavailable
 from chalicelib.ports.common import StaleWrite
-from chalicelib.ports.payments import CheckoutRequest, PaymentProvider, PaymentRefused, PaymentUnavailable
+from chalicelib.ports.payments import (
+    CheckoutRequest,
+    EventAlreadyApplied,
+    PaymentProvider,
+    PaymentRefused,
+    PaymentUnavailable,
+)
 
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.domain.events import Event
     from chalicelib.ports.bookings import BookingRepository
+    from chalicelib.ports.payments import ProviderEvent
 
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is made; the minute on top
 # absorbs the difference between our clock and the provider's.
@@ -120,40 +127,102 @@ def start_promoted_checkout(
         log.warning("checkout of a promoted booking failed", extra={"fields": _fields(promoted, exc)})
 
 
-def close_checkout(terms: PaymentTerms | None, booking: Booking) -> None:
-    """Best effort, after a pending booking was cancelled: its checkout can no longer be paid. If it was paid
-    first, or the provider is unreachable and it is paid later, the payment arrives for a booking without a
-    seat and is refunded (services.settlement)."""
-    session = booking.payment.checkout_session if booking.payment else None
+def close_checkout(bookings: BookingRepository, terms: PaymentTerms | None, released: Booking, ended: Booking) -> bool:
+    """Best effort, after a pending booking (`released`, as it was) was cancelled (`ended`): its checkout can no
+    longer be paid. If the provider says it was paid first, that money bought nothing and is refunded now. If the
+    provider cannot be reached, the booking stays in the index of holds and the sweep closes its checkout later
+    (and refunds a payment made meanwhile, should its webhook never come). False when the provider was down."""
+    session = released.payment.checkout_session if released.payment else None
     if terms is None or session is None:
-        return
+        return True
     try:
-        terms.provider.expire_checkout(session)
+        state = terms.provider.expire_checkout(session)
     except PaymentUnavailable as exc:
-        log.warning("closing a checkout failed", extra={"fields": _fields(booking, exc)})
+        log.warning("closing a checkout failed", extra={"fields": _fields(released, exc)})
+        recheck_checkout(bookings, ended, utcnow())
+        return False
+    received = state.received()
+    if received is not None:
+        try:
+            refund_late_payment(bookings, terms, ended, received, None)
+        except (StaleWrite, EventAlreadyApplied):
+            pass  # its webhook recorded the payment first, and refunds it
+    return True
 
 
-def refund_due(booking: Booking, event: Event | None, principal: Principal, terms: PaymentTerms, now: datetime) -> bool:
-    """The refund policy for cancelling a paid, confirmed booking: in full when its owner cancels at least the
-    cutoff (24 h by default) before the event starts, or the event has no start time; in full whatever the time
-    when the event's creator or staff cancel it, or the event itself was cancelled (or deleted); else nothing."""
-    if principal.user_id != booking.user_id or event is None or event.status is EventStatus.CANCELLED:
-        return True
+def recheck_checkout(bookings: BookingRepository, ended: Booking, now: datetime) -> None:
+    """Have the sweep close the checkout of a cancelled hold later (the provider could not be reached now)."""
+    try:
+        bookings.recheck_checkout(ended, iso(now + timedelta(seconds=REFUND_RETRY_SECONDS)))
+    except StaleWrite:
+        pass  # a payment was recorded meanwhile: its refund is owed, and the sweep issues it
+
+
+# The refund policy, in one place. A payment is refunded in full when:
+#   - the event was cancelled (or deleted), whoever cancels the booking and whenever (event_cancelled);
+#   - the event's creator or staff cancel the booking, or refund it, whenever (cancelled_by_organizer,
+#     refunded_by_organizer);
+#   - its owner cancels it at least the cutoff (24 h) before the start, or the event has no start time
+#     (before_cutoff, no_start_time); later, nothing is refunded (after_cutoff, the only case kept);
+#   - it arrives for a booking that no longer holds its seat: the hold expired or the booking was cancelled
+#     before the payment completed (late_payment);
+#   - its amount or currency is not the booking's: it never confirms the seat (payment_mismatch).
+
+
+def refund_policy(
+    booking: Booking, event: Event | None, canceller: Principal | None, terms: PaymentTerms, now: datetime
+) -> RefundPreview:
+    """What cancelling the paid, confirmed `booking` by `canceller` (None: the settlement of its cancelled
+    event) at `now` does with its money."""
+    if event is None or event.status is EventStatus.CANCELLED or canceller is None:
+        return RefundPreview(True, RefundReason.EVENT_CANCELLED)
+    if canceller.user_id != booking.user_id:
+        return RefundPreview(True, RefundReason.CANCELLED_BY_ORGANIZER)  # only its creator and staff may
     if event.starts_at is None:
-        return True
-    return now <= event.starts_at - timedelta(seconds=terms.refund_cutoff_seconds)
+        return RefundPreview(True, RefundReason.NO_START_TIME)
+    until = event.starts_at - timedelta(seconds=terms.refund_cutoff_seconds)
+    if now <= until:
+        return RefundPreview(True, RefundReason.BEFORE_CUTOFF, until)
+    return RefundPreview(False, RefundReason.AFTER_CUTOFF, until)
+
+
+def preview(
+    booking: Booking, event: Event | None, viewer: Principal, terms: PaymentTerms | None, now: datetime
+) -> RefundPreview | None:
+    """What `viewer` cancelling `booking` now would do with its money; None when no money is at stake (free,
+    waiting, held but unpaid, or no longer active)."""
+    if terms is None or not _paid_seat(booking):
+        return None
+    return refund_policy(booking, event, viewer, terms, now)
+
+
+def _paid_seat(booking: Booking) -> bool:
+    payment = booking.payment
+    return booking.status is BookingStatus.CONFIRMED and payment is not None and payment.payment_intent is not None
 
 
 def cancelled_payment(
-    booking: Booking, event: Event | None, principal: Principal, terms: PaymentTerms | None, now: datetime
+    booking: Booking, event: Event | None, principal: Principal | None, terms: PaymentTerms | None, now: datetime
 ) -> Payment | None:
     """The payment of `booking` once cancelled: a confirmed paid booking owes a refund or, under the policy,
     keeps the money; others are unchanged."""
     payment = booking.payment
-    if payment is None or booking.status is not BookingStatus.CONFIRMED or payment.payment_intent is None:
+    if payment is None or not _paid_seat(booking):
         return payment
-    owed = terms is None or refund_due(booking, event, principal, terms, now)
+    owed = terms is None or refund_policy(booking, event, principal, terms, now).full
     return replace(payment, refund_status=RefundStatus.PENDING if owed else RefundStatus.NOT_REFUNDABLE)
+
+
+def refund_late_payment(
+    bookings: BookingRepository, terms: PaymentTerms, booking: Booking, paid: Received, applied: ProviderEvent | None
+) -> Booking:
+    """Money that bought nothing (the booking had given up its seat, or the amount or currency was wrong):
+    record it with its refund owed (once: only while no payment is recorded on the booking), then ask the
+    provider for it. Raises StaleWrite or EventAlreadyApplied as BookingRepository.owe_refund does."""
+    assert booking.payment is not None
+    owed = replace(booking, payment=replace(paid.on(booking.payment), refund_status=RefundStatus.PENDING))
+    bookings.owe_refund(booking, owed, applied)
+    return issue_refund(bookings, terms, owed, utcnow())
 
 
 def issue_refund(bookings: BookingRepository, terms: PaymentTerms, booking: Booking, now: datetime) -> Booking:
@@ -163,7 +232,7 @@ def issue_refund(bookings: BookingRepository, terms: PaymentTerms, booking: Book
     if payment is None or payment.refund_status is not RefundStatus.PENDING or payment.payment_intent is None:
         return booking
     try:
-        refund_id = terms.provider.refund(payment.payment_intent, payment.amount, booking.id)
+        refund_id = terms.provider.refund(payment.payment_intent, payment.refund_amount, booking.id)
         settled = replace(booking, payment=replace(payment, refund_status=RefundStatus.SUCCEEDED, refund_id=refund_id))
     except PaymentUnavailable as exc:
         log.warning("refund deferred", extra={"fields": _fields(booking, exc)})

@@ -16,11 +16,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.common import iso, utcnow
-from chalicelib.domain.enums import BookingStatus, RefundStatus
+from chalicelib.domain.enums import BookingStatus, CancelReason, RefundStatus
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import EventAlreadyApplied, PaymentUnavailable, ProviderEvent
 from chalicelib.services import payments
 from chalicelib.services.bookings import next_in_line
+from chalicelib.services.event_settlement import Provider, settle_due_events
+from chalicelib.services.metrics import metric_fields
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.bookings import Booking
     from chalicelib.ports.bookings import BookingRepository
     from chalicelib.ports.events import EventRepository
+    from chalicelib.ports.payments import CheckoutState
     from chalicelib.services.payments import PaymentTerms
 
 COMPLETED = "checkout.session.completed"
@@ -81,23 +84,39 @@ def _completed(
     terms: PaymentTerms,
     booking: Booking,
     event: ProviderEvent | None,
-    payment_intent: str | None = None,
+    state: CheckoutState | None = None,
 ) -> Outcome:
-    paid_with = event.payment_intent if event is not None else payment_intent
-    if event is not None and not event.paid:
+    """A paid checkout (reported by `event`, or found by the sweep as `state`): it confirms the held seat only if
+    exactly the booking's price was paid; any other money is refunded in full (the refund policy)."""
+    received = event.received() if event is not None else state.received() if state is not None else None
+    payment = booking.payment
+    if received is None or payment is None:
         return Outcome.IGNORED  # only card payments are offered: a completed checkout is a paid one
-    assert booking.payment is not None
-    paid = replace(booking.payment, payment_intent=paid_with)
+    if payment.payment_intent is not None:
+        return Outcome.IGNORED  # this booking's payment is already recorded (confirmed, or being refunded)
+    if booking.status is BookingStatus.PENDING_PAYMENT and received.matches(payment):
+        confirmed = replace(booking, status=BookingStatus.CONFIRMED, payment=received.on(payment))
+        bookings.confirm(booking, confirmed, event)
+        return Outcome.APPLIED
     if booking.status is BookingStatus.PENDING_PAYMENT:
-        bookings.confirm(booking, replace(booking, status=BookingStatus.CONFIRMED, payment=paid), event)
-        return Outcome.APPLIED
-    if booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED) and booking.payment.payment_intent is None:
-        # Paid after the seat was given up: the money goes back (the README's refund policy).
-        owed = replace(booking, payment=replace(paid, refund_status=RefundStatus.PENDING))
-        bookings.owe_refund(booking, owed, event)
-        payments.issue_refund(bookings, terms, owed, utcnow())
-        return Outcome.APPLIED
-    return Outcome.IGNORED  # already confirmed, or its payment already known
+        # Another amount or currency than the booking's: it never buys the seat, which stays held (and can be
+        # released, or runs out) while the money goes back.
+        log.error(
+            "payment does not match its booking",
+            extra={
+                "fields": {
+                    **metric_fields("PaymentMismatch"),
+                    "booking_id": booking.id,
+                    "expected": f"{payment.amount} {payment.currency}",
+                    "received": f"{received.amount} {received.currency}",
+                }
+            },
+        )
+    elif booking.status not in (BookingStatus.EXPIRED, BookingStatus.CANCELLED):
+        return Outcome.IGNORED
+    # Paid after the seat was given up, or the wrong amount: the money goes back (the refund policy).
+    payments.refund_late_payment(bookings, terms, booking, received, event)
+    return Outcome.APPLIED
 
 
 def _expired(
@@ -112,7 +131,12 @@ def _expired(
         return Outcome.IGNORED  # paid, cancelled or expired already
     seat_event = events.get(booking.event_id)
     promotion = next_in_line(bookings, booking, seat_event, terms, now)
-    expired = replace(booking, status=BookingStatus.EXPIRED, cancelled_at=now)
+    hold_end = booking.hold_expires_at
+    # The provider closes a checkout before our hold ends only when the customer left it (its own deadline is
+    # later than the hold's end, and the sweep closes it only once the hold is over).
+    left = event is not None and hold_end is not None and now < hold_end
+    reason = CancelReason.CHECKOUT_CANCELLED if left else CancelReason.HOLD_EXPIRED
+    expired = replace(booking, status=BookingStatus.EXPIRED, cancelled_at=now, cancel_reason=reason)
     bookings.expire(booking, expired, promotion, event)
     if promotion is not None and seat_event is not None:
         payments.start_promoted_checkout(bookings, terms, promotion.promoted, seat_event.title)
@@ -122,45 +146,90 @@ def _expired(
 def sweep(
     bookings: BookingRepository,
     events: EventRepository,
-    terms: PaymentTerms,
+    terms: PaymentTerms | None,
     *,
     budget_seconds: float,
     now: datetime | None = None,
 ) -> dict[str, int]:
-    """The scheduled sweep: end holds whose time is up without any webhook, and issue or retry owed refunds.
-    Reads only the index of payment work due (earliest first), a page at a time, within `budget_seconds`.
+    """The scheduled sweep: end holds whose time is up without any webhook (and close the checkouts of cancelled
+    holds the provider could not close then), settle the bookings of cancelled events, and issue or retry owed
+    refunds. Reads only the indexes of work due (earliest first), a page at a time, within `budget_seconds`.
 
     A hold's checkout is closed at the provider before its seat is freed, so no payment can complete for a
     seat given to someone else; if it turns out paid, the booking is confirmed instead. While the provider
     is unreachable, holds are kept until their checkout's own deadline (after which nothing can be paid), and
-    the provider is not called again in the same run."""
+    the provider is not called again in the same run. Without payments configured, only events are settled."""
     deadline = time.monotonic() + budget_seconds
     counts: Counter[str] = Counter()
-    provider_down = False
+    provider = Provider(terms)
     now = now or utcnow()
-    for kind in ("hold", "refund"):
-        seen: set[str] = set()
-        while time.monotonic() < deadline:
-            due = [b for b in bookings.due(kind, iso(now), SWEEP_PAGE) if b.id not in seen]
-            if not due:
-                break
-            for booking in due:
-                seen.add(booking.id)
-                if time.monotonic() >= deadline:
-                    break
-                if kind == "refund":
-                    if provider_down:
-                        continue
-                    settled = payments.issue_refund(bookings, terms, booking, now)
-                    counts[
-                        "refunds_succeeded" if settled.refund_status is RefundStatus.SUCCEEDED else "refunds_due"
-                    ] += 1
-                    provider_down = settled.refund_status is RefundStatus.PENDING
-                    continue
-                outcome, provider_down = _end_hold(bookings, events, terms, booking, now, provider_down)
-                counts[outcome] += 1
+    if terms is not None:
+        _sweep_due(bookings, events, terms, "hold", deadline, now, counts, provider)
+    settle_due_events(events, bookings, provider, deadline=deadline, now=now, counts=counts)
+    if terms is not None:
+        _sweep_due(bookings, events, terms, "refund", deadline, now, counts, provider)
     log.info("payment sweep", extra={"fields": dict(counts)})
     return dict(counts)
+
+
+def _sweep_due(
+    bookings: BookingRepository,
+    events: EventRepository,
+    terms: PaymentTerms,
+    kind: str,
+    deadline: float,
+    now: datetime,
+    counts: Counter[str],
+    provider: Provider,
+) -> None:
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        due = [b for b in bookings.due(kind, iso(now), SWEEP_PAGE) if b.id not in seen]
+        if not due:
+            return
+        for booking in due:
+            seen.add(booking.id)
+            if time.monotonic() >= deadline:
+                return
+            if kind == "refund":
+                if provider.down:
+                    continue
+                settled = payments.issue_refund(bookings, terms, booking, now)
+                counts["refunds_succeeded" if settled.refund_status is RefundStatus.SUCCEEDED else "refunds_due"] += 1
+                provider.down = settled.refund_status is RefundStatus.PENDING
+                continue
+            if booking.status is BookingStatus.PENDING_PAYMENT:
+                outcome, provider.down = _end_hold(bookings, events, terms, booking, now, provider.down)
+            else:
+                outcome, provider.down = _close_cancelled_checkout(bookings, terms, booking, now, provider.down)
+            counts[outcome] += 1
+
+
+def _close_cancelled_checkout(
+    bookings: BookingRepository, terms: PaymentTerms, booking: Booking, now: datetime, provider_down: bool
+) -> tuple[str, bool]:
+    """The checkout of a hold cancelled while the provider was unreachable: close it now; if it was paid
+    meanwhile (and its webhook never came), the money bought nothing and is refunded."""
+    session = booking.payment.checkout_session if booking.payment else None
+    state = None
+    if session is not None and not provider_down:
+        try:
+            state = terms.provider.expire_checkout(session)
+        except PaymentUnavailable as exc:
+            log.warning("closing a checkout failed", extra={"fields": {"booking_id": booking.id, "error": str(exc)}})
+            provider_down = True
+    if session is not None and state is None:
+        payments.recheck_checkout(bookings, booking, now)
+        return "checkouts_kept", provider_down
+    received = state.received() if state is not None else None
+    try:
+        if received is not None:
+            payments.refund_late_payment(bookings, terms, booking, received, None)
+            return "late_payments_refunded", provider_down
+        bookings.checkout_closed(booking)
+    except (StaleWrite, EventAlreadyApplied):
+        return "changed", provider_down
+    return "checkouts_closed", provider_down
 
 
 def _end_hold(
@@ -186,13 +255,16 @@ def _end_hold(
                     "closing a checkout failed", extra={"fields": {"booking_id": booking.id, "error": str(exc)}}
                 )
                 state, provider_down = None, True
-        if state is not None and state.paid:
+        if state is not None and state.paid and payment.payment_intent is None:
             try:
-                _completed(bookings, events, terms, booking, None, state.payment_intent)
-            except StaleWrite:
+                _completed(bookings, events, terms, booking, None, state)
+            except (StaleWrite, EventAlreadyApplied):
                 return "changed", provider_down
-            return "holds_paid", provider_down
-        if state is None and payment.session_expires_at is not None and now < payment.session_expires_at:
+            current = bookings.get(booking.id)
+            if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
+                return "holds_paid", provider_down
+            booking = current  # paid another amount: refunded, and the hold ends as unpaid ones do
+        elif state is None and payment.session_expires_at is not None and now < payment.session_expires_at:
             return "holds_kept", provider_down  # it could still be paid: decide once the provider answers
     try:
         _expired(bookings, events, terms, booking, None, now)

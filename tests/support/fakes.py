@@ -10,8 +10,8 @@ from datetime import datetime
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso
-from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, EventStatus, RefundStatus
-from chalicelib.domain.events import Event
+from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
+from chalicelib.domain.events import Event, Settlement
 from chalicelib.domain.uploads import Upload
 from chalicelib.domain.users import User, identity
 from chalicelib.ports.bookings import (
@@ -207,18 +207,26 @@ class FakeEvents:
     def __init__(self, audit: FakeAudit | None = None, uploads: FakeUploads | None = None) -> None:
         self.by_id: dict[str, Event] = {}
         self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
+        self.settle_at: dict[str, str] = {}  # settlements due: when to look at each next
         self.audit = audit or FakeAudit()
         self.uploads = uploads or FakeUploads()
 
+    def _read(self, event: Event | None) -> Event | None:
+        """The event as the store reads it: its settlement's `remaining` is the counters' sum."""
+        if event is None or event.settlement is None:
+            return event
+        remaining = event.seats_booked + event.waitlisted
+        return replace(event, settlement=replace(event.settlement, remaining=remaining))
+
     def get(self, event_id: str) -> Event | None:
-        return self.by_id.get(event_id)
+        return self._read(self.by_id.get(event_id))
 
     def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
         seat = self.bookings.active_status(event_id, user_id) if self.bookings else None
-        return self.by_id.get(event_id), seat
+        return self.get(event_id), seat
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]:
-        return {i: self.by_id[i] for i in event_ids if i in self.by_id}
+        return {i: self._read(self.by_id[i]) for i in event_ids if i in self.by_id}
 
     def add(self, event: Event) -> None:
         self.by_id[event.id] = event
@@ -229,17 +237,67 @@ class FakeEvents:
             raise StaleWrite()
         if new.capacity is not None and current.seats_booked > new.capacity:
             raise StaleWrite()
+        starts = new.settlement is not None and old.settlement is None
+        if starts and (current.seats_booked, current.waitlisted) != (old.seats_booked, old.waitlisted):
+            raise StaleWrite()
         self.uploads.check(claim)
         self.uploads.claim(claim)
-        self.by_id[new.id] = new
+        # The counters and the settlement are the store's: an edit never writes them (but may start the latter).
+        settlement = new.settlement if starts else current.settlement
+        self.by_id[new.id] = replace(
+            new, seats_booked=current.seats_booked, waitlisted=current.waitlisted, settlement=settlement
+        )
+        if starts:
+            assert new.settlement is not None
+            self.settle_at[new.id] = iso(new.settlement.started_at or new.updated_at)
         self.audit.record(audit)
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         current = self.by_id.get(event.id)
         if current is None or current.version != event.version or current.seats_booked or current.waitlisted:
             raise StaleWrite()
+        if event.id in self.settle_at or (current.settlement and current.settlement.refunds_pending):
+            raise StaleWrite()
         del self.by_id[event.id]
         self.audit.record(audit)
+
+    # The settlement of cancelled events, with the same conditions as persistence.events.
+
+    def settlements_due(self, now: str, limit: int) -> list[str]:
+        due = sorted((at, event_id) for event_id, at in self.settle_at.items() if at < now)
+        return [event_id for _, event_id in due][:limit]
+
+    def _settlement(self, event_id: str) -> Settlement:
+        current = self.by_id.get(event_id)
+        if current is None or current.settlement is None or event_id not in self.settle_at:
+            raise StaleWrite()
+        return current.settlement
+
+    def save_settlement_position(self, event: Event, position: dict[str, str] | None, next_at: str) -> None:
+        settlement = self._settlement(event.id)
+        self.by_id[event.id] = replace(self.by_id[event.id], settlement=replace(settlement, position=position))
+        self.settle_at[event.id] = next_at
+
+    def finish_settlement(self, event: Event, at: datetime) -> None:
+        settlement = self._settlement(event.id)
+        current = self.by_id[event.id]
+        if current.seats_booked or current.waitlisted:
+            raise StaleWrite()
+        done = replace(settlement, position=None, completed_at=at)
+        self.by_id[event.id] = replace(current, settlement=done)
+        del self.settle_at[event.id]
+
+    def count_refund(self, event_id: str, pending: int, outcome: RefundStatus | None = None) -> None:
+        """Move the refund counters of an event's settlement (no event, nothing: as the conditional update)."""
+        current = self.by_id.get(event_id)
+        if current is None or current.settlement is None:
+            return
+        settlement = replace(current.settlement, refunds_pending=current.settlement.refunds_pending + pending)
+        if outcome is RefundStatus.SUCCEEDED:
+            settlement = replace(settlement, refunds_succeeded=settlement.refunds_succeeded + 1)
+        elif outcome is RefundStatus.FAILED:
+            settlement = replace(settlement, refunds_failed=settlement.refunds_failed + 1)
+        self.by_id[event_id] = replace(current, settlement=settlement)
 
     def _page(self, items: list[Event], limit: int, start: dict[str, str] | None) -> Page:
         if start:
@@ -299,6 +357,7 @@ class FakeBookings:
         self.records: dict[str, StoredResult] = {}
         self.applied: set[str] = set()  # provider events recorded as applied
         self.refund_attempt_at: dict[str, str] = {}  # postponed refunds: when they are tried next
+        self.checkout_recheck: dict[str, str] = {}  # cancelled holds whose checkout is still to close: when
 
     def get(self, booking_id: str) -> Booking | None:
         return self.by_id.get(booking_id)
@@ -345,7 +404,11 @@ class FakeBookings:
             if waiting is None or waiting.status is not BookingStatus.WAITLISTED:
                 raise StaleWrite()
         event = self.events.by_id[booking.event_id]
-        if booking.status in SEAT_STATUSES and promote is None and (event.waitlisted or event.seats_booked <= 0):
+        cancelled = event.status is EventStatus.CANCELLED
+        if promote is not None and cancelled:
+            raise StaleWrite()  # nobody is promoted into a cancelled event
+        someone_waits = event.waitlisted and not cancelled
+        if booking.status in SEAT_STATUSES and promote is None and (someone_waits or event.seats_booked <= 0):
             raise StaleWrite()
         if booking.status is BookingStatus.WAITLISTED and event.waitlisted <= 0:
             raise StaleWrite()
@@ -379,6 +442,8 @@ class FakeBookings:
         self._store(record)
         self.by_id[booking.id] = cancelled
         self._release(booking, promote)
+        if cancelled.cancel_reason is CancelReason.EVENT_CANCELLED and cancelled.refund_status is RefundStatus.PENDING:
+            self.events.count_refund(booking.event_id, 1)
         self.events.audit.record(audit)
 
     def expire(
@@ -423,8 +488,18 @@ class FakeBookings:
         if current is None or current.status is not booking.status or paid:
             raise StaleWrite()
         self.by_id[booking.id] = owed
+        self.checkout_recheck.pop(booking.id, None)  # it leaves the holds for the refunds
+        if owed.cancel_reason is CancelReason.EVENT_CANCELLED:
+            self.events.count_refund(booking.event_id, 1)
         if applied is not None:
             self.applied.add(applied.id)
+
+    def grant_refund(self, booking: Booking, owed: Booking, audit: AuditEntry | None) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.refund_status is not RefundStatus.NOT_REFUNDABLE:
+            raise StaleWrite()
+        self.by_id[booking.id] = owed
+        self.events.audit.record(audit)
 
     def _refund_pending(self, booking: Booking) -> Booking:
         current = self.by_id.get(booking.id)
@@ -436,10 +511,32 @@ class FakeBookings:
         self._refund_pending(booking)
         self.by_id[booking.id] = settled
         self.refund_attempt_at.pop(booking.id, None)
+        if booking.cancel_reason is CancelReason.EVENT_CANCELLED:
+            self.events.count_refund(booking.event_id, -1, settled.refund_status)
 
     def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
-        self._refund_pending(booking)
+        current = self._refund_pending(booking)
+        if current.status is BookingStatus.PENDING_PAYMENT:
+            raise StaleWrite()  # owed on a hold still running: it keeps the hold's place in the index
         self.refund_attempt_at[booking.id] = attempt_at
+
+    def recheck_checkout(self, booking: Booking, attempt_at: str) -> None:
+        current = self.by_id.get(booking.id)
+        if (
+            current is None
+            or current.status is not booking.status
+            or (current.payment and current.payment.payment_intent)
+        ):
+            raise StaleWrite()
+        self.checkout_recheck[booking.id] = attempt_at
+
+    def checkout_closed(self, booking: Booking) -> None:
+        current = self.by_id.get(booking.id)
+        if current is None or current.status is not booking.status or booking.id not in self.checkout_recheck:
+            raise StaleWrite()
+        if current.payment and current.payment.payment_intent:
+            raise StaleWrite()
+        del self.checkout_recheck[booking.id]
 
     def due(self, kind: str, now: str, limit: int) -> list[Booking]:
         due: list[tuple[str, Booking]] = []
@@ -449,6 +546,8 @@ class FakeBookings:
                 continue
             if kind == "hold" and b.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at:
                 due.append((iso(payment.hold_expires_at), b))
+            elif kind == "hold" and b.id in self.checkout_recheck:
+                due.append((self.checkout_recheck[b.id], b))
             elif kind == "refund" and payment.refund_status is RefundStatus.PENDING:
                 due.append((self.refund_attempt_at.get(b.id) or iso(b.cancelled_at or b.created_at), b))
         return [b for when, b in sorted(due, key=lambda d: (d[0], d[1].id)) if when < now][:limit]
@@ -480,6 +579,7 @@ class FakePayments:
     def __init__(self) -> None:
         self.sessions: dict[str, dict] = {}  # session id -> what was asked, and its state
         self.refunds: dict[str, tuple[str, int]] = {}  # booking id -> (payment intent, amount)
+        self.refund_calls: list[str] = []  # booking ids, once per call (the idempotency key keeps one refund)
         self.failing = False
         self.refusing = False
 
@@ -495,11 +595,17 @@ class FakePayments:
         self.sessions.setdefault(session_id, {"request": request, "status": "open", "payment_intent": None})
         return CheckoutSession(session_id, f"https://pay.test/{session_id}", request.expires_at)
 
-    def pay(self, session_id: str) -> str:
-        """Test helper: the customer pays; the payment intent's id."""
+    def pay(self, session_id: str, amount: int | None = None, currency: str | None = None) -> str:
+        """Test helper: the customer pays (the checkout's price unless told otherwise); the payment intent's id."""
         session = self.sessions[session_id]
         assert session["status"] == "open"
-        session.update(status="complete", payment_intent=f"pi_{session_id}")
+        request = session["request"]
+        session.update(
+            status="complete",
+            payment_intent=f"pi_{session_id}",
+            amount_total=request.amount if amount is None else amount,
+            currency=(currency or request.currency).lower(),
+        )
         return str(session["payment_intent"])
 
     def expire_checkout(self, session_id: str) -> CheckoutState:
@@ -508,10 +614,12 @@ class FakePayments:
         if session["status"] == "open":
             session["status"] = "expired"
         paid = session["status"] == "complete"
-        return CheckoutState(session_id, session["status"], paid, session["payment_intent"])
+        amount, currency = session.get("amount_total"), session.get("currency")
+        return CheckoutState(session_id, session["status"], paid, session["payment_intent"], amount, currency)
 
     def refund(self, payment_intent: str, amount: int, booking_id: str) -> str | None:
         self._check()
+        self.refund_calls.append(booking_id)
         self.refunds.setdefault(booking_id, (payment_intent, amount))
         return f"re_{booking_id}"
 

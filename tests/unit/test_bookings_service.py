@@ -260,7 +260,10 @@ def _book_and_pay(repos, who, event):
     held = bookings.book(repos[0], repos[1], repos[2], who, event.id, waitlist=False, terms=terms)
     session = held.booking.payment.checkout_session
     terms.provider.pay(session)
-    paid = ProviderEvent(f"evt_{held.booking.id}", COMPLETED, session, held.booking.id, True, f"pi_{session}")
+    price = held.booking.payment
+    paid = ProviderEvent(
+        f"evt_{held.booking.id}", COMPLETED, session, held.booking.id, True, f"pi_{session}", price.amount, "usd"
+    )
     settlement.handle_event(repos[1], repos[0], terms, paid)
     assert repos[1].get(held.booking.id).status is BookingStatus.CONFIRMED
     return held

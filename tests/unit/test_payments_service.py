@@ -48,10 +48,14 @@ def _cancel(world, who, booking_id):
     return bookings.cancel(booking_repo, event_repo, records, who, booking_id, terms=terms)
 
 
-def _event(kind, booking, paid=True, event_id=None):
+def _event(kind, booking, paid=True, event_id=None, amount=None, currency=None):
+    """A provider event about `booking`'s checkout; a completed one paid the booking's price unless told."""
     session = booking.payment.checkout_session
     intent = f"pi_{session}" if kind == COMPLETED else None
-    return ProviderEvent(event_id or f"evt_{kind}_{booking.id}", kind, session, booking.id, paid, intent)
+    amount = booking.payment.amount if amount is None and kind == COMPLETED else amount
+    currency = (currency or booking.payment.currency).lower() if kind == COMPLETED else None
+    event_id = event_id or f"evt_{kind}_{booking.id}"
+    return ProviderEvent(event_id, kind, session, booking.id, paid, intent, amount, currency)
 
 
 def _handle(world, event):

@@ -49,8 +49,9 @@ class _PaymentsDue(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-unt
 class BookingModel(Model):
     """One booking per item. `wl_event` is set only while the booking waits, so the waitlist index holds
     exactly the waiting bookings of each event, oldest first. `pay_due` (HOLD or REFUND) and `pay_due_sk`
-    (`<when>#<id>`) are set only while payment work is due on the booking: a hold until it is paid or ends, a
-    refund until the provider has taken it; the sweep reads that index, never the table."""
+    (`<when>#<id>`) are set only while payment work is due on the booking: a hold until it is paid or ends (or
+    the checkout of a cancelled hold, until the provider has closed it), a refund until the provider has taken
+    it; the sweep reads that index, never the table."""
 
     class Meta:
         table_name = "unbound-bookings"
@@ -66,6 +67,7 @@ class BookingModel(Model):
     cancelled_at = UnicodeAttribute(null=True)
     created_sk = UnicodeAttribute()
     wl_event = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
     # Paid events only: the price in minor units, the hold, the checkout, the payment and its refund.
     amount = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)
@@ -74,6 +76,8 @@ class BookingModel(Model):
     checkout_url = UnicodeAttribute(null=True)
     session_expires_at = UnicodeAttribute(null=True)
     payment_intent = UnicodeAttribute(null=True)
+    paid_amount = NumberAttribute(null=True)
+    paid_currency = UnicodeAttribute(null=True)
     refund_status = UnicodeAttribute(null=True)
     refund_id = UnicodeAttribute(null=True)
     pay_due = UnicodeAttribute(null=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.persistence.models import index, table
@@ -54,6 +54,18 @@ class _ByCreator(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped
     created_sk = UnicodeAttribute(range_key=True)
 
 
+class _SettlementDue(GlobalSecondaryIndex["EventModel"]):  # type: ignore[no-untyped-call]
+    """Cancelled events whose bookings are still being settled, by when the sweep should next look at them.
+    Keys only: the settlement's progress (counters, position) changes often and is never copied here."""
+
+    class Meta:
+        index_name = "settlement-due"
+        projection = KeysOnlyProjection()
+
+    settle_due = UnicodeAttribute(hash_key=True)
+    settle_sk = UnicodeAttribute(range_key=True)
+
+
 @table("events")
 class EventModel(Model):
     """One event per item. `pub`, `pub_creator` and `starts_sk` are set only where an index should see the item."""
@@ -90,6 +102,17 @@ class EventModel(Model):
     # Staff lists, every status: `ALL`, and `<creator>#<status>`.
     all_key = UnicodeAttribute(null=True)
     creator_status = UnicodeAttribute(null=True)
+    # The settlement of a cancelled event's bookings (services.event_settlement): `settle_due` (SETTLE) and
+    # `settle_sk` (`<next look>#<id>`) only while bookings remain to settle; the rest stays as its record.
+    settle_due = UnicodeAttribute(null=True)
+    settle_sk = UnicodeAttribute(null=True)
+    settle_total = NumberAttribute(null=True)
+    settle_cursor = UnicodeAttribute(null=True)
+    settle_started_at = UnicodeAttribute(null=True)
+    settled_at = UnicodeAttribute(null=True)
+    refunds_pending = NumberAttribute(null=True)
+    refunds_succeeded = NumberAttribute(null=True)
+    refunds_failed = NumberAttribute(null=True)
 
     published_by_created = _PublishedByCreated()
     published_by_start = _PublishedByStart()
@@ -99,3 +122,4 @@ class EventModel(Model):
     all_by_created = index("all-by-created", "all_key", "created_sk")
     by_status = index("by-status", "status", "created_sk")
     by_creator_status = index("by-creator-status", "creator_status", "created_sk")
+    settlement_due = _SettlementDue()
