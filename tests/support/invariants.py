@@ -21,17 +21,32 @@ def _scan(table: str, endpoint: str | None = None) -> list[dict]:
     return items
 
 
+def _mismatched(b: dict) -> bool:
+    """Money of another amount or currency than the booking's price was recorded on it."""
+    if "paid_amount" not in b:
+        return False
+    return b["paid_amount"]["N"] != b["amount"]["N"] or b["paid_currency"]["S"] != b["currency"]["S"].upper()
+
+
 def _payment_is_consistent(b: dict) -> None:
-    """A hold is in the index of holds; money taken for a booking without its seat is refunded or owed (or kept
-    under the refund policy after a cancellation); an owed refund is in the index of refunds."""
+    """A hold is in the index of holds (and so is the checkout of a cancelled hold still to close); money taken
+    for a booking without its seat, or of another amount, is refunded or owed (or kept under the refund policy
+    after a cancellation); an owed refund is in the index of refunds, unless it is owed on a hold still
+    running (it keeps the hold's place)."""
     status = b["status"]["S"]
     due = b.get("pay_due", {}).get("S")
     refund = b.get("refund_status", {}).get("S")
     paid = "payment_intent" in b
-    assert (status == "pending_payment") == (due == "HOLD"), b
-    assert (refund == "pending") == (due == "REFUND"), b
+    closing = status == "cancelled" and due == "HOLD"  # a checkout the provider could not close yet
+    assert (status == "pending_payment" or closing) == (due == "HOLD"), b
+    assert (refund == "pending" and status != "pending_payment") == (due == "REFUND"), b
+    if closing:
+        assert "checkout_session" in b and not paid, b
     if status == "pending_payment":
-        assert "hold_expires_at" in b and "amount" in b and not paid, b
+        assert "hold_expires_at" in b and "amount" in b, b
+        assert not paid or (_mismatched(b) and refund in ("pending", "succeeded", "failed")), b
+    if paid and _mismatched(b):
+        assert status != "confirmed" and refund in ("pending", "succeeded", "failed"), b
     if status == "confirmed" and "amount" in b:
         assert paid and refund is None, b  # a paid event's seat is confirmed only by its payment
     if paid and status == "expired":
@@ -69,4 +84,24 @@ def check_booking_invariants(endpoint: str | None = None) -> dict[str, Counter]:
         assert int(event.get("waitlisted", {"N": "0"})["N"]) == counts[event_id]["waitlisted"]
         if "capacity" in event:
             assert seats <= int(event["capacity"]["N"]), (event_id, counts[event_id])
+        _settlement_is_consistent(event, [b for b in bookings if b["event_id"]["S"] == event_id])
     return counts
+
+
+def _settlement_is_consistent(event: dict, bookings: list[dict]) -> None:
+    """A cancelled event's settlement: due until it completes, complete only once no booking is active, and its
+    refund counts those of the bookings cancelled with it."""
+    if "settle_total" not in event:
+        assert "settle_due" not in event, event
+        return
+    assert event["status"]["S"] == "cancelled", event
+    assert ("settle_due" in event) != ("settled_at" in event), event
+    if "settled_at" in event:
+        assert not any(b["status"]["S"] in ACTIVE for b in bookings), event
+    with_event = Counter(
+        b.get("refund_status", {}).get("S")
+        for b in bookings
+        if b.get("cancel_reason", {}).get("S") == "event_cancelled"
+    )
+    for status in ("pending", "succeeded", "failed"):
+        assert int(event.get(f"refunds_{status}", {"N": "0"})["N"]) == with_event[status], (event, with_event)
