@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.bookings import Booking, Payment
@@ -105,9 +105,9 @@ def _due(booking: Booking, when: datetime | None = None) -> tuple[str | None, st
     return None, None
 
 
-def _payment_values(booking: Booking) -> dict[str, Any]:
+def _payment_values(booking: Booking, due_at: tuple[str, str] | None = None) -> dict[str, Any]:
     payment = booking.payment
-    due, due_sk = _due(booking)
+    due, due_sk = due_at or _due(booking)
     if payment is None:
         return {}
     return {
@@ -144,9 +144,10 @@ PAYMENT_ATTRIBUTES = (
 )
 
 
-def _payment_actions(booking: Booking) -> list[Action]:
-    """Actions writing every payment attribute of `booking` (removing those it does not have)."""
-    values = _payment_values(booking)
+def _payment_actions(booking: Booking, due_at: tuple[str, str] | None = None) -> list[Action]:
+    """Actions writing every payment attribute of `booking` (removing those it does not have); `due_at` places
+    it in the index of work due otherwise than its state says."""
+    values = _payment_values(booking, due_at)
     actions: list[Action] = []
     for name in PAYMENT_ATTRIBUTES:
         attribute = getattr(BookingModel, name)
@@ -433,9 +434,16 @@ def _applying(applied: ProviderEvent | None) -> Iterator[NamedWrite]:
         raise StaleWrite() from exc
 
 
+# A cancelled hold's checkout is closed by its canceller right after the commit; the sweep does it from this
+# long after, should the canceller not have (killed, or the provider unreachable).
+CLOSE_CHECKOUT_AFTER_SECONDS = 60
+
+
 def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
     """Cancel or expire the booking only if its status is still the one the decision was made on; it leaves
-    the waitlist and the index of holds (entering that of refunds if it owes one)."""
+    the waitlist and the index of holds (entering that of refunds if it owes one). A cancelled hold stays in the
+    index of holds until its checkout is closed (BookingRepository.checkout_closed): closing it is owed as
+    durably as a refund, so that nothing can be paid for a seat given up, whatever dies after this commit."""
     actions: list[Action] = [
         BookingModel.status.set(ended.status.value),
         BookingModel.cancelled_at.set(iso(ended.cancelled_at or ended.created_at)),
@@ -444,7 +452,14 @@ def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
     if ended.cancel_reason is not None:
         actions.append(BookingModel.cancel_reason.set(ended.cancel_reason.value))
     if ended.payment is not None:
-        actions += _payment_actions(ended)
+        closing = (
+            booking.status is BookingStatus.PENDING_PAYMENT
+            and ended.status is BookingStatus.CANCELLED
+            and ended.payment.checkout_session is not None
+            and ended.payment.payment_intent is None
+        )
+        at = (ended.cancelled_at or ended.created_at) + timedelta(seconds=CLOSE_CHECKOUT_AFTER_SECONDS)
+        actions += _payment_actions(ended, (DUE_HOLD, f"{iso(at)}#{booking.id}") if closing else None)
     tx.update(
         "booking", BookingModel(id=booking.id), actions=actions, condition=BookingModel.status == booking.status.value
     )

@@ -73,8 +73,9 @@ class BookingRepository(Protocol):
         """Cancel `booking` (unchanged since read); for one holding a seat, pass the seat to `promote` (never
         at a cancelled event) or, with no `promote`, free it only while nobody waits (at a cancelled event,
         whoever waits). `cancelled` may owe a refund (then it enters the index of payment work due; one owed
-        because the event was cancelled is also counted in the event's settlement). `audit`, when given, is
-        written in the same transaction.
+        because the event was cancelled is also counted in the event's settlement); a cancelled hold stays in
+        the index of holds, due a minute later, until `checkout_closed`. `audit`, when given, is written in the
+        same transaction.
 
         Raises StaleWrite when any of them changed, KeyAlreadyUsed as `add` does."""
 
@@ -117,8 +118,8 @@ class BookingRepository(Protocol):
         is owed on a hold still running (it is retried when the hold ends)."""
 
     def recheck_checkout(self, booking: Booking, attempt_at: str) -> None:
-        """Have the sweep close the checkout of the cancelled hold `booking` at `attempt_at` (the provider was
-        unreachable). Raises StaleWrite when it changed, or a payment is recorded on it."""
+        """Have the sweep close the checkout of the cancelled hold `booking` at `attempt_at`, not before (the
+        provider was unreachable). Raises StaleWrite when it changed, or a payment is recorded on it."""
 
     def checkout_closed(self, booking: Booking) -> None:
         """The cancelled hold's checkout is closed unpaid: nothing more is due. Raises StaleWrite as above."""

@@ -128,10 +128,11 @@ def start_promoted_checkout(
 
 
 def close_checkout(bookings: BookingRepository, terms: PaymentTerms | None, released: Booking, ended: Booking) -> bool:
-    """Best effort, after a pending booking (`released`, as it was) was cancelled (`ended`): its checkout can no
-    longer be paid. If the provider says it was paid first, that money bought nothing and is refunded now. If the
-    provider cannot be reached, the booking stays in the index of holds and the sweep closes its checkout later
-    (and refunds a payment made meanwhile, should its webhook never come). False when the provider was down."""
+    """After a pending booking (`released`, as it was) was cancelled (`ended`): its checkout can no longer be
+    paid. If the provider says it was paid first, that money bought nothing and is refunded now. The cancelling
+    transaction left the booking in the index of holds: it leaves once closed, and if the provider cannot be
+    reached (or this never runs) the sweep closes the checkout later, and refunds a payment made meanwhile
+    should its webhook never come. False when the provider was down."""
     session = released.payment.checkout_session if released.payment else None
     if terms is None or session is None:
         return True
@@ -142,11 +143,13 @@ def close_checkout(bookings: BookingRepository, terms: PaymentTerms | None, rele
         recheck_checkout(bookings, ended, utcnow())
         return False
     received = state.received()
-    if received is not None:
-        try:
+    try:
+        if received is not None:
             refund_late_payment(bookings, terms, ended, received, None)
-        except (StaleWrite, EventAlreadyApplied):
-            pass  # its webhook recorded the payment first, and refunds it
+        else:
+            bookings.checkout_closed(ended)  # nothing is owed on it any more
+    except (StaleWrite, EventAlreadyApplied):
+        pass  # its webhook recorded the payment first (and refunds it), or the sweep closed it meanwhile
     return True
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.bookings import Booking, Payment
-from chalicelib.domain.common import Page, iso
+from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
 from chalicelib.domain.events import Event, Settlement
 from chalicelib.domain.uploads import Upload
@@ -442,6 +442,10 @@ class FakeBookings:
         self._store(record)
         self.by_id[booking.id] = cancelled
         self._release(booking, promote)
+        payment = cancelled.payment
+        if booking.status is BookingStatus.PENDING_PAYMENT and payment and payment.checkout_session:
+            # Its checkout is owed a closing, in the index of holds, from a minute on (as _mark_ended does).
+            self.checkout_recheck[booking.id] = iso((cancelled.cancelled_at or utcnow()) + timedelta(seconds=60))
         if cancelled.cancel_reason is CancelReason.EVENT_CANCELLED and cancelled.refund_status is RefundStatus.PENDING:
             self.events.count_refund(booking.event_id, 1)
         self.events.audit.record(audit)

@@ -427,6 +427,26 @@ def test_a_checkout_the_provider_could_not_close_is_closed_by_the_sweep_and_a_pa
     assert world.sweep(minutes=5) == {}
 
 
+def test_a_hold_cancelled_by_a_process_that_died_before_closing_its_checkout_is_closed_by_the_sweep(world):
+    who = principal()
+    held = world.book(who, world.event())
+    real = world.provider.expire_checkout
+
+    def dies(session_id):
+        raise Crash()
+
+    world.provider.expire_checkout = dies
+    with pytest.raises(Crash):
+        world.cancel(who, held)  # committed, then killed before the provider was asked
+    world.provider.expire_checkout = real
+    assert world.get(held).status is BookingStatus.CANCELLED
+    assert world.provider.sessions[held.payment.checkout_session]["status"] == "open"
+    assert world.sweep() == {}  # the canceller had a minute to do it
+    assert world.sweep(minutes=2) == {"checkouts_closed": 1}
+    assert world.provider.sessions[held.payment.checkout_session]["status"] == "expired"
+    assert world.sweep(minutes=5) == {}
+
+
 def test_a_checkout_closed_later_and_never_paid_leaves_the_index(world):
     who = principal()
     held = world.book(who, world.event())
