@@ -1,5 +1,6 @@
-"""The API Gateway authorizer: verifies the access token and returns a policy listing every route the
-caller's role may use (the gateway caches it per token for the configured TTL).
+"""The API Gateway authorizer: verifies the access token and returns a policy listing every protected route
+(the gateway caches it per token for the configured TTL); the app checks the caller's role itself, after the
+token's expiry, so that a token expired while its policy is cached is a 401 on every route, never a 403.
 
 A request without an Authorization header never reaches it: API Gateway answers 401 itself (the
 UNAUTHORIZED gateway response, DRF's "not provided" body). A token that is present but unusable (garbage,
@@ -42,7 +43,7 @@ def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
 
 @authorizer_bp.authorizer(name="jwt_authorizer", ttl_seconds=get_settings().authorizer_ttl_seconds)
 def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
-    """Allow the caller's routes; for an unusable token, every protected route with the reason attached."""
+    """Allow every protected route: with the caller's identity, or for an unusable token with the reason."""
     from chalicelib.services.authentication import verify_access  # the app's other functions never need it
 
     _every_route_declared()
@@ -53,12 +54,12 @@ def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
     except NotAuthenticated as refusal:
         body = {"detail": refusal.detail, **({"code": refusal.code} if refusal.code else {}), **refusal.extra}
         return AuthResponse(
-            routes=_routes(policy_routes(None)),
+            routes=_routes(policy_routes()),
             principal_id=ANONYMOUS,
             context={AUTH_ERROR: json.dumps(body, separators=(",", ":"))},
         )
     return AuthResponse(
-        routes=_routes(policy_routes(principal)),
+        routes=_routes(policy_routes()),
         principal_id=principal.user_id,
         context={
             "role": principal.role.value,

@@ -6,7 +6,6 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chalicelib.domain.access import Principal
     from chalicelib.domain.enums import Access
 
 # (path, method) -> access, filled as the blueprints declare their routes.
@@ -24,17 +23,17 @@ def protected_routes() -> dict[tuple[str, str], Access]:
     return dict(_PROTECTED)
 
 
-def policy_routes(principal: Principal | None) -> list[tuple[str, list[str]]]:
-    """(resource pattern, methods) for every route the principal may call; with no principal (a token the
-    app must refuse itself, with the precise answer), every protected route.
+def policy_routes() -> list[tuple[str, list[str]]]:
+    """(resource pattern, methods) of every protected route: the policy the authorizer returns for every token.
 
-    API Gateway caches this policy per token and reuses it on every route behind the authorizer, so it must
-    list all of them, not only the one being called. Path parameters become `*`; a trailing-slash variant is
-    listed too because clients call the original paths with their slash."""
+    Every route, whatever the caller's role: API Gateway caches the policy per token for its TTL and answers a
+    route the policy leaves out with its own 403, before the app could see that the token has expired since
+    (which must be a 401 `token_not_valid`, so that a client refreshes). The app checks the role itself, in one
+    place (http.routing), after the token's validity: 401 before 403. Path parameters become `*`; a
+    trailing-slash variant is listed too because clients call the original paths with their slash."""
     by_path: dict[str, list[str]] = {}
-    for (path, method), access in sorted(_PROTECTED.items()):
-        if principal is None or principal.has(access):
-            by_path.setdefault(path, []).append(method)
+    for path, method in sorted(_PROTECTED):
+        by_path.setdefault(path, []).append(method)
     routes = []
     for path, methods in by_path.items():
         pattern = re.sub(r"\{[^}]+\}", "*", path)

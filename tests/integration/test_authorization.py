@@ -56,3 +56,25 @@ def test_every_protected_route_refuses_a_policy_cached_past_the_tokens_expiry(
     reply = _call(api, path, method, token)
     assert (reply.status, reply.json) == (401, _expired_body())
     assert reply.headers["www-authenticate"] == 'Bearer realm="api"'
+
+
+USER_ROUTES = [(p, m) for (p, m), access in sorted(protected_routes().items()) if access.value == "signed_in"]
+NOT_FOR_USERS = [(p, m) for (p, m), access in sorted(protected_routes().items()) if access.value != "signed_in"]
+
+
+@pytest.mark.parametrize(("path", "method"), NOT_FOR_USERS)
+def test_a_role_that_may_not_call_a_route_gets_403_from_the_app_but_401_once_its_token_expired(
+    api, make_user, monkeypatch, path, method
+):
+    make_user("plain")
+    token = api.token("plain", PASSWORD)
+    refused = _call(api, path, method, token)
+    assert (refused.status, refused.json) == (403, {"detail": "You do not have permission to perform this action."})
+    import chalicelib.http.requests as requests_module
+
+    # The policy cached for this token covers the route; the token has expired since: 401, so a client
+    # refreshes, rather than a 403 that says the account may not.
+    later = types.SimpleNamespace(time=lambda: time.time() + 301)
+    monkeypatch.setattr(requests_module, "time", later)
+    reply = _call(api, path, method, token)
+    assert (reply.status, reply.json) == (401, _expired_body())

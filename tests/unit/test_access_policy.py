@@ -13,7 +13,7 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/GET/api/me"
 
 
 def _allowed_arns(who):
-    response = AuthResponse(routes=[AuthRoute(p, m) for p, m in policy_routes(who)], principal_id=who.user_id)
+    response = AuthResponse(routes=[AuthRoute(p, m) for p, m in policy_routes()], principal_id=who.user_id)
     statement = response.to_dict(AuthRequest("TOKEN", "t", METHOD_ARN))["policyDocument"]["Statement"][0]
     return statement["Resource"]
 
@@ -31,18 +31,18 @@ WHO = {
 
 
 @pytest.mark.parametrize("who", WHO)
-def test_policy_allows_exactly_the_routes_the_role_may_call(who):
-    caller = WHO[who]
-    resources = _allowed_arns(caller)
-    for (path, method), access in protected_routes().items():
+def test_every_callers_policy_reaches_every_protected_route_and_the_app_checks_the_role(who):
+    # A route left out of a cached policy is the gateway's own 403, even once the token has expired: the app
+    # must see the request to answer 401 first (tests/integration/test_authorization.py).
+    resources = _allowed_arns(WHO[who])
+    for path, method in protected_routes():
         for suffix in ("", "/"):
-            allowed = ARNMatcher(_arn(method, path + suffix)).does_any_resource_match(resources)
-            assert allowed == caller.has(access), (who, method, path + suffix)
+            assert ARNMatcher(_arn(method, path + suffix)).does_any_resource_match(resources), (who, method, path)
 
 
 def test_a_token_the_app_must_refuse_itself_reaches_every_protected_route():
     resources = AuthResponse(
-        routes=[AuthRoute(p, m) for p, m in policy_routes(None)], principal_id="anonymous"
+        routes=[AuthRoute(p, m) for p, m in policy_routes()], principal_id="anonymous"
     ).to_dict(AuthRequest("TOKEN", "t", METHOD_ARN))["policyDocument"]["Statement"][0]["Resource"]
     for path, method in protected_routes():
         assert ARNMatcher(_arn(method, path)).does_any_resource_match(resources), (method, path)
