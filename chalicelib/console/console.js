@@ -374,23 +374,76 @@ function eventForm(event, detail) {
   detail.firstChild.focus();
 }
 
+// Where a booking's money stands: its refund once it has one, "paid" while a paid seat is held.
+function money(booking) {
+  if (booking.refund_status) return `refund ${booking.refund_status.replaceAll("_", " ")}`;
+  return booking.refund_if_cancelled ? "paid" : "none";
+}
+
+const ENDED = {
+  owner: "by its owner",
+  organizer: "by the organizer",
+  staff: "by staff",
+  event_cancelled: "with the event",
+  checkout_cancelled: "payment page left",
+  hold_expired: "hold ran out",
+};
+
+const REFUNDED = {
+  succeeded: "refunded in full",
+  pending: "refund in progress",
+  failed: "refund failed: the provider refused it, settle it by hand",
+};
+
+// The event's creator and staff refund in full: a paid confirmed seat is cancelled too; a payment its owner
+// could not get back (cancelled after the cut-off) is refunded after all.
+function refundButton(booking, event, detail) {
+  const paidSeat = booking.refund_if_cancelled && booking.status === "confirmed";
+  if (!paidSeat && !(booking.status === "cancelled" && booking.refund_status === "not_refundable")) return null;
+  const named = `${booking.username}'s booking`;
+  return actionButton("Refund", named, async () => {
+    const question = paidSeat
+      ? `Cancel ${named} for "${event.title}" and refund the payment in full?`
+      : `Refund ${named} for "${event.title}" in full? It was cancelled too late for the policy's refund.`;
+    if (!confirm(question)) return;
+    const after = await fetchOk("POST", `/api/bookings/${booking.id}/refund/`, {});
+    await eventBookings(event, detail);
+    say(`${named}${paidSeat ? " cancelled," : ""} ${REFUNDED[after.refund_status] || after.refund_status}.`);
+  });
+}
+
+function settlement(event) {
+  const s = event.settlement;
+  if (!s) return null;
+  const done = s.completed_at ? "done" : "in progress";
+  const refunds = `${s.refunds_succeeded} made, ${s.refunds_pending} pending, ${s.refunds_failed} failed`;
+  return h("p", {}, `Settlement ${done}: ${s.settled} of ${s.bookings} bookings settled; refunds: ${refunds}.`);
+}
+
 async function eventBookings(event, detail) {
   const page = await fetchOk("GET", `/api/events/${event.id}/bookings/?limit=100`);
-  const rows = page.results.map((booking) => [
-    booking.username,
-    booking.status,
-    when(booking.created_at),
-    booking.status === "cancelled"
-      ? "none"
-      : actionButton("Cancel", `${booking.username}'s booking`, async () => {
-          if (!confirm(`Cancel ${booking.username}'s booking for "${event.title}"?`)) return;
-          await fetchOk("POST", `/api/bookings/${booking.id}/cancel/`, {});
+  const rows = page.results.map((booking) => {
+    const cancel = ["confirmed", "pending_payment", "waitlisted"].includes(booking.status)
+      ? actionButton("Cancel", `${booking.username}'s booking`, async () => {
+          const paid = booking.refund_if_cancelled ? " Its payment is refunded in full." : "";
+          if (!confirm(`Cancel ${booking.username}'s booking for "${event.title}"?${paid}`)) return;
+          const after = await fetchOk("POST", `/api/bookings/${booking.id}/cancel/`, {});
           await eventBookings(event, detail);
-          say(`${booking.username}'s booking cancelled.`);
-        }),
-  ]);
-  const list = table(`Bookings of "${event.title}"`, ["User", "Status", "Booked", "Action"], rows, "No bookings.");
-  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Bookings of "${event.title}"`), list);
+          const refunded = after.refund_status ? `, ${REFUNDED[after.refund_status] || after.refund_status}` : "";
+          say(`${booking.username}'s booking cancelled${refunded}.`);
+        })
+      : null;
+    const refund = refundButton(booking, event, detail);
+    return [
+      booking.username,
+      booking.cancel_reason ? `${booking.status} (${ENDED[booking.cancel_reason] || booking.cancel_reason})` : booking.status,
+      when(booking.created_at),
+      money(booking),
+      cancel || refund ? h("span", { className: "actions" }, cancel, refund) : "none",
+    ];
+  });
+  const list = table(`Bookings of "${event.title}"`, ["User", "Status", "Booked", "Payment", "Actions"], rows, "No bookings.");
+  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Bookings of "${event.title}"`), settlement(event), list);
   detail.firstChild.focus();
 }
 
@@ -408,7 +461,7 @@ function eventActions(event, detail) {
     event.status === "cancelled"
       ? null
       : actionButton("Cancel", named, async () => {
-          if (!confirm(`Cancel "${event.title}"? Its bookings stay for their owners to see.`)) return;
+          if (!confirm(`Cancel "${event.title}"? Its bookings are cancelled and paid ones refunded in full.`)) return;
           await fetchOk("PATCH", `/api/events/${event.id}/`, { status: "cancelled" });
           await eventsPage();
           say(`Event "${event.title}" cancelled.`);

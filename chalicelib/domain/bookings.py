@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.enums import (
@@ -133,12 +134,15 @@ class Booking:
 @dataclass(frozen=True)
 class RefundPreview:
     """What cancelling a paid, confirmed booking now would do with its money, under the refund policy: `full`
-    or not, why (`reason`), and until when the owner's own
-    cancellation is refunded in full (None when that does not depend on the time)."""
+    or not, why (`reason`), until when the owner's own cancellation is refunded in full (None when that does
+    not depend on the time), and what a refund gives back (`amount`, a decimal amount of `currency`: what was
+    paid, whatever the event's price is now)."""
 
     full: bool
     reason: RefundReason
     full_refund_until: datetime | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,12 @@ def minor_units(price: Decimal, currency: str) -> int:
         return int(price)
     factor = 1000 if currency in THREE_DECIMAL_CURRENCIES else 100
     return int(price * factor)
+
+
+def major_units(amount: int, currency: str) -> Decimal:
+    """`amount` minor units of `currency` as a decimal amount (1250 USD cents is 12.50)."""
+    code = currency.upper()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return Decimal(amount)
+    exponent = 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    return Decimal(amount).scaleb(-exponent)

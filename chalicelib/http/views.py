@@ -72,6 +72,8 @@ BOOLEAN = Kind({"type": "boolean"})
 TIMESTAMP = Kind({"type": "string", "format": "date-time"}, iso)
 URL = Kind({"type": "string", "format": "uri"})
 DECIMAL = Kind({"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "A decimal amount."}, _price)
+# An amount as its currency counts it (1500 JPY, 12.50 USD, 5.250 KWD).
+MONEY = Kind({"type": "string", "pattern": "^[0-9]+(\\.[0-9]{2,3})?$", "description": "An amount of money."}, str)
 MEDIA = Kind(
     {"type": "string", "format": "uri", "description": "An image this API checked and serves (cached for a year)."},
     _media_url,
@@ -264,15 +266,14 @@ REFUND_PREVIEW = Shape(
     "RefundPreview",
     "What the caller cancelling this paid, confirmed booking now would do with its money, under the refund "
     "policy: `refund` is `full` or `none`; `reason` says why; `full_refund_until` is when the owner's own "
-    "cancellation stops being refunded (null when that does not depend on the time).",
+    "cancellation stops being refunded (null when that does not depend on the time); `amount` and `currency` "
+    "are what a refund gives back: what was paid.",
     (
-        Field(
-            "refund",
-            Kind({"type": "string", "enum": ["full", "none"]}, lambda full: "full" if full else "none"),
-            source="full",
-        ),
+        Field("refund", Kind({"type": "string", "enum": ["full", "none"]}, _full_or_none), source="full"),
         Field("reason", choice(RefundReason)),
         Field("full_refund_until", TIMESTAMP, nullable=True),
+        Field("amount", MONEY),
+        Field("currency", TEXT),
     ),
 )
 

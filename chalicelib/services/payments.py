@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from chalicelib.domain.bookings import Booking, Payment, Received, RefundPreview
 from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, EventStatus, RefundReason, RefundStatus
-from chalicelib.domain.money import minor_units
+from chalicelib.domain.money import major_units, minor_units
 from chalicelib.errors import Conflict, ServiceUnavailable
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import (
@@ -196,7 +196,11 @@ def preview(
     waiting, held but unpaid, or no longer active)."""
     if terms is None or not _paid_seat(booking):
         return None
-    return refund_policy(booking, event, viewer, terms, now)
+    payment = booking.payment
+    assert payment is not None
+    currency = payment.paid_currency or payment.currency
+    paid = major_units(payment.refund_amount, currency)
+    return replace(refund_policy(booking, event, viewer, terms, now), amount=paid, currency=currency)
 
 
 def _paid_seat(booking: Booking) -> bool:

@@ -116,7 +116,7 @@ def test_staff_manage_users_and_events_and_see_each_action_in_the_log(page, stac
     expect(page.get_by_role("status")).to_have_text(f'Event "{title}, renamed" saved.')
     page.get_by_role("button", name=f'Cancel "{title}, renamed"').click()
     expect(page.get_by_role("status")).to_have_text(f'Event "{title}, renamed" cancelled.')
-    assert confirmed == [f'Cancel "{title}, renamed"? Its bookings stay for their owners to see.']
+    assert confirmed == [f'Cancel "{title}, renamed"? Its bookings are cancelled and paid ones refunded in full.']
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=f"{title}, renamed"))
     expect(row.get_by_role("cell").nth(1)).to_have_text("cancelled")
 
@@ -145,11 +145,46 @@ def test_staff_see_an_events_bookings_and_cancel_one(page, cast, confirmed, axe)
     leaving = cast.leaving["username"]
     expect(bookings.get_by_role("rowheader", name=leaving)).to_be_visible()
     axe(page)
+    # A free booking: nothing to refund, so no Refund button.
+    expect(bookings.get_by_role("button", name=f"Refund {leaving}'s booking")).to_have_count(0)
     bookings.get_by_role("button", name=f"Cancel {leaving}'s booking").click()
     expect(page.get_by_role("status")).to_have_text(f"{leaving}'s booking cancelled.")
-    expect(bookings.get_by_role("cell", name="cancelled")).to_be_visible()
+    expect(bookings.get_by_role("cell", name="cancelled (by staff)")).to_be_visible()
     page.get_by_role("link", name="Audit log").click()
     log_row(page, "booking.cancel", cast.booking["id"], "status: confirmed → cancelled")
+
+
+def test_staff_refund_a_paid_booking_in_full(page, stack, confirmed, axe):
+    base = stack.url
+    tag = new_id()[-8:].lower()
+    payer = _register(base, f"payer_{tag}")["username"]
+    event = requests.post(
+        f"{base}/api/events/",
+        json={"title": f"Paid console event {tag}", "description": "Paid.", "price": "25.00", "currency": "USD"},
+        headers=bearer(token(base, "creator_user")),
+        timeout=10,
+    ).json()
+    access = token(base, payer, PASSWORD)
+    held = requests.post(f"{base}/api/events/{event['id']}/bookings/", headers=bearer(access), timeout=10).json()
+    paid = requests.post(held["checkout_url"], data={"action": "pay"}, allow_redirects=False, timeout=10)
+    assert paid.status_code == 303, paid.text
+
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Events").click()
+    title = event["title"]
+    page.get_by_role("button", name=f'Bookings of "{title}"').click()
+    bookings = page.get_by_role("table", name=f'Bookings of "{title}"')
+    row = bookings.get_by_role("row").filter(has=page.get_by_role("rowheader", name=payer))
+    expect(row.get_by_role("cell", name="paid", exact=True)).to_be_visible()
+    axe(page)
+    row.get_by_role("button", name=f"Refund {payer}'s booking").click()
+    expect(page.get_by_role("status")).to_have_text(f"{payer}'s booking cancelled, refunded in full.")
+    assert confirmed == [f'Cancel {payer}\'s booking for "{title}" and refund the payment in full?']
+    expect(row.get_by_role("cell", name="cancelled (by staff)")).to_be_visible()
+    expect(row.get_by_role("cell", name="refund succeeded")).to_be_visible()
+    expect(row.get_by_role("button")).to_have_count(0)
+    page.get_by_role("link", name="Audit log").click()
+    log_row(page, "booking.refund", held["id"], "status: confirmed → cancelled")
 
 
 def test_filters_pages_and_adding_a_user(page, stack, axe):

@@ -60,6 +60,8 @@ def test_a_cancelled_paid_event_ends_with_every_booking_cancelled_and_every_paym
         "refund": "full",
         "reason": "no_start_time",
         "full_refund_until": None,
+        "amount": "12.50",
+        "currency": "USD",
     }
 
     cancelled = api.patch(f"/api/events/{event['id']}/", {"status": "cancelled"}, token=creator_token).json
@@ -114,7 +116,13 @@ def test_an_attendee_cancelling_inside_the_cutoff_of_a_cancelled_event_is_refund
     assert _mine(api, user_token, booking["id"])["refund_if_cancelled"]["refund"] == "none"
     api.patch(f"/api/events/{event['id']}/", {"status": "cancelled"}, token=creator_token)
     preview = _mine(api, user_token, booking["id"])["refund_if_cancelled"]
-    assert preview == {"refund": "full", "reason": "event_cancelled", "full_refund_until": None}
+    assert preview == {
+        "refund": "full",
+        "reason": "event_cancelled",
+        "full_refund_until": None,
+        "amount": "12.50",
+        "currency": "USD",
+    }
     cancelled = api.post(f"/api/bookings/{booking['id']}/cancel/", token=user_token).json
     assert (cancelled["refund_status"], cancelled["cancel_reason"]) == ("succeeded", "event_cancelled")
     check_booking_invariants()

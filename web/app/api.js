@@ -73,6 +73,15 @@ export function cancelBooking(bookingId) {
   ).then((r) => r.data);
 }
 
+/**
+ * The event's creator or staff refund a paid booking in full: a confirmed one is cancelled (its seat freed), one
+ * its owner cancelled too late for a refund is refunded now. Resolves to the booking; 409 `nothing_to_refund`
+ * when no payment is kept. No Idempotency-Key: a repeat finds nothing left to refund and is refused, never paid
+ * out twice (the provider's refund is keyed by the booking).
+ */
+export const refundBooking = (bookingId) =>
+  request(`/api/bookings/${encodeURIComponent(bookingId)}/refund/`, { method: "POST", body: {} }).then((r) => r.data);
+
 export const myBookings = ({ cursor, limit } = {}, signal) => get("/api/me/bookings/", { cursor, limit }, signal);
 
 /** Statuses in which a booking still counts: it holds a seat (confirmed, or held for payment) or waits for one. */
@@ -97,6 +106,12 @@ export async function findMyBooking(matches, signal, maxPages = 5) {
 /** The caller's active booking for an event (see ACTIVE), or null. */
 export const activeBookingFor = (eventId, signal) =>
   findMyBooking((b) => b.event === eventId && ACTIVE.includes(b.status), signal);
+
+/**
+ * The caller's newest booking for an event whatever its status, or null: what a cancelled event's page tells
+ * its visitor about (their booking being cancelled, their money refunded).
+ */
+export const latestBookingFor = (eventId, signal) => findMyBooking((b) => b.event === eventId, signal);
 
 /** One of the caller's bookings by its id, or null. */
 export const myBooking = (bookingId, signal) => findMyBooking((b) => b.id === bookingId, signal);

@@ -68,8 +68,18 @@ const STATUS_LABELS = {
 };
 
 /** A status as a badge (its text is the status: colour is never the only sign). */
-export function badge(status) {
-  return h("span", { class: `badge badge-${status}` }, STATUS_LABELS[status] || status);
+export function badge(status, label = STATUS_LABELS[status] || status) {
+  return h("span", { class: `badge badge-${status}` }, label);
+}
+
+/**
+ * A booking's status as a badge. A hold that ended because its owner left the payment page says so: "Expired"
+ * would read as if they had been too slow.
+ */
+export function bookingBadge(booking) {
+  return booking.status === "expired" && booking.cancel_reason === "checkout_cancelled"
+    ? badge("expired", "Payment cancelled")
+    : badge(booking.status);
 }
 
 const REFUNDS = {
@@ -82,6 +92,102 @@ const REFUNDS = {
 /** Where the money of a paid booking that no longer holds its seat stands, in a sentence (null: nothing to say). */
 export function refundText(booking) {
   return REFUNDS[booking.refund_status] || null;
+}
+
+/**
+ * How an outcome about a booking's money is shown: a warning when the money stays kept (the policy, or a refund
+ * the provider refused), else neutral. Never a green "success": losing a booking is not good news.
+ */
+export function refundKind(booking) {
+  return ["not_refundable", "failed"].includes(booking.refund_status) ? "warning" : "info";
+}
+
+/** Why a booking ended, in a sentence, when the status alone does not say it (null: nothing to add). */
+export function endedText(booking) {
+  if (booking.status === "expired") {
+    return booking.cancel_reason === "checkout_cancelled"
+      ? "The payment was cancelled: the seat held for you was released."
+      : "The hold ended before payment: the seat was released.";
+  }
+  if (booking.status !== "cancelled") return null;
+  return {
+    organizer: "The event's organizer cancelled this booking.",
+    staff: "Our staff cancelled this booking.",
+    event_cancelled: "The event was cancelled by its organizer.",
+  }[booking.cancel_reason] || null;
+}
+
+/**
+ * What becomes of a booking still active at an event that was cancelled: the settlement cancels it (and refunds
+ * a paid seat in full) within a minute or so. Null for a booking that has already ended.
+ */
+export function settlingText(booking) {
+  return {
+    confirmed: booking.refund_if_cancelled
+      ? "Your booking is being cancelled and your payment refunded in full."
+      : "Your booking is being cancelled.",
+    pending_payment: "The seat held for you is being released.",
+    waitlisted: "Your place on the waitlist is being cancelled.",
+  }[booking.status] || null;
+}
+
+/** "24 hours", "90 minutes": how long before the start a cut-off falls (null when it cannot be told). */
+function cutoffLength(startsAt, until) {
+  const minutes = Math.round((Date.parse(startsAt) - Date.parse(until)) / 60000);
+  if (!(minutes > 0)) return null;
+  if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? "" : "s"}`;
+  return `${minutes} minutes`;
+}
+
+/** What a refund gives back, from a booking's refund preview ("$25.00"; null when the API did not say). */
+export function refundAmount(preview) {
+  if (!preview || !preview.amount) return null;
+  return format.price({ price: preview.amount, currency: preview.currency });
+}
+
+/**
+ * What cancelling a paid seat now does with the money, for the confirmation: {full, text} (null: no money at
+ * stake). The amount is the API's (what was paid, whatever the event's price is now); `event` gives the start
+ * (an event, or a booking's summary). The preview was read when the page loaded: a full refund that has run
+ * out since is told as none.
+ */
+export function refundPromise(booking, event, now = Date.now()) {
+  const preview = booking.refund_if_cancelled;
+  if (!preview) return null;
+  const until = preview.full_refund_until;
+  const lapsed = preview.reason === "before_cutoff" && until && Date.parse(until) <= now;
+  if (preview.refund === "full" && !lapsed) {
+    const paid = refundAmount(preview);
+    const refunded = paid ? `You will be refunded ${paid} in full.` : "Your payment will be refunded in full.";
+    const text = until ? `${refunded} Cancellations are refunded in full until ${format.moment(until)}.` : refunded;
+    return { full: true, text };
+  }
+  if (!until) return { full: false, text: "No refund: under the refund policy, cancelling now is not refunded." };
+  const length = event && event.starts_at ? cutoffLength(event.starts_at, until) : null;
+  const ended = `refunds ended at ${format.moment(until)}.`;
+  const text = length ? `No refund: the event starts in less than ${length}; ${ended}` : `No refund: ${ended}`;
+  return { full: false, text };
+}
+
+const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+/**
+ * How far the settling of a cancelled event's bookings has got (each cancelled, each payment refunded in
+ * full), in sentences; null when there is nothing to tell (a live event, or one cancelled before settling).
+ */
+export function settlementText(settlement) {
+  if (!settlement) return null;
+  const { bookings, settled } = settlement;
+  let progress;
+  if (!settlement.completed_at) progress = `Settling: ${settled} of ${plural(bookings, "booking")}.`;
+  else if (bookings === 0) progress = "No bookings to settle.";
+  else progress = bookings === 1 ? "Its 1 booking is settled." : `All ${bookings} bookings settled.`;
+  const refunds = [
+    settlement.refunds_pending ? `${settlement.refunds_pending} pending` : null,
+    settlement.refunds_succeeded ? `${settlement.refunds_succeeded} refunded` : null,
+    settlement.refunds_failed ? `${settlement.refunds_failed} failed (our staff settle those)` : null,
+  ].filter(Boolean);
+  return refunds.length ? `${progress} Refunds: ${refunds.join(", ")}.` : progress;
 }
 
 /**
@@ -176,13 +282,15 @@ export function section(title, ...content) {
  */
 export function confirmDialog({ title, message, confirmLabel, cancelLabel = "Keep it" }) {
   const titleId = uid("dialog-title");
+  const messageId = uid("dialog-message");
   const returnTo = document.activeElement;
   return new Promise((resolve) => {
+    // The message is the dialog's description: it is read out with the title when the dialog opens.
     const dialog = h(
       "dialog",
-      { class: "dialog", "aria-labelledby": titleId },
+      { class: "dialog", "aria-labelledby": titleId, "aria-describedby": messageId },
       h("h2", { id: titleId }, title),
-      h("p", {}, message),
+      h("p", { id: messageId }, message),
       h(
         "form",
         { method: "dialog", class: "actions" },

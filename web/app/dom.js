@@ -59,7 +59,10 @@ export function messageArea(attributes = {}) {
   return h("div", { class: "messages", "aria-live": "polite", ...attributes });
 }
 
-/** A message box: kind is "success", "info" or "error" (an alert, read at once). */
+/**
+ * A message box: kind is "success", "info", "warning" (something the reader loses, such as money not refunded)
+ * or "error" (an alert, read at once). The words carry the meaning; the colour only repeats it.
+ */
 export function notice(kind, ...content) {
   return h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : null }, ...content);
 }

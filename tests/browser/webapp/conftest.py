@@ -6,9 +6,13 @@ each other or on their order; the demo accounts (creator_user, user) come from t
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +25,9 @@ from tests.support.stack import bearer
 # Where session.js keeps the tokens and the user.
 SESSION_KEY = "sessions-marketplace.session"
 PASSWORD = "Quiet-Harbour-1947"
+ROOT = Path(__file__).resolve().parents[3]
+# What a page opened with new_context(**READABLE_TIMES) shows times in: UTC, as en-US writes them.
+READABLE_TIMES = {"timezone_id": "UTC", "locale": "en-US"}
 
 
 @pytest.fixture(scope="session")
@@ -102,6 +109,19 @@ class Site:
         assert reply.status_code == 201, reply.text
         return dict(reply.json())
 
+    def pay(self, account: Account, event_id: str) -> dict[str, Any]:
+        """Book a paid event and pay on the local checkout page (its form, posted without a browser); the
+        booking once the webhook has confirmed it."""
+        held = self.book(account, event_id)
+        paid = requests.post(held["checkout_url"], data={"action": "pay"}, allow_redirects=False, timeout=10)
+        assert paid.status_code == 303, paid.text
+        for _ in range(50):
+            booking = next(b for b in self.bookings(account) if b["id"] == held["id"])
+            if booking["status"] == "confirmed":
+                return booking
+            time.sleep(0.2)
+        raise AssertionError(f"the payment of {held['id']} was never confirmed: {booking}")
+
     def bookings(self, account: Account) -> list[dict[str, Any]]:
         reply = requests.get(f"{self.api}/api/me/bookings/", headers=bearer(account.access), timeout=10)
         return list(reply.json()["results"])
@@ -113,6 +133,34 @@ class Site:
 @pytest.fixture(scope="session")
 def site(stack: LocalStack) -> Site:
     return Site(stack.url)
+
+
+def run_sweep(stack: LocalStack) -> dict[str, Any]:
+    """Run the scheduled payment sweep once, now (holds, refunds, cancelled events' settlements), as the stack's
+    own timer does, instead of waiting for that timer."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import json; from devstack.payments import run_sweep; print(json.dumps(run_sweep()))"],
+        env=stack.environment(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def moment_text(iso: str) -> str:
+    """An instant as the pages write it (format.moment) in a READABLE_TIMES page: "Thu, Dec 3, 2026, 11:52 PM"."""
+    t = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    return f"{t:%a}, {t:%b} {t.day}, {t.year}, {clock_text(iso)}"
+
+
+def clock_text(iso: str) -> str:
+    """A time of day as the pages write it (format.clock) in a READABLE_TIMES page: "11:52 PM"."""
+    t = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(UTC)
+    return f"{t.hour % 12 or 12}:{t:%M} {'AM' if t.hour < 12 else 'PM'}"
 
 
 def signed_in(context: BrowserContext, account: Account, **overrides: str) -> BrowserContext:

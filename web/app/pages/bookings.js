@@ -1,8 +1,24 @@
 // "/bookings": the signed-in user's bookings, newest first, with their events; cancel a place from here, or
 // pay for a seat held for payment (a paid event's booking, or a waiting place that got a freed seat).
+// Cancelling a paid seat asks first, saying what the refund policy does with the money now; an ended booking
+// says why it ended (its owner, the organizer, staff, the event's cancellation, the payment page left) and
+// where its money stands.
 
 import * as api from "../api.js";
-import { badge, busy, eventWhen, holdNotice, pager, refundText } from "../components.js";
+import {
+  badge,
+  bookingBadge,
+  busy,
+  confirmDialog,
+  endedText,
+  eventWhen,
+  holdNotice,
+  pager,
+  refundKind,
+  refundPromise,
+  refundText,
+  settlingText,
+} from "../components.js";
 import { append, h, messageArea, show, uid } from "../dom.js";
 import { moment } from "../format.js";
 import { signInPath } from "../router.js";
@@ -16,46 +32,79 @@ const CANCEL_LABELS = {
 function bookingItem(booking, area) {
   const id = uid("booking");
   const event = booking.event_summary;
-  const status = h("span", {}, badge(booking.status));
+  const status = h("span", {}, bookingBadge(booking));
   const state = h("div");
   const actions = h("div", { class: "card-actions" });
   const detail = h("p", { class: "meta" }, `Booked ${moment(booking.created_at)}`);
 
+  // Still active at a cancelled event: the settlement cancels it (and refunds it), so nothing is offered to pay
+  // for or to cancel.
+  const settling = () => Boolean(event && event.status === "cancelled" && settlingText(booking));
+
   function drawState() {
+    if (settling()) {
+      state.replaceChildren(h("p", {}, `The event was cancelled by its organizer. ${settlingText(booking)}`));
+      return;
+    }
+    const ended = endedText(booking);
     const refund = refundText(booking);
     state.replaceChildren(
       booking.status === "pending_payment" ? holdNotice(booking, { describedBy: id }) : "",
-      booking.status === "expired" ? h("p", {}, "The hold ended before payment: the seat was released.") : "",
+      ended ? h("p", {}, ended) : "",
       refund ? h("p", {}, refund) : "",
     );
   }
 
+  /** Before cancelling a paid seat: what happens to the money now, and a way back. Other places go at once. */
+  async function confirmCancel() {
+    if (!booking.refund_if_cancelled) return true;
+    const promise = refundPromise(booking, event);
+    return confirmDialog({
+      title: `Cancel your booking for “${event ? event.title : "a deleted event"}”?`,
+      message: promise.text,
+      confirmLabel: promise.full ? "Yes, cancel it" : "Cancel without a refund",
+      cancelLabel: "Keep my booking",
+    });
+  }
+
   function drawActions() {
-    if (!api.ACTIVE.includes(booking.status)) {
+    if (!api.ACTIVE.includes(booking.status) || settling()) {
       actions.replaceChildren();
       return;
     }
     const [label, busyLabel] = CANCEL_LABELS[booking.status];
     const button = h("button", { type: "button", class: "button button-secondary", "aria-describedby": id }, label);
-    button.addEventListener("click", () =>
+    let asking = false; // a second click while the price is read must not open a second dialog
+    button.addEventListener("click", async () => {
+      if (button.dataset.busy || asking) return;
+      asking = true;
+      const sure = await confirmCancel().finally(() => {
+        asking = false;
+      });
+      if (!sure) return;
       busy(button, async () => {
         booking = await api.cancelBooking(booking.id);
-        status.replaceChildren(badge(booking.status));
+        status.replaceChildren(bookingBadge(booking));
         detail.textContent = `Booked ${moment(booking.created_at)} · cancelled ${moment(booking.cancelled_at)}`;
         drawState();
         drawActions();
         const refund = refundText(booking);
         const done = `Your booking for “${event ? event.title : "a deleted event"}” is cancelled.`;
-        show(area, "success", refund ? `${done} ${refund}` : done);
+        show(area, refundKind(booking), refund ? `${done} ${refund}` : done);
         heading.focus();
       }, busyLabel).catch((error) =>
         show(area, "error", error.message, error.sessionEnded ? h("a", { href: signInPath() }, " Sign in") : ""),
-      ),
-    );
+      );
+    });
     actions.replaceChildren(button);
   }
 
-  if (booking.cancelled_at) detail.append(` · ${booking.status === "expired" ? "expired" : "cancelled"} ${moment(booking.cancelled_at)}`);
+  if (booking.cancelled_at) {
+    const ended = {
+      expired: booking.cancel_reason === "checkout_cancelled" ? "payment cancelled" : "expired",
+    }[booking.status] || "cancelled";
+    detail.append(` · ${ended} ${moment(booking.cancelled_at)}`);
+  }
   const heading = h(
     "h2",
     { id, tabindex: "-1" },

@@ -1,8 +1,9 @@
 // "/dashboard": the creator's own events, drafts and cancelled ones included; publish, cancel, edit, see
-// attendees, and create a new event.
+// attendees, and create a new event. Cancelling an event cancels its bookings and refunds every payment in
+// full, in the background: a cancelled event's row shows how far that has got.
 
 import * as api from "../api.js";
-import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, table } from "../components.js";
+import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, settlementText, table } from "../components.js";
 import { append, h, messageArea, show, uid } from "../dom.js";
 import { signInPath } from "../router.js";
 
@@ -15,10 +16,11 @@ function eventRow(initial, area) {
   const actions = h("div", { class: "row-actions" });
   const title = h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title);
 
+  /** Apply `changes`, then say `done` (a sentence, or one made from the event as changed). */
   async function change(changes, done) {
     event = await api.updateEvent(event.id, changes);
     draw();
-    show(area, "success", done);
+    show(area, "success", typeof done === "function" ? done(event) : done);
     title.focus(); // the button pressed is gone; its row's title is where the reader was
   }
 
@@ -38,7 +40,8 @@ function eventRow(initial, area) {
   }
 
   function draw() {
-    status.replaceChildren(badge(event.status));
+    const settling = settlementText(event.settlement);
+    status.replaceChildren(badge(event.status), settling ? h("p", { class: "meta" }, settling) : "");
     seats.replaceChildren(seatsBooked(event));
     const controls = [];
     if (event.status !== "cancelled") controls.push(link("Edit", `${path}/edit`));
@@ -56,12 +59,18 @@ function eventRow(initial, area) {
           const sure = await confirmDialog({
             title: `Cancel “${event.title}”?`,
             message:
-              "It leaves the public lists and can no longer be booked or edited. " +
-              "People who booked keep their bookings to see and cancel.",
+              "It leaves the public lists and can no longer be booked or edited. Every booking of it is then " +
+              "cancelled, and every payment refunded in full.",
             confirmLabel: "Cancel the event",
           });
           if (!sure) return;
-          const done = `“${event.title}” is cancelled.`;
+          const done = (cancelled) => {
+            const count = cancelled.settlement ? cancelled.settlement.bookings : 0;
+            const said = `“${cancelled.title}” is cancelled.`;
+            if (!count) return said;
+            const them = count === 1 ? "Its booking is" : `Its ${count} bookings are`;
+            return `${said} ${them} being cancelled, and every payment refunded in full.`;
+          };
           await busy(element, () => change({ status: "cancelled" }, done), "Cancelling…");
         }),
       );

@@ -5,11 +5,29 @@
 // A paid event's booking holds the seat (`pending_payment`) and answers a `checkout_url`: the browser goes
 // there to pay, and the payment provider sends it back to "/events/<id>?booking=<id>&checkout=success" (or
 // `cancelled`), where this page tells how it went.
+//
+// Cancelling a paid seat asks first, saying what the refund policy does with the money at that moment. When
+// the event itself is cancelled, its bookings are cancelled and paid ones refunded by a background settlement:
+// the page then tells the visitor where their booking and their money stand, and offers nothing to book.
 
 import * as api from "../api.js";
-import { badge, busy, eventFacts, holdNotice, refundText, safeLink, section } from "../components.js";
+import {
+  badge,
+  busy,
+  confirmDialog,
+  endedText,
+  eventFacts,
+  holdNotice,
+  refundKind,
+  refundPromise,
+  refundText,
+  safeLink,
+  section,
+  settlementText,
+  settlingText,
+} from "../components.js";
 import { append, h, messageArea, show } from "../dom.js";
-import { hasStarted, price, seatsLeft } from "../format.js";
+import { clock, hasStarted, price, seatsLeft } from "../format.js";
 import { here, signInPath } from "../router.js";
 import * as session from "../session.js";
 
@@ -38,14 +56,29 @@ function bookingOutcome(booking) {
   return "Booked: you have a seat.";
 }
 
-/** The outcome of a cancellation: the seat, and for a paid booking the money. */
+/** The outcome of a cancellation, {kind, message}: the seat, and for a paid booking the money. */
 function cancelOutcome(before, after) {
   const what = {
     pending_payment: "Your held seat is released.",
     waitlisted: "You have left the waitlist.",
   }[before.status];
   const refund = refundText(after);
-  return [what || "Your booking is cancelled.", refund].filter(Boolean).join(" ");
+  return { kind: refundKind(after), message: [what || "Your booking is cancelled.", refund].filter(Boolean).join(" ") };
+}
+
+/** Where a visitor's booking stands once its event is cancelled: being settled, or settled (and the money). */
+function afterEventCancelled(booking) {
+  const settling = settlingText(booking);
+  if (settling) return settling;
+  const ended =
+    booking.status === "expired"
+      ? endedText(booking)
+      : {
+          owner: "You had cancelled your booking.",
+          organizer: "The organizer had cancelled your booking.",
+          staff: "Our staff had cancelled your booking.",
+        }[booking.cancel_reason] || "Your booking was cancelled.";
+  return [ended, refundText(booking)].filter(Boolean).join(" ");
 }
 
 function wait(ms, signal) {
@@ -65,7 +98,11 @@ function wait(ms, signal) {
 export async function render(root, ctx) {
   let event = await api.getEvent(ctx.params.id, ctx.signal);
   const user = session.currentUser(); // after the first request, which may have ended a dead session
-  let booking = user && user.id !== event.creator ? await api.activeBookingFor(event.id, ctx.signal) : null;
+  // The visitor's place: at a live event their active booking; at a cancelled one their newest, whatever its
+  // status, to tell them what became of it and of their money.
+  const placeOf = (signal) =>
+    event.status === "cancelled" ? api.latestBookingFor(event.id, signal) : api.activeBookingFor(event.id, signal);
+  let booking = user && user.id !== event.creator ? await placeOf(ctx.signal) : null;
   ctx.setTitle(event.title);
 
   const badges = h("p", { class: "badges" });
@@ -95,9 +132,13 @@ export async function render(root, ctx) {
     drawEvent();
   }
 
-  function actionButton(label, action, busyLabel, secondary = false) {
+  /** A button running `action`; `ask`, if given, is asked first (a confirmation) and may say no. */
+  function actionButton(label, action, busyLabel, { secondary = false, ask = null } = {}) {
     const button = h("button", { type: "button", class: secondary ? "button button-secondary" : "button" }, label);
-    button.addEventListener("click", () => busy(button, action, busyLabel).catch((error) => refused(error)));
+    button.addEventListener("click", async () => {
+      if (button.dataset.busy || (ask && !(await ask()))) return;
+      busy(button, action, busyLabel).catch((error) => refused(error));
+    });
     return button;
   }
 
@@ -109,7 +150,8 @@ export async function render(root, ctx) {
     if (error.code === "already_booked") booking = await api.activeBookingFor(event.id).catch(() => booking);
     if (error.status === 409 || error.status === 404) {
       await refresh();
-      drawPanel(); // what can be done has changed (full, booked elsewhere, closed)
+      if (event.status === "cancelled") booking = await placeOf().catch(() => booking);
+      drawPanel(); // what can be done has changed (full, booked elsewhere, closed, cancelled)
     }
     show(area, "error", REFUSALS[error.code] || error.message);
   }
@@ -131,13 +173,26 @@ export async function render(root, ctx) {
     };
   }
 
+  /** Before cancelling a paid seat: what happens to the money now, and a way back. Other places go at once. */
+  function confirmCancel() {
+    const promise = refundPromise(booking, event);
+    if (!promise) return Promise.resolve(true);
+    return confirmDialog({
+      title: `Cancel your booking for “${event.title}”?`,
+      message: promise.text,
+      confirmLabel: promise.full ? "Yes, cancel it" : "Cancel without a refund",
+      cancelLabel: "Keep my booking",
+    });
+  }
+
   async function cancel() {
     const before = booking;
     const after = await api.cancelBooking(booking.id);
-    booking = null;
     await refresh();
+    booking = event.status === "cancelled" ? after : null;
     drawPanel();
-    show(area, "success", cancelOutcome(before, after));
+    const { kind, message } = cancelOutcome(before, after);
+    show(area, kind, message);
     focusPanel();
   }
 
@@ -146,10 +201,26 @@ export async function render(root, ctx) {
   }
 
   function drawPanel() {
-    panel.replaceChildren(...panelContent());
+    panel.replaceChildren();
+    append(panel, panelContent()); // append() leaves out the nulls, which replaceChildren() would write out
   }
 
   function panelContent() {
+    if (event.status === "cancelled" && !(user && user.id === event.creator)) {
+      // Nothing to book or cancel: the settlement does it. Never "You have a seat." here.
+      return [
+        h("p", {}, "This event was cancelled by its organizer."),
+        booking ? h("p", {}, afterEventCancelled(booking)) : null,
+        user
+          ? null
+          : h(
+              "p",
+              {},
+              h("a", { href: signInPath(here()) }, "Sign in"),
+              " to see what becomes of your booking, if you had one.",
+            ),
+      ];
+    }
     if (!user) {
       return [
         h(
@@ -163,8 +234,10 @@ export async function render(root, ctx) {
       ];
     }
     if (user.id === event.creator) {
+      const settling = settlementText(event.settlement);
       return [
         h("p", {}, "This is your event."),
+        settling ? h("p", {}, settling) : null,
         h(
           "p",
           {},
@@ -175,10 +248,13 @@ export async function render(root, ctx) {
       ];
     }
     if (booking && booking.status === "confirmed") {
-      return [h("p", {}, "You have a seat."), actionButton("Cancel my booking", cancel, "Cancelling…")];
+      return [
+        h("p", {}, "You have a seat."),
+        actionButton("Cancel my booking", cancel, "Cancelling…", { ask: confirmCancel }),
+      ];
     }
     if (booking && booking.status === "pending_payment") {
-      return [holdNotice(booking), actionButton("Release my seat", cancel, "Releasing…", true)];
+      return [holdNotice(booking), actionButton("Release my seat", cancel, "Releasing…", { secondary: true })];
     }
     if (booking && booking.status === "waitlisted") {
       return [
@@ -189,7 +265,6 @@ export async function render(root, ctx) {
         actionButton("Leave the waitlist", cancel, "Leaving…"),
       ];
     }
-    if (event.status === "cancelled") return [h("p", {}, "This event is cancelled.")];
     if (event.status !== "published") return [h("p", {}, "This event is not published, so it cannot be booked yet.")];
     if (hasStarted(event)) return [h("p", {}, "This event has started: booking is closed.")];
     if (seatsLeft(event) === 0) {
@@ -236,9 +311,9 @@ export async function render(root, ctx) {
       return;
     }
     if (found.event === event.id) {
-      if (api.ACTIVE.includes(found.status)) booking = found;
-      else if (booking && booking.id === found.id) booking = null;
       await refresh(); // seats, and the online link a paid seat shows
+      if (event.status === "cancelled" || api.ACTIVE.includes(found.status)) booking = found;
+      else if (booking && booking.id === found.id) booking = null;
       if (ctx.signal.aborted) return;
       drawPanel();
     }
@@ -292,14 +367,18 @@ function checkoutMessage(booking, outcome) {
       return {
         kind: "info",
         message:
-          "You left the payment page without paying. Your seat stays held until the hold ends (below); " +
-          "complete the payment before then, or it is released.",
+          "Payment cancelled: you left the payment page without paying, but your seat stays held until " +
+          `${booking.hold_expires_at ? clock(booking.hold_expires_at) : "the hold ends (below)"}. ` +
+          "Complete the payment before then, or it is released; or release it now.",
       };
     case "expired":
       return outcome === "success"
         ? { kind: "error", message: ["The hold on your seat ended before the payment arrived.", refund].filter(Boolean).join(" ") }
         : { kind: "info", message: "Payment cancelled: the seat held for you is released." };
     default:
-      return { kind: "info", message: ["This booking is cancelled.", refund].filter(Boolean).join(" ") };
+      return {
+        kind: refundKind(booking),
+        message: ["This booking is cancelled.", endedText(booking), refund].filter(Boolean).join(" "),
+      };
   }
 }
