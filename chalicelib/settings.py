@@ -159,7 +159,9 @@ def _rate(env: Env, name: str, default: str) -> Rate:
 def rate_limits_from_env(env: Env) -> RateLimits:
     """The throttles of the account endpoints."""
     return RateLimits(
-        sign_in_username=_rate(env, "THROTTLE_SIGN_IN_USERNAME", "5/15m"),
+        sign_in_client=_rate(env, "THROTTLE_SIGN_IN_CLIENT", "5/15m"),
+        sign_in_username=_rate(env, "THROTTLE_SIGN_IN_USERNAME", "20/15m"),
+        sign_in_paced=_rate(env, "THROTTLE_SIGN_IN_PACED", "1/30s"),
         sign_in_ip=_rate(env, "THROTTLE_SIGN_IN_IP", "100/15m"),
         sign_up_ip=_rate(env, "THROTTLE_SIGN_UP_IP", "20/h"),
         reset_ip=_rate(env, "THROTTLE_PASSWORD_RESET_IP", "10/h"),

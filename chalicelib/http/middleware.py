@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
+from chalicelib.budget import request_budget
 from chalicelib.http.logs import log_exception, log_request
 from chalicelib.http.responses import server_error
 
@@ -53,7 +54,8 @@ def cors_and_access_log(allowed_origins: tuple[str, ...]) -> Middleware:
     def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
         started = time.perf_counter()
         try:
-            response = get_response(request)
+            with request_budget():
+                response = get_response(request)
         except Exception:  # noqa: BLE001 - the last line of defence: log it, answer DRF's 500
             log_exception(request)
             response = server_error()

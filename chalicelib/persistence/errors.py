@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
+from chalicelib.budget import store_call, store_failed
 from chalicelib.errors import Conflict, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -41,14 +42,19 @@ def error_code(exc: PynamoDBException) -> str | None:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Let expected outcomes through, turn dependency failures into ServiceUnavailable or Conflict."""
-    try:
-        yield
-    except TransactWriteError as exc:
-        codes = cancellation_codes(exc)
-        if "TransactionConflict" in codes or error_code(exc) == "TransactionConflictException":
-            raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
-        raise ServiceUnavailable() from exc
-    except (PynamoDBException, BotoCoreError) as exc:
-        # Unknown causes (connection errors, timeouts) are outages too: the client may retry, nothing was written.
-        raise ServiceUnavailable() from exc
+    """Let expected outcomes through, turn dependency failures into ServiceUnavailable or Conflict. Inside a
+    request's budget (chalicelib.budget): a store that already failed the request is not called again."""
+    with store_call():
+        try:
+            yield
+        except TransactWriteError as exc:
+            codes = cancellation_codes(exc)
+            if "TransactionConflict" in codes or error_code(exc) == "TransactionConflictException":
+                raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
+            store_failed()
+            raise ServiceUnavailable() from exc
+        except (PynamoDBException, BotoCoreError) as exc:
+            # Unknown causes (connection errors, timeouts) are outages too: the client may retry, nothing was
+            # written.
+            store_failed()
+            raise ServiceUnavailable() from exc

@@ -42,6 +42,15 @@ TAKEN = {
     "username": "A user with that username already exists.",
     "email": "A user with that email already exists.",
 }
+# A username another account's looks the same as (security.lookalikes): refused like a taken one.
+LOOKALIKE = "A user with a username that looks the same already exists."
+
+
+def _taken(fields: list[str]) -> ValidationFailed:
+    errors = {field: [TAKEN[field]] for field in fields if field in TAKEN}
+    if "lookalike" in fields and "username" not in errors:
+        errors["username"] = [LOOKALIKE]
+    return ValidationFailed(errors)
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ def create_user(
     try:
         users.add(user, audit)
     except UniqueViolation as exc:
-        raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
+        raise _taken(exc.fields) from exc
     return user
 
 
@@ -156,14 +165,17 @@ def sign_in(
     password: str,
     rounds: int,
 ) -> dict[str, str]:
-    """`obtain_tokens` behind the sign-in throttles: a username or client IP whose failures used up their
-    window is refused (429) before any password is checked, even the right one; failures stay counted."""
+    """`obtain_tokens` behind the sign-in throttles (services.throttling.Guard.password_check): a (username,
+    client) pair or a client IP whose failures used up their window is refused (429) before any password is
+    checked, even the right one; only verdicts count."""
     with guard.password_check(guard.sign_in(username, client_ip)) as attempt:
         try:
-            return obtain_tokens(users, policy, username=username, password=password, rounds=rounds)
+            pair = obtain_tokens(users, policy, username=username, password=password, rounds=rounds)
         except NotAuthenticated:
             attempt.failed()
             raise
+        attempt.succeeded()
+        return pair
 
 
 def _decode(policy: TokenPolicy, token: str, expected_type: str | None) -> tokens.Claims:
@@ -290,7 +302,7 @@ def change(
             users.save(current, updated, entry, claim)
             return updated
         except UniqueViolation as exc:
-            raise ValidationFailed({field: [TAKEN[field]] for field in exc.fields}) from exc
+            raise _taken(exc.fields) from exc
         except StaleWrite:
             continue
     raise Conflict("The account changed during the update; try again.", "concurrent_update")

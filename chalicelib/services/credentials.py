@@ -64,6 +64,8 @@ def change_password(
         if not check_password(old_password, user.password_hash, rounds):
             attempt.failed()
             errors["old_password"] = [WRONG_OLD_PASSWORD]
+        else:
+            attempt.succeeded()
     problems = password_errors(new_password, username=user.username, email=user.email)
     if problems:
         errors["new_password"] = problems

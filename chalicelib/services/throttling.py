@@ -1,6 +1,6 @@
 """Throttles of the account endpoints over counters every instance shares (ports.Counters), answered with
-DRF's 429. A use is counted before the work it limits, so a throttled request runs no bcrypt and parallel
-requests cannot slip past a limit."""
+DRF's 429. A throttled request runs no bcrypt. Sign-ups and resets are counted before the work they limit, so
+parallel requests cannot slip past a limit; password checks count only verdicts (see Guard.password_check)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.users import identity
-from chalicelib.errors import DomainError, Throttled
-from chalicelib.ports.throttling import Counters, Quota, QuotaExceeded
+from chalicelib.errors import DomainError, ServiceUnavailable, Throttled
+from chalicelib.ports.throttling import Counters, Quota, QuotaExceeded, Verdict
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from chalicelib.domain.limits import RateLimits
 
 MAX_IP = 64
+# How long a password check holds its (username, client) counter at most: longer than a check can take (a store
+# call gives up within about 6 s), short enough that a check that died leaves no lasting lock.
+LEASE_SECONDS = 15
+# A client a username signed in from is known to it (never paced) for this long after.
+KNOWN_SECONDS = 30 * 86_400
 
 
 def _digest(value: str) -> str:
@@ -33,14 +38,30 @@ def _now(now: int | None) -> int:
 
 
 class Attempt:
-    """A password check under way: it stays counted only when it `failed()`."""
+    """A password check under way: the caller says how it ended. Only a wrong password (or an account that
+    cannot sign in) counts against the limits; a check that decided nothing (an outage) counts nothing."""
 
     def __init__(self) -> None:
-        self.counted = False
+        self.verdict = Verdict.UNDECIDED
 
     def failed(self) -> None:
         """The password was wrong (or the account unusable): this attempt counts against the limits."""
-        self.counted = True
+        self.verdict = Verdict.FAILED
+
+    def succeeded(self) -> None:
+        """The password was right: the client is known to the account from now on."""
+        self.verdict = Verdict.SUCCEEDED
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The counters of one username signing in from one client."""
+
+    client: Quota  # failures of this username from this client: locks the pair
+    username: Quota  # failures of this username from every client: paces clients it does not know
+    paced: Quota  # attempts on this username from clients it does not know, while paced
+    ip: Quota  # failures of this client, every username
+    known: str  # the marker of a client this username signed in from
 
 
 @dataclass(frozen=True)
@@ -50,11 +71,15 @@ class Guard:
     counters: Counters
     limits: RateLimits
 
-    def sign_in(self, username: str, client_ip: str) -> tuple[Quota, ...]:
-        """Failed password checks of a username (however written) and of a client IP."""
-        return (
-            Quota(f"signin-user#{_digest(username)}", self.limits.sign_in_username),
-            Quota(f"signin-ip#{client_ip[:MAX_IP]}", self.limits.sign_in_ip),
+    def sign_in(self, username: str, client_ip: str) -> SignIn:
+        """The counters of a username (however written) signing in from a client IP."""
+        user, ip = _digest(username), client_ip[:MAX_IP]
+        return SignIn(
+            client=Quota(f"signin-client#{user}#{ip}", self.limits.sign_in_client),
+            username=Quota(f"signin-user#{user}", self.limits.sign_in_username),
+            paced=Quota(f"signin-paced#{user}", self.limits.sign_in_paced),
+            ip=Quota(f"signin-ip#{ip}", self.limits.sign_in_ip),
+            known=f"signin-known#{user}#{ip}",
         )
 
     def sign_up(self, client_ip: str) -> tuple[Quota, ...]:
@@ -85,18 +110,56 @@ class Guard:
         return True
 
     @contextmanager
-    def password_check(self, quotas: Sequence[Quota], now: int | None = None) -> Iterator[Attempt]:
-        """Count a password check before it runs (Throttled, and nothing runs, when a quota is used up). The
-        check stays counted only when the block calls `failed()`; otherwise (success, or an outage that
-        decided nothing) it is given back."""
+    def password_check(self, keys: SignIn, now: int | None = None) -> Iterator[Attempt]:
+        """Run one password check under the sign-in limits (Throttled, and nothing runs, when they refuse it):
+
+        - its (username, client) pair is locked after `sign_in_client` failures in a window: the lock is the
+          pair's, so nobody elsewhere can lock an account's owner out; one check of a pair runs at a time (a
+          lease), so parallel guesses cannot slip past the lock;
+        - its client IP after `sign_in_ip` failures, whatever the usernames;
+        - a username that failed `sign_in_username` times from all clients is paced, not locked: clients it
+          never signed in from get `sign_in_paced` attempts (one per 30 s by default), and a client it signed in
+          from within KNOWN_SECONDS is not paced at all.
+
+        Only a verdict counts: a failure is counted once it happened, a success clears the pair and marks its
+        client known, and a check that decided nothing (the store failed) counts nothing; the store is not
+        asked again then (the lease lapses by itself within LEASE_SECONDS)."""
         at = _now(now)
-        self.count(quotas, at)
+        lease = at + LEASE_SECONDS
+        try:
+            self.counters.lease(keys.client, lease, at)
+        except QuotaExceeded as exc:
+            raise Throttled(exc.retry_after) from exc
+        try:
+            self._admit(keys, at)
+        except Throttled:
+            self._release(keys, lease, Verdict.UNDECIDED, at)
+            raise
         attempt = Attempt()
         try:
             yield attempt
-        finally:
-            if not attempt.counted:
-                try:
-                    self.counters.give_back(quotas, at)
-                except DomainError:
-                    pass  # a refund that failed counts one good attempt against the limit; the answer stands
+        except ServiceUnavailable:
+            raise  # the store failed: waiting on it again would only make the answer later
+        except BaseException:
+            self._release(keys, lease, attempt.verdict, at)
+            raise
+        self._release(keys, lease, attempt.verdict, at)
+
+    def _admit(self, keys: SignIn, at: int) -> None:
+        windows = self.counters.peek([keys.ip.key, keys.username.key, keys.known], at)
+        ip = windows.get(keys.ip.key)
+        if ip is not None and ip.hits >= keys.ip.rate.count:
+            raise Throttled(ip.ends - at)
+        username = windows.get(keys.username.key)
+        if username is not None and username.hits >= keys.username.rate.count and keys.known not in windows:
+            self.count((keys.paced,), at)
+
+    def _release(self, keys: SignIn, lease: int, verdict: Verdict, at: int) -> None:
+        try:
+            self.counters.release(keys.client, lease, verdict, at)
+            if verdict is Verdict.FAILED:
+                self.counters.count((keys.ip, keys.username), at)
+            elif verdict is Verdict.SUCCEEDED:
+                self.counters.mark(keys.known, KNOWN_SECONDS, at)
+        except DomainError:
+            pass  # the answer stands; what was not written is lenient (an uncounted failure), never stricter

@@ -393,9 +393,9 @@ def test_sign_in_records_last_login(api, make_user, staff_token):
     assert api.get(f"/api/admin/users/{user.id}/", token=staff_token).json["last_login"] is None
     with recorded_calls() as calls:
         api.token("returning", PASSWORD)
-    # The sign-in throttles (count the attempt on username and IP), the username's marker, the user, last_login,
-    # then the throttles give the attempt back.
-    assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    # The sign-in throttles (the client's lease, the IP's and username's counters), the username's marker, the
+    # user, last_login, then the right password clears the client's counter and marks the client known.
+    assert calls == ["UpdateItem", "BatchGetItem", "GetItem", "GetItem", "UpdateItem", "DeleteItem", "PutItem"]
     first = api.get(f"/api/admin/users/{user.id}/", token=staff_token).json["last_login"]
     api.token("returning", PASSWORD)
     assert api.get(f"/api/admin/users/{user.id}/", token=staff_token).json["last_login"] > first

@@ -3,13 +3,15 @@ DRF's 429 with Retry-After, the client IP as API Gateway reports it, no bcrypt f
 
 import re
 import time
+import types
+from unittest import mock
 
 import bcrypt
 import boto3
 import pytest
 
 from tests.integration.conftest import PASSWORD
-from tests.support.faults import dynamodb_fault
+from tests.support.faults import dynamodb_fault, dynamodb_timeout
 
 BAD_CREDENTIALS = {"detail": "No active account found with the given credentials"}
 THROTTLED = re.compile(r"^Request was throttled\. Expected available in (\d+) seconds?\.$")
@@ -59,8 +61,11 @@ def _end_windows(prefix: str) -> None:
         )
 
 
-def test_five_failures_lock_the_username_even_for_the_right_password_and_run_no_bcrypt(api, make_user, bcrypt_checks):
+def test_five_failures_lock_the_username_from_that_client_even_for_the_right_password_and_run_no_bcrypt(
+    api, make_user, bcrypt_checks, source_ip
+):
     make_user("victim")
+    source_ip("198.51.100.7")
     for _ in range(5):
         assert _sign_in(api, "victim", "guess").json == BAD_CREDENTIALS
     bcrypt_checks.clear()
@@ -70,6 +75,9 @@ def test_five_failures_lock_the_username_even_for_the_right_password_and_run_no_
     # The same name written otherwise is the same account, and the same lock.
     _assert_throttled(_sign_in(api, "VICTIM", PASSWORD), 15 * 60)
     assert bcrypt_checks == []
+    # The lock is that client's: anyone can fail five times with an organizer's name, not lock the organizer out.
+    source_ip("203.0.113.9")
+    assert _sign_in(api, "victim", PASSWORD).status == 200
 
 
 def test_the_lock_ends_with_its_window(api, make_user):
@@ -77,7 +85,7 @@ def test_the_lock_ends_with_its_window(api, make_user):
     for _ in range(5):
         _sign_in(api, "victim", "guess")
     assert _sign_in(api, "victim", PASSWORD).status == 429
-    _end_windows("signin-user#")
+    _end_windows("signin-client#")
     assert _sign_in(api, "victim", PASSWORD).status == 200
     # A new window opened: five more failures lock it again.
     for _ in range(5):
@@ -90,15 +98,15 @@ def test_the_window_opens_at_the_first_failure_and_says_when_it_ends(api, make_u
     before = int(time.time())
     for _ in range(5):
         _sign_in(api, "victim", "guess")
-    [counter] = _counters("signin-user#")
+    [counter] = _counters("signin-client#")
     end = int(counter["expires_at"]["N"])
     assert before + 900 <= end <= int(time.time()) + 900
-    assert int(counter["hits"]["N"]) == 5
+    assert int(counter["hits"]["N"]) == 5 and "lease_until" not in counter
     wait = _assert_throttled(_sign_in(api, "victim", PASSWORD), 900)
     assert end - int(time.time()) - 1 <= wait <= end - before
 
 
-def test_successful_sign_ins_do_not_count_and_other_usernames_are_not_locked(api, make_user):
+def test_successful_sign_ins_do_not_count_and_clear_that_clients_failures(api, make_user):
     make_user("victim")
     make_user("neighbour")
     for _ in range(8):
@@ -106,7 +114,9 @@ def test_successful_sign_ins_do_not_count_and_other_usernames_are_not_locked(api
     for _ in range(4):
         assert _sign_in(api, "victim", "guess").status == 401
     assert _sign_in(api, "victim", PASSWORD).status == 200
-    assert _sign_in(api, "victim", "guess").status == 401
+    assert _counters("signin-client#") == []  # the right password cleared them
+    for _ in range(5):
+        assert _sign_in(api, "victim", "guess").status == 401
     assert _sign_in(api, "victim", PASSWORD).status == 429
     assert _sign_in(api, "neighbour", PASSWORD).status == 200
 
@@ -115,6 +125,66 @@ def test_unknown_usernames_are_counted_like_known_ones(api):
     for _ in range(5):
         assert (_sign_in(api, "nobody", "guess").json) == BAD_CREDENTIALS
     assert _sign_in(api, "nobody", "guess").status == 429
+
+
+def test_a_username_failing_from_many_clients_is_paced_for_new_clients_never_for_its_owners(
+    api, make_user, rate_limits, source_ip
+):
+    rate_limits(sign_in_username="3/15m", sign_in_paced="1/30s")
+    make_user("organizer")
+    source_ip("192.0.2.10")
+    assert _sign_in(api, "organizer", PASSWORD).status == 200  # the owner's client, known from now on
+    for i in range(3):
+        source_ip(f"203.0.113.{i}")
+        assert _sign_in(api, "organizer", "guess").status == 401
+    source_ip("198.51.100.50")
+    assert _sign_in(api, "organizer", "guess").status == 401  # a new client: one attempt per 30 s
+    _assert_throttled(_sign_in(api, "organizer", PASSWORD), 30)
+    source_ip("192.0.2.10")
+    for _ in range(3):
+        assert _sign_in(api, "organizer", PASSWORD).status == 200
+
+
+def test_retrying_while_the_store_fails_counts_nothing_and_leaves_no_lock(api, make_user, monkeypatch):
+    import chalicelib.services.throttling as throttling
+
+    make_user("victim")
+    clock = [time.time()]
+    monkeypatch.setattr(throttling, "time", types.SimpleNamespace(time=lambda: clock[0]))
+    for _ in range(8):  # the user retries, every 20 s, while reads of the store time out
+        with dynamodb_timeout("GetItem"):
+            assert _sign_in(api, "victim", PASSWORD).status == 503
+        clock[0] += 20
+    assert {int(c.get("hits", {"N": "0"})["N"]) for c in _counters("signin-")} <= {0}
+    assert _sign_in(api, "victim", PASSWORD).status == 200
+    # While a check that died holds the (username, client) pair, the next waits a few seconds, no more.
+    with dynamodb_timeout("GetItem"):
+        assert _sign_in(api, "victim", PASSWORD).status == 503
+    _assert_throttled(_sign_in(api, "victim", PASSWORD), 15)
+    clock[0] += 15
+    assert _sign_in(api, "victim", PASSWORD).status == 200
+
+
+def test_once_the_store_failed_a_request_asks_it_nothing_more(api, make_user):
+    import botocore.client
+    from botocore.exceptions import ReadTimeoutError
+
+    from tests.support.faults import _original
+
+    make_user("victim")
+    calls: list[str] = []
+
+    def hung_reads(self, name, params):
+        calls.append(name)
+        if name == "GetItem":
+            raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+        return _original(self, name, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", hung_reads):
+        reply = _sign_in(api, "victim", PASSWORD)
+    assert (reply.status, reply.headers["retry-after"]) == (503, "1")
+    # The lease, the counters' read, the user's read, which failed: nothing after it (no release, no count).
+    assert calls == ["UpdateItem", "BatchGetItem", "GetItem"]
 
 
 def test_failures_from_one_client_ip_lock_that_ip_for_every_username(api, make_user, rate_limits, source_ip):
@@ -192,8 +262,9 @@ def test_reset_mails_to_one_address_are_capped_silently(api, make_user, rate_lim
 def test_counters_are_keyed_without_personal_data(api):
     _sign_in(api, "Some.Person@Example.com", "guess")
     keys = sorted(i["key"]["S"] for i in _counters(""))
-    assert keys[0] == "signin-ip#127.0.0.1"
-    assert len(keys) == 2 and re.fullmatch(r"signin-user#[0-9a-f]{32}", keys[1])
+    assert len(keys) == 3 and keys[1] == "signin-ip#127.0.0.1"
+    assert re.fullmatch(r"signin-client#[0-9a-f]{32}#127\.0\.0\.1", keys[0])
+    assert re.fullmatch(r"signin-user#[0-9a-f]{32}", keys[2])
     assert "person" not in " ".join(keys).lower()
 
 

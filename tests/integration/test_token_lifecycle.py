@@ -211,11 +211,13 @@ def test_each_token_endpoint_makes_these_dynamodb_requests(api, sign_in):
     sign_in()
     with recorded_calls() as calls:
         pair = api.post("/api/token/", {"username": "someone", "password": PASSWORD}).json
-    # Count the attempt (username, client IP), the username's marker, the user, last_login, give the attempt back.
-    assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
+    # The (username, client) lease, the IP's and username's counters, the username's marker, the user,
+    # last_login; then the client's counter cleared and the client marked known.
+    assert calls == ["UpdateItem", "BatchGetItem", "GetItem", "GetItem", "UpdateItem", "DeleteItem", "PutItem"]
     with recorded_calls() as calls:
         api.post("/api/token/", {"username": "someone", "password": "wrong-password"})
-    assert calls == ["UpdateItem", "UpdateItem", "GetItem", "GetItem"]
+    # A failure: counted on the client (releasing its lease), the IP and the username.
+    assert calls == ["UpdateItem", "BatchGetItem", "GetItem", "GetItem", "UpdateItem", "UpdateItem", "UpdateItem"]
     with recorded_calls() as calls:
         latest = _refresh(api, pair["refresh"]).json
     assert calls == ["GetItem", "UpdateItem"]  # the user (generation, active), the family's rotation

@@ -34,10 +34,12 @@ from chalicelib.ports.payments import (
     PaymentUnavailable,
     ProviderEvent,
 )
-from chalicelib.ports.throttling import Quota, QuotaExceeded
+from chalicelib.ports.throttling import Quota, QuotaExceeded, Verdict
+from chalicelib.ports.throttling import Window as ThrottleWindow
 from chalicelib.ports.tokens import RefreshToken, ResetTicket, TicketGone, TokenRevoked
 from chalicelib.ports.uploads import Claim, ObjectChanged, ObjectStart, PresignedPost, UploadUnavailable
 from chalicelib.ports.users import UserQuery
+from chalicelib.security.lookalikes import lookalike_key
 
 
 class FakeAudit:
@@ -155,6 +157,8 @@ class FakeUsers:
         others = [u for u in self.by_id.values() if u.id != ignore]
         if any(identity(u.username) == identity(user.username) for u in others):
             taken.append("username")
+        if any(lookalike_key(u.username) == lookalike_key(user.username) for u in others):
+            taken.append("lookalike")
         if user.email and any(identity(u.email) == identity(user.email) for u in others):
             taken.append("email")
         return taken
@@ -702,37 +706,78 @@ class FakeResets:
 
 
 @dataclass
-class Window:
-    """One throttle counter."""
+class Counter:
+    """One throttle counter: its window, and the lease of a password check holding it."""
 
     hits: int
     ends: int
+    lease_until: int = 0
 
 
 class FakeCounters:
-    """ports.Counters in a dict: all-or-none takes, windows opening at their first use."""
+    """ports.Counters in a dict, with the conditions of persistence.counters: all-or-none takes, windows
+    opening at their first use, one lease per counter."""
 
     def __init__(self) -> None:
-        self.windows: dict[str, Window] = {}
+        self.windows: dict[str, Counter] = {}
 
-    def _open(self, quota: Quota, now: int) -> Window | None:
-        window = self.windows.get(quota.key)
+    def _open(self, key: str, now: int) -> Counter | None:
+        window = self.windows.get(key)
         return window if window is not None and window.ends > now else None
 
     def take(self, quotas: Sequence[Quota], now: int) -> None:
         for quota in quotas:
-            window = self._open(quota, now)
+            window = self._open(quota.key, now)
             if window is not None and window.hits >= quota.rate.count:
                 raise QuotaExceeded(window.ends - now)
         for quota in quotas:
-            window = self._open(quota, now) or Window(0, now + quota.rate.seconds)
-            self.windows[quota.key] = Window(window.hits + 1, window.ends)
+            self._add(quota, now)
+
+    def _add(self, quota: Quota, now: int) -> None:
+        window = self._open(quota.key, now)
+        if window is None:
+            lease = self.windows[quota.key].lease_until if quota.key in self.windows else 0
+            self.windows[quota.key] = Counter(1, now + quota.rate.seconds, lease)
+        else:
+            window.hits += 1
 
     def give_back(self, quotas: Sequence[Quota], now: int) -> None:
         for quota in quotas:
-            window = self._open(quota, now)
+            window = self._open(quota.key, now)
             if window is not None and window.hits > 0:
                 window.hits -= 1
+
+    def peek(self, keys: Sequence[str], now: int) -> dict[str, ThrottleWindow]:
+        return {k: ThrottleWindow(w.hits, w.ends) for k in keys if (w := self._open(k, now)) is not None}
+
+    def count(self, quotas: Sequence[Quota], now: int) -> None:
+        for quota in quotas:
+            self._add(quota, now)
+
+    def mark(self, key: str, seconds: int, now: int) -> None:
+        self.windows[key] = Counter(1, now + seconds)
+
+    def lease(self, quota: Quota, until: int, now: int) -> None:
+        current = self.windows.get(quota.key)
+        window = self._open(quota.key, now)
+        if window is not None and window.hits >= quota.rate.count:
+            raise QuotaExceeded(window.ends - now)
+        if current is not None and current.lease_until > now:
+            raise QuotaExceeded(current.lease_until - now)
+        if window is None:
+            self.windows[quota.key] = Counter(0, now + quota.rate.seconds, until)
+        else:
+            window.lease_until = until
+
+    def release(self, quota: Quota, lease: int, verdict: Verdict, now: int) -> None:
+        current = self.windows.get(quota.key)
+        held = current is not None and current.lease_until == lease
+        if verdict is Verdict.FAILED:
+            self._add(quota, now)
+        elif verdict is Verdict.SUCCEEDED and held:
+            del self.windows[quota.key]
+        if held and quota.key in self.windows:
+            self.windows[quota.key].lease_until = 0
 
 
 class FakeMailer:

@@ -41,9 +41,9 @@ def test_every_callers_policy_reaches_every_protected_route_and_the_app_checks_t
 
 
 def test_a_token_the_app_must_refuse_itself_reaches_every_protected_route():
-    resources = AuthResponse(
-        routes=[AuthRoute(p, m) for p, m in policy_routes()], principal_id="anonymous"
-    ).to_dict(AuthRequest("TOKEN", "t", METHOD_ARN))["policyDocument"]["Statement"][0]["Resource"]
+    resources = AuthResponse(routes=[AuthRoute(p, m) for p, m in policy_routes()], principal_id="anonymous").to_dict(
+        AuthRequest("TOKEN", "t", METHOD_ARN)
+    )["policyDocument"]["Statement"][0]["Resource"]
     for path, method in protected_routes():
         assert ARNMatcher(_arn(method, path)).does_any_resource_match(resources), (method, path)
 

@@ -17,7 +17,9 @@ POLICY = accounts.TokenPolicy(key=b"k" * 32, lifetimes=tokens.Lifetimes(access_s
 GOOD = "vivid-otter-92-lamp"
 NEW = "brisk-heron-47-quilt"
 LIMITS = RateLimits(
-    sign_in_username=Rate(5, 900),
+    sign_in_client=Rate(5, 900),
+    sign_in_username=Rate(20, 900),
+    sign_in_paced=Rate(1, 30),
     sign_in_ip=Rate(100, 900),
     sign_up_ip=Rate(20, 3600),
     reset_ip=Rate(10, 3600),
@@ -98,8 +100,7 @@ def _guard(counters=None):
 def test_sign_in_lock_counts_failures_only_and_refuses_before_checking_any_password(users, monkeypatch):
     guard = _guard()
 
-    def sign_in(password):
-        ip = "192.0.2.1"
+    def sign_in(password, ip="192.0.2.1"):
         return accounts.sign_in(users, guard, POLICY, client_ip=ip, username="alice", password=password, rounds=4)
 
     sign_in(GOOD)
@@ -107,23 +108,81 @@ def test_sign_in_lock_counts_failures_only_and_refuses_before_checking_any_passw
         with pytest.raises(NotAuthenticated):
             sign_in("wrong-guess-1")
     checks = []
-    monkeypatch.setattr(accounts, "check_password", lambda *a: checks.append(a) or True)
+    real = accounts.check_password
+    monkeypatch.setattr(accounts, "check_password", lambda *a: checks.append(a) or real(*a))
     with pytest.raises(Throttled):
         sign_in(GOOD)
     assert checks == []
+    # The lock is this client's: the account's owner elsewhere signs in.
+    assert set(sign_in(GOOD, ip="198.51.100.4")) == {"access", "refresh"}
+    assert len(checks) == 1
 
 
-def test_an_outage_during_a_password_check_gives_the_attempt_back():
+def _check(guard, keys, now, outcome):
+    """One password check ending as `outcome`: "failed", "succeeded", or an exception raised in it."""
+    with guard.password_check(keys, now=now) as attempt:
+        if outcome == "failed":
+            attempt.failed()
+        elif outcome == "succeeded":
+            attempt.succeeded()
+        else:
+            raise outcome
+
+
+def test_an_outage_during_a_password_check_counts_nothing_and_asks_the_store_nothing_more():
     counters = FakeCounters()
     guard = _guard(counters)
-    quotas = guard.sign_in("alice", "192.0.2.1")
-    with pytest.raises(ServiceUnavailable), guard.password_check(quotas, now=1000):
-        raise ServiceUnavailable()
-    assert [w.hits for w in counters.windows.values()] == [0, 0]
-    with pytest.raises(ValidationFailed), guard.password_check(quotas, now=1000) as attempt:
-        attempt.failed()
-        raise ValidationFailed({"old_password": ["wrong"]})
-    assert [w.hits for w in counters.windows.values()] == [1, 1]
+    keys = guard.sign_in("alice", "192.0.2.1")
+    calls = []
+    for name in ("release", "count", "mark"):
+        real = getattr(counters, name)
+        setattr(counters, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    for _ in range(10):  # retries while the store fails: none counts, and none is locked out afterwards
+        with pytest.raises(ServiceUnavailable):
+            _check(guard, keys, 1000 + 20 * _, ServiceUnavailable())
+    assert calls == []
+    windows = counters.peek([keys.client.key, keys.ip.key, keys.username.key], 1200)
+    assert {w.hits for w in windows.values()} <= {0}
+    _check(guard, keys, 1200, "succeeded")
+    with pytest.raises(ValidationFailed):
+        _check(guard, keys, 1300, ValidationFailed({"old_password": ["wrong"]}))  # no verdict: counts nothing
+    assert counters.peek([keys.ip.key], 1300) == {}
+
+
+def test_a_check_holds_its_pair_so_parallel_guesses_cannot_slip_past_the_lock():
+    counters = FakeCounters()
+    guard = _guard(counters)
+    keys = guard.sign_in("alice", "192.0.2.1")
+    with guard.password_check(keys, now=1000) as first:
+        with pytest.raises(Throttled) as busy:
+            _check(guard, keys, 1001, "failed")
+        assert busy.value.wait == 14  # until the first one's lease lapses
+        first.failed()
+    _check(guard, keys, 1002, "failed")  # released: the next one runs
+    assert counters.peek([keys.client.key], 1002)[keys.client.key].hits == 2
+    # A check that died holding the lease (no verdict, no release) leaves no lasting lock.
+    counters.lease(keys.client, 1003 + 15, 1003)
+    with pytest.raises(Throttled):
+        _check(guard, keys, 1010, "failed")
+    _check(guard, keys, 1018, "succeeded")
+    assert keys.client.key not in counters.windows  # a right password clears the pair
+
+
+def test_a_username_failing_from_everywhere_is_paced_for_new_clients_but_not_for_known_ones():
+    counters = FakeCounters()
+    guard = _guard(counters)
+    home = guard.sign_in("alice", "192.0.2.1")
+    _check(guard, home, 1000, "succeeded")  # the owner's client is known from now on
+    for i in range(20):  # an attack from twenty addresses, each under its own lock
+        _check(guard, guard.sign_in("alice", f"203.0.113.{i}"), 1001 + i, "failed")
+    stranger = guard.sign_in("alice", "198.51.100.9")
+    _check(guard, stranger, 1030, "failed")  # paced: one attempt per 30 s from clients the account never used
+    with pytest.raises(Throttled) as paced:
+        _check(guard, stranger, 1031, "failed")
+    assert paced.value.wait == 29
+    _check(guard, stranger, 1060, "failed")
+    for second in (1061, 1062, 1063):
+        _check(guard, home, second, "succeeded")  # the owner's own client is never paced
 
 
 def test_a_window_ends_when_it_says():

@@ -104,18 +104,24 @@ def test_malformed_rates_are_refused_at_start(text):
         load_settings({"THROTTLE_SIGN_UP_IP": "5/2d"})
 
 
-def test_account_security_defaults_and_the_local_stage_keeps_the_username_lock():
+def test_account_security_defaults_and_every_stage_keeps_the_sign_in_lock():
     from chalicelib.domain.limits import Rate
     from deploy.template import stage_environment
 
     defaults = load_settings({})
     assert defaults.rotate_refresh_tokens is True
-    assert defaults.rate_limits.sign_in_username == Rate(5, 900)
-    assert defaults.rate_limits.sign_in_ip == Rate(100, 900)
+    limits = defaults.rate_limits
+    assert (limits.sign_in_client, limits.sign_in_username, limits.sign_in_paced) == (
+        Rate(5, 900),
+        Rate(20, 900),
+        Rate(1, 30),
+    )
+    assert limits.sign_in_ip == Rate(100, 900)
     assert defaults.web_app_url == "http://127.0.0.1:3000"
     for stage in ("local", "dev", "prod"):
         configured = load_settings(stage_environment(stage))
-        assert configured.rate_limits.sign_in_username == Rate(5, 900)
+        assert configured.rate_limits.sign_in_client == Rate(5, 900)
+        assert configured.rate_limits.sign_in_username == Rate(20, 900)
         assert configured.rotate_refresh_tokens is True
         assert configured.tables.tokens == f"sessions-{stage}-tokens"
         assert configured.tables.throttle == f"sessions-{stage}-throttle"

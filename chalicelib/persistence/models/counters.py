@@ -10,8 +10,9 @@ from chalicelib.persistence.models import table
 
 @table("throttle")
 class CounterModel(Model):
-    """One throttle counter per key (`signin-user#...`, `signin-ip#...`, ...): uses in the window ending at
-    `expires_at`, which TTL then deletes."""
+    """One throttle counter per key (`signin-client#...`, `signin-ip#...`, ...): uses in the window ending at
+    `expires_at`, which TTL then deletes; `lease_until` while a password check of that username from that
+    client holds it. Markers (`signin-known#...`) are items whose window is how long they last."""
 
     class Meta:
         table_name = "unbound-throttle"
@@ -20,3 +21,4 @@ class CounterModel(Model):
     key = UnicodeAttribute(hash_key=True)
     hits = NumberAttribute(default=0)
     expires_at = TTLAttribute()
+    lease_until = NumberAttribute(null=True)
