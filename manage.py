@@ -134,6 +134,12 @@ def cmd_reindex(args: argparse.Namespace) -> None:
 
     counts = backfill_index_keys()
     print(f"index keys written: {counts['users']} users, {counts['events']} events")
+    from chalicelib.persistence.admin import backfill_lookalike_markers
+
+    written, clashes = backfill_lookalike_markers()
+    print(f"look-alike markers written: {written}")
+    for holder, other in clashes:
+        print(f"usernames that look the same: users {holder} and {other}")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -165,7 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("createtables", help="create missing tables (and with --bucket the upload bucket)")
     p.add_argument("--bucket", action="store_true")
     p.set_defaults(func=cmd_createtables)
-    p = sub.add_parser("reindex", help="write the staff indexes' keys on items stored before them (scans)")
+    p = sub.add_parser(
+        "reindex", help="write the staff indexes' keys and look-alike markers on items stored before them (scans)"
+    )
     p.set_defaults(func=cmd_reindex)
     p = sub.add_parser("seed", help="demo users and events (local stage only, once)")
     p.set_defaults(func=cmd_seed)

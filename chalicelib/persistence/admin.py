@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.persistence import events, users
 from chalicelib.persistence.errors import error_code, translate_errors
@@ -79,6 +79,29 @@ def backfill_index_keys() -> dict[str, int]:
             "users": _backfill(UserModel, users.index_key_actions),
             "events": _backfill(EventModel, events.index_key_actions),
         }
+
+
+def backfill_lookalike_markers() -> tuple[int, list[tuple[str, str]]]:
+    """Give the accounts made before look-alike usernames were refused their marker (security.lookalikes);
+    returns how many were written, and the pairs of existing accounts whose usernames look the same (the first
+    keeps the marker; staff decide about the other). Scans the users: a maintenance command."""
+    from chalicelib.persistence.models.uniques import UniqueModel
+    from chalicelib.persistence.users import lookalike_key
+
+    written, clashes = 0, []
+    with translate_errors():
+        for item in UserModel.scan():
+            key = lookalike_key(item.username)
+            try:
+                UniqueModel(key=key, owner=item.id).save(condition=UniqueModel.key.does_not_exist())
+                written += 1
+            except PutError as exc:
+                if error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                holder = UniqueModel.get(key, consistent_read=True).owner
+                if holder != item.id:
+                    clashes.append((holder, item.id))
+    return written, clashes
 
 
 def _backfill(model: Any, actions: Callable[[Any], list[Action]]) -> int:

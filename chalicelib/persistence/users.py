@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,14 @@ KEY_NAME_BYTES = 990
 def username_key(username: str) -> str:
     """Marker key of a username: names equal after NFKC and case folding are one name (`ｕｓｅｒ` is `user`)."""
     return f"USERNAME#{identity(username)}"
+
+
+def lookalike_key(username: str) -> str:
+    """Marker key of how a username looks (security.lookalikes): one account per look. A digest, so that a key
+    stays short whatever a skeleton expands to, and names stay out of it."""
+    from chalicelib.security.lookalikes import lookalike_key as key  # only writers of accounts load the data
+
+    return f"LOOKALIKE#{hashlib.sha256(key(username).encode('utf-8', 'surrogatepass')).hexdigest()}"
 
 
 def email_key(email: str) -> str:
@@ -166,7 +175,7 @@ class DynamoUserRepository:
         # The writers import what only they use: the authorizer reads users at every cold start and never writes.
         from chalicelib.persistence.audit import add_entry
 
-        markers = {"username": username_key(user.username)}
+        markers = {"username": username_key(user.username), "lookalike": lookalike_key(user.username)}
         if user.email:
             markers["email"] = email_key(user.email)
         try:

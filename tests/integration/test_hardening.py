@@ -243,3 +243,46 @@ def test_token_answers_are_never_stored_and_authenticated_ones_are_private(api, 
     assert "cache-control" not in public.headers
     for reply in (token, refresh, me, public, api.get("/health/"), api.get("/nope")):
         assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("lookalike", ["us\u0435r", "\u0430dmin", "creat\u03bfr_user", "ADM\u0130N", "adm\u0131n"])
+def test_look_alike_usernames_are_refused_at_sign_up_and_by_staff(api, make_user, staff_token, lookalike):
+    make_user("user")
+    make_user("creator_user")
+    body = {"username": lookalike, "email": "lookalike@example.com", "password": "vivid-otter-92-lamp"}
+    refused = api.post("/api/register/", body)
+    assert (refused.status, refused.json) == (
+        400,
+        {"username": ["A user with a username that looks the same already exists."]},
+    )
+    by_staff = api.post("/api/admin/users/", {**body, "role": "USER", "is_staff": False}, token=staff_token)
+    assert (by_staff.status, by_staff.json["username"]) == (
+        400,
+        ["A user with a username that looks the same already exists."],
+    )
+    # The account it imitates still signs in; nothing was stored for the look-alike.
+    assert api.post("/api/token/", {"username": lookalike, "password": body["password"]}).status == 401
+
+
+def test_reindex_gives_older_accounts_their_look_alike_marker_and_reports_clashes(api, make_user):
+    import boto3
+
+    from chalicelib.persistence.admin import backfill_lookalike_markers
+
+    client = boto3.client("dynamodb")
+
+    def forget_markers() -> None:
+        """As if the accounts were made before look-alike markers existed."""
+        for item in client.scan(TableName="sessions-local-uniques")["Items"]:
+            if item["key"]["S"].startswith("LOOKALIKE#"):
+                client.delete_item(TableName="sessions-local-uniques", Key={"key": item["key"]})
+
+    first = make_user("olduser")
+    forget_markers()
+    second = make_user("o1duser")  # looks the same: possible only before the markers
+    forget_markers()
+    written, clashes = backfill_lookalike_markers()
+    assert written == 1 and len(clashes) == 1 and set(clashes[0]) == {first.id, second.id}
+    assert backfill_lookalike_markers() == (0, clashes)
+    refused = api.post("/api/register/", {"username": "01duser", "email": "x@example.com", "password": PASSWORD})
+    assert refused.json == {"username": ["A user with a username that looks the same already exists."]}
