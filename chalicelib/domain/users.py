@@ -22,6 +22,16 @@ def identity(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class PendingEmail:
+    """A change of address waiting for its confirmation: the new address, the digest of the token e-mailed to
+    it, and when it lapses (Unix time)."""
+
+    address: str
+    digest: str
+    expires_at: int
+
+
+@dataclass(frozen=True)
 class User:
     """An account; `password_hash` never leaves the server (public shapes omit it)."""
 
@@ -39,6 +49,13 @@ class User:
     # Carried by every token issued to the account; raising it revokes them all (password change or reset,
     # signing out everywhere), since a token is honoured only while its generation is the account's.
     token_generation: int = 0
+    # A new address asked for and not yet confirmed from it (services.credentials.request_email_change).
+    pending_email: PendingEmail | None = None
+
+    @property
+    def email_pending(self) -> str | None:
+        """The address the account is changing to, once confirmed from it."""
+        return self.pending_email.address if self.pending_email else None
 
     def with_changes(self, **changes: object) -> User:
         """A copy with `changes` applied and the version bumped."""

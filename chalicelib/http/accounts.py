@@ -16,6 +16,7 @@ from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
     from chalicelib.schemas.accounts import (
+        EmailConfirmIn,
         PasswordResetConfirmIn,
         PasswordResetIn,
         RegisterIn,
@@ -181,3 +182,18 @@ def password_reset_confirm(data: PasswordResetConfirmIn) -> dict[str, str]:
         rounds=deps.settings().bcrypt_rounds,
     )
     return {"detail": detail}
+
+
+@routes.route(
+    "/api/email/confirm",
+    "POST",
+    summary="Confirm a new e-mail address with the uid and token e-mailed to it (single use, one hour)",
+    body=InputRef("accounts", "EmailConfirmIn"),
+    responses={200: MESSAGE},
+    conflicts=True,
+)
+def email_confirm(data: EmailConfirmIn) -> dict[str, str]:
+    """Change the account's address to the one the link was sent to."""
+    from chalicelib.services import credentials
+
+    return {"detail": credentials.confirm_email_change(deps.users(), uid=data.uid, token=data.token)}

@@ -12,7 +12,7 @@ from chalicelib.http.contract import PAGINATION, InputRef
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import client_ip
 from chalicelib.http.routing import Router
-from chalicelib.http.views import EVENT_LIST, USER
+from chalicelib.http.views import EVENT_LIST, ME
 
 if TYPE_CHECKING:
     from chalicelib.schemas.accounts import MeUpdateIn, PasswordChangeIn
@@ -21,30 +21,57 @@ me_bp = Blueprint(__name__)
 routes = Router(me_bp)
 
 
-@routes.route("/api/me", "GET", Access.SIGNED_IN, summary="The signed-in user", responses={200: USER})
+@routes.route("/api/me", "GET", Access.SIGNED_IN, summary="The signed-in user", responses={200: ME})
 def me() -> dict[str, Any]:
     """The signed-in user."""
     from chalicelib.services import accounts
 
-    return USER.render(accounts.profile(deps.users(), routes.caller().user_id))
+    return ME.render(accounts.profile(deps.users(), routes.caller().user_id))
 
 
 @routes.route(
     "/api/me",
     "PATCH",
     Access.SIGNED_IN,
-    summary="Change email or avatar (an upload's id; null removes it)",
+    summary="Change avatar (an upload's id; null removes it) or ask to change email (with current_password: "
+    "confirmed from a link sent to the new address)",
     body=InputRef("accounts", "MeUpdateIn"),
     body_required=False,
-    responses={200: USER},
+    responses={200: ME},
     conflicts=True,
+    errors=(429,),
 )
 def update_me(data: MeUpdateIn) -> dict[str, Any]:
-    """Change the caller's email or avatar."""
+    """Change the caller's avatar; a new email is asked for, proven by the current password, and takes effect
+    once confirmed from the new address (the old one is told)."""
     from chalicelib.services import accounts
 
-    changes = data.model_dump(include=data.model_fields_set)
-    return USER.render(accounts.update_profile(deps.users(), routes.caller().user_id, changes, media=deps.media()))
+    caller = routes.caller()
+    changes = data.model_dump(include=data.model_fields_set - {"email", "current_password"})
+    proven = None
+    if data.email is not None:
+        from chalicelib.services import credentials
+
+        # Checked before anything is written, so that a PATCH refused for either field changes neither.
+        settings = deps.settings()
+        proven = credentials.prove_email_change(
+            deps.users(),
+            deps.guard(),
+            caller.user_id,
+            email=data.email,
+            current_password=data.current_password,
+            client_ip=client_ip(routes.request),
+            rounds=settings.bcrypt_rounds,
+        )
+    user = None
+    if changes or proven is None:
+        user = accounts.update_profile(deps.users(), caller.user_id, changes, media=deps.media())
+    if proven is not None:
+        user = credentials.request_email_change(
+            deps.users(), deps.mailer(), proven, email=str(data.email), web_app_url=deps.settings().web_app_url
+        )
+    assert user is not None
+    return ME.render(user)
 
 
 @routes.route(

@@ -169,6 +169,13 @@ USER = Shape(
     ),
 )
 
+ME = USER.extended(
+    "Me",
+    "The signed-in user: the public fields, and the new e-mail address waiting to be confirmed from a link sent "
+    "to it (null when none is).",
+    Field("email_pending", TEXT, nullable=True),
+)
+
 ADMIN_USER = USER.extended(
     "AdminUser",
     "A user as staff see it: the public fields, whether the account is active, and when it last signed in.",

@@ -10,7 +10,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import Role
-from chalicelib.domain.users import User, identity
+from chalicelib.domain.users import PendingEmail, User, identity
 from chalicelib.persistence.common import Stream, get_or_none, merge_streams, parse_time
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL, USER_FACETS, facet_attribute
@@ -103,7 +103,14 @@ def _to_domain(item: UserModel) -> User:
         last_login=parse_time(item.last_login),
         version=int(item.version),
         token_generation=int(item.token_gen or 0),
+        pending_email=_pending(item),
     )
+
+
+def _pending(item: UserModel) -> PendingEmail | None:
+    if item.pending_email is None or item.pending_email_digest is None or item.pending_email_expires is None:
+        return None
+    return PendingEmail(item.pending_email, item.pending_email_digest, int(item.pending_email_expires))
 
 
 def user_item(user: User) -> UserModel:
@@ -121,6 +128,9 @@ def user_item(user: User) -> UserModel:
         last_login=iso(user.last_login) if user.last_login else None,
         version=user.version,
         token_gen=user.token_generation,
+        pending_email=user.pending_email.address if user.pending_email else None,
+        pending_email_digest=user.pending_email.digest if user.pending_email else None,
+        pending_email_expires=user.pending_email.expires_at if user.pending_email else None,
         **_index_keys(user),
     )
 

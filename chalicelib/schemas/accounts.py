@@ -66,9 +66,18 @@ class PasswordResetConfirmIn(InputSchema):
 
 
 class MeUpdateIn(InputSchema):
-    """PATCH /api/me/: only email and avatar are the user's to change; the avatar is an upload's id (null removes)."""
+    """PATCH /api/me/: only email and avatar are the user's to change; the avatar is an upload's id (null removes).
+    A new email needs `current_password`, and is confirmed from the new address before it takes effect."""
 
     read_only_fields: ClassVar[frozenset[str]] = USER_READ_ONLY
     not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
     email: Email | None = None
     avatar: UploadId = None
+    current_password: Password | None = None
+
+
+class EmailConfirmIn(InputSchema):
+    """POST /api/email/confirm/: the `uid` and `token` of the link e-mailed to the new address."""
+
+    uid: LinkPart
+    token: LinkPart

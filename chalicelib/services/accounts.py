@@ -244,8 +244,9 @@ def blacklist(families: RefreshFamilies, policy: TokenPolicy, *, refresh: str) -
 
 
 def next_generation(current: User) -> dict[str, Any]:
-    """The change that revokes every token `current` holds."""
-    return {"token_generation": current.token_generation + 1}
+    """The change that revokes every token `current` holds; a change of e-mail address waiting for its
+    confirmation lapses with them (someone who held a session asked for it, perhaps not the owner)."""
+    return {"token_generation": current.token_generation + 1, "pending_email": None}
 
 
 def sign_out_everywhere(users: UserRepository, user_id: str) -> None:

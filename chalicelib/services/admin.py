@@ -109,6 +109,8 @@ def update_user(users: UserRepository, principal: Principal, user_id: str, chang
             raise ValidationFailed({"non_field_errors": refused})
     if "role" in changes:
         changes = {**changes, "role": Role(changes["role"])}
+    if "email" in changes:
+        changes = {**changes, "pending_email": None}  # staff set the address: a change waiting for it lapses
 
     def audit(before: User, after: User) -> AuditEntry | None:
         changed = diff(before, after, LOGGED_USER_FIELDS)

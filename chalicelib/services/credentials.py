@@ -11,10 +11,10 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from chalicelib.domain.users import User, identity
+from chalicelib.domain.users import PendingEmail, User, identity
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.ids import is_valid_id
-from chalicelib.ports.common import StaleWrite
+from chalicelib.ports.common import StaleWrite, UniqueViolation
 from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.ports.tokens import PasswordResets, ResetTicket, TicketGone
 from chalicelib.security.passwords import check_password, hash_password
@@ -194,3 +194,136 @@ def confirm_reset(
             continue
         return RESET_DONE
     raise Conflict("The account changed during the update; try again.", "concurrent_update")
+
+
+# Changing the e-mail address (the address that receives password resets): proven by the current password, and
+# confirmed from the new address; the old one is told.
+
+EMAIL_CHANGE_SECONDS = 3600
+NEED_PASSWORD = "Enter your current password to change your e-mail address."
+WRONG_PASSWORD = "Your password was entered incorrectly. Please enter it again."
+EMAIL_CHANGED = "Your e-mail address has been changed."
+
+
+def email_change_link(web_app_url: str, user_id: str, token: str) -> str:
+    """The web app's page that confirms a new address."""
+    return f"{web_app_url}/confirm-email?{urlencode({'uid': user_id, 'token': token})}"
+
+
+def _masked(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}{'•' * max(len(local) - 1, 1)}@{domain}"
+
+
+def prove_email_change(
+    users: UserRepository,
+    guard: Guard,
+    user_id: str,
+    *,
+    email: str,
+    current_password: str | None,
+    client_ip: str,
+    rounds: int,
+) -> User | None:
+    """Check a request to change the caller's e-mail address before anything is written: proven by the current
+    password (counted like a sign-in), to an address no other account has. The account as read, or None when
+    the address is the one it has (nothing to do)."""
+    user = profile(users, user_id)
+    if email == user.email:
+        return None
+    if not current_password:
+        raise ValidationFailed({"current_password": [NEED_PASSWORD]})
+    with guard.password_check(guard.sign_in(user.username, client_ip)) as attempt:
+        if not check_password(current_password, user.password_hash, rounds):
+            attempt.failed()
+            raise ValidationFailed({"current_password": [WRONG_PASSWORD]})
+        attempt.succeeded()
+    taken = users.get_by_email(email) if email else None
+    if taken is not None and taken.id != user.id:
+        raise ValidationFailed({"email": ["A user with that email already exists."]})
+    return user
+
+
+def request_email_change(
+    users: UserRepository, mailer: Mailer, proven: User, *, email: str, web_app_url: str, now: int | None = None
+) -> User:
+    """Record the change `prove_email_change` checked: a link valid an hour is e-mailed to the new address, and
+    the old one is told; the address changes when the link is opened (confirm_email_change). Removing the
+    address takes effect at once (there is nothing to confirm it from)."""
+    at = int(time.time()) if now is None else now
+
+    def asked(current: User) -> dict[str, Any]:
+        # The password was proven against this hash: if it changed meanwhile, so did who may ask.
+        if current.password_hash != proven.password_hash:
+            raise ValidationFailed({"current_password": [WRONG_PASSWORD]})
+        if not email:
+            return {"email": "", "pending_email": None}
+        return {"pending_email": PendingEmail(email, _digest(token), at + EMAIL_CHANGE_SECONDS)}
+
+    token = secrets.token_urlsafe(32)
+    updated = change(users, lambda: profile(users, proven.id), asked)
+    if email:
+        _send(mailer, _confirmation_message(updated, email, email_change_link(web_app_url, proven.id, token)))
+    _tell_old_address(mailer, proven, email)
+    return updated
+
+
+def confirm_email_change(users: UserRepository, *, uid: str, token: str, now: int | None = None) -> str:
+    """Change the address to the one the e-mailed link was sent to (single use, an hour; void once the password
+    changed or the account signed out everywhere). The address must still be free."""
+    at = int(time.time()) if now is None else now
+    for _ in range(ATTEMPTS):
+        user = users.get(uid) if is_valid_id(uid) else None
+        if user is None:
+            raise ValidationFailed({"uid": [INVALID]})
+        pending = user.pending_email
+        if (
+            pending is None
+            or not user.is_active
+            or pending.expires_at <= at
+            or not hmac.compare_digest(pending.digest, _digest(token))
+        ):
+            raise ValidationFailed({"token": [INVALID]})
+        try:
+            users.save(user, user.with_changes(email=pending.address, pending_email=None))
+        except UniqueViolation as exc:
+            raise ValidationFailed({"email": ["A user with that email already exists."]}) from exc
+        except StaleWrite:
+            continue
+        return EMAIL_CHANGED
+    raise Conflict("The account changed during the update; try again.", "concurrent_update")
+
+
+def _confirmation_message(user: User, address: str, link: str) -> MailMessage:
+    text = (
+        f"Hello {user.username},\n\n"
+        f"Please confirm that this is the new e-mail address of your account at {SITE_NAME}:\n\n{link}\n\n"
+        f"The link works once, within an hour. Until it is opened your address stays as it was.\n\n"
+        f"If you did not ask for this, ignore this e-mail.\n\nThe {SITE_NAME} team\n"
+    )
+    return MailMessage(to=address, subject=f"Confirm your new e-mail address on {SITE_NAME}", text=text)
+
+
+def _tell_old_address(mailer: Mailer, user: User, new_address: str) -> None:
+    if not user.email:
+        return
+    what = (
+        f"a change of its e-mail address to {_masked(new_address)} was asked for. It takes effect only when the "
+        f"link sent to that address is opened"
+        if new_address
+        else "its e-mail address was removed"
+    )
+    text = (
+        f"Hello {user.username},\n\nSomeone signed in to your account at {SITE_NAME} with its password: {what}.\n\n"
+        f"If it was not you, change your password now (it also cancels a change not yet confirmed), and sign out "
+        f"everywhere from your profile.\n\nThe {SITE_NAME} team\n"
+    )
+    _send(mailer, MailMessage(to=user.email, subject=f"Your e-mail address on {SITE_NAME}", text=text))
+
+
+def _send(mailer: Mailer, message: MailMessage) -> None:
+    try:
+        mailer.send(message)
+    except MailUnavailable:
+        # The change is recorded; the user can ask again (a new link replaces this one).
+        log.exception("e-mail address change message not sent")

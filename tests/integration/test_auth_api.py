@@ -178,9 +178,11 @@ def test_deactivated_and_deleted_users_are_refused(api, make_user):
     assert (reply.status, reply.json) == (401, {"detail": "User not found", "code": "user_not_found"})
 
 
-def test_me_patch_changes_email_and_avatar_only(api, user_token):
-    ok = api.patch("/api/me/", {"email": "fresh@example.com", "avatar": None}, token=user_token)
-    assert ok.status == 200 and ok.json["email"] == "fresh@example.com"
+def test_me_patch_changes_email_and_avatar_only(api, user_token, mailbox):
+    body = {"email": "fresh@example.com", "avatar": None, "current_password": PASSWORD}
+    ok = api.patch("/api/me/", body, token=user_token)
+    # The new address takes effect once confirmed from it (tests/integration/test_passwords_api.py).
+    assert (ok.status, ok.json["email"], ok.json["email_pending"]) == (200, "user@example.com", "fresh@example.com")
     for field, value in (("role", "CREATOR"), ("is_staff", True), ("username", "renamed"), ("password", "x")):
         reply = api.patch("/api/me/", {field: value}, token=user_token)
         assert (reply.status, reply.json) == (400, {field: ["This field is read-only."]})
@@ -191,11 +193,20 @@ def test_me_patch_changes_email_and_avatar_only(api, user_token):
         assert (reply.status, reply.json) == (400, {"avatar": ["Enter the id of an upload (POST /api/uploads/)."]})
 
 
-def test_email_change_frees_the_old_address_and_takes_the_new_one(api, make_user, user_token):
+def test_email_change_frees_the_old_address_and_takes_the_new_one(api, make_user, user_token, mailbox):
+    import re
+    from urllib.parse import parse_qs, urlsplit
+
     make_user("other")
-    taken = api.patch("/api/me/", {"email": "OTHER@example.com"}, token=user_token)
+    body = {"email": "OTHER@example.com", "current_password": PASSWORD}
+    taken = api.patch("/api/me/", body, token=user_token)
     assert (taken.status, taken.json) == (400, {"email": ["A user with that email already exists."]})
-    assert api.patch("/api/me/", {"email": "moved@example.com"}, token=user_token).status == 200
+    body = {"email": "moved@example.com", "current_password": PASSWORD}
+    assert api.patch("/api/me/", body, token=user_token).status == 200
+    [confirmation] = [m for m in mailbox.messages() if m["To"] == "moved@example.com"]
+    query = parse_qs(urlsplit(re.findall(r"http://\S+", confirmation.get_content())[0]).query)
+    done = api.post("/api/email/confirm/", {"uid": query["uid"][0], "token": query["token"][0]})
+    assert done.status == 200
     reply = api.post("/api/register/", {"username": "late", "email": "user@example.com", "password": PASSWORD})
     assert reply.status == 201
     reply = api.post("/api/register/", {"username": "later", "email": "moved@example.com", "password": PASSWORD})

@@ -204,8 +204,93 @@ def test_reset_link_is_refused_once_the_address_changed(api, account, mailbox):
     _, pair = account
     _request(api)
     _, uid, token = _link(mailbox.messages()[0])
-    assert api.patch("/api/me/", {"email": "elsewhere@example.com"}, token=pair["access"]).status == 200
+    _change_email(api, pair["access"], "elsewhere@example.com", mailbox)
     assert _confirm(api, uid, token).json == {"token": ["Invalid value"]}
+
+
+# --- e-mail address ------------------------------------------------------------------------------------------
+
+
+def _ask_email(api, access: str, email: str, password: str | None = PASSWORD):
+    body = {"email": email, **({"current_password": password} if password is not None else {})}
+    return api.patch("/api/me/", body, token=access)
+
+
+def _change_email(api, access: str, email: str, mailbox) -> None:
+    asked = _ask_email(api, access, email)
+    assert asked.status == 200, asked.json
+    [confirmation] = [m for m in mailbox.messages() if m["To"] == email]
+    _, uid, token = _link(confirmation)
+    assert api.post("/api/email/confirm/", {"uid": uid, "token": token}).status == 200
+
+
+def test_changing_the_email_needs_the_password_a_link_from_the_new_address_and_tells_the_old_one(api, account, mailbox):
+    _, pair = account
+    missing = _ask_email(api, pair["access"], "new@example.com", password=None)
+    assert (missing.status, missing.json) == (
+        400,
+        {"current_password": ["Enter your current password to change your e-mail address."]},
+    )
+    wrong = _ask_email(api, pair["access"], "new@example.com", password="not-my-password")
+    assert wrong.json == {"current_password": ["Your password was entered incorrectly. Please enter it again."]}
+    assert mailbox.messages() == []
+
+    asked = _ask_email(api, pair["access"], "new@example.com")
+    assert (asked.status, asked.json["email"], asked.json["email_pending"]) == (
+        200,
+        "alice@example.com",
+        "new@example.com",
+    )
+    assert api.get("/api/me/", token=pair["access"]).json["email_pending"] == "new@example.com"
+    confirmation, notice = sorted(mailbox.messages(), key=lambda m: m["To"] != "new@example.com")
+    assert confirmation["To"] == "new@example.com" and notice["To"] == "alice@example.com"
+    link, uid, token = _link(confirmation)
+    assert link.startswith("http://127.0.0.1:3000/confirm-email?uid=")
+    assert "n••@example.com" in notice.get_content() and "http" not in notice.get_content()
+    # Until the link is opened, resets still go to the old address, and the new one is not the account's.
+    assert api.post("/api/password/reset/", {"email": "new@example.com"}).status == 200
+    assert [m["To"] for m in mailbox.messages()].count("new@example.com") == 1
+
+    bad = api.post("/api/email/confirm/", {"uid": uid, "token": token + "x"})
+    assert (bad.status, bad.json) == (400, {"token": ["Invalid value"]})
+    done = api.post("/api/email/confirm/", {"uid": uid, "token": token})
+    assert (done.status, done.json) == (200, {"detail": "Your e-mail address has been changed."})
+    me = api.get("/api/me/", token=pair["access"]).json
+    assert (me["email"], me["email_pending"]) == ("new@example.com", None)
+    again = api.post("/api/email/confirm/", {"uid": uid, "token": token})
+    assert again.json == {"token": ["Invalid value"]}  # single use
+    # The old address is free again.
+    reply = api.post("/api/register/", {"username": "late", "email": "alice@example.com", "password": PASSWORD})
+    assert reply.status == 201
+
+
+def test_a_pending_email_change_lapses_when_the_password_changes(api, account, mailbox):
+    _, pair = account
+    _ask_email(api, pair["access"], "thief@example.com")
+    [confirmation] = [m for m in mailbox.messages() if m["To"] == "thief@example.com"]
+    _, uid, token = _link(confirmation)
+    assert _change(api, pair["access"], PASSWORD, NEW_PASSWORD).status == 204
+    assert api.post("/api/email/confirm/", {"uid": uid, "token": token}).json == {"token": ["Invalid value"]}
+
+
+def test_an_email_change_to_a_taken_address_or_for_another_account_is_refused(api, account, make_user, mailbox):
+    _, pair = account
+    make_user("other", email="other@example.com")
+    taken = _ask_email(api, pair["access"], "OTHER@example.com")
+    assert (taken.status, taken.json) == (400, {"email": ["A user with that email already exists."]})
+    _ask_email(api, pair["access"], "free@example.com")
+    [confirmation] = [m for m in mailbox.messages() if m["To"] == "free@example.com"]
+    _, uid, token = _link(confirmation)
+    other = make_user("third", email="third@example.com")
+    assert api.post("/api/email/confirm/", {"uid": other.id, "token": token}).json == {"token": ["Invalid value"]}
+
+
+def test_wrong_current_passwords_count_towards_the_sign_in_lock(api, account, mailbox):
+    _, pair = account
+    for _ in range(5):
+        assert _ask_email(api, pair["access"], "x@example.com", password="guess").status == 400
+    assert _ask_email(api, pair["access"], "x@example.com").status == 429
+    assert _sign_in(api, PASSWORD).status == 429
 
 
 def test_bad_reset_confirmations_are_400_and_leave_the_link_usable(api, account, mailbox):

@@ -188,7 +188,8 @@ def test_a_text_file_a_larger_file_and_someone_elses_upload_are_refused_and_chan
         (theirs, "Unknown upload."),
     ]
     for form, message in cases:
-        reply = api.patch("/api/me/", {"avatar": form["id"], "email": "changed@example.com"}, token=user_token)
+        body = {"avatar": form["id"], "email": "changed@example.com", "current_password": PASSWORD}
+        reply = api.patch("/api/me/", body, token=user_token)
         assert (reply.status, reply.json) == (400, {"avatar": [message]})
         assert UploadModel.get(form["id"], consistent_read=True).claimed_at is None
     assert api.get("/api/me/", token=user_token).json == before

@@ -34,6 +34,10 @@ class UserModel(Model):
     last_login = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     token_gen = NumberAttribute(default=0)
+    # A change of e-mail address waiting for its confirmation (all three, or none).
+    pending_email = UnicodeAttribute(null=True)
+    pending_email_digest = UnicodeAttribute(null=True)
+    pending_email_expires = NumberAttribute(null=True)
     # Index keys: `<identity(username)>#<id>`, `<identity(email)>#<id>` (absent without an e-mail), the
     # partition of every user, and the facet values of each combination (`f_role`: `CREATOR`, ...).
     name_sk = UnicodeAttribute(null=True)
