@@ -65,9 +65,7 @@ class CheckoutState:
 
     def received(self) -> Received | None:
         """The payment made through the checkout, if it was paid."""
-        if not self.paid or not self.payment_intent:
-            return None
-        return Received(self.payment_intent, self.amount_total, self.currency)
+        return _received(self.paid, self.payment_intent, self.amount_total, self.currency)
 
 
 @dataclass(frozen=True)
@@ -87,9 +85,11 @@ class ProviderEvent:
 
     def received(self) -> Received | None:
         """The payment the event reports, if the checkout was paid."""
-        if not self.paid or not self.payment_intent:
-            return None
-        return Received(self.payment_intent, self.amount_total, self.currency)
+        return _received(self.paid, self.payment_intent, self.amount_total, self.currency)
+
+
+def _received(paid: bool, payment_intent: str | None, amount: int | None, currency: str | None) -> Received | None:
+    return Received(payment_intent, amount, currency) if paid and payment_intent else None
 
 
 class PaymentProvider(Protocol):

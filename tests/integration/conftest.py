@@ -129,6 +129,19 @@ def source_ip(monkeypatch):
 
 
 @pytest.fixture
+def paid_event(api, creator_token):
+    """`paid_event(**fields)`: a published event by creator_user at 12.50 USD, for 2 unless told."""
+
+    def make(**fields):
+        body = {"title": "Paid session", "description": "D", "price": "12.50", "capacity": 2, **fields}
+        reply = api.post("/api/events/", body, token=creator_token)
+        assert reply.status == 201, reply.json
+        return reply.json
+
+    return make
+
+
+@pytest.fixture
 def checkout(api, monkeypatch):
     """Stripe's local stand-in, the app pointed at it; its webhook events wait for `checkout.deliver()`."""
     from tests.support.payments import local_checkout

@@ -5,25 +5,11 @@ after each step."""
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from chalicelib.http import dependencies
 from chalicelib.services import settlement
 from tests.support.faults import recorded_calls
 from tests.support.invariants import check_booking_invariants
 from tests.support.payments import WEBHOOK
-
-PAID = {"title": "Paid session", "description": "D", "price": "12.50", "capacity": 2}
-
-
-@pytest.fixture
-def paid_event(api, creator_token):
-    def make(**fields):
-        reply = api.post("/api/events/", {**PAID, **fields}, token=creator_token)
-        assert reply.status == 201, reply.json
-        return reply.json
-
-    return make
 
 
 def _book(api, event, token, **kw):
