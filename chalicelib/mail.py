@@ -3,6 +3,7 @@ a folder (MAIL_DIR), with a log line saying where, so nothing leaves the machine
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -57,7 +58,11 @@ class SesMailer:
 
 class FolderMailer:
     """Keeps each message as an `.eml` file (any mail client opens it) in `folder`, named so that files sort
-    in the order they were written."""
+    in the order they were written.
+
+    The messages hold live password-reset links, so the folder is the owner's alone (0700, an existing one
+    tightened too) and each file is 0600 from the moment it exists: written under a temporary name created
+    with that mode, then renamed, never readable by others for an instant."""
 
     def __init__(self, folder: Path, sender_address: str) -> None:
         self.folder = folder
@@ -78,13 +83,29 @@ class FolderMailer:
         path = self.folder / f"{name}.eml"
         partial = self.folder / f".{name}.tmp"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(mail.as_bytes())
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.folder.chmod(0o700)  # an existing folder keeps its mode through mkdir: earlier versions made it 0755
+            _write_private(partial, mail.as_bytes())
             partial.replace(path)  # readers never see half a message
         except OSError as exc:
             raise MailUnavailable(str(exc)) from exc
         # Where, not what: the message holds a reset link, which has no place in a log.
         get_logger().info("mail written", extra={"fields": {"path": str(path)}})
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    # O_EXCL: a new file of our own, never one someone else prepared under that name.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask took away
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        path.unlink(missing_ok=True)  # no half message left behind (a full disk, say)
+        raise
+    finally:
+        os.close(fd)
 
 
 def mailer_for(settings: Settings) -> Mailer:

@@ -2,7 +2,10 @@
 
 moto's transaction code is not thread-safe (under threads it has oversold and crashed), so the server is
 single-threaded. moto keeps everything in memory: tables, buckets and objects are written to the data folder
-after changes (at most every few seconds) and on shutdown, and loaded back on start.
+after changes (at most every few seconds) and on shutdown, and loaded back on start. In between, each request
+that may change them is appended to a journal (devstack/journal.py) before it runs and made durable before a
+success is answered; on start the journal is replayed after the snapshot, so a killed local AWS (`kill -9`, a
+crash, a power cut) keeps every write it acknowledged.
 
 The public port accepts connections only once the data is loaded: until then it is bound (so a second stack
 fails at once) but not listening (so clients are refused and retry, instead of racing the restore, as
@@ -11,7 +14,8 @@ moto's backends are per process, so both servers see the same data. A snapshot h
 server takes for every request, so it is one point in time: a transaction is in every table or in none.
 
 Browsers post uploads to this server: S3's CORS is answered from the buckets' rules (devstack/s3_cors.py),
-in place of moto's own, which allows every origin.
+in place of moto's own, which allows every origin; and S3 refuses what S3 would (devstack/s3_guard.py: SigV4
+signatures, POST policies, x-amz-copy-source-if-*), where moto stores anything.
 """
 
 from __future__ import annotations
@@ -30,15 +34,21 @@ import socket
 import sys
 import threading
 import traceback
+from datetime import datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, unquote, unquote_to_bytes
 
 import boto3
 from botocore.exceptions import ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import create_environ
 
+from devstack.journal import Journal, fsync_dir
 from devstack.s3_cors import Rules, S3Cors
+from devstack.s3_guard import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Guard, copy_refusal
 from devstack.stack import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
 
 SNAPSHOT_EVERY_SECONDS = 2.0
@@ -64,44 +74,160 @@ TABLE_FIELDS = ("TableName", "KeySchema", "AttributeDefinitions")
 OBJECT_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
 
 
-class _Gate:
-    """WSGI middleware of the public server: each request holds the state lock and notes what it may change.
+# What a request may change: the kind of journal record it makes.
+DYNAMODB, S3, RESET, MOTO_API = "dynamodb", "s3", "reset", "moto-api"
+# The owner's credentials, which moto's S3 takes for the account's (it checks no signature): the gate's own
+# reads of an object (copy_refusal) see it as the account does, not as an anonymous reader under the policy.
+OWNER_AUTHORIZATION = (
+    f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20000101/{REGION}/s3/aws4_request, SignedHeaders=host, Signature=0"
+)
 
-    The note is taken after the request ran, under the lock, so a snapshot (which takes the notes under the
-    lock too) never misses a change it did not see.
+
+def _kind(environ: dict[str, Any]) -> tuple[str | None, str]:
+    """The kind of change a request may make (None: it changes nothing kept), and its DynamoDB action."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        action = target.rsplit(".", 1)[-1] if target.startswith("DynamoDB_") else ""
+        return (DYNAMODB if action in DYNAMODB_MUTATING else None), action
+    if environ.get("REQUEST_METHOD") not in S3_MUTATING_METHODS:
+        return None, ""
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/moto-api/"):
+        return (RESET if path.rstrip("/") == "/moto-api/reset" else MOTO_API), ""
+    return S3, ""
+
+
+def _recorded(environ: dict[str, Any]) -> dict[str, Any]:
+    """What of the request's environ moto reads (the body apart), as JSON: the CGI and HTTP_* variables, and
+    moto's note of metadata header names spelled with underscores."""
+    kept: dict[str, Any] = {}
+    for name, value in environ.items():
+        if name.startswith(("wsgi.", "werkzeug.")):
+            continue
+        if isinstance(value, str) or (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            kept[name] = value
+    return kept
+
+
+def _completes_upload(environ: dict[str, Any]) -> bool:
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return environ.get("REQUEST_METHOD") == "POST" and "uploadId" in query
+
+
+def _succeeded(status: list[str]) -> bool:
+    return bool(status) and status[0][:1] in ("2", "3")
+
+
+class _Gate:
+    """WSGI middleware of the public server: each request holds the state lock, is journaled if it may change
+    what is kept, and notes what it may change for the next snapshot.
+
+    A record is appended before the request runs (a journal that cannot take it refuses the request, nothing
+    done) and synced before a success is answered: werkzeug sends nothing until this returns. Notes are taken
+    under the lock, so a snapshot (which takes them under the lock too) never misses a change it did not see.
     """
 
-    def __init__(self, app: Any, tables: Tables, buckets: Buckets) -> None:
+    def __init__(self, app: Any, tables: Tables, buckets: Buckets, journal: Journal) -> None:
         self.app = app
         self.lock = threading.Lock()
         self.tables = tables
         self.buckets = buckets
+        self.journal = journal
+        self.checkpoint: Any = lambda: None  # a snapshot, the lock held (LocalAws sets it)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        action = target.rsplit(".", 1)[-1] if target.startswith("DynamoDB_") else ""
-        body = None
-        if action in DYNAMODB_MUTATING:
+        kind, action = _kind(environ)
+        body = b""
+        if kind in (DYNAMODB, S3):
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
+        status: list[str] = []
+
+        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status.append(line)
+            return start_response(line, headers, exc_info)
+
         with self.lock:
-            response = self.app(environ, start_response)
-            if body is not None:
-                self.tables.note(action, body)
-            elif not target and environ.get("REQUEST_METHOD") in S3_MUTATING_METHODS:
-                self.buckets.changed = True
-                if environ.get("PATH_INFO", "").startswith("/moto-api/"):
-                    self.tables.everything = True  # e.g. /moto-api/reset: anything may have changed
+            if kind == S3:
+                # Under the lock: the source cannot change between this check and moto's copy.
+                refusal = copy_refusal(environ, self.head)
+                if refusal is not None:
+                    return refusal.answer(start_response, resource=environ.get("PATH_INFO", ""))
+            if kind in (DYNAMODB, S3):
+                try:
+                    self.journal.append({"kind": kind, "environ": _recorded(environ)}, body)
+                except OSError as exc:
+                    return _unavailable(start_response, exc)
+            try:
+                response = self.app(environ, start)
+            finally:
+                self.note(kind, action, body)
+            if _succeeded(status):
+                if kind == RESET:
+                    self.journal.append({"kind": RESET}, b"")
+                if kind == S3 and _completes_upload(environ):
+                    # Snapshots keep objects, not multipart uploads in progress: replaying this request after
+                    # one would find no upload. The object it made is written before it is answered instead.
+                    self.checkpoint()
+                if kind is not None:
+                    self.journal.sync()
         return response
+
+    def note(self, kind: str | None, action: str, body: bytes) -> None:
+        """Mark what a request (or its replay) may have changed, for the next snapshot."""
+        if kind == DYNAMODB:
+            self.tables.note(action, body)
+        elif kind is not None:
+            self.buckets.changed = True
+            if kind in (RESET, MOTO_API):
+                self.tables.everything = True  # anything may have changed
+
+    def head(self, path: str, query: str) -> tuple[str, datetime] | None:
+        """ETag and Last-Modified of the object at `path` (URL-encoded, as a copy source names it), from moto."""
+        # The object moto's copy reads (it unquotes the source once), asked for as botocore would ask.
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+        raw = f"/{quote(bucket)}/{quote(key, safe='/~')}"
+        uri = f"{raw}?{query}" if query else raw
+        environ = create_environ(method="HEAD", headers={"Authorization": OWNER_AUTHORIZATION})
+        environ.update(
+            PATH_INFO=unquote_to_bytes(raw).decode("latin-1"),  # as werkzeug's server decodes a path
+            QUERY_STRING=query,
+            RAW_URI=uri,
+            REQUEST_URI=uri,
+        )
+        status: list[str] = []
+        headers: dict[str, str] = {}
+
+        def start(line: str, answered: list[tuple[str, str]], exc_info: Any = None) -> None:
+            status.append(line)
+            headers.update((name.lower(), value) for name, value in answered)
+
+        result = self.app(environ, start)
+        try:
+            for _ in result:
+                pass
+        finally:
+            getattr(result, "close", lambda: None)()
+        if not status or not status[0].startswith("200") or "etag" not in headers:
+            return None  # moto answers the copy of a missing source itself
+        return headers["etag"], parsedate_to_datetime(headers["last-modified"])
+
+
+def _unavailable(start_response: Any, exc: OSError) -> list[bytes]:
+    body = f"local AWS: the journal cannot record this request ({exc}); nothing was changed\n".encode()
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _client(service: str, port: int) -> Any:
     return boto3.client(
         service,
         endpoint_url=f"http://127.0.0.1:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
+        region_name=REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
     )
 
 
@@ -283,12 +409,12 @@ class Tables:
                 else:
                     table["items"].pop(key, None)
 
-    def dump(self) -> bytes:
-        """The copy as the JSON of `dynamodb.json`."""
+    def dump(self, journal: int) -> bytes:
+        """The copy as the JSON of `dynamodb.json`, holding the journal's segments before `journal`."""
         tables = [
             {"spec": t["spec"], "items": list(t["items"].values()), "ttl": t["ttl"]} for t in self.tables.values()
         ]
-        return json.dumps({"tables": tables}).encode()
+        return json.dumps({"tables": tables, "journal": journal}).encode()
 
 
 def _key(spec: dict[str, Any], item: dict[str, Any]) -> str:
@@ -388,15 +514,20 @@ class Buckets:
         ]
 
     def write(
-        self, manifest: dict[str, Any], new: dict[str, bytes], saved: dict[tuple[str, str], dict[str, Any]]
+        self,
+        manifest: dict[str, Any],
+        new: dict[str, bytes],
+        saved: dict[tuple[str, str], dict[str, Any]],
+        journal: int,
     ) -> None:
-        """Write new object bytes, then the manifest, then drop bytes no object uses (a crash leaves extra
-        files at worst, never a manifest naming a missing one)."""
+        """Write new object bytes, then the manifest (holding the journal's segments before `journal`), then
+        drop bytes no object uses (a crash leaves extra files at worst, never a manifest naming a missing one)."""
         private_dir(self.blobs)
         for digest, body in new.items():
             if not (self.blobs / digest).exists():
                 write_private(self.blobs / digest, body)
-        write_private(self.path, json.dumps(manifest).encode())
+        fsync_dir(self.blobs)
+        write_private(self.path, json.dumps({**manifest, "journal": journal}).encode())
         self.saved = saved
         used = {entry["blob"] for bucket in manifest["buckets"] for entry in bucket["objects"]}
         for blob in self.blobs.iterdir():
@@ -452,7 +583,7 @@ def _start(server: BaseWSGIServer) -> threading.Thread:
 
 
 class LocalAws:
-    """The two servers, the copies of tables and buckets, and the snapshots of one local AWS process."""
+    """The two servers, the copies of tables and buckets, the journal and the snapshots of one local AWS."""
 
     def __init__(self, port: int, data_dir: Path) -> None:
         private_dir(data_dir)
@@ -464,16 +595,19 @@ class LocalAws:
         # Imported once the folder and port are ours: moto takes seconds to import, a refusal should not.
         from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        app = DomainDispatcherApplication(create_backend_app)
+        self.app = DomainDispatcherApplication(create_backend_app)
         # MotoRequestHandler keeps S3 metadata names with underscores, as moto's own server does.
-        self.private = make_server("127.0.0.1", 0, app, threaded=False, request_handler=MotoRequestHandler)
+        self.private = make_server("127.0.0.1", 0, self.app, threaded=False, request_handler=MotoRequestHandler)
         self.tables = Tables(_client("dynamodb", self.private.port))
         self.buckets = Buckets(_client("s3", self.private.port), data_dir)
-        self.gate = _Gate(app, self.tables, self.buckets)
+        self.journal = Journal(data_dir)
+        self.writing = threading.Lock()  # one snapshot written at a time
+        self.gate = _Gate(self.app, self.tables, self.buckets, self.journal)
+        self.gate.checkpoint = self._checkpoint
         self.public = make_server(
             "127.0.0.1",
             port,
-            S3Cors(self.gate, self._cors_rules),
+            S3Cors(S3Guard(self.gate), self._cors_rules),
             threaded=False,
             request_handler=MotoRequestHandler,
             fd=self.listener.fileno(),
@@ -489,11 +623,14 @@ class LocalAws:
         return rules
 
     def open(self) -> None:
-        """Load the last snapshot through the private server, then accept connections on the public port."""
+        """Load the last snapshot and replay the journal through the private server, then accept connections
+        on the public port."""
         self.threads.append(_start(self.private))
+        positions = {DYNAMODB: 0, S3: 0}
         tables = _read_snapshot(self.data_dir / "dynamodb.json")
         if tables is not None:
             self.tables.load(tables)
+            positions[DYNAMODB] = int(tables.get("journal", 0))
         buckets = _read_snapshot(self.buckets.path)
         if buckets is not None:
             if self.buckets.blobs.exists():
@@ -501,34 +638,116 @@ class LocalAws:
                 for blob in self.buckets.blobs.iterdir():
                     blob.chmod(0o600)
             self.buckets.load(buckets)
+            positions[S3] = int(buckets.get("journal", 0))
+        self._replay(positions)
+        self.journal.start(max(positions.values()))
         self.public.server_activate()  # listen(): from now on clients connect
         self.threads.insert(0, _start(self.public))
 
-    def snapshot(self) -> None:
-        """Write what changed since the last snapshot; the public server waits while it is read."""
-        tables = buckets = None
-        with self.gate.lock:
-            if self.tables.changed:
-                self.tables.refresh()
-                self.tables.unwritten = True
-                tables = self.tables.dump()
-            if self.buckets.changed:
-                buckets = self.buckets.read()
-        if tables is not None:
-            write_private(self.data_dir / "dynamodb.json", tables)
-            self.tables.unwritten = False
+    def _replay(self, positions: dict[str, int]) -> None:
+        """Apply each journaled request its service's snapshot does not hold yet, in order (see journal.py)."""
+        replayed = 0
+        for record in self.journal.records():
+            kind = record.header.get("kind")
+            if kind == RESET:
+                for service in (DYNAMODB, S3):
+                    if record.segment >= positions[service]:
+                        self._clear(service)
+                self.gate.note(RESET, "", b"")
+            elif kind in positions and record.segment >= positions[kind]:
+                environ = create_environ()
+                environ.update(record.header["environ"])
+                environ["wsgi.input"] = io.BytesIO(record.body)
+                environ["CONTENT_LENGTH"] = str(len(record.body))
+                self._run(environ)
+                action = str(environ.get("HTTP_X_AMZ_TARGET", "")).rsplit(".", 1)[-1]
+                self.gate.note(kind, action, record.body)
+                replayed += 1
+        if replayed:
+            print(f"local AWS: replayed {replayed} journaled requests", flush=True)
+
+    def _run(self, environ: dict[str, Any]) -> None:
         try:
+            result = self.app(environ, lambda *_: None)
+            try:
+                for _ in result:
+                    pass
+            finally:
+                getattr(result, "close", lambda: None)()
+        except Exception:  # noqa: BLE001 - it failed the same way when it was first run
+            traceback.print_exc()
+
+    def _clear(self, service: str) -> None:
+        """What /moto-api/reset did to one service (the other's snapshot may already hold the reset)."""
+        if service == DYNAMODB:
+            client = self.tables.client
+            for page in client.get_paginator("list_tables").paginate():
+                for name in page["TableNames"]:
+                    client.delete_table(TableName=name)
+            return
+        client = self.buckets.client
+        for bucket in client.list_buckets()["Buckets"]:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    client.delete_objects(Bucket=bucket["Name"], Delete={"Objects": keys, "Quiet": True})
+            client.delete_bucket(Bucket=bucket["Name"])
+
+    def snapshot(self) -> None:
+        """Write what changed since the last snapshot, then drop the journal it now holds; the public server
+        waits while the state is read (and the journal moves to a new segment at that very point)."""
+        with self.gate.lock:
+            state = self._read_state()
+            # Taken before the lock is let go: a checkpoint (which holds the lock) then waits for this write, so
+            # snapshots are written in the order they were read and none drops a segment another still needs.
+            self.writing.acquire()
+        try:
+            if state is not None:
+                self._write_state(*state)
+        finally:
+            self.writing.release()
+
+    def _checkpoint(self) -> None:
+        """A snapshot while the gate holds the lock for a request, before it is answered."""
+        with self.writing:
+            state = self._read_state()
+            if state is not None:
+                self._write_state(*state)
+
+    def _read_state(self) -> tuple[int, bytes | None, Any] | None:
+        if not (self.tables.changed or self.buckets.changed):
+            return None
+        position = self.journal.rotate()
+        tables = buckets = None
+        if self.tables.changed:
+            self.tables.refresh()
+            self.tables.unwritten = True
+            tables = self.tables.dump(position)
+        if self.buckets.changed:
+            buckets = self.buckets.read()
+        return position, tables, buckets
+
+    def _write_state(self, position: int, tables: bytes | None, buckets: Any) -> None:
+        written = buckets is None
+        try:
+            if tables is not None:
+                write_private(self.data_dir / "dynamodb.json", tables)
+                self.tables.unwritten = False
             if buckets is not None:
-                self.buckets.write(*buckets)
-        except BaseException:
-            self.buckets.changed = True
-            raise
+                self.buckets.write(*buckets, journal=position)
+                written = True
+            fsync_dir(self.data_dir)  # the new files, before the segments they replace go
+            self.journal.drop_before(position)
+        finally:
+            if not written:
+                self.buckets.changed = True
 
     def close(self) -> None:
         """Stop accepting requests, save what changed (nothing when stopped while loading), release the ports."""
         if len(self.threads) == 2:
             self.public.shutdown()  # the request in progress completes first
             self.snapshot()
+        self.journal.close()
         if self.threads:
             self.private.shutdown()
         self.public.server_close()

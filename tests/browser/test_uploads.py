@@ -129,7 +129,7 @@ def test_the_test_suites_hand_made_jpeg_is_a_real_image(web_app, stack: LocalSta
     assert (result["edited"], result["width"], result["height"]) == (200, 8, 8)
 
 
-# A form S3 would refuse for its missing policy; moto stores it, which is all this needs: an answer to read.
+# A form S3 refuses for its missing policy (403), as the local S3 does: an answer to read is all this needs.
 POST_FORM = """async (url) => {
     const body = new FormData();
     body.append("key", "uploads/cors-probe");
@@ -144,7 +144,7 @@ def test_s3s_answer_is_readable_from_an_allowed_origin_only(web_app, stack: Loca
     context, origin = web_app
     allowed = context.new_page()
     allowed.goto(f"{origin}/profile")
-    assert allowed.evaluate(POST_FORM, bucket) == 204
+    assert allowed.evaluate(POST_FORM, bucket) == 403
     # This machine, but neither localhost nor 127.0.0.1: an origin the local stage does not allow.
     for port in _serve(_Ipv6Server(("::1", 0), _Page)):
         other = new_context().new_page()
