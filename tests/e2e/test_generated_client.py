@@ -118,7 +118,7 @@ def test_a_generated_client_signs_in_creates_lists_registers_books_pays_cancels_
     assert isinstance(creator_tokens, m.TokenPair)
     creator = api.signed_in(creator_tokens.access)
     creator_me = api.op("get_api_me").sync(client=creator)
-    assert isinstance(creator_me, m.User) and creator_me.role is m.UserRole.CREATOR
+    assert isinstance(creator_me, m.Me) and creator_me.role is m.MeRole.CREATOR and creator_me.email_pending is None
 
     starts = datetime.now(UTC).replace(microsecond=250000) + timedelta(days=30)
     new_event = m.EventCreateIn(

@@ -128,6 +128,9 @@ export const signOutEverywhere = () => request("/api/me/logout-all/", { method: 
 /** Always the same answer, whether or not the address has an account. */
 export const requestPasswordReset = (email) =>
   send("/api/password/reset/", { method: "POST", body: { email } }).then((r) => r.data);
+/** A new e-mail address, confirmed with the uid and token of the link sent to it. */
+export const confirmEmail = (fields) =>
+  send("/api/email/confirm/", { method: "POST", body: fields }).then((r) => r.data);
 export const confirmPasswordReset = (fields) =>
   send("/api/password/reset/confirm/", { method: "POST", body: fields }).then((r) => r.data);
 

@@ -3,6 +3,7 @@
 // `render(root, ctx)`: it fills `root` (shown once it resolves) and calls ctx.setTitle().
 //
 // "/reset-password" is where the API's reset e-mail links ({WEB_APP_URL}/reset-password?uid=<uid>&token=<token>),
+// "/confirm-email" where its link to a new e-mail address goes ({WEB_APP_URL}/confirm-email?uid=<uid>&token=<token>),
 // and "/events/<id>?booking=<id>&checkout=success|cancelled" where the payment provider sends people back: the
 // API builds those addresses, so these paths are part of its contract.
 
@@ -21,4 +22,5 @@ export const routes = [
   { path: "/reference", page: () => import("./pages/reference.js") },
   { path: "/forgot-password", page: () => import("./pages/forgot-password.js") },
   { path: "/reset-password", page: () => import("./pages/reset-password.js") },
+  { path: "/confirm-email", page: () => import("./pages/confirm-email.js") },
 ];

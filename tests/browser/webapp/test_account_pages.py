@@ -9,6 +9,7 @@ import email.policy
 import re
 from email.message import EmailMessage
 
+import pytest
 import requests
 from playwright.sync_api import Locator, Page, expect
 
@@ -258,3 +259,70 @@ def test_the_reset_page_without_the_whole_link_says_so(page, axe):
     expect(main(page).get_by_role("link", name="Ask for a new link")).to_have_attribute("href", "/forgot-password")
     expect(main(page).get_by_role("button")).to_have_count(0)
     axe(page)
+
+
+@pytest.mark.parametrize(
+    "next_value",
+    [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a/evil.example",
+        "//evil.example",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "/\\/evil.example",
+    ],
+)
+def test_the_sign_in_page_never_continues_off_the_site(page, site, stack, next_value):
+    signed_in(page.context, site.new_user())
+    page.goto(f"/signin?next={next_value}")
+    link = main(page).get_by_role("link", name="Continue")
+    expect(link).to_be_visible()
+    # Where the browser would go: resolved by the page's own URL parser, as a click would.
+    target = page.evaluate("(a) => new URL(a.href).origin", link.element_handle())
+    assert target == stack.web_url, (next_value, link.get_attribute("href"))
+
+
+def test_the_sign_in_page_continues_to_a_page_of_the_site_with_its_query(page, site):
+    signed_in(page.context, site.new_user())
+    page.goto("/signin?next=%2Fbookings%3Fcursor%3Dabc")
+    expect(main(page).get_by_role("link", name="Continue")).to_have_attribute("href", "/bookings?cursor=abc")
+
+
+def test_a_new_e_mail_address_needs_the_password_and_the_link_sent_to_it(page, site, stack, axe):
+    visitor = site.new_user()
+    old = visitor.user["email"]
+    new = f"moved-{visitor.username}@example.com"
+    signed_in(page.context, visitor)
+    page.goto("/profile")
+    region = page.get_by_role("region", name="E-mail")
+    region.get_by_label("New e-mail address").fill(new)
+    region.get_by_label("Current password").fill("not-the-password")
+    region.get_by_role("button", name="Change e-mail").click()
+    expect(error_of(region.get_by_label("Current password"))).to_have_text(
+        "Your password was entered incorrectly. Please enter it again."
+    )
+    assert mails_to(stack, new) == []
+    region.get_by_label("Current password").fill(PASSWORD)
+    region.get_by_role("button", name="Change e-mail").click()
+    expect(region.get_by_text(f"We sent a link to {new}")).to_have_text(
+        f"We sent a link to {new}: open it within an hour to confirm your new address."
+    )
+    expect(region.get_by_text(f"Your e-mail address is {old}.")).to_be_visible()
+    expect(region.get_by_text(f"Waiting for confirmation from {new}")).to_be_visible()
+    axe(page)
+    [notice] = mails_to(stack, old)
+    assert notice["Subject"] == "Your e-mail address on Sessions Marketplace"
+
+    [message] = mails_to(stack, new)
+    [link] = [line for line in message.get_content().splitlines() if "/confirm-email?" in line]
+    assert link.startswith(f"{stack.web_url}/confirm-email?uid={visitor.user['id']}&token=")
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1, name="Confirm your e-mail address")).to_be_visible()
+    expect(main(page).get_by_text("Your e-mail address has been changed.")).to_be_visible()
+    axe(page)
+    assert site.me(visitor)["email"] == new
+    page.goto("/profile")
+    expect(page.get_by_role("region", name="E-mail").get_by_text(f"Your e-mail address is {new}.")).to_be_visible()
+    page.goto(link)  # once only
+    expect(page.get_by_role("alert")).to_contain_text("This link cannot be used")

@@ -62,26 +62,48 @@ function avatar(user) {
 function email(user) {
   const describe = (address) =>
     address ? `Your e-mail address is ${address}.` : "Your account has no e-mail address yet.";
+  const waiting = (address) =>
+    address ? `Waiting for confirmation from ${address}: open the link we sent there to change to it.` : "";
   const current = h("p", {}, describe(user.email));
+  const pending = h("p", { class: "meta" }, waiting(user.email_pending));
+  pending.hidden = !user.email_pending;
   return section(
     "E-mail",
     current,
+    pending,
+    h(
+      "p",
+      {},
+      "Password-reset links go to this address. A new address takes effect once you open the link we send to " +
+        "it; your current address is told of the change.",
+    ),
     form({
       label: "Change e-mail",
       children: [
         field("email", "New e-mail address", {
           type: "email",
           required: true,
-          value: user.email,
+          value: user.email_pending || user.email,
           attrs: { autocomplete: "email" },
         }),
+        field("current_password", "Current password", {
+          type: "password",
+          required: true,
+          attrs: { autocomplete: "current-password" },
+        }),
       ],
-      buttons: [submitButton("Save e-mail")],
-      onSubmit: async ({ email: address }) => {
-        const updated = await api.updateMe({ email: address });
+      buttons: [submitButton("Change e-mail")],
+      onSubmit: async ({ email: address, current_password: password }, submitter) => {
+        const updated = await api.updateMe({ email: address, current_password: password });
         session.setUser(updated);
         current.textContent = describe(updated.email);
-        return `Saved: your e-mail address is now ${updated.email}.`;
+        pending.textContent = waiting(updated.email_pending);
+        pending.hidden = !updated.email_pending;
+        submitter.form.querySelector('input[name="current_password"]').value = "";
+        if (updated.email_pending) {
+          return `We sent a link to ${updated.email_pending}: open it within an hour to confirm your new address.`;
+        }
+        return `Your e-mail address is ${updated.email || "removed"}.`;
       },
     }),
   );

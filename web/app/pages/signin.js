@@ -5,10 +5,21 @@ import { field, form, submitButton } from "../forms.js";
 import { navigate } from "../router.js";
 import * as session from "../session.js";
 
-/** Where to go after signing in: only a path of this site (never another origin). */
+/**
+ * Where to go after signing in: only a page of this site. The address is resolved as the browser will resolve
+ * the link (which drops tabs and newlines: a slash, a tab and a slash make "//", the start of another site's
+ * address), and kept only if it stays on this origin.
+ */
 export function nextPath(query) {
   const next = query.get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  if (!next.startsWith("/")) return "/";
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return "/";
+  }
+  return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : "/";
 }
 
 export async function render(root, ctx) {
