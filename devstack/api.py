@@ -24,7 +24,7 @@ from chalice.local import LocalDevServer, create_local_server
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
 from chalicelib.settings import check_startup, get_settings
-from devstack.stack import PORT_IN_USE_EXIT
+from devstack.files import PORT_IN_USE_EXIT
 
 ROOT = Path(__file__).resolve().parent.parent
 # The standard library's backlog of 5 resets connections when many clients arrive at once.

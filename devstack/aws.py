@@ -46,10 +46,10 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import create_environ
 
+from devstack.files import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
 from devstack.journal import Journal, fsync_dir
 from devstack.s3_cors import Rules, S3Cors
 from devstack.s3_guard import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Guard, copy_refusal
-from devstack.stack import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
 
 SNAPSHOT_EVERY_SECONDS = 2.0
 DYNAMODB_MUTATING = frozenset(

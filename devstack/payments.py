@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devstack.files import PORT_IN_USE_EXIT, write_private
+
 # Stripe's bounds on a Checkout Session's `expires_at`, from its creation.
 MIN_SESSION_SECONDS = 30 * 60
 MAX_SESSION_SECONDS = 24 * 3600
@@ -137,8 +139,6 @@ class StandIn:
     def _save(self) -> None:
         if self.state_file is None:
             return
-        from devstack.stack import write_private
-
         state = {"sessions": self.sessions, "refunds": self.refunds, "idempotent": self.idempotent}
         write_private(self.state_file, json.dumps(state).encode())
 
@@ -479,8 +479,6 @@ def command(port: int, data_dir: Path) -> list[str]:
 
 def _webhook_secret(data_dir: Path) -> str:
     # Kept with the data, like the JWT key, so that events signed before a restart still verify after it.
-    from devstack.stack import write_private
-
     path = data_dir / "stripe-webhook-secret"
     if not path.exists():
         write_private(path, f"whsec_{secrets.token_hex(24)}".encode())
@@ -520,8 +518,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args(argv)
-    from devstack.stack import PORT_IN_USE_EXIT
-
     stand_in = StandIn(
         f"http://127.0.0.1:{args.port}",
         os.environ["STRIPE_SECRET_KEY"],

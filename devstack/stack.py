@@ -18,14 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devstack import payments as local_payments
+from devstack.files import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
 from devstack.web import WebPortInUse, WebServer
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
 BUCKET_SUFFIX = "uploads"
-# Exit codes of the child servers, so that the stack can say what went wrong in one line.
-PORT_IN_USE_EXIT = 98
-DATA_IN_USE_EXIT = 75
 # Loading a large snapshot takes a while; the point of a limit is only to report a server that hangs.
 AWS_START_TIMEOUT = 600.0
 API_START_TIMEOUT = 120.0
@@ -72,27 +70,6 @@ def port_is_free(port: int) -> bool:
                 return False
             raise
     return True
-
-
-def private_dir(path: Path) -> None:
-    """Create `path` if needed, readable by its owner only (the data holds password hashes and the JWT key)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` atomically with `data`, mode 0600 from the start (never briefly readable by others)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # a leftover .tmp keeps its old mode through O_CREAT
-        with os.fdopen(fd, "wb", closefd=False) as out:
-            out.write(data)
-            out.flush()
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
 
 
 def _signing_key(data_dir: Path) -> str:
