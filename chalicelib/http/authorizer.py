@@ -11,9 +11,7 @@ tokens reaching the function, is bounded by the stage's throttling."""
 
 from __future__ import annotations
 
-import importlib
 import json
-from functools import cache
 
 from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint
 
@@ -30,13 +28,6 @@ if running_in_lambda():
     check_startup(get_settings())  # this module is the authorizer function's entry point: its cold start
 
 
-@cache
-def _every_route_declared() -> None:
-    # Deployed, the authorizer is its own Lambda whose handler is this module, not app.py (see the packaged
-    # template): the policy must list every route of the role, and routes are declared as their modules load.
-    importlib.import_module("chalicelib.http.application")
-
-
 def _routes(routes: list[tuple[str, list[str]]]) -> list[str | AuthRoute]:
     return [AuthRoute(path, methods) for path, methods in routes]
 
@@ -46,7 +37,6 @@ def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """Allow every protected route: with the caller's identity, or for an unusable token with the reason."""
     from chalicelib.services.authentication import verify_access  # the app's other functions never need it
 
-    _every_route_declared()
     try:
         principal, expires = verify_access(
             auth_request.token, dependencies.users(), dependencies.signing_key(), dependencies.lifetimes()

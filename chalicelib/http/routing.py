@@ -68,6 +68,8 @@ class Router:
         """Register a view for `method` at `path`. Protected access levels go through the authorizer, and the
         handler refuses, in this one place, any request the authorizer did not authenticate (a bad or expired
         token it let through so that the answer can say why) before anything else runs."""
+        if access is not Access.PUBLIC:
+            declare(path, [method], access)  # refused here, before anything is registered, unless in the table
         operation = Operation(
             path=path,
             method=method,
@@ -102,7 +104,6 @@ class Router:
 
             options: dict[str, Any] = {"methods": [method], "content_types": ANY_CONTENT_TYPE}
             if access is not Access.PUBLIC:
-                declare(path, [method], access)
                 options["authorizer"] = jwt_authorizer
             self.blueprint.route(path, **options)(handler)
             return view

@@ -1,28 +1,36 @@
-"""Which protected route needs which access level, and the policy the authorizer returns from it."""
+"""Which protected route needs which access level (security.route_table), and the policy the authorizer returns
+from it."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING
+
+from chalicelib.security.route_table import PROTECTED
 
 if TYPE_CHECKING:
     from chalicelib.domain.enums import Access
 
-# (path, method) -> access, filled as the blueprints declare their routes.
-_PROTECTED: dict[tuple[str, str], Access] = {}
+
+class UndeclaredRoute(Exception):
+    """A protected route that the route table does not list (or lists with another access level)."""
 
 
 def declare(path: str, methods: list[str], access: Access) -> None:
-    """Record the access level of a protected route (public routes are not recorded)."""
+    """Check a protected route against the route table as the blueprints declare it: the authorizer's policy
+    comes from the table alone, so a route it does not know would be refused by the gateway."""
     for method in methods:
-        _PROTECTED[(path, method)] = access
+        if PROTECTED.get((path, method)) is not access:
+            raise UndeclaredRoute(f"{method} {path} ({access.value}) is not in chalicelib/security/route_table.py")
 
 
 def protected_routes() -> dict[tuple[str, str], Access]:
     """Every protected route and its access level."""
-    return dict(_PROTECTED)
+    return dict(PROTECTED)
 
 
+@cache
 def policy_routes() -> list[tuple[str, list[str]]]:
     """(resource pattern, methods) of every protected route: the policy the authorizer returns for every token.
 
@@ -32,7 +40,7 @@ def policy_routes() -> list[tuple[str, list[str]]]:
     place (http.routing), after the token's validity: 401 before 403. Path parameters become `*`; a
     trailing-slash variant is listed too because clients call the original paths with their slash."""
     by_path: dict[str, list[str]] = {}
-    for path, method in sorted(_PROTECTED):
+    for path, method in sorted(PROTECTED):
         by_path.setdefault(path, []).append(method)
     routes = []
     for path, methods in by_path.items():

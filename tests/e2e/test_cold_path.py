@@ -123,7 +123,7 @@ def test_the_guard_sees_a_heavy_import_when_one_happens(stack: LocalStack, base:
     ]
 
 
-# What only the handlers run: the authorizer function loads the routes' declarations, never this.
+# What only the handlers run: the authorizer function reads the route table (security/route_table.py), never this.
 HANDLERS_ONLY = tuple(
     m
     for m in OTHER_ROUTES
@@ -159,7 +159,9 @@ arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef/v1/GET/api/me"
 policy = jwt_authorizer({"type": "TOKEN", "authorizationToken": sys.argv[1], "methodArn": arn}, Context())
 heavy = sorted({name.split(".")[0] for name in sys.modules} & {"pydantic", "bcrypt"})
 other = sorted(set(sys.modules) & set(sys.argv[2].split(",")))
-print(json.dumps({"policy": policy, "heavy": heavy, "other": other}))
+blueprints = sorted(m for m in sys.modules if m.startswith("chalicelib.http.") and m.rsplit(".", 1)[1] in (
+    "application", "accounts", "admin", "bookings", "events", "me", "payments", "uploads", "docs", "console"))
+print(json.dumps({"policy": policy, "heavy": heavy, "other": other, "blueprints": blueprints}))
 """
 
 
@@ -178,7 +180,8 @@ def test_the_authorizer_function_alone_knows_every_route_and_reads_the_stages_us
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["heavy"] == []  # no pydantic, no bcrypt: only what verifying a token and reading a user need
-    assert answer["other"] == []  # it declares every route but runs none of them
+    assert answer["other"] == []  # it knows every route but runs none of them
+    assert answer["blueprints"] == []  # from the route table: it imports no route's module, and not the app
     policy = answer["policy"]
     assert policy["principalId"] == me["id"]
     assert policy["context"]["role"] == "CREATOR"

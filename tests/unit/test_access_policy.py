@@ -50,9 +50,26 @@ def test_a_token_the_app_must_refuse_itself_reaches_every_protected_route():
 
 def test_every_protected_route_is_behind_the_authorizer_and_every_public_one_is_not():
     declared = protected_routes()
+    behind = set()
     for path, entries in app_module.app.routes.items():
         for method, entry in entries.items():
             assert (entry.authorizer is not None) == ((path, method) in declared), (method, path)
+            if entry.authorizer is not None:
+                behind.add((path, method))
+    assert behind == set(declared)  # the route table names no route the app lacks
+
+
+def test_a_protected_route_the_route_table_does_not_know_cannot_be_declared():
+    from chalice.app import Blueprint
+
+    from chalicelib.http.routing import Router
+    from chalicelib.security.access import UndeclaredRoute
+
+    routes = Router(Blueprint("probe"))
+    with pytest.raises(UndeclaredRoute, match=r"^GET /api/secret \(signed_in\) is not in"):
+        routes.route("/api/secret", "GET", Access.SIGNED_IN, summary="x", responses={200: None})(lambda: None)
+    with pytest.raises(UndeclaredRoute):  # known, but with another access level
+        routes.route("/api/me", "GET", Access.STAFF, summary="x", responses={200: None})(lambda: None)
 
 
 def test_creating_events_needs_a_creator_or_staff():
