@@ -15,12 +15,17 @@ export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 
 .PHONY: run test lint types chromium screenshots bench mutants package deploy destroy clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Running needs the runtime and the local stack only (requirements-run.txt); the tests and tools add the rest.
+$(BIN)/.installed-run: requirements.txt requirements-run.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements-run.txt
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-run requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed-run
 	$(BIN)/python -m devstack
 
 lint: $(BIN)/.installed
