@@ -47,6 +47,9 @@ _current_log: list[list[tuple[str, int]]] = []
 _in_authorizer = [False]
 
 
+_hooked: list[bool] = []
+
+
 def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
     if not _current_log or _in_authorizer[0]:
         return
@@ -58,23 +61,13 @@ def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any
 
 def _install_hooks() -> None:
     """Hook every DynamoDB client pynamodb creates, once per process."""
-    from pynamodb.connection.base import Connection
-
     from chalicelib.http.authorizer import jwt_authorizer
+    from chalicelib.persistence.pynamodb_private import on_every_client
 
-    if getattr(Connection, "_bench_hooked", False):
+    if _hooked:
         return
-    original = Connection.client.fget  # type: ignore[attr-defined]
-
-    def hooked(self: Any) -> Any:
-        client = original(self)
-        if not getattr(client, "_bench_hooked", False):
-            client.meta.events.register("after-call.dynamodb", _after_call)
-            client._bench_hooked = True
-        return client
-
-    Connection.client = property(hooked)  # type: ignore[assignment,method-assign]
-    Connection._bench_hooked = True  # type: ignore[attr-defined]
+    _hooked.append(True)
+    on_every_client(lambda client: client.meta.events.register("after-call.dynamodb", _after_call))
     authorize = jwt_authorizer.func
 
     def authorizer_authorize(*args: Any) -> Any:

@@ -13,6 +13,7 @@ from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import all_models
 from chalicelib.persistence.models.events import EventModel
 from chalicelib.persistence.models.users import UserModel
+from chalicelib.persistence.pynamodb_private import client_of, schema_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,11 +40,11 @@ def create_tables(wait: bool = True) -> list[str]:
 
 def _add_missing_indexes(model: type[Model], wait: bool) -> list[str]:
     table = model.Meta.table_name
-    client: Any = model._get_connection().connection.client
+    client = client_of(model)
     described = client.describe_table(TableName=table)["Table"]
     present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
     added = []
-    for index in model._get_schema().get("global_secondary_indexes", []):
+    for index in schema_of(model).get("global_secondary_indexes", []):
         name = index["index_name"]
         if name in present:
             continue

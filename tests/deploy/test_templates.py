@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.persistence.models import all_models, bind_tables
+from chalicelib.persistence.pynamodb_private import schema_of, ttl_attribute_of
 from chalicelib.settings import get_settings, load_settings
 from deploy.template import stage_environment
 
@@ -25,7 +26,7 @@ def test_templates_pass_cfn_lint(packaged):
 
 
 def _normalised_model(model) -> dict:
-    schema = model._get_schema()
+    schema = schema_of(model)
     return {
         "keys": sorted((k["AttributeName"], k["KeyType"]) for k in schema["key_schema"]),
         "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]),
@@ -37,7 +38,7 @@ def _normalised_model(model) -> dict:
             )
             for i in schema.get("global_secondary_indexes", [])
         ),
-        "ttl": model._ttl_attribute().attr_name if model._ttl_attribute() else None,
+        "ttl": ttl_attribute_of(model),
     }
 
 

@@ -4,7 +4,6 @@ DRF's 429 with Retry-After, the client IP as API Gateway reports it, no bcrypt f
 import re
 import time
 import types
-from unittest import mock
 
 import bcrypt
 import boto3
@@ -166,21 +165,20 @@ def test_retrying_while_the_store_fails_counts_nothing_and_leaves_no_lock(api, m
 
 
 def test_once_the_store_failed_a_request_asks_it_nothing_more(api, make_user):
-    import botocore.client
     from botocore.exceptions import ReadTimeoutError
 
-    from tests.support.faults import _original
+    from tests.support.faults import intercepted_calls
 
     make_user("victim")
     calls: list[str] = []
 
-    def hung_reads(self, name, params):
+    def hung_reads(name, params, proceed):
         calls.append(name)
         if name == "GetItem":
             raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
-        return _original(self, name, params)
+        return proceed(name, params)
 
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", hung_reads):
+    with intercepted_calls(hung_reads):
         reply = _sign_in(api, "victim", PASSWORD)
     assert (reply.status, reply.headers["retry-after"]) == (503, "1")
     # The lease, the counters' read, the user's read, which failed: nothing after it (no release, no count).

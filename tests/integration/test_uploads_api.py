@@ -10,10 +10,8 @@ import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
-from unittest import mock
 
 import boto3
-import botocore.client
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -240,24 +238,13 @@ def test_an_events_image_is_an_upload_for_it_shown_in_the_lists_and_deleted_with
 # What each step calls.
 
 
-def _calls_with_params() -> Any:
-    original = botocore.client.BaseClient._make_api_call
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def recording(self: Any, name: str, params: dict[str, Any]) -> Any:
-        calls.append((name, params))
-        return original(self, name, params)
-
-    return calls, mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording)
-
-
 def test_the_file_is_read_once_in_part_copied_only_if_unchanged_and_claimed_in_the_edits_transaction(
     api, s3, user_token
 ):
     form = _send(api, user_token)
     etag = s3.head_object(Bucket=BUCKET, Key=form["fields"]["key"])["ETag"]
-    calls, recording = _calls_with_params()
-    with recording:
+    calls: list[tuple[str, dict[str, Any]]] = []
+    with recorded_calls(calls):
         assert api.patch("/api/me/", {"avatar": form["id"]}, token=user_token).status == 200
     names = [name for name, _ in calls]
     # The authorizer's user read, the upload, the ranged read, the copy, the user, one transaction.

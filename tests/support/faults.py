@@ -1,8 +1,12 @@
-"""DynamoDB fault injection and call recording at botocore's client, below pynamodb."""
+"""DynamoDB fault injection and call recording at botocore's client, below pynamodb.
+
+The one module that uses botocore's private `BaseClient._make_api_call` (every AWS call of every client passes
+through it, and no public hook reaches the clients pynamodb makes for itself); pinned by
+tests/unit/test_library_seams.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -44,6 +48,21 @@ def dynamodb_timeout(operation: str) -> Iterator[list[str]]:
 
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", hanging):
         yield failed
+
+
+Call = Callable[[str, dict[str, Any]], Any]
+
+
+@contextmanager
+def intercepted_calls(handler: Callable[[str, dict[str, Any], Call], Any]) -> Iterator[None]:
+    """Route every AWS call made inside the block through `handler(name, params, proceed)`: it may answer, raise,
+    or `proceed(name, params)` to make the call."""
+
+    def intercepting(self: Any, name: str, params: dict[str, Any]) -> Any:
+        return handler(name, params, lambda n, p: _original(self, n, p))
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", intercepting):
+        yield
 
 
 @contextmanager
