@@ -10,7 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import client
-from chalicelib.http.logs import get_logger
+from chalicelib.logs import get_logger
 from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.settings import DEPLOYED_STAGES, Settings
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
@@ -14,6 +13,7 @@ from urllib.parse import urlencode
 from chalicelib.domain.users import PendingEmail, User, identity
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.ids import is_valid_id
+from chalicelib.logs import get_logger
 from chalicelib.ports.common import StaleWrite, UniqueViolation
 from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.ports.tokens import PasswordResets, ResetTicket, TicketGone
@@ -34,7 +34,7 @@ RESET_SECONDS = 3600
 ATTEMPTS = 3
 SITE_NAME = "Sessions Marketplace"
 
-log = logging.getLogger("sessions_marketplace.credentials")
+log = get_logger()
 
 
 def _revoking(password_hash: str) -> Callable[[User], dict[str, Any]]:

@@ -7,7 +7,6 @@ exists (a checkout that cannot be made undoes the hold), a refund after the canc
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, EventStatus, RefundReason, RefundStatus
 from chalicelib.domain.money import major_units, minor_units
 from chalicelib.errors import Conflict, ServiceUnavailable
+from chalicelib.logs import get_logger
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import (
     CheckoutRequest,
@@ -39,7 +39,7 @@ MIN_CHECKOUT_SECONDS = 31 * 60
 REFUND_RETRY_SECONDS = 60
 REFUND_RETRY_CAP_SECONDS = 3600
 
-log = logging.getLogger("sessions_marketplace")
+log = get_logger()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ so no event is ever applied twice."""
 from __future__ import annotations
 
 import enum
-import logging
 import time
 from collections import Counter
 from dataclasses import replace
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, CancelReason, RefundStatus
+from chalicelib.logs import get_logger
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import EventAlreadyApplied, PaymentUnavailable, ProviderEvent
 from chalicelib.services import payments
@@ -38,7 +38,7 @@ EXPIRED = "checkout.session.expired"
 ATTEMPTS = 3
 SWEEP_PAGE = 50
 
-log = logging.getLogger("sessions_marketplace")
+log = get_logger()
 
 
 class Outcome(enum.StrEnum):

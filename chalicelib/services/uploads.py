@@ -8,7 +8,6 @@ removed image is deleted from the bucket at once."""
 
 from __future__ import annotations
 
-import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from chalicelib.domain.enums import UploadPurpose
 from chalicelib.domain.uploads import Upload
 from chalicelib.errors import ServiceUnavailable, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
+from chalicelib.logs import get_logger
 from chalicelib.ports.uploads import (
     Claim,
     ObjectChanged,
@@ -50,7 +50,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 FOLDERS = {UploadPurpose.AVATAR: "avatars", UploadPurpose.EVENT_IMAGE: "events"}
 WHAT = {UploadPurpose.AVATAR: "an avatar", UploadPurpose.EVENT_IMAGE: "an event image"}
 
-log = logging.getLogger(__name__)
+log = get_logger()
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class Lines(logging.Handler):
 
 @pytest.fixture
 def app_log():
-    from chalicelib.http.logs import get_logger
+    from chalicelib.logs import get_logger
 
     handler = Lines()
     get_logger().addHandler(handler)
