@@ -43,7 +43,7 @@ chromium:
 test: lint types chromium
 	$(BIN)/python -m pytest
 
-# The README's pictures of the web app (docs/*.png), against a fresh local stack with the demo data.
+# The pictures in the README and docs/ (docs/*.png), against a fresh local stack with the demo data.
 screenshots: $(BIN)/.installed chromium
 	$(BIN)/python -m tests.browser.screenshots
 
@@ -84,7 +84,7 @@ deploy: package
 	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
 		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)') \
 		$(if $(WEB_APP_URL),--web-app-url '$(WEB_APP_URL)')
-	@echo "Payments, once per stage (README, Deploying): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
+	@echo "Payments, once per stage (docs/payments.md, Deployed stages): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
 	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
 	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"
 	@echo "  -d 'enabled_events[]=checkout.session.expired'), then store both keys in the StripeSecretArn secret:"

@@ -21,7 +21,7 @@ from chalicelib.errors import ServiceUnavailable
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-# What a request may spend waiting on its store before it gives up with a 503 (the README's "about 6 s" for a
+# What a request may spend waiting on its store before it gives up with a 503 (docs/api.md's "about 6 s" for a
 # hung dependency: one call's worst case, connect 1 s + read 2 s, twice).
 STORE_BUDGET_SECONDS = 5.0
 

@@ -232,6 +232,6 @@ def _load_keys(settings: Settings) -> StripeKeys:
     except Exception as exc:
         raise PaymentUnavailable("the Stripe secret could not be read") from exc
     if not keys.secret_key or not keys.webhook_secret:
-        # The stack creates the secret empty; the operator fills it in (README, Deploying).
+        # The stack creates the secret empty; the operator fills it in (docs/payments.md, Deployed stages).
         raise PaymentUnavailable("the Stripe secret holds no keys yet")
     return keys

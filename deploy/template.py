@@ -119,8 +119,8 @@ TTL = {
 WEBHOOK_RESOURCE_PATH = "/~1api~1payments~1webhook"
 WEBHOOK_RATE_LIMIT = 25
 WEBHOOK_BURST_LIMIT = 50
-# Created empty: the operator stores the keys once (README, Deploying); the template never holds them, and
-# never changes the secret again, so an update keeps them.
+# Created empty: the operator stores the keys once (docs/payments.md, Deployed stages); the template never
+# holds them, and never changes the secret again, so an update keeps them.
 STRIPE_SECRET_PLACEHOLDER = '{"secret_key": "", "webhook_secret": ""}'
 # The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
 MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"

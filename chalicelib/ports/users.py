@@ -27,7 +27,7 @@ class UserQuery:
 
     @property
     def searches_email(self) -> bool:
-        """Whether e-mail addresses are searched too: only a term that reaches the `@` (see the README)."""
+        """Whether e-mail addresses are searched too: only a term that reaches the `@` (see docs/dynamodb.md)."""
         return self.search is not None and "@" in self.search
 
     def filters_match(self, user: User) -> bool:

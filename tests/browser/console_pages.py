@@ -1,4 +1,4 @@
-"""Driving the staff console at /admin/: shared by its browser tests and the README's screenshots."""
+"""Driving the staff console at /admin/: shared by its browser tests and the screenshots in docs/."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`make screenshots`: the README's pictures, taken in Chromium against a fresh local stack with the demo data:
+"""`make screenshots`: the pictures in docs/, taken in Chromium against a fresh local stack with the demo data:
 the web app (docs/events.png: the upcoming events; docs/dashboard.png: creator_user's dashboard) and the staff
 console (docs/admin-console-users.png, docs/admin-console-log.png, after a few staff changes)."""
 

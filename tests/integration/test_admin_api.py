@@ -126,7 +126,7 @@ def test_a_term_reaching_the_at_sign_matches_e_mail_addresses_too(api, make_user
         "bob",
     ]
     assert _usernames(api.get("/api/admin/users/?search=bob@x", token=staff_token)) == ["robert"]
-    # Without an @ only usernames are searched (see the README for why).
+    # Without an @ only usernames are searched (see docs/dynamodb.md for why).
     assert _usernames(api.get("/api/admin/users/?search=bob", token=staff_token)) == [
         "bob",
         "bob@home",
@@ -558,7 +558,7 @@ def test_a_failed_transaction_leaves_neither_the_change_nor_its_entry(api, make_
 def test_each_admin_endpoint_makes_exactly_these_dynamodb_requests(
     api, make_user, creator_token, user_token, staff_token
 ):
-    """The counts the README lists. Every request starts with the authorizer's GetItem of the caller (its own
+    """The counts docs/staff-console.md lists. Every request starts with the authorizer's GetItem of the caller (its own
     Lambda on AWS, cached by the gateway): the rest is the handler's."""
     member = make_user("member")
     event = _event(api, creator_token, "Costed", capacity=5)

@@ -206,7 +206,7 @@ def test_family_state_expires_with_the_newest_token_of_the_family(api, sign_in):
 
 
 def test_each_token_endpoint_makes_these_dynamodb_requests(api, sign_in):
-    """The figures the README's benchmark table lists for the token endpoints (the authorizer's user read of
+    """The figures docs/benchmarks.md's table lists for the token endpoints (the authorizer's user read of
     protected routes included here, since it runs in process)."""
     sign_in()
     with recorded_calls() as calls:
