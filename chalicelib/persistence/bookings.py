@@ -373,8 +373,9 @@ class DynamoBookingRepository:
             raise StaleWrite()
 
     def checkout_closed(self, booking: Booking) -> None:
+        # Only a cancelled hold's: a hold still running keeps its place until it ends.
         unpaid = (
-            (BookingModel.status == booking.status.value)
+            (BookingModel.status == BookingStatus.CANCELLED.value)
             & BookingModel.payment_intent.does_not_exist()
             & (BookingModel.pay_due == DUE_HOLD)
         )

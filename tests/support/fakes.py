@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from chalicelib.domain.audit import AuditEntry
 from chalicelib.domain.bookings import Booking, Payment
@@ -41,6 +42,27 @@ from chalicelib.ports.uploads import Claim, ObjectChanged, ObjectStart, Presigne
 from chalicelib.ports.users import UserQuery
 from chalicelib.security.lookalikes import lookalike_key
 
+T = TypeVar("T", Event, Booking, AuditEntry)
+
+
+def _page_after(
+    items: Iterable[T], position: Callable[[T], str], limit: int, start: dict[str, str] | None, *, newest_first: bool
+) -> Page:
+    """One page of `items` in the order of their index key `position` (`<time>#<id>`, as the DynamoDB indexes sort
+    them), after the position `start` names: the list continues there even when that item has left it since."""
+    ordered = sorted(items, key=position, reverse=newest_first)
+    if start:
+        after = start["pos"]
+        ordered = [i for i in ordered if (position(i) < after if newest_first else position(i) > after)]
+    shown = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(items=shown, next_key={"id": shown[-1].id, "pos": position(shown[-1])} if more else None)
+
+
+def _created(item: Event | Booking) -> str:
+    """The position of an event or a booking in the lists by creation."""
+    return f"{iso(item.created_at)}#{item.id}"
+
 
 class FakeAudit:
     """ports.AuditRepository over a list the other fakes append to, only when their change succeeds."""
@@ -55,12 +77,10 @@ class FakeAudit:
     def list(self, *, actor: str | None, object_id: str | None, limit: int, start: dict[str, str] | None) -> Page:
         items = [
             e
-            for e in sorted(self.entries, key=lambda e: (e.at, e.id), reverse=True)
+            for e in self.entries
             if (actor is None or e.actor.id == actor) and (object_id is None or e.object_id == object_id)
         ]
-        if start:
-            items = items[[e.id for e in items].index(start["id"]) + 1 :]
-        return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
+        return _page_after(items, lambda e: f"{iso(e.at)}#{e.id}", limit, start, newest_first=True)
 
 
 class FakeUploads:
@@ -205,6 +225,12 @@ class FakeUsers:
         return Page(items=[user for _, user in keyed], next_key={"pos": keyed[-1][0]} if more else None)
 
 
+def _starts(event: Event) -> str:
+    """The position of an event in the lists by start."""
+    assert event.starts_at is not None
+    return f"{iso(event.starts_at)}#{event.id}"
+
+
 class FakeEvents:
     """ports.EventRepository in a dict; lists sort like the indexes do."""
 
@@ -246,14 +272,17 @@ class FakeEvents:
             raise StaleWrite()
         self.uploads.check(claim)
         self.uploads.claim(claim)
-        # The counters and the settlement are the store's: an edit never writes them (but may start the latter).
-        settlement = new.settlement if starts else current.settlement
+        # The counters and the settlement are the store's: an edit never writes them, but may start the latter
+        # (its total and start only, as the DynamoDB update does).
+        settlement = current.settlement
+        if starts:
+            assert new.settlement is not None
+            started = new.settlement.started_at or new.updated_at
+            settlement = Settlement(bookings=new.settlement.bookings, started_at=started)
+            self.settle_at[new.id] = iso(started)
         self.by_id[new.id] = replace(
             new, seats_booked=current.seats_booked, waitlisted=current.waitlisted, settlement=settlement
         )
-        if starts:
-            assert new.settlement is not None
-            self.settle_at[new.id] = iso(new.settlement.started_at or new.updated_at)
         self.audit.record(audit)
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
@@ -303,14 +332,6 @@ class FakeEvents:
             settlement = replace(settlement, refunds_failed=settlement.refunds_failed + 1)
         self.by_id[event_id] = replace(current, settlement=settlement)
 
-    def _page(self, items: list[Event], limit: int, start: dict[str, str] | None) -> Page:
-        if start:
-            ids = [e.id for e in items]
-            items = items[ids.index(start["id"]) + 1 :]
-        more = len(items) > limit
-        items = items[:limit]
-        return Page(items=items, next_key={"id": items[-1].id} if more else None)
-
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page:
@@ -318,32 +339,23 @@ class FakeEvents:
         if creator:
             items = [e for e in items if e.creator == creator]
         if starts_from is not None:
-            items = sorted(
-                (e for e in items if e.starts_at and iso(e.starts_at) >= starts_from), key=lambda e: (e.starts_at, e.id)
-            )
-        else:
-            items = sorted(items, key=lambda e: (e.created_at, e.id), reverse=True)
-        return self._page(items, limit, start)
+            upcoming = [e for e in items if e.starts_at and iso(e.starts_at) >= starts_from]
+            return _page_after(upcoming, _starts, limit, start, newest_first=False)
+        return _page_after(items, _created, limit, start, newest_first=True)
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
-        items = sorted(
-            (e for e in self.by_id.values() if e.creator == creator), key=lambda e: (e.created_at, e.id), reverse=True
-        )
-        return self._page(items, limit, start)
+        items = [e for e in self.by_id.values() if e.creator == creator]
+        return _page_after(items, _created, limit, start, newest_first=True)
 
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
     ) -> Page:
-        items = sorted(
-            (
-                e
-                for e in self.by_id.values()
-                if (status is None or e.status is status) and (creator is None or e.creator == creator)
-            ),
-            key=lambda e: (e.created_at, e.id),
-            reverse=True,
-        )
-        return self._page(items, limit, start)
+        items = [
+            e
+            for e in self.by_id.values()
+            if (status is None or e.status is status) and (creator is None or e.creator == creator)
+        ]
+        return _page_after(items, _created, limit, start, newest_first=True)
 
     def book_seats(self, event_id: str, seats: int) -> None:
         """Test helper: count seats as booked without making bookings."""
@@ -359,6 +371,7 @@ class FakeBookings:
         events.bookings = self
         self.by_id: dict[str, Booking] = {}
         self.records: dict[str, StoredResult] = {}
+        self.record_expires: dict[str, int] = {}  # when each record expires (Unix time): then it counts as absent
         self.applied: set[str] = set()  # provider events recorded as applied
         self.refund_attempt_at: dict[str, str] = {}  # postponed refunds: when they are tried next
         self.checkout_recheck: dict[str, str] = {}  # cancelled holds whose checkout is still to close: when
@@ -372,20 +385,31 @@ class FakeBookings:
             None,
         )
 
+    def stored(self, key: str, now: int) -> StoredResult | None:
+        """The record under `key` unless it expired by `now` (TTL deletes it late: it counts as absent)."""
+        if key in self.records and self.record_expires.get(key, 0) > now:
+            return self.records[key]
+        return None
+
+    def _check_record(self, record: IdempotentWrite | None) -> None:
+        if record is not None and self.stored(record.key, record.now) is not None:
+            raise KeyAlreadyUsed()
+
     def _store(self, record: IdempotentWrite | None) -> None:
+        self._check_record(record)
         if record is not None:
-            if record.key in self.records:
-                raise KeyAlreadyUsed()
             self.records[record.key] = record.stored
+            self.record_expires[record.key] = record.expires_at
 
     def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
-        if record is not None and record.key in self.records:
-            raise KeyAlreadyUsed()
+        self._check_record(record)
         if any(
             b.active and (b.event_id, b.user_id) == (booking.event_id, booking.user_id) for b in self.by_id.values()
         ):
             raise AlreadyBooked()
-        event = self.events.by_id[booking.event_id]
+        event = self.events.by_id.get(booking.event_id)
+        if event is None:
+            raise EventChanged()  # deleted meanwhile: the condition on its status fails
         started = event.starts_at is not None and iso(event.starts_at) <= now
         full = event.capacity is not None and event.seats_booked >= event.capacity
         takes_seat = booking.status in SEAT_STATUSES
@@ -397,17 +421,20 @@ class FakeBookings:
         self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
 
     # Releasing a seat or a waitlist place: the same conditions as persistence.bookings' transaction items
-    # (the booking's status as read, the promoted booking still waiting, `waitlisted = 0` when freeing a seat).
+    # (the booking's status as read and its marker, the promoted booking still waiting, `waitlisted = 0` when
+    # freeing a seat).
 
     def _check_release(self, booking: Booking, promote: Promotion | None) -> None:
         current = self.by_id.get(booking.id)
-        if current is None or current.status is not booking.status:
-            raise StaleWrite()
+        if current is None or current.status is not booking.status or not current.active:
+            raise StaleWrite()  # changed, or no longer active: it holds no marker to release
         if promote is not None:
             waiting = self.by_id.get(promote.waiting.id)
             if waiting is None or waiting.status is not BookingStatus.WAITLISTED:
                 raise StaleWrite()
-        event = self.events.by_id[booking.event_id]
+        event = self.events.by_id.get(booking.event_id)
+        if event is None:
+            raise StaleWrite()  # its counters' conditions fail on a deleted event
         cancelled = event.status is EventStatus.CANCELLED
         if promote is not None and cancelled:
             raise StaleWrite()  # nobody is promoted into a cancelled event
@@ -440,14 +467,20 @@ class FakeBookings:
         record: IdempotentWrite | None,
         audit: AuditEntry | None = None,
     ) -> None:
-        if record is not None and record.key in self.records:
-            raise KeyAlreadyUsed()  # the stored record wins over any other failed condition, as in DynamoDB's
+        self._check_record(record)  # the stored record wins over any other failed condition, as in DynamoDB's
         self._check_release(booking, promote)
         self._store(record)
         self.by_id[booking.id] = cancelled
         self._release(booking, promote)
+        self._moved(booking.id)
         payment = cancelled.payment
-        if booking.status is BookingStatus.PENDING_PAYMENT and payment and payment.checkout_session:
+        if (
+            booking.status is BookingStatus.PENDING_PAYMENT
+            and cancelled.status is BookingStatus.CANCELLED
+            and payment
+            and payment.checkout_session
+            and not payment.payment_intent
+        ):
             # Its checkout is owed a closing, in the index of holds, from a minute on (as _mark_ended does).
             self.checkout_recheck[booking.id] = iso((cancelled.cancelled_at or utcnow()) + timedelta(seconds=60))
         if cancelled.cancel_reason is CancelReason.EVENT_CANCELLED and cancelled.refund_status is RefundStatus.PENDING:
@@ -463,6 +496,7 @@ class FakeBookings:
         self._check_release(booking, promote)
         self.by_id[booking.id] = expired
         self._release(booking, promote)
+        self._moved(booking.id)
         if applied is not None:
             self.applied.add(applied.id)
 
@@ -472,13 +506,21 @@ class FakeBookings:
         self._check_release(booking, promote)
         del self.by_id[booking.id]
         self.records.pop(record_key or "", None)
+        self.record_expires.pop(record_key or "", None)
         self._release(booking, promote)
+        self._moved(booking.id)
 
     def attach_checkout(self, booking: Booking, payment: Payment) -> None:
         current = self.by_id.get(booking.id)
         if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
             raise StaleWrite()
-        self.by_id[booking.id] = replace(current, payment=payment)
+        # Only the checkout is written: a payment recorded meanwhile stays.
+        checkout = {
+            "checkout_session": payment.checkout_session,
+            "checkout_url": payment.checkout_url,
+            "session_expires_at": payment.session_expires_at,
+        }
+        self.by_id[booking.id] = replace(current, payment=replace(current.payment or payment, **checkout))
 
     def confirm(self, booking: Booking, confirmed: Booking, applied: ProviderEvent | None) -> None:
         self._apply(applied)
@@ -486,6 +528,7 @@ class FakeBookings:
         if current is None or current.status is not BookingStatus.PENDING_PAYMENT:
             raise StaleWrite()
         self.by_id[booking.id] = confirmed
+        self._moved(booking.id)
         if applied is not None:
             self.applied.add(applied.id)
 
@@ -496,7 +539,7 @@ class FakeBookings:
         if current is None or current.status is not booking.status or paid:
             raise StaleWrite()
         self.by_id[booking.id] = owed
-        self.checkout_recheck.pop(booking.id, None)  # it leaves the holds for the refunds
+        self._moved(booking.id)  # a cancelled hold leaves the holds for the refunds
         if owed.cancel_reason is CancelReason.EVENT_CANCELLED:
             self.events.count_refund(booking.event_id, 1)
         if applied is not None:
@@ -507,6 +550,7 @@ class FakeBookings:
         if current is None or current.refund_status is not RefundStatus.NOT_REFUNDABLE:
             raise StaleWrite()
         self.by_id[booking.id] = owed
+        self._moved(booking.id)
         self.events.audit.record(audit)
 
     def _refund_pending(self, booking: Booking) -> Booking:
@@ -518,13 +562,14 @@ class FakeBookings:
     def settle_refund(self, booking: Booking, settled: Booking) -> None:
         self._refund_pending(booking)
         self.by_id[booking.id] = settled
-        self.refund_attempt_at.pop(booking.id, None)
+        self._moved(booking.id)
         if booking.cancel_reason is CancelReason.EVENT_CANCELLED:
             self.events.count_refund(booking.event_id, -1, settled.refund_status)
 
     def postpone_refund(self, booking: Booking, attempt_at: str) -> None:
         current = self._refund_pending(booking)
-        if current.status is BookingStatus.PENDING_PAYMENT:
+        place = self._due_at(current)
+        if place is None or place[0] != "refund":
             raise StaleWrite()  # owed on a hold still running: it keeps the hold's place in the index
         self.refund_attempt_at[booking.id] = attempt_at
 
@@ -540,24 +585,34 @@ class FakeBookings:
 
     def checkout_closed(self, booking: Booking) -> None:
         current = self.by_id.get(booking.id)
-        if current is None or current.status is not booking.status or booking.id not in self.checkout_recheck:
+        if current is None or current.status is not BookingStatus.CANCELLED or booking.id not in self.checkout_recheck:
             raise StaleWrite()
         if current.payment and current.payment.payment_intent:
             raise StaleWrite()
         del self.checkout_recheck[booking.id]
 
+    def _moved(self, booking_id: str) -> None:
+        """A write that places the booking in the index of work due by its new state (as _payment_actions)."""
+        self.checkout_recheck.pop(booking_id, None)
+        self.refund_attempt_at.pop(booking_id, None)
+
+    def _due_at(self, b: Booking) -> tuple[str, str] | None:
+        """The booking's one place in the index of payment work due (persistence.bookings' `pay_due`), as (kind,
+        when): a cancelled hold's checkout to close, a hold by its end (a refund owed on it waits for that end),
+        or a refund owed by its next attempt."""
+        payment = b.payment
+        if payment is None:
+            return None
+        if b.id in self.checkout_recheck:
+            return "hold", self.checkout_recheck[b.id]
+        if b.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at:
+            return "hold", iso(payment.hold_expires_at)
+        if payment.refund_status is RefundStatus.PENDING:
+            return "refund", self.refund_attempt_at.get(b.id) or iso(b.cancelled_at or b.created_at)
+        return None
+
     def due(self, kind: str, now: str, limit: int) -> list[Booking]:
-        due: list[tuple[str, Booking]] = []
-        for b in self.by_id.values():
-            payment = b.payment
-            if payment is None:
-                continue
-            if kind == "hold" and b.status is BookingStatus.PENDING_PAYMENT and payment.hold_expires_at:
-                due.append((iso(payment.hold_expires_at), b))
-            elif kind == "hold" and b.id in self.checkout_recheck:
-                due.append((self.checkout_recheck[b.id], b))
-            elif kind == "refund" and payment.refund_status is RefundStatus.PENDING:
-                due.append((self.refund_attempt_at.get(b.id) or iso(b.cancelled_at or b.created_at), b))
+        due = [(place[1], b) for b in self.by_id.values() if (place := self._due_at(b)) and place[0] == kind]
         return [b for when, b in sorted(due, key=lambda d: (d[0], d[1].id)) if when < now][:limit]
 
     def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
@@ -567,17 +622,13 @@ class FakeBookings:
         waiting = [b for b in self.by_id.values() if b.event_id == event_id and b.status is BookingStatus.WAITLISTED]
         return min(waiting, key=lambda b: (b.created_at, b.id), default=None)
 
-    def _list(self, items: list[Booking], limit: int, start: dict[str, str] | None) -> Page:
-        items = sorted(items, key=lambda b: (b.created_at, b.id), reverse=True)
-        if start:
-            items = items[[b.id for b in items].index(start["id"]) + 1 :]
-        return Page(items=items[:limit], next_key={"id": items[limit - 1].id} if len(items) > limit else None)
-
     def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
-        return self._list([b for b in self.by_id.values() if b.user_id == user_id], limit, start)
+        items = [b for b in self.by_id.values() if b.user_id == user_id]
+        return _page_after(items, _created, limit, start, newest_first=True)
 
     def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
-        return self._list([b for b in self.by_id.values() if b.event_id == event_id], limit, start)
+        items = [b for b in self.by_id.values() if b.event_id == event_id]
+        return _page_after(items, _created, limit, start, newest_first=True)
 
 
 class FakePayments:
@@ -642,7 +693,7 @@ class FakeRecords:
         self.bookings = bookings
 
     def get(self, key: str, now: int) -> StoredResult | None:
-        return self.bookings.records.get(key)
+        return self.bookings.stored(key, now)
 
 
 @dataclass
@@ -726,12 +777,16 @@ class FakeCounters:
         return window if window is not None and window.ends > now else None
 
     def take(self, quotas: Sequence[Quota], now: int) -> None:
+        # One conditional update per quota, in order; those taken before a refusal are given back (their
+        # windows, opened by that use, stay open), as persistence.counters does.
+        taken: list[Quota] = []
         for quota in quotas:
             window = self._open(quota.key, now)
             if window is not None and window.hits >= quota.rate.count:
+                self.give_back(taken, now)
                 raise QuotaExceeded(window.ends - now)
-        for quota in quotas:
             self._add(quota, now)
+            taken.append(quota)
 
     def _add(self, quota: Quota, now: int) -> None:
         window = self._open(quota.key, now)
@@ -764,10 +819,10 @@ class FakeCounters:
             raise QuotaExceeded(window.ends - now)
         if current is not None and current.lease_until > now:
             raise QuotaExceeded(current.lease_until - now)
-        if window is None:
-            self.windows[quota.key] = Counter(0, now + quota.rate.seconds, until)
+        if current is None:
+            self.windows[quota.key] = Counter(0, now + quota.rate.seconds, until)  # a new counter's window opens
         else:
-            window.lease_until = until
+            current.lease_until = until  # an ended window stays ended: the next use opens one
 
     def release(self, quota: Quota, lease: int, verdict: Verdict, now: int) -> None:
         current = self.windows.get(quota.key)
