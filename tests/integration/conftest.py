@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -15,13 +16,48 @@ from tests.support.api import Api
 PASSWORD = "vivid-otter-92-lamp"
 
 
-@pytest.fixture
-def aws():
+@pytest.fixture(scope="package")
+def local_aws():
+    """One moto for the package, its tables created once (creating nine tables with their indexes took most of
+    the suite's time when each test had its own)."""
     # The models' cached DynamoDB clients are kept across tests: moto intercepts every botocore client while
     # a mock is active, and creating them anew (about 0.2 s each) would dominate the suite's time.
     with mock_aws():
         create_tables(wait=False)
         yield
+
+
+@pytest.fixture
+def aws(local_aws):
+    """Every test starts from empty tables and no bucket, as if its moto were new."""
+    _empty_tables()
+    _delete_buckets()
+    yield
+
+
+def _empty_tables() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    for name in client.list_tables()["TableNames"]:
+        keys = [k["AttributeName"] for k in client.describe_table(TableName=name)["Table"]["KeySchema"]]
+        doomed = []
+        names = {f"#k{i}": key for i, key in enumerate(keys)}  # `key` is a reserved word
+        scan = client.get_paginator("scan").paginate(
+            TableName=name, ProjectionExpression=", ".join(names), ExpressionAttributeNames=names
+        )
+        for page in scan:
+            doomed += [{"DeleteRequest": {"Key": item}} for item in page["Items"]]
+        for start in range(0, len(doomed), 25):
+            client.batch_write_item(RequestItems={name: doomed[start : start + 25]})
+
+
+def _delete_buckets() -> None:
+    client = boto3.client("s3", region_name="us-east-1")
+    for bucket in client.list_buckets()["Buckets"]:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                client.delete_objects(Bucket=bucket["Name"], Delete={"Objects": objects})
+        client.delete_bucket(Bucket=bucket["Name"])
 
 
 @pytest.fixture
