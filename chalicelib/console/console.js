@@ -1,7 +1,13 @@
 // The staff console: plain DOM, no framework, nothing loaded from elsewhere. It calls the API of its own
-// origin (under the same stage prefix as the page) and keeps its tokens in this tab's sessionStorage.
+// origin (under the same stage prefix as the page) and keeps its tokens in this tab's sessionStorage. It cannot
+// share the web app's session: the web app runs on another origin, whose storage this page cannot read. Its
+// session behaves as the web app's does: a refused access token (`token_not_valid`) is refreshed once, silently,
+// for any number of simultaneous refusals; a session that cannot be renewed asks to sign in again and then
+// returns to the page it was on; signing out revokes the refresh token (waiting at most 5 s) and forgets both.
 const API = document.body.dataset.api || "";
 const STORE = "sessions-staff-tokens";
+// How long signing out waits for the API to revoke the refresh token before forgetting it anyway.
+const SIGN_OUT_WAIT_MS = 5000;
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
 const statusLine = document.getElementById("status");
@@ -18,7 +24,14 @@ function h(tag, props, ...children) {
     else if (name === "for" || name === "role" || /^(aria|data)-/.test(name)) node.setAttribute(name, value);
     else node[name] = value;
   }
-  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return fill(node, ...children);
+}
+
+// Replace what `node` holds with `children`; null, undefined and false are left out (the DOM's own append()
+// and replaceChildren() would write them out as the text "null" or "undefined").
+function fill(node, ...children) {
+  const kept = children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false);
+  node.replaceChildren(...kept);
   return node;
 }
 
@@ -42,13 +55,17 @@ function signOut(message) {
   signIn(message);
 }
 
-// Signing out on purpose revokes the refresh token first (simplejwt's blacklist), so that a copy of it left in
-// this tab's storage or a proxy's log cannot start a new session. No answer (offline): signing out goes on.
+// Revoke a refresh token (simplejwt's blacklist), so that a copy of it left in this tab's storage or a proxy's
+// log cannot start a new session. Already revoked, or no answer within 5 s (offline): nothing more to do.
+async function revoke(refreshToken) {
+  if (!refreshToken) return;
+  const signal = AbortSignal.timeout(SIGN_OUT_WAIT_MS);
+  await send("POST", "/api/token/blacklist/", { refresh: refreshToken }, { anonymous: true, signal }).catch(() => null);
+}
+
+// Signing out on purpose revokes the refresh token first, then forgets both tokens.
 async function revokeAndSignOut() {
-  const refreshToken = tokens && tokens.refresh;
-  if (refreshToken) {
-    await send("POST", "/api/token/blacklist/", { refresh: refreshToken }).catch(() => null);
-  }
+  await revoke(tokens && tokens.refresh);
   signOut("You have signed out.");
 }
 
@@ -61,27 +78,46 @@ function problem(body) {
     .join(" ");
 }
 
-async function send(method, path, body) {
+// One request; `anonymous` sends no token (the token endpoints, which take the refresh token in the body).
+async function send(method, path, body, { anonymous = false, signal } = {}) {
   const headers = {};
-  if (tokens) headers.Authorization = `Bearer ${tokens.access}`;
+  if (tokens && !anonymous) headers.Authorization = `Bearer ${tokens.access}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const init = { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) };
+  const response = await fetch(API + path, init);
   const data = response.status === 204 ? null : await response.json().catch(() => null);
   return { ok: response.ok, status: response.status, data };
 }
 
-async function refresh() {
-  const answer = await send("POST", "/api/token/refresh/", { refresh: tokens.refresh });
-  if (!answer.ok) return false;
-  tokens = { ...tokens, ...answer.data };
-  save();
-  return true;
+let refreshing = null;
+
+// Renew the access token the API refused (`rejected`): one refresh for any number of simultaneous refusals,
+// since with rotation a refresh token used twice looks stolen. Takes both answers of POST /api/token/refresh/:
+// {"access"}, and {"access", "refresh"} when the API rotates refresh tokens. False: the session cannot be renewed.
+function refresh(rejected) {
+  if (!refreshing) {
+    refreshing = (async () => {
+      if (!tokens) return false;
+      if (tokens.access !== rejected) return true; // renewed meanwhile
+      const answer = await send("POST", "/api/token/refresh/", { refresh: tokens.refresh }, { anonymous: true });
+      if (!answer.ok || !tokens) return false;
+      tokens = { ...tokens, access: answer.data.access, refresh: answer.data.refresh || tokens.refresh };
+      save();
+      return true;
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
 }
 
-// A call as the signed-in staff member: an expired access token is refreshed once, silently.
+// A call as the signed-in staff member: an access token refused as `token_not_valid` is refreshed once,
+// silently, and the call made again; any other 401, or a refused refresh, ends the session.
 async function call(method, path, body) {
+  const token = tokens && tokens.access;
   let answer = await send(method, path, body);
-  if (answer.status === 401 && tokens && (await refresh())) answer = await send(method, path, body);
+  const stale = answer.status === 401 && token && answer.data && answer.data.code === "token_not_valid";
+  if (stale && (await refresh(token))) answer = await send(method, path, body);
   if (answer.status === 401) {
     signOut("Your session has ended. Please sign in again.");
     throw new Stop();
@@ -101,7 +137,7 @@ async function fetchOk(method, path, body) {
 
 function show(title, ...content) {
   const heading = h("h1", { tabIndex: -1 }, title);
-  view.replaceChildren(heading, ...content);
+  fill(view, heading, content);
   document.title = `${title} · Staff console`;
   heading.focus();
 }
@@ -138,14 +174,17 @@ function when(value, absent = "never") {
   return value ? `${value.slice(0, 10)} ${value.slice(11, 16)} UTC` : absent;
 }
 
+// A table whose cells carry their column's name (data-label): on a narrow screen the style sheet shows each row
+// as a card, each cell after that name (for the eye only; screen readers read the table's headers).
 function table(caption, headings, rows, empty) {
   if (!rows.length) return h("p", { className: "empty" }, empty);
+  const cell = (tag, props, index, content) => h(tag, { ...props, "data-label": headings[index] }, content);
   return h(
     "table",
     {},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col" }, text)))),
-    h("tbody", {}, rows.map(([first, ...cells]) => h("tr", {}, h("th", { scope: "row" }, first), cells.map((c) => h("td", {}, c))))),
+    h("tbody", {}, rows.map(([first, ...cells]) => h("tr", {}, cell("th", { scope: "row" }, 0, first), cells.map((c, i) => cell("td", {}, i + 1, c))))),
   );
 }
 
@@ -159,14 +198,43 @@ function listState() {
 // asked for last.
 let loads = 0;
 
-async function loadPage(path, state) {
+// A load's number: the function it returns throws Stop once a later load has started.
+function ticket() {
   const mine = (loads += 1);
-  const params = new URLSearchParams(Object.entries(state.filters).filter(([, value]) => value !== ""));
+  return () => {
+    if (mine !== loads) throw new Stop();
+  };
+}
+
+// A page of a list, with `filters` as the API takes them (the form's, or those with usernames made ids).
+async function loadPage(path, state, filters = state.filters, current = ticket()) {
+  const params = new URLSearchParams(Object.entries(filters).filter(([, value]) => value !== ""));
   const cursor = state.cursors[state.page];
   if (cursor) params.set("cursor", cursor);
   const page = await fetchOk("GET", `${path}?${params}`);
-  if (mine !== loads) throw new Stop();
+  current();
   return page;
+}
+
+// The account named `name` (exactly, whatever its case), or null. The users' search matches the start of a
+// username and lists users in the order their names compare in, so an exact name comes first among its matches.
+async function userNamed(name) {
+  const query = new URLSearchParams({ search: name, limit: "100" });
+  const page = await fetchOk("GET", `/api/admin/users/?${query}`);
+  const key = (text) => text.normalize("NFKC").toLowerCase();
+  return page.results.find((user) => key(user.username) === key(name)) || null;
+}
+
+// The filters as the API takes them: staff type a username for `key` (creator, actor), the API takes an id.
+// Null, once the staff member is told so, when no account has that name.
+async function withUserId(filters, key, current) {
+  const name = (filters[key] || "").trim();
+  if (!name) return filters;
+  const user = await userNamed(name);
+  current();
+  if (user) return { ...filters, [key]: user.id };
+  complain(`No user named ${name}.`);
+  return null;
 }
 
 // Runs a page or an action that redraws one; a Stop (already told, or superseded) ends it quietly, anything
@@ -185,6 +253,7 @@ function pager(label, state, page, redraw) {
   const go = (step) => () => {
     if (step > 0) state.cursors[state.page + 1] = next;
     state.page += step;
+    say(""); // what was said about the last page is not about this one
     draw(redraw);
   };
   return h(
@@ -206,6 +275,7 @@ function filterForm(label, state, controls, redraw) {
       onsubmit: (event) => {
         event.preventDefault();
         Object.assign(state, listState(), { filters: Object.fromEntries(new FormData(form)) });
+        say("");
         draw(redraw);
       },
     },
@@ -223,23 +293,27 @@ const ROLES = [["USER", "User"], ["CREATOR", "Creator"]];
 function signIn(message) {
   nav.hidden = true;
   if (message) say(message);
+  const submit = async () => {
+    const answer = await send("POST", "/api/token/", Object.fromEntries(new FormData(form)), { anonymous: true });
+    if (!answer.ok) return complain(problem(answer.data));
+    tokens = answer.data;
+    const me = await send("GET", "/api/me/");
+    if (!me.ok || !me.data.is_staff) {
+      await revoke(tokens.refresh); // tokens the console will not use are not left alive
+      tokens = null;
+      return complain("This account is not a staff account: the console is for staff only.");
+    }
+    tokens.username = me.data.username;
+    save();
+    // Back to the page the session ended on (its address kept it), or the users.
+    go(PAGES[location.hash.slice(1)] ? location.hash.slice(1) : "users", `Signed in as ${me.data.username}.`);
+  };
   const form = h(
     "form",
     {
-      onsubmit: async (event) => {
+      onsubmit: (event) => {
         event.preventDefault();
-        const answer = await send("POST", "/api/token/", Object.fromEntries(new FormData(form)));
-        if (!answer.ok) return complain(problem(answer.data));
-        tokens = answer.data;
-        const me = await send("GET", "/api/me/");
-        if (!me.ok || !me.data.is_staff) {
-          tokens = null;
-          return complain("This account is not a staff account: the console is for staff only.");
-        }
-        tokens.username = me.data.username;
-        save();
-        say(`Signed in as ${me.data.username}.`);
-        go("users");
+        draw(submit);
       },
     },
     field("Username", h("input", { name: "username", autocomplete: "username", required: true })),
@@ -253,7 +327,28 @@ function signIn(message) {
 
 const users = listState();
 
+const ROLE_NAMES = Object.fromEntries(ROLES);
+
+// What a change to an account does, asked before it is made: the account's name and the change.
+function question(user, change) {
+  const [[name, value]] = Object.entries(change);
+  const who = user.username;
+  if (name === "role") return `Change ${who}'s role from ${ROLE_NAMES[user.role]} to ${ROLE_NAMES[value]}?`;
+  if (name === "is_staff") {
+    return value
+      ? `Make ${who} staff? Staff can use this console and change every account, event and booking.`
+      : `Remove ${who}'s staff status? They can no longer use this console.`;
+  }
+  return value
+    ? `Reactivate ${who}? They can sign in again.`
+    : `Deactivate ${who}? They can no longer sign in, and a session they have open ends within 5 minutes.`;
+}
+
 async function patchUser(user, change, control, revert) {
+  if (!confirm(question(user, change))) {
+    revert();
+    return say(`${user.username}: nothing changed.`);
+  }
   control.disabled = true;
   const answer = await call("PATCH", `/api/admin/users/${user.id}/`, change);
   control.disabled = false;
@@ -368,9 +463,9 @@ function eventForm(event, detail) {
     },
     EVENT_FIELDS.map(([name, label, hint]) => field(label, control(name), hint)),
     h("button", { type: "submit" }, "Save changes"),
-    h("button", { type: "button", onclick: () => detail.replaceChildren() }, "Close"),
+    h("button", { type: "button", onclick: () => fill(detail) }, "Close"),
   );
-  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Edit "${event.title}"`), form);
+  fill(detail, h("h2", { tabIndex: -1 }, `Edit "${event.title}"`), form);
   detail.firstChild.focus();
 }
 
@@ -417,7 +512,8 @@ function settlement(event) {
   if (!s) return null;
   const done = s.completed_at ? "done" : "in progress";
   const refunds = `${s.refunds_succeeded} made, ${s.refunds_pending} pending, ${s.refunds_failed} failed`;
-  return h("p", {}, `Settlement ${done}: ${s.settled} of ${s.bookings} bookings settled; refunds: ${refunds}.`);
+  const bookings = `${s.bookings} booking${s.bookings === 1 ? "" : "s"}`;
+  return h("p", {}, `Settlement ${done}: ${s.settled} of ${bookings} settled; refunds: ${refunds}.`);
 }
 
 async function eventBookings(event, detail) {
@@ -443,7 +539,8 @@ async function eventBookings(event, detail) {
     ];
   });
   const list = table(`Bookings of "${event.title}"`, ["User", "Status", "Booked", "Payment", "Actions"], rows, "No bookings.");
-  detail.replaceChildren(h("h2", { tabIndex: -1 }, `Bookings of "${event.title}"`), settlement(event), list);
+  // settlement() is null for an event that is not cancelled: fill() leaves it out (replaceChildren() wrote "null").
+  fill(detail, h("h2", { tabIndex: -1 }, `Bookings of "${event.title}"`), settlement(event), list);
   detail.firstChild.focus();
 }
 
@@ -483,11 +580,14 @@ async function eventsPage() {
     events,
     [
       field("Status", select("status", [["", "Any"], ["draft", "Draft"], ["published", "Published"], ["cancelled", "Cancelled"]], f.status)),
-      field("Creator id", h("input", { name: "creator", value: f.creator || "" })),
+      field("Creator", h("input", { name: "creator", value: f.creator || "", autocomplete: "off" }), "Username"),
     ],
     eventsPage,
   );
-  const page = await loadPage("/api/admin/events/", events);
+  const current = ticket();
+  const query = await withUserId(f, "creator", current);
+  if (!query) return show("Events", filters);
+  const page = await loadPage("/api/admin/events/", events, query, current);
   const detail = h("section", { className: "detail", "aria-label": "Selected event" });
   const rows = page.results.map((event) => [
     event.title,
@@ -516,10 +616,16 @@ async function logPage() {
   const filters = filterForm(
     "Filter the log",
     log,
-    [field("Actor id", h("input", { name: "actor", value: f.actor || "" })), field("Object id", h("input", { name: "object_id", value: f.object_id || "" }))],
+    [
+      field("Actor", h("input", { name: "actor", value: f.actor || "", autocomplete: "off" }), "Username of the staff member"),
+      field("Object id", h("input", { name: "object_id", value: f.object_id || "" }), "A user, event or booking id"),
+    ],
     logPage,
   );
-  const page = await loadPage("/api/admin/log/", log);
+  const current = ticket();
+  const query = await withUserId(f, "actor", current);
+  if (!query) return show("Audit log", filters);
+  const page = await loadPage("/api/admin/log/", log, query, current);
   const rows = page.results.map((entry) => [when(entry.at), entry.actor.username, entry.action, `${entry.object_type} ${entry.object_id}`, changeList(entry.changes)]);
   show("Audit log", filters, table("Audit log, newest first", ["When", "Who", "Action", "Object", "Changes"], rows, "No entries."), pager("Audit log", log, page, logPage));
 }
@@ -528,12 +634,17 @@ async function logPage() {
 
 const PAGES = { users: usersPage, events: eventsPage, log: logPage };
 
-function go(name) {
+let arrival = ""; // what to say once the page gone to is drawn
+
+function go(name, message = "") {
+  arrival = message;
   if (location.hash === `#${name}`) route();
   else location.hash = name;
 }
 
 async function route() {
+  say(arrival); // and what was said on the last page is gone
+  arrival = "";
   if (!tokens) return signIn();
   const name = PAGES[location.hash.slice(1)] ? location.hash.slice(1) : "users";
   nav.hidden = false;

@@ -1,7 +1,7 @@
 // Pieces several pages share: an event's facts, status badges, the pager, and buttons that show progress.
 
 import { cursorOf } from "./api.js";
-import { h, uid } from "./dom.js";
+import { fill, h, uid } from "./dom.js";
 import * as format from "./format.js";
 
 /** An event's time in its own zone, and in the visitor's when that differs. */
@@ -40,15 +40,24 @@ export function factList(rows) {
   return h("dl", { class: "facts" }, shown.map(([term, value]) => h("div", {}, h("dt", {}, term), h("dd", {}, value))));
 }
 
-/** How many seats are taken: "3 of 10 seats booked", or "3 seats booked (no limit)". */
+/** How many seats are taken: "3 of 10 seats booked", "1 of 1 seat booked", or "1 seat booked (no limit)". */
 export function seatsBooked(event) {
-  return event.capacity === null
-    ? `${event.seats_booked} seats booked (no limit)`
-    : `${event.seats_booked} of ${event.capacity} seats booked`;
+  return event.capacity === null || event.capacity === undefined
+    ? `${format.count(event.seats_booked, "seat")} booked (no limit)`
+    : `${event.seats_booked} of ${format.count(event.capacity, "seat")} booked`;
 }
 
-/** A data table: a caption, column headings, and rows (each a <tr>), scrolling sideways on narrow screens. */
+/**
+ * A data table: a caption, column headings, and rows (each a <tr> whose cells stay, their content redrawn).
+ * On a narrow screen the style sheet shows each row as a card, each cell after its column's name (the
+ * data-label set here, drawn for the eye only: screen readers have the table's own headers).
+ */
 export function table(caption, columns, rows, attributes = {}) {
+  for (const row of rows) {
+    [...row.children].forEach((cell, index) => {
+      if (columns[index]) cell.dataset.label = columns[index];
+    });
+  }
   const head = h("tr", {}, columns.map((name) => h("th", { scope: "col" }, name)));
   return h(
     "div",
@@ -135,8 +144,8 @@ export function settlingText(booking) {
 function cutoffLength(startsAt, until) {
   const minutes = Math.round((Date.parse(startsAt) - Date.parse(until)) / 60000);
   if (!(minutes > 0)) return null;
-  if (minutes % 60 === 0) return `${minutes / 60} hour${minutes === 60 ? "" : "s"}`;
-  return `${minutes} minutes`;
+  if (minutes % 60 === 0) return format.count(minutes / 60, "hour");
+  return format.count(minutes, "minute");
 }
 
 /** What a refund gives back, from a booking's refund preview ("$25.00"; null when the API did not say). */
@@ -169,8 +178,6 @@ export function refundPromise(booking, event, now = Date.now()) {
   return { full: false, text };
 }
 
-const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
-
 /**
  * How far the settling of a cancelled event's bookings has got (each cancelled, each payment refunded in
  * full), in sentences; null when there is nothing to tell (a live event, or one cancelled before settling).
@@ -179,7 +186,7 @@ export function settlementText(settlement) {
   if (!settlement) return null;
   const { bookings, settled } = settlement;
   let progress;
-  if (!settlement.completed_at) progress = `Settling: ${settled} of ${plural(bookings, "booking")}.`;
+  if (!settlement.completed_at) progress = `Settling: ${settled} of ${format.count(bookings, "booking")}.`;
   else if (bookings === 0) progress = "No bookings to settle.";
   else progress = bookings === 1 ? "Its 1 booking is settled." : `All ${bookings} bookings settled.`;
   const refunds = [

@@ -22,7 +22,10 @@ export function h(tag, attributes = {}, ...children) {
   return append(element, ...children);
 }
 
-/** Append children to `parent`, as h() does: nested lists are flattened, null, undefined and false skipped. */
+/**
+ * Append children to `parent`, as h() does: nested lists are flattened, null, undefined and false skipped (the
+ * DOM's own append() and replaceChildren() would write them out as the text "null" or "undefined").
+ */
 export function append(parent, ...children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -30,6 +33,12 @@ export function append(parent, ...children) {
     else parent.append(child instanceof Node ? child : String(child));
   }
   return parent;
+}
+
+/** Replace what `parent` holds with `children`, as append() takes them (never replaceChildren() with content). */
+export function fill(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, ...children);
 }
 
 let counter = 0;
@@ -67,8 +76,15 @@ export function notice(kind, ...content) {
   return h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : null }, ...content);
 }
 
-/** Replace what `area` shows with a notice, or with nothing when `kind` is null. */
+/**
+ * Replace what `area` shows with a notice, or with nothing when `kind` is null. A page says one outcome at a
+ * time: the message it opened with (a flash from the page before) and what its other areas said about earlier
+ * actions go, so that an old "saved" is never left beside what has happened since.
+ */
 export function show(area, kind, ...content) {
-  if (kind) area.replaceChildren(notice(kind, ...content));
-  else area.replaceChildren();
+  const page = area.closest("main");
+  if (page) {
+    for (const other of page.querySelectorAll(".messages")) if (other !== area) other.replaceChildren();
+  }
+  fill(area, kind ? notice(kind, ...content) : null);
 }

@@ -77,14 +77,28 @@ export function seatsLeft(event) {
     : Math.max(0, event.capacity - event.seats_booked);
 }
 
+/** "1 seat", "3 seats", "1 booking": a count and its noun, singular for one. */
+export function count(number, noun) {
+  return `${number} ${noun}${number === 1 ? "" : "s"}`;
+}
+
+/** "Open seating (no limit)", "Full (1 seat)", "3 of 10 seats left", "1 of 1 seat left". */
 export function seatsText(event) {
   const left = seatsLeft(event);
   if (left === null) return "Open seating (no limit)";
-  if (left === 0) return `Full (${event.capacity} seats)`;
-  return `${left} of ${event.capacity} seat${event.capacity === 1 ? "" : "s"} left`;
+  if (left === 0) return `Full (${count(event.capacity, "seat")})`;
+  return `${left} of ${count(event.capacity, "seat")} left`;
 }
 
-export const hasStarted = (event, now = Date.now()) => Boolean(event.starts_at) && Date.parse(event.starts_at) <= now;
+/**
+ * Where an event is in time: "upcoming" (not started), "running" (started and not ended: starts_at <= now <
+ * ends_at), "ended" (its end, or its start when it has no end, has passed); null when it has no start yet.
+ */
+export function eventPhase(event, now = Date.now()) {
+  if (!event.starts_at) return null;
+  if (Date.parse(event.starts_at) > now) return "upcoming";
+  return event.ends_at && Date.parse(event.ends_at) > now ? "running" : "ended";
+}
 
 const DAY = 24 * 3600 * 1000;
 

@@ -1,7 +1,7 @@
 // The site's entry point: the navigation, the pages, and the signed-in user kept up to date.
 
 import * as api from "./api.js";
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { renderNav } from "./nav.js";
 import * as router from "./router.js";
 import * as session from "./session.js";
@@ -35,7 +35,8 @@ if (config.apiUrl) {
   router.start(main, { onRender: drawNav });
   revalidateUser();
 } else {
-  main.replaceChildren(
+  fill(
+    main,
     h("h1", {}, "The site is not configured"),
     h("p", { role: "alert" }, "config.js does not say where the API is (apiUrl); make run and make deploy write it."),
   );

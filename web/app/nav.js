@@ -1,7 +1,7 @@
 // The main navigation, for the current user: their pages, their picture, sign out, and for staff the staff
 // console (served by the API at /admin/, under its stage prefix).
 
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { apiUrl } from "./http.js";
 import * as session from "./session.js";
 
@@ -46,5 +46,5 @@ export function renderNav(nav, user, onSignOut) {
       ),
     );
   }
-  nav.replaceChildren(list);
+  fill(nav, list);
 }

@@ -3,7 +3,7 @@
 
 import { routes } from "./routes.js";
 import * as session from "./session.js";
-import { announce, h, notice } from "./dom.js";
+import { announce, fill, h, notice } from "./dom.js";
 import { SITE_NAME } from "./settings.js";
 import { errorView } from "./pages/errors.js";
 
@@ -98,7 +98,7 @@ async function render(state) {
   const loading = setTimeout(() => {
     if (current !== navigation) return;
     main.setAttribute("aria-busy", "true");
-    main.replaceChildren(h("p", { class: "loading" }, "Loading…"));
+    fill(main, h("p", { class: "loading" }, "Loading…"));
   }, LOADING_DELAY_MS);
   const root = h("div", { class: "page" });
   let title = SITE_NAME;
@@ -128,13 +128,14 @@ async function render(state) {
       navigate(signInPath(), { replace: true, flash: error.message });
       return;
     }
-    root.replaceChildren(errorView(error, ctx));
+    fill(root, errorView(error, ctx));
   } finally {
     clearTimeout(loading);
   }
   if (current !== navigation) return; // a later navigation replaced this one
-  if (state.flash) root.prepend(notice("info", state.flash));
-  main.replaceChildren(root);
+  // The flash is said in a message area of its own: the page's next outcome replaces it (dom.js show()).
+  if (state.flash) root.prepend(h("div", { class: "messages flash" }, notice("info", state.flash)));
+  fill(main, root);
   main.removeAttribute("aria-busy");
   document.title = title === SITE_NAME ? SITE_NAME : `${title} · ${SITE_NAME}`;
   afterRender();

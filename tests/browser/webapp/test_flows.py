@@ -113,7 +113,7 @@ def test_a_full_event_offers_the_waitlist(page, site, axe):
     visitor = site.new_user()
     signed_in(page.context, visitor)
     page.goto(f"/events/{event['id']}")
-    expect(main(page).get_by_text("Full (1 seats)")).to_be_visible()
+    expect(main(page).get_by_text("Full (1 seat)", exact=True)).to_be_visible()
     expect(
         main(page).get_by_text("This event is full. Join the waitlist to get a seat if one is freed.")
     ).to_be_visible()

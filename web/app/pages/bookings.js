@@ -19,7 +19,7 @@ import {
   refundText,
   settlingText,
 } from "../components.js";
-import { append, h, messageArea, show, uid } from "../dom.js";
+import { append, fill, h, messageArea, show, uid } from "../dom.js";
 import { moment } from "../format.js";
 import { signInPath } from "../router.js";
 
@@ -43,15 +43,16 @@ function bookingItem(booking, area) {
 
   function drawState() {
     if (settling()) {
-      state.replaceChildren(h("p", {}, `The event was cancelled by its organizer. ${settlingText(booking)}`));
+      fill(state, h("p", {}, `The event was cancelled by its organizer. ${settlingText(booking)}`));
       return;
     }
     const ended = endedText(booking);
     const refund = refundText(booking);
-    state.replaceChildren(
-      booking.status === "pending_payment" ? holdNotice(booking, { describedBy: id }) : "",
-      ended ? h("p", {}, ended) : "",
-      refund ? h("p", {}, refund) : "",
+    fill(
+      state,
+      booking.status === "pending_payment" ? holdNotice(booking, { describedBy: id }) : null,
+      ended ? h("p", {}, ended) : null,
+      refund ? h("p", {}, refund) : null,
     );
   }
 
@@ -69,7 +70,7 @@ function bookingItem(booking, area) {
 
   function drawActions() {
     if (!api.ACTIVE.includes(booking.status) || settling()) {
-      actions.replaceChildren();
+      fill(actions);
       return;
     }
     const [label, busyLabel] = CANCEL_LABELS[booking.status];
@@ -84,8 +85,9 @@ function bookingItem(booking, area) {
       if (!sure) return;
       busy(button, async () => {
         booking = await api.cancelBooking(booking.id);
-        status.replaceChildren(bookingBadge(booking));
-        detail.textContent = `Booked ${moment(booking.created_at)} · cancelled ${moment(booking.cancelled_at)}`;
+        fill(status, bookingBadge(booking));
+        const cancelledAt = booking.cancelled_at ? ` · cancelled ${moment(booking.cancelled_at)}` : "";
+        detail.textContent = `Booked ${moment(booking.created_at)}${cancelledAt}`;
         drawState();
         drawActions();
         const refund = refundText(booking);
@@ -96,7 +98,7 @@ function bookingItem(booking, area) {
         show(area, "error", error.message, error.sessionEnded ? h("a", { href: signInPath() }, " Sign in") : ""),
       );
     });
-    actions.replaceChildren(button);
+    fill(actions, button);
   }
 
   if (booking.cancelled_at) {

@@ -4,7 +4,7 @@
 
 import * as api from "../api.js";
 import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, settlementText, table } from "../components.js";
-import { append, h, messageArea, show, uid } from "../dom.js";
+import { append, fill, h, messageArea, show, uid } from "../dom.js";
 import { signInPath } from "../router.js";
 
 function eventRow(initial, area) {
@@ -41,8 +41,8 @@ function eventRow(initial, area) {
 
   function draw() {
     const settling = settlementText(event.settlement);
-    status.replaceChildren(badge(event.status), settling ? h("p", { class: "meta" }, settling) : "");
-    seats.replaceChildren(seatsBooked(event));
+    fill(status, badge(event.status), settling ? h("p", { class: "meta" }, settling) : null);
+    fill(seats, seatsBooked(event));
     const controls = [];
     if (event.status !== "cancelled") controls.push(link("Edit", `${path}/edit`));
     controls.push(link("Attendees", `${path}/attendees`));
@@ -75,7 +75,7 @@ function eventRow(initial, area) {
         }),
       );
     }
-    actions.replaceChildren(...controls);
+    fill(actions, controls);
   }
 
   draw();

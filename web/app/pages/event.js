@@ -26,8 +26,8 @@ import {
   settlementText,
   settlingText,
 } from "../components.js";
-import { append, h, messageArea, show } from "../dom.js";
-import { clock, hasStarted, price, seatsLeft } from "../format.js";
+import { append, fill, h, messageArea, show } from "../dom.js";
+import { clock, eventPhase, price, seatsLeft } from "../format.js";
 import { here, signInPath } from "../router.js";
 import * as session from "../session.js";
 
@@ -43,6 +43,14 @@ const REFUSALS = {
 };
 
 const isPaid = (event) => Number(event.price) > 0;
+
+// A published event that is no longer upcoming: its badge, and why it cannot be booked. "Started" only while it
+// runs (starts_at <= now < ends_at); once its end (or its start, when it has no end) has passed, "Ended".
+const PHASE_BADGES = { running: "Started", ended: "Ended" };
+const CLOSED = {
+  running: "This event has started: booking is closed.",
+  ended: "This event has ended.",
+};
 
 /** What to tell someone whose booking request succeeded (a held seat goes to the payment page instead). */
 function bookingOutcome(booking) {
@@ -111,15 +119,18 @@ export async function render(root, ctx) {
   const panel = h("div", { class: "panel-body" });
 
   function drawEvent() {
-    badges.replaceChildren(
-      event.status !== "published" ? badge(event.status) : "",
-      event.status === "published" && hasStarted(event) ? h("span", { class: "badge" }, "Started") : "",
+    const phase = PHASE_BADGES[eventPhase(event)];
+    fill(
+      badges,
+      event.status !== "published" ? badge(event.status) : null,
+      event.status === "published" && phase ? h("span", { class: "badge" }, phase) : null,
     );
-    facts.replaceChildren(
+    fill(
+      facts,
       eventFacts(event),
       event.online_url
         ? h("p", {}, "Online at ", h("a", { href: event.online_url, rel: "noopener noreferrer" }, event.online_url))
-        : "",
+        : null,
     );
   }
 
@@ -201,8 +212,7 @@ export async function render(root, ctx) {
   }
 
   function drawPanel() {
-    panel.replaceChildren();
-    append(panel, panelContent()); // append() leaves out the nulls, which replaceChildren() would write out
+    fill(panel, panelContent()); // fill() leaves out the nulls, which replaceChildren() would write out as "null"
   }
 
   function panelContent() {
@@ -221,7 +231,9 @@ export async function render(root, ctx) {
             ),
       ];
     }
+    const closed = event.status === "published" ? CLOSED[eventPhase(event)] : null;
     if (!user) {
+      if (closed) return [h("p", {}, closed)];
       return [
         h(
           "p",
@@ -266,7 +278,7 @@ export async function render(root, ctx) {
       ];
     }
     if (event.status !== "published") return [h("p", {}, "This event is not published, so it cannot be booked yet.")];
-    if (hasStarted(event)) return [h("p", {}, "This event has started: booking is closed.")];
+    if (closed) return [h("p", {}, closed)];
     if (seatsLeft(event) === 0) {
       return [
         h("p", {}, "This event is full. Join the waitlist to get a seat if one is freed."),

@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { factList, section } from "../components.js";
-import { append, h } from "../dom.js";
+import { append, fill, h } from "../dom.js";
 import { checkRepeated, field, form, newPasswordFields, submitButton } from "../forms.js";
 import { moment } from "../format.js";
 import { navigate } from "../router.js";
@@ -26,7 +26,8 @@ function avatar(user) {
   const shown = h("div", { class: "avatar-box" });
   let remove = null;
   const draw = (current) => {
-    shown.replaceChildren(
+    fill(
+      shown,
       current
         ? h("img", { class: "avatar avatar-large", src: current, alt: "Your picture" })
         : h("p", {}, "You have no picture yet: people see your username only."),

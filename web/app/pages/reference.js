@@ -1,7 +1,7 @@
 // "/reference": the API's OpenAPI document rendered by Redoc, the same copy the API serves with its own
 // documentation page (GET /api/docs/redoc/), so nothing comes from outside the project.
 
-import { append, h } from "../dom.js";
+import { append, fill, h } from "../dom.js";
 import { apiUrl } from "../http.js";
 
 let redoc = null; // the script, loaded once per visit
@@ -42,7 +42,7 @@ export async function render(root, ctx) {
       Redoc.init(schema, { hideLoading: true, nativeScrollbars: true }, container, () => status.remove());
     })
     .catch(() => {
-      status.replaceChildren("The reference viewer could not be loaded. The document above is plain JSON.");
+      fill(status, "The reference viewer could not be loaded. The document above is plain JSON.");
       status.setAttribute("role", "alert");
     });
 }
