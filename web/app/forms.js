@@ -3,7 +3,7 @@
 // Forms are `novalidate`: the API's messages are the only ones, in one place.
 
 import { h, messageArea, show, uid } from "./dom.js";
-import { signInPath } from "./router.js";
+import { signInPath } from "./navigation.js";
 import { busy } from "./components.js";
 import { ApiError } from "./http.js";
 

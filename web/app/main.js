@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 import { fill, h } from "./dom.js";
 import { renderNav } from "./nav.js";
+import { navigate } from "./navigation.js";
 import * as router from "./router.js";
 import * as session from "./session.js";
 import { config } from "./settings.js";
@@ -16,7 +17,7 @@ function drawNav() {
 
 async function signOut() {
   await session.signOut();
-  router.navigate("/", { flash: "You are signed out." });
+  navigate("/", { flash: "You are signed out." });
 }
 
 /** Who the stored tokens belong to now (a role may have changed since sign-in); ends a dead session. */

@@ -1,6 +1,7 @@
 // Pages by path, with the History API: links inside the site change the page without reloading it, the back
 // button works, and each page gets a heading focused and announced, like a page load would.
 
+import { here, navigate, setRenderer, signInPath } from "./navigation.js";
 import { routes } from "./routes.js";
 import * as session from "./session.js";
 import { announce, fill, h, notice } from "./dom.js";
@@ -22,34 +23,13 @@ let afterRender = () => {};
 /** Start routing: render the current URL and take over same-site links and the back button. */
 export function start(mainElement, { onRender } = {}) {
   main = mainElement;
+  setRenderer(render);
   afterRender = onRender || afterRender;
   history.scrollRestoration = "manual";
   document.addEventListener("click", interceptLink);
   // Back and forward show the page again, without the message it was first shown with.
   window.addEventListener("popstate", () => render({}));
   return render({ initial: true });
-}
-
-/** Go to `to` (a path with its query), optionally saying `flash` on the next page. */
-export function navigate(to, { replace = false, flash = null } = {}) {
-  const state = flash ? { flash } : {};
-  if (replace) history.replaceState(state, "", to);
-  else history.pushState(state, "", to);
-  return render(state);
-}
-
-/** Render the current URL again (after a sign-out, or "Try again"). */
-export function reload() {
-  return render({});
-}
-
-/** The current path and query, as a `next` parameter for the sign-in page. */
-export function here() {
-  return location.pathname + location.search;
-}
-
-export function signInPath(next = here()) {
-  return `/signin?next=${encodeURIComponent(next)}`;
 }
 
 function interceptLink(event) {

@@ -15,7 +15,7 @@ import {
 } from "../components.js";
 import { append, fill, h, messageArea, show, uid } from "../dom.js";
 import { moment } from "../format.js";
-import { signInPath } from "../router.js";
+import { signInPath } from "../navigation.js";
 
 // Where a booking's money stands, in a table cell (the sentences the owner reads are longer).
 const MONEY = {

@@ -21,7 +21,7 @@ import {
 } from "../components.js";
 import { append, fill, h, messageArea, show, uid } from "../dom.js";
 import { moment } from "../format.js";
-import { signInPath } from "../router.js";
+import { signInPath } from "../navigation.js";
 
 const CANCEL_LABELS = {
   confirmed: ["Cancel booking", "Cancelling…"],

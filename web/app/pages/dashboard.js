@@ -5,7 +5,7 @@
 import * as api from "../api.js";
 import { badge, busy, confirmDialog, eventWhen, pager, seatsBooked, settlementText, table } from "../components.js";
 import { append, fill, h, messageArea, show, uid } from "../dom.js";
-import { signInPath } from "../router.js";
+import { signInPath } from "../navigation.js";
 
 function eventRow(initial, area) {
   let event = initial;

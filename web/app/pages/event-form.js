@@ -8,7 +8,7 @@ import { append, h, uid } from "../dom.js";
 import { field, form, submitButton } from "../forms.js";
 import { instantToZoned, isKnownZone, visitorZone, zonedToInstant, zoneNames } from "../format.js";
 import { ApiError } from "../http.js";
-import { navigate } from "../router.js";
+import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 import { chosenFile, imageField, uploadImage } from "../uploads.js";
 

@@ -28,7 +28,7 @@ import {
 } from "../components.js";
 import { append, fill, h, messageArea, show } from "../dom.js";
 import { clock, eventPhase, price, seatsLeft } from "../format.js";
-import { here, signInPath } from "../router.js";
+import { here, signInPath } from "../navigation.js";
 import * as session from "../session.js";
 
 // After a successful checkout the provider's webhook confirms the booking, normally before the visitor is

@@ -6,7 +6,7 @@ import { factList, section } from "../components.js";
 import { append, fill, h } from "../dom.js";
 import { checkRepeated, field, form, newPasswordFields, submitButton } from "../forms.js";
 import { moment } from "../format.js";
-import { navigate } from "../router.js";
+import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 import { chosenFile, imageField, uploadImage } from "../uploads.js";
 

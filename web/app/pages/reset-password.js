@@ -6,7 +6,7 @@
 import * as api from "../api.js";
 import { append, h, show } from "../dom.js";
 import { checkRepeated, form, newPasswordFields, submitButton } from "../forms.js";
-import { navigate } from "../router.js";
+import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 
 const ASK_AGAIN = () => h("a", { href: "/forgot-password" }, "Ask for a new link");

@@ -2,7 +2,7 @@
 
 import { append, h } from "../dom.js";
 import { field, form, PASSWORD_RULES, submitButton } from "../forms.js";
-import { navigate } from "../router.js";
+import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 import * as api from "../api.js";
 import { nextPath } from "./signin.js";
