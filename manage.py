@@ -39,11 +39,9 @@ def configure(stage: str) -> None:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    from chalicelib.persistence.models import bind_tables
-    from chalicelib.settings import load_settings
+    from chalicelib import bootstrap
 
-    settings = load_settings()
-    bind_tables(settings.tables, settings.region, settings.aws)
+    bootstrap.tables()  # the settings are read now, from the environment just set
 
 
 def rounds() -> int:
@@ -54,8 +52,8 @@ def rounds() -> int:
 
 
 def cmd_createsuperuser(args: argparse.Namespace) -> None:
+    from chalicelib import bootstrap
     from chalicelib.errors import ValidationFailed
-    from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.security.passwords import fits_bcrypt
     from chalicelib.services import accounts
     from chalicelib.services.password_rules import password_problems
@@ -84,7 +82,7 @@ def cmd_createsuperuser(args: argparse.Namespace) -> None:
         sys.exit("CommandError: passwords are limited to 72 bytes.")
     try:
         user = accounts.create_user(
-            DynamoUserRepository(), username=username, email=email, password=password, rounds=rounds(), is_staff=True
+            bootstrap.users(), username=username, email=email, password=password, rounds=rounds(), is_staff=True
         )
     except ValidationFailed as exc:
         sys.exit(f"CommandError: {exc.errors}")
@@ -92,19 +90,19 @@ def cmd_createsuperuser(args: argparse.Namespace) -> None:
 
 
 def cmd_setrole(args: argparse.Namespace) -> None:
+    from chalicelib import bootstrap
     from chalicelib.domain.enums import Role
-    from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
-    user = accounts.change_account(DynamoUserRepository(), args.username, role=Role(args.role))
+    user = accounts.change_account(bootstrap.users(), args.username, role=Role(args.role))
     print(f"{user.username} is now {user.role.value}")
 
 
 def cmd_deactivate(args: argparse.Namespace) -> None:
-    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib import bootstrap
     from chalicelib.services import accounts
 
-    user = accounts.change_account(DynamoUserRepository(), args.username, is_active=False)
+    user = accounts.change_account(bootstrap.users(), args.username, is_active=False)
     print(f"{user.username} is deactivated (refused within one access-token lifetime)")
 
 

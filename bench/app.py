@@ -105,13 +105,13 @@ class Probe:
 
 def _endpoints(api: Any) -> list[Probe]:
     """One representative call per operation, with the data it needs created first."""
+    from chalicelib import bootstrap
     from chalicelib.domain.enums import Role
-    from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
     password = "vivid-otter-92-lamp"
     passwords = iter([password, "quiet-heron-41-lamp"] * 10**3)
-    users = DynamoUserRepository()
+    users = bootstrap.users()
     accounts.create_user(users, username="host", email="", password=password, rounds=4, role=Role.CREATOR)
     accounts.create_user(users, username="guest", email="g@example.com", password=password, rounds=4)
     accounts.create_user(users, username="mover", email="m@example.com", password=next(passwords), rounds=4)

@@ -81,13 +81,13 @@ def requests_per_booking(samples: int = 20) -> dict[str, float]:
     """DynamoDB requests the booking handler makes, counted at botocore on moto (the authorizer's own read
     is excluded: on AWS it runs in its own function and the gateway caches its answer)."""
     from bench.app import _dynamodb_log, _in_process
+    from chalicelib import bootstrap
     from chalicelib.domain.enums import Role
-    from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
     reads, transactions, others = [], [], []
     with _in_process() as api:
-        users = DynamoUserRepository()
+        users = bootstrap.users()
         accounts.create_user(users, username="host", email="", password=PASSWORD, rounds=4, role=Role.CREATOR)
         host = api.token("host", PASSWORD)
         event = api.post("/api/events/", {"title": "T", "description": "D"}, token=host).json

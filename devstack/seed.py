@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib import bootstrap
 from chalicelib.domain.access import Principal
 from chalicelib.domain.common import utcnow
 from chalicelib.domain.enums import Role
 from chalicelib.errors import ValidationFailed
-from chalicelib.persistence.events import DynamoEventRepository
-from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.services import accounts, events
 
 DEMO_PASSWORD = "password"
@@ -22,7 +21,7 @@ DEMO_USERS = (
 
 def seed(rounds: int) -> bool:
     """Create the demo accounts and events once; False when they exist already."""
-    users = DynamoUserRepository()
+    users = bootstrap.users()
     if users.get_by_username("creator_user") is not None:
         return False
     created = {}
@@ -58,5 +57,5 @@ def seed(rounds: int) -> bool:
         {"title": "Unannounced workshop", "description": "Still being planned.", "status": "draft"},
     ]
     for fields in demo_events:
-        events.create_event(DynamoEventRepository(), owner, fields)
+        events.create_event(bootstrap.events(), owner, fields)
     return True

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.http import dependencies as deps
+from chalicelib import bootstrap as deps
 from chalicelib.http.contract import InputRef
 from chalicelib.http.requests import client_ip
 from chalicelib.http.responses import json_response

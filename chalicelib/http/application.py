@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Chalice
 
-from chalicelib.http import dependencies
+from chalicelib import bootstrap
 from chalicelib.http.accounts import accounts_bp
 from chalicelib.http.admin import admin_bp
 from chalicelib.http.authorizer import authorizer_bp
@@ -30,7 +30,7 @@ def build_app() -> Chalice:
     settings = get_settings()
     if running_in_lambda():
         check_startup(settings)
-    dependencies.tables()
+    bootstrap.tables()
     app = Chalice(app_name=APP_NAME)
     app.debug = False  # tracebacks never reach clients, in any stage
     blueprints = (

@@ -15,8 +15,8 @@ import json
 
 from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint
 
+from chalicelib import bootstrap
 from chalicelib.errors import NotAuthenticated
-from chalicelib.http import dependencies
 from chalicelib.http.requests import AUTH_ERROR, AUTH_EXPIRES
 from chalicelib.security.access import policy_routes
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
@@ -39,7 +39,7 @@ def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
     try:
         principal, expires = verify_access(
-            auth_request.token, dependencies.users(), dependencies.signing_key(), dependencies.lifetimes()
+            auth_request.token, bootstrap.users(), bootstrap.signing_key(), bootstrap.lifetimes()
         )
     except NotAuthenticated as refusal:
         body = {"detail": refusal.detail, **({"code": refusal.code} if refusal.code else {}), **refusal.extra}

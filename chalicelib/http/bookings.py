@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib import bootstrap as deps
 from chalicelib.domain.enums import Access
 from chalicelib.errors import MalformedRequest
-from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import IDEMPOTENCY_KEY, PAGINATION, InputRef
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.responses import json_response

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib import bootstrap as deps
 from chalicelib.domain.enums import Access
-from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import boolean_param, query_params

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from chalicelib import bootstrap as deps
 from chalicelib.errors import ValidationFailed
-from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import DEFAULT_LIMIT, MAX_LIMIT
 from chalicelib.http.requests import page_url, query_params
 from chalicelib.security.cursors import decode_cursor, encode_cursor

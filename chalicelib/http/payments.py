@@ -10,8 +10,8 @@ from typing import Any
 
 from chalice.app import Blueprint, Rate, Response
 
+from chalicelib import bootstrap as deps
 from chalicelib.errors import MalformedRequest, PayloadTooLarge, ServiceUnavailable
-from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import Parameter, RawBody
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Chalice, Request, Response
 
+from chalicelib import bootstrap
 from chalicelib.domain.enums import Access
 from chalicelib.errors import DomainError, PermissionDenied
-from chalicelib.http import dependencies
 from chalicelib.http.authorizer import jwt_authorizer
 from chalicelib.http.contract import Answer, InputRef, Operation, Parameter, RawBody, declare_operation
 from chalicelib.http.logs import log_exception
@@ -116,7 +116,7 @@ class Router:
         if operation.body is not None:
             from chalicelib.schemas.validation import validate
 
-            raw = read_body(self.request, dependencies.settings().max_body_bytes)
+            raw = read_body(self.request, bootstrap.settings().max_body_bytes)
             params = {**params, "data": validate(operation.body.load(), raw)}
         result = view(**params)
         return result if isinstance(result, Response) else json_response(result)

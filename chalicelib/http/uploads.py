@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from chalice.app import Blueprint, Response
 
+from chalicelib import bootstrap as deps
 from chalicelib.domain.enums import Access, UploadPurpose
-from chalicelib.http import dependencies as deps
 from chalicelib.http.contract import InputRef
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router

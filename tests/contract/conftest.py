@@ -101,8 +101,8 @@ def dynamo_world() -> World:
 
 @pytest.fixture(scope="module")
 def moto_tables() -> Iterator[None]:
-    """The stage's tables on moto, for one module: bound as the app binds them (http.dependencies.tables)."""
-    from chalicelib.http.dependencies import tables
+    """The stage's tables on moto, for one module: bound as the app binds them (bootstrap.tables)."""
+    from chalicelib.bootstrap import tables
     from chalicelib.persistence.admin import create_tables
 
     tables()

@@ -244,7 +244,7 @@ def test_the_layer_carries_botocore_data_only_for_the_apis_the_code_calls(packag
 
     called = set()
     for path in (Path(__file__).resolve().parents[2] / "chalicelib").rglob("*.py"):
-        # Direct botocore calls and the app's own helper (chalicelib/aws.py: client("s3", settings, ...)).
+        # Direct botocore calls and the app's own helper (chalicelib/adapters/aws.py: client("s3", settings, ...)).
         called |= set(re.findall(r"(?:create_client|\bclient)\(\s*\"([a-z0-9-]+)\"", path.read_text()))
     called.add("dynamodb")  # pynamodb's client
     assert called <= BOTOCORE_SERVICES, called - BOTOCORE_SERVICES

@@ -42,8 +42,8 @@ OTHER_ROUTES = (
     "chalicelib.ports.users",
     "chalicelib.ports.tokens",
     "chalicelib.ports.uploads",
-    "chalicelib.payment_provider",
-    "chalicelib.mail",
+    "chalicelib.adapters.stripe_payments",
+    "chalicelib.adapters.mail",
 )
 
 SERVE = """

@@ -26,7 +26,7 @@ SWEEP = """
 import sys
 from datetime import timedelta
 from chalicelib.domain.common import utcnow
-from chalicelib.http import dependencies as deps
+from chalicelib import bootstrap as deps
 from chalicelib.services import settlement
 now = utcnow() + timedelta(minutes=float(sys.argv[1]))
 print(settlement.sweep(deps.bookings(), deps.events(), deps.payment_terms(), budget_seconds=40, now=now), flush=True)

@@ -7,9 +7,9 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
+from chalicelib import bootstrap
 from chalicelib.domain.enums import Role
 from chalicelib.persistence.admin import create_tables
-from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.services import accounts
 from tests.support.api import Api
 
@@ -71,7 +71,7 @@ def make_user(aws):
 
     def make(username: str, role: Role = Role.USER, staff: bool = False, email: str | None = None):
         return accounts.create_user(
-            DynamoUserRepository(),
+            bootstrap.users(),
             username=username,
             email=email if email is not None else f"{username}@example.com",
             password=PASSWORD,
@@ -128,12 +128,12 @@ class Mailbox:
 @pytest.fixture
 def mailbox(tmp_path, monkeypatch) -> Mailbox:
     """Outgoing e-mail written as .eml files into a folder of this test (the local stage's adapter)."""
-    from chalicelib.http import dependencies
-    from chalicelib.mail import FolderMailer
+    from chalicelib import bootstrap
+    from chalicelib.adapters.mail import FolderMailer
 
     folder = tmp_path / "mail"
     mailer = FolderMailer(folder, "no-reply@sessions.localhost")
-    monkeypatch.setattr(dependencies, "mailer", lambda: mailer)
+    monkeypatch.setattr(bootstrap, "mailer", lambda: mailer)
     return Mailbox(folder)
 
 
@@ -141,14 +141,14 @@ def mailbox(tmp_path, monkeypatch) -> Mailbox:
 def rate_limits(monkeypatch):
     """Set some of the stage's rate limits for this test: `rate_limits(sign_in_ip="3/15m")`."""
 
-    from chalicelib.http import dependencies
+    from chalicelib import bootstrap
     from chalicelib.settings import get_settings, parse_rate
 
     def set_limits(**rates: str) -> None:
         settings = get_settings()
         limits = settings.rate_limits._replace(**{name: parse_rate(rate) for name, rate in rates.items()})
         changed = settings._replace(rate_limits=limits)
-        monkeypatch.setattr(dependencies, "get_settings", lambda: changed)
+        monkeypatch.setattr(bootstrap, "get_settings", lambda: changed)
 
     return set_limits
 

@@ -7,8 +7,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from chalicelib import bootstrap
 from chalicelib.domain.enums import Role
-from chalicelib.persistence.users import DynamoUserRepository
 from chalicelib.ports.common import StaleWrite
 from tests.integration.conftest import PASSWORD
 from tests.support.faults import dynamodb_fault, recorded_calls
@@ -402,7 +402,7 @@ def test_sign_in_records_last_login(api, make_user, staff_token):
 
 
 def test_a_sign_in_between_a_read_and_a_save_of_the_account_makes_the_save_start_over(make_user):
-    users = DynamoUserRepository()
+    users = bootstrap.users()
     user = make_user("racing")
     read = users.get(user.id)
     users.record_login(user.id, read.date_joined)

@@ -159,14 +159,14 @@ def test_tokens_forged_with_the_real_key_are_401_not_503(api, claims, message):
 
 
 def test_deactivated_and_deleted_users_are_refused(api, make_user):
+    from chalicelib import bootstrap
     from chalicelib.persistence.models.users import UserModel
-    from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.services import accounts
 
     make_user("leaving")
     token = api.token("leaving", PASSWORD)
     assert api.get("/api/me/", token=token).status == 200
-    accounts.change_account(DynamoUserRepository(), "leaving", is_active=False)
+    accounts.change_account(bootstrap.users(), "leaving", is_active=False)
     reply = api.get("/api/me/", token=token)
     assert (reply.status, reply.json) == (401, {"detail": "User is inactive", "code": "user_inactive"})
     login = api.post("/api/token/", {"username": "leaving", "password": PASSWORD})

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.http import dependencies
+from chalicelib import bootstrap
 from chalicelib.services import settlement
 from devstack.payments import sign
 from tests.support.faults import recorded_calls
@@ -26,9 +26,7 @@ def _mine(api, token, booking_id):
 
 
 def _sweep():
-    return settlement.sweep(
-        dependencies.bookings(), dependencies.events(), dependencies.payment_terms(), budget_seconds=20
-    )
+    return settlement.sweep(bootstrap.bookings(), bootstrap.events(), bootstrap.payment_terms(), budget_seconds=20)
 
 
 def test_a_cancelled_paid_event_ends_with_every_booking_cancelled_and_every_payment_refunded_once(

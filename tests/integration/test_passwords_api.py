@@ -128,10 +128,10 @@ def test_reset_request_mails_a_link_to_the_web_apps_reset_page(api, account, mai
 
 def test_reset_answers_alike_for_unknown_addresses_and_sends_nothing(api, account, mailbox, make_user):
     make_user("gone", email="gone@example.com")
-    from chalicelib.persistence.users import DynamoUserRepository
+    from chalicelib import bootstrap
     from chalicelib.services import accounts
 
-    accounts.change_account(DynamoUserRepository(), "gone", is_active=False)
+    accounts.change_account(bootstrap.users(), "gone", is_active=False)
     for address in ("nobody@example.com", "gone@example.com"):
         reply = _request(api, address)
         assert (reply.status, reply.json) == (200, SENT)
@@ -341,11 +341,11 @@ def test_every_reset_request_takes_at_least_the_configured_time(api, account, ma
     # one is observed through the sleep it asks for.
 
     import chalicelib.services.credentials as credentials
-    from chalicelib.http import dependencies
+    from chalicelib import bootstrap
     from chalicelib.settings import get_settings
 
     padded = get_settings()._replace(password_reset_min_seconds=5.0)  # far longer than the work, however slow
-    monkeypatch.setattr(dependencies, "get_settings", lambda: padded)
+    monkeypatch.setattr(bootstrap, "get_settings", lambda: padded)
     slept: list[float] = []
     monkeypatch.setattr(credentials.time, "sleep", slept.append)
     _request(api)

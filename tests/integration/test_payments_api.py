@@ -5,7 +5,7 @@ after each step."""
 import json
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.http import dependencies
+from chalicelib import bootstrap
 from chalicelib.services import settlement
 from tests.support.faults import recorded_calls
 from tests.support.invariants import check_booking_invariants
@@ -235,7 +235,7 @@ def test_a_refund_stripe_cannot_take_stays_owed_with_the_seat_freed_and_the_swee
     checkout.stand_in.paused = False
     later = datetime.now(UTC) + timedelta(hours=2)
     counts = settlement.sweep(
-        dependencies.bookings(), dependencies.events(), dependencies.payment_terms(), budget_seconds=10, now=later
+        bootstrap.bookings(), bootstrap.events(), bootstrap.payment_terms(), budget_seconds=10, now=later
     )
     assert counts == {"refunds_succeeded": 1}
     assert _booking(api, user_token, booking["id"])["refund_status"] == "succeeded"
@@ -269,15 +269,15 @@ def test_the_sweep_expires_holds_that_never_got_a_webhook_from_the_index(api, ch
     holder, waiter = users(2)
     booking = _book(api, event, holder).json
     waiting = _book(api, event, waiter, body={"waitlist": True}).json
-    terms = dependencies.payment_terms()
+    terms = bootstrap.payment_terms()
     now = datetime.now(UTC)
     with recorded_calls() as calls:
-        early = settlement.sweep(dependencies.bookings(), dependencies.events(), terms, budget_seconds=10, now=now)
+        early = settlement.sweep(bootstrap.bookings(), bootstrap.events(), terms, budget_seconds=10, now=now)
     # One Query per index of work due: holds, cancelled events to settle, refunds.
     assert early == {} and calls == ["Query", "Query", "Query"]
     later = now + timedelta(minutes=16)
     with recorded_calls() as calls:
-        counts = settlement.sweep(dependencies.bookings(), dependencies.events(), terms, budget_seconds=10, now=later)
+        counts = settlement.sweep(bootstrap.bookings(), bootstrap.events(), terms, budget_seconds=10, now=later)
     assert counts == {"holds_expired": 1} and "Scan" not in calls
     assert checkout.session_of(booking["checkout_url"])["status"] == "expired"
     assert _booking(api, holder, booking["id"])["status"] == "expired"
@@ -309,8 +309,8 @@ def test_the_sweep_confirms_a_paid_hold_whose_webhook_was_lost(api, checkout, pa
     marker = next(m for m in UniqueModel.scan() if m.owner == booking["id"])
     marker.update(actions=[UniqueModel.status.set("pending_payment")])
     later = datetime.now(UTC) + timedelta(minutes=16)
-    terms = dependencies.payment_terms()
-    counts = settlement.sweep(dependencies.bookings(), dependencies.events(), terms, budget_seconds=10, now=later)
+    terms = bootstrap.payment_terms()
+    counts = settlement.sweep(bootstrap.bookings(), bootstrap.events(), terms, budget_seconds=10, now=later)
     assert counts == {"holds_paid": 1}
     assert _booking(api, user_token, booking["id"])["status"] == "confirmed"
     check_booking_invariants()

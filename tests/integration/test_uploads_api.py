@@ -16,10 +16,10 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from chalicelib import bootstrap
+from chalicelib.adapters.s3 import S3ObjectStore
 from chalicelib.domain.enums import Role
-from chalicelib.http import dependencies
 from chalicelib.persistence.models.uploads import UploadModel
-from chalicelib.persistence.objects import S3ObjectStore
 from chalicelib.persistence.uploads import DynamoUploadRepository
 from chalicelib.services.uploads import MEDIA_CACHE_CONTROL, Media
 from chalicelib.settings import AwsTimeouts, get_settings
@@ -306,7 +306,7 @@ def test_a_hung_s3_is_a_503_within_the_configured_timeouts(api, s3, user_token, 
         monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{hung.getsockname()[1]}")
         quick = AwsTimeouts(connect_seconds=0.5, read_seconds=0.5, max_attempts=2)
         media = Media(DynamoUploadRepository(), S3ObjectStore(get_settings()._replace(aws=quick)))
-        monkeypatch.setattr(dependencies, "media", lambda: media)
+        monkeypatch.setattr(bootstrap, "media", lambda: media)
         reply = api.patch("/api/me/", {"avatar": form["id"]}, token=user_token)
     assert (reply.status, reply.headers["retry-after"]) == (503, "1")
     assert api.get("/api/me/", token=user_token).json["avatar"] is None
@@ -325,7 +325,7 @@ def test_the_app_loads_no_upload_code_until_an_upload_route_needs_it():
     script = (
         "import sys, app; "
         "print(sorted(m for m in sys.modules if m.startswith(('chalicelib.services.images', "
-        "'chalicelib.persistence.objects', 'chalicelib.schemas'))))"
+        "'chalicelib.adapters.s3', 'chalicelib.schemas'))))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"

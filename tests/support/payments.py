@@ -60,7 +60,7 @@ class LocalCheckout:
 @contextmanager
 def local_checkout(api: Api, monkeypatch: Any) -> Iterator[LocalCheckout]:
     """The stand-in on a free port and the app's payment settings pointing at it, for one test."""
-    from chalicelib.http import dependencies
+    from chalicelib import bootstrap
     from chalicelib.settings import get_settings
 
     port = free_port()
@@ -76,11 +76,11 @@ def local_checkout(api: Api, monkeypatch: Any) -> Iterator[LocalCheckout]:
         secret_key=SECRET_KEY, webhook_secret=WEBHOOK_SECRET, api_base=f"http://127.0.0.1:{port}"
     )
     configured = settings._replace(payments=payments)
-    monkeypatch.setattr(dependencies, "get_settings", lambda: configured)
-    dependencies.payment_provider.cache_clear()
+    monkeypatch.setattr(bootstrap, "get_settings", lambda: configured)
+    bootstrap.payment_provider.cache_clear()
     try:
         yield checkout
     finally:
-        dependencies.payment_provider.cache_clear()
+        bootstrap.payment_provider.cache_clear()
         server.shutdown()
         server.server_close()

@@ -14,7 +14,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
 
-from chalicelib.mail import FolderMailer, SesMailer, mailer_for
+from chalicelib.adapters.mail import FolderMailer, SesMailer, mailer_for
 from chalicelib.ports.mail import MailMessage, MailUnavailable
 from chalicelib.settings import load_settings
 

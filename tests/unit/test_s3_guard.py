@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
-from chalicelib.persistence.objects import S3ObjectStore
+from chalicelib.adapters.s3 import S3ObjectStore
 from chalicelib.settings import load_settings
 from deploy.template import _media
 from devstack.s3_guard import SECURITY_HEADERS, S3Guard, copy_refusal

@@ -2,9 +2,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import aws
+from chalicelib.adapters import aws
+from chalicelib.adapters import secrets as keys
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.security import keys
 from chalicelib.settings import ConfigurationError, check_startup, load_settings
 
 

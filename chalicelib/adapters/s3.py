@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.aws import client
+from chalicelib.adapters.aws import client
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.ports.uploads import ObjectChanged, ObjectStart, PresignedPost
 

@@ -1,4 +1,7 @@
-"""What handlers need, created on first use and cached per process (nothing touches AWS at import)."""
+"""The composition root: the one module that builds the app's settings, adapters, repositories and the rules'
+parameters from them, each on first use and cached per process (nothing touches AWS at import). The HTTP
+handlers, the authorizer, the scheduled sweep, manage.py, the local stack's seed, the benchmarks and the tests
+all take what they need from here; nothing else constructs a repository or an adapter."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from chalicelib.settings import Settings, get_settings
 # Each dependency imports its module on first use: a cold start loads the persistence and services of the
 # routes it serves, not of every route (the public list needs neither bookings, accounts nor payments).
 if TYPE_CHECKING:
-    from chalicelib.payment_provider import StripePayments
+    from chalicelib.adapters.stripe_payments import StripePayments
     from chalicelib.persistence.audit import DynamoAuditRepository
     from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
     from chalicelib.persistence.counters import DynamoCounters
@@ -113,7 +116,7 @@ def guard() -> Guard:
 @lru_cache(maxsize=1)
 def mailer() -> Mailer:
     """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
-    from chalicelib.mail import mailer_for
+    from chalicelib.adapters.mail import mailer_for
 
     return mailer_for(get_settings())
 
@@ -121,7 +124,7 @@ def mailer() -> Mailer:
 @lru_cache(maxsize=1)
 def payment_provider() -> StripePayments:
     """Stripe (locally, devstack's stand-in of it), its client made on first use."""
-    from chalicelib.payment_provider import StripePayments
+    from chalicelib.adapters.stripe_payments import StripePayments
 
     return StripePayments(get_settings())
 
@@ -149,7 +152,7 @@ def audit() -> DynamoAuditRepository:
 @lru_cache(maxsize=1)
 def media() -> Media:
     """Upload records and the upload bucket (its S3 client is made on first use, not here)."""
-    from chalicelib.persistence.objects import S3ObjectStore
+    from chalicelib.adapters.s3 import S3ObjectStore
     from chalicelib.persistence.uploads import DynamoUploadRepository
     from chalicelib.services.uploads import Media
 
@@ -159,7 +162,7 @@ def media() -> Media:
 
 def signing_key() -> bytes:
     """The JWT (and cursor) signing key, fetched on first use."""
-    from chalicelib.security import keys
+    from chalicelib.adapters import secrets as keys
 
     return keys.signing_key(get_settings())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from chalicelib.aws import client
+from chalicelib.adapters.aws import client
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.settings import MIN_SIGNING_KEY_BYTES, Settings
 

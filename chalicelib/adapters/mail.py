@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.aws import client
+from chalicelib.adapters.aws import client
 from chalicelib.logs import get_logger
 from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.settings import DEPLOYED_STAGES, Settings

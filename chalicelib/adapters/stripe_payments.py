@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.aws import client
+from chalicelib.adapters.aws import client
 from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
