@@ -40,8 +40,10 @@ types: $(BIN)/.installed
 chromium:
 	@tests/browser/install-chromium.sh
 
+# One process per core, each test file whole on one (its module and session fixtures, local stacks included).
+TEST_WORKERS ?= auto
 test: lint types chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The pictures in the README and docs/ (docs/*.png), against a fresh local stack with the demo data.
 screenshots: $(BIN)/.installed chromium

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from chalicelib.domain.bookings import Booking
+    from chalicelib.domain.events import Event
     from chalicelib.ports.bookings import BookingRepository
     from chalicelib.ports.events import EventRepository
     from chalicelib.services.payments import PaymentTerms
@@ -100,14 +101,26 @@ def settle_event(
         position = page.next_key
         if position is None:
             break
-        events.save_settlement_position(event, position, iso(now))
+        if not _moved_on(events, event, position, iso(now)):
+            return
     try:
         events.finish_settlement(event, now)
         counts["events_settled"] += 1
     except StaleWrite:
-        # Bookings are still active that the index did not show yet: another pass, a little later.
-        events.save_settlement_position(event, None, iso(now + timedelta(seconds=REPASS_SECONDS)))
-        counts["events_repassed"] += 1
+        # Bookings are still active that the index did not show yet: another pass, a little later (unless
+        # another run, working on the same event at the same time, has just finished it).
+        if _moved_on(events, event, None, iso(now + timedelta(seconds=REPASS_SECONDS))):
+            counts["events_repassed"] += 1
+
+
+def _moved_on(events: EventRepository, event: Event, position: dict[str, str] | None, next_at: str) -> bool:
+    """Record how far the settlement got; False when no settlement is running any more: another run (the sweep
+    of another minute, overlapping this one) finished it."""
+    try:
+        events.save_settlement_position(event, position, next_at)
+    except StaleWrite:
+        return False
+    return True
 
 
 def settle_booking(

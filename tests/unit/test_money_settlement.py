@@ -555,3 +555,22 @@ def test_an_edit_that_changes_nothing_writes_nothing(world, who):
     events.update_event(world.events, editor, event.id, {"title": "Renamed"}, media=world.media)
     assert world.read(event).version == event.version + 1
     assert len(world.audit.entries) == (1 if who == "staff" else 0)
+
+
+def test_two_sweeps_settling_one_event_at_once_both_end_quietly(world):
+    event = world.event(price=Decimal("0"), capacity=3)
+    for _ in range(2):
+        world.book(principal(), event)
+    world.cancel_event(event)
+    real_finish = world.events.finish_settlement
+    raced = []
+
+    def finished_first_by_the_other_sweep(settled_event, at):
+        if not raced:
+            raced.append(True)
+            real_finish(settled_event, at)  # the other sweep gets there first...
+        real_finish(settled_event, at)  # ...and this one finds nothing left to finish
+
+    world.events.finish_settlement = finished_first_by_the_other_sweep
+    assert world.sweep() == {"bookings_settled": 2}  # no crash, no repass
+    assert world.read(event).settlement.completed_at is not None
