@@ -13,7 +13,7 @@ WEB_PORT ?= 3000
 CHROMIUM ?= /usr/bin/chromium
 export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 
-.PHONY: run test lint types chromium screenshots bench mutants package deploy destroy clean
+.PHONY: run test lint types chromium checkov screenshots bench mutants package deploy destroy clean
 
 # Running needs the runtime and the local stack only (requirements-run.txt); the tests and tools add the rest.
 $(BIN)/.installed-run: requirements.txt requirements-run.txt
@@ -42,12 +42,22 @@ chromium:
 
 # One process per core, each test file whole on one (its module and session fixtures, local stacks included).
 TEST_WORKERS ?= auto
-test: lint types chromium
+test: lint types chromium checkov
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The pictures in the README and docs/ (docs/*.png), against a fresh local stack with the demo data.
 screenshots: $(BIN)/.installed chromium
 	$(BIN)/python -m tests.browser.screenshots
+
+# checkov (tests/deploy/test_checkov.py scans both stages' templates) pins boto3, botocore, networkx and packaging
+# below the project's: it lives in a virtualenv of its own.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed
 
 # The original Django backend, rebuilt for side-by-side cold starts, in a virtualenv of its own.
 ORIGINAL_VENV := .bench/original-venv
@@ -76,16 +86,20 @@ package: $(BIN)/.installed
 	$(BIN)/python -m deploy.package $(STAGE)
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 
-# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts. Deploys the stack with
-# the web app's origin among the API's CORS origins, uploads web/ with its config.js, prints the outputs and the
-# web app's URL (deploy/publish.py).
+# Needs the AWS CLI, credentials, and an S3 bucket of yours for the deployment artifacts (the code and the
+# template, under the stack's name). Deploys the stack with the web app's origin among the API's CORS origins,
+# uploads web/ with its config.js as a new release and switches the site to it, prints the outputs and the web
+# app's URL (deploy/publish.py). SITE_DOMAIN_NAME with SITE_CERTIFICATE_ARN: a domain of yours for the site.
 deploy: package
 	@test -n "$(ARTIFACT_BUCKET)" || { echo "set ARTIFACT_BUCKET=<an S3 bucket for deployment artifacts>"; exit 2; }
 	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(ARTIFACT_BUCKET) \
-		--output-template-file build/$(STAGE)/packaged.json
+		--s3-prefix $(STACK) --output-template-file build/$(STAGE)/packaged.json
 	$(BIN)/python -m deploy.publish deploy $(STAGE) --stack $(STACK) --template build/$(STAGE)/packaged.json \
+		--artifact-bucket '$(ARTIFACT_BUCKET)' \
 		$(if $(CORS_ALLOWED_ORIGINS),--cors-allowed-origins '$(CORS_ALLOWED_ORIGINS)') \
-		$(if $(WEB_APP_URL),--web-app-url '$(WEB_APP_URL)')
+		$(if $(WEB_APP_URL),--web-app-url '$(WEB_APP_URL)') \
+		$(if $(SITE_DOMAIN_NAME),--site-domain-name '$(SITE_DOMAIN_NAME)') \
+		$(if $(SITE_CERTIFICATE_ARN),--site-certificate-arn '$(SITE_CERTIFICATE_ARN)')
 	@echo "Payments, once per stage (docs/payments.md, Deployed stages): in Stripe's dashboard (Developers > Webhooks), add an endpoint"
 	@echo "  at the StripeWebhookUrl output above for the events checkout.session.completed and checkout.session.expired"
 	@echo "  (or: stripe webhook_endpoints create --url <StripeWebhookUrl> -d 'enabled_events[]=checkout.session.completed'"
@@ -93,11 +107,12 @@ deploy: package
 	@echo "  aws secretsmanager put-secret-value --secret-id <StripeSecretArn> \\"
 	@echo "    --secret-string '{\"secret_key\": \"sk_live_...\", \"webhook_secret\": \"whsec_...\"}'"
 
-# The web app's bucket is emptied first: CloudFormation deletes only empty buckets.
+# The web app's bucket (every release) is emptied first: CloudFormation deletes only empty buckets. The
+# artifacts under $(STACK)/ in ARTIFACT_BUCKET are yours to delete.
 destroy: $(BIN)/.installed
 	$(BIN)/python -m deploy.publish empty --stack $(STACK)
 	aws cloudformation delete-stack --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --stack-name $(STACK)
 
 clean:
-	rm -rf $(VENV) .local build mutants .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .local build mutants .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from deploy.template import ROOT, STAGES, merge_template
+from deploy.template import ROOT, STAGES, finish_template, merge_template
 
 
 def package(stage: str, out: Path | None = None) -> Path:
@@ -35,7 +35,10 @@ def package(stage: str, out: Path | None = None) -> Path:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    _check_runtime(out / "sam.json")
+    # What depends on the functions chalice emitted (deploy/template.finish_template), applied after its merge.
+    sam = out / "sam.json"
+    sam.write_text(json.dumps(finish_template(stage, json.loads(sam.read_text())), indent=2))
+    _check_runtime(sam)
     finish_zip(out / "deployment.zip")
     finish_zip(out / "layer-deployment.zip")
     return out

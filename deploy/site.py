@@ -2,7 +2,11 @@
 
 One place says what the site is: its files, the generated configuration file that tells the pages where the
 API is, how each file is served (type, caching, security headers), which paths load the app, and the
-CloudFormation of the deployed site (a private S3 bucket behind a CloudFront distribution)."""
+CloudFormation of the deployed site (a private S3 bucket behind a CloudFront distribution).
+
+Deployed, each `make deploy` uploads the site as a release of its own, under `releases/<id>/`, and the stack's
+`SiteRelease` parameter (the distribution's origin path) says which release the distribution serves: one stack
+update switches every file at once, and switching back is a rollback."""
 
 from __future__ import annotations
 
@@ -31,8 +35,15 @@ CONTENT_TYPES = {
     ".woff2": "font/woff2",
 }
 # File names carry no version, so browsers (and CloudFront) check for a newer copy before each use; the
-# answer is a small 304 when nothing changed (S3 and the local server send validators).
+# answer is a small 304 when nothing changed (S3 and the local server send validators). Deployed, the same holds
+# for every file of a release: the viewer's URL never names the release (the origin path does), so a URL's
+# content changes at each switch, and S3's ETag (the content's MD5) stays the same for a file a new release
+# did not change, so the browser's copy is still answered by a 304.
 CACHE_CONTROL = "no-cache"
+# Where each release's files go in the site's bucket: `releases/<id>/<file>`.
+RELEASES_PREFIX = "releases/"
+# A release's id: when it was made (UTC) and a hash of its content, e.g. 20260104T093000Z-3f2a9c0b1d4e.
+RELEASE_ID_PATTERN = "[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}"
 
 # Paths whose last segment has no dot are the app's pages (/events/<id>, /reset-password): they load
 # index.html and the app reads the path. Paths with one name files, and a missing file is a 404. The same
@@ -123,6 +134,10 @@ MEDIA_ORIGIN = "https://${MediaDistribution.DomainName}"
 # region); the regional name is allowed too, for a client configured to use it.
 UPLOAD_ORIGINS = "https://${UploadsBucket}.s3.amazonaws.com https://${UploadsBucket}.s3.${AWS::Region}.amazonaws.com"
 SITE_CSP = content_security_policy(API_ORIGIN, MEDIA_ORIGIN, UPLOAD_ORIGINS)
+# With a domain of one's own: TLS 1.2 and up, with CloudFront's current cipher list for it.
+SITE_TLS_POLICY = "TLSv1.2_2021"
+HOSTNAME_PATTERN = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+"
+CERTIFICATE_ARN_PATTERN = "arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]{36}"
 
 
 def site_resources(stage: str) -> dict[str, Any]:
@@ -209,6 +224,9 @@ def site_resources(stage: str) -> dict[str, Any]:
         },
         "SiteDistribution": {
             "Type": "AWS::CloudFront::Distribution",
+            # cfn-lint checks the certificate's ARN against the parameter's default (""), which only the branch
+            # without a domain (where the ARN is not used) can have.
+            "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W1030"]}}},
             "Properties": {
                 "DistributionConfig": {
                     "Enabled": True,
@@ -217,12 +235,35 @@ def site_resources(stage: str) -> dict[str, Any]:
                     "HttpVersion": "http2and3",
                     "IPV6Enabled": True,
                     "PriceClass": "PriceClass_100",
+                    "Aliases": {"Fn::If": ["HasSiteDomain", [{"Ref": "SiteDomainName"}], {"Ref": "AWS::NoValue"}]},
+                    # The default *.cloudfront.net certificate cannot be held to TLS 1.2 (CloudFront answers
+                    # TLSv1 and up with it, whatever is asked): only a certificate of one's own can.
+                    "ViewerCertificate": {
+                        "Fn::If": [
+                            "HasSiteDomain",
+                            {
+                                "AcmCertificateArn": {"Ref": "SiteCertificateArn"},
+                                "SslSupportMethod": "sni-only",
+                                "MinimumProtocolVersion": SITE_TLS_POLICY,
+                            },
+                            {"CloudFrontDefaultCertificate": True},
+                        ]
+                    },
                     "Origins": [
                         {
                             "Id": "site",
                             "DomainName": {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]},
                             "S3OriginConfig": {"OriginAccessIdentity": ""},
                             "OriginAccessControlId": {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]},
+                            # The live release: CloudFront asks S3 for /releases/<id>/<path> for the viewer's
+                            # /<path>. None before a stack's first release is uploaded (its first deploy).
+                            "OriginPath": {
+                                "Fn::If": [
+                                    "HasSiteRelease",
+                                    {"Fn::Sub": f"/{RELEASES_PREFIX}${{SiteRelease}}"},
+                                    {"Ref": "AWS::NoValue"},
+                                ]
+                            },
                         }
                     ],
                     "DefaultCacheBehavior": {
@@ -246,10 +287,53 @@ def site_resources(stage: str) -> dict[str, Any]:
     }
 
 
+def site_parameters() -> dict[str, Any]:
+    """The site's stack parameters: the release it serves (make deploy sets it) and an optional domain."""
+    return {
+        "SiteRelease": {
+            "Type": "String",
+            "Default": "",
+            "Description": "The release of the web app the distribution serves (releases/<id>/ in the site's "
+            "bucket); make deploy sets it after uploading one. Deploying an earlier id rolls the site back.",
+            "AllowedPattern": f"^({RELEASE_ID_PATTERN})?$",
+        },
+        "SiteDomainName": {
+            "Type": "String",
+            "Default": "",
+            "Description": "A domain of yours for the web app (app.example.com), with SiteCertificateArn; "
+            "empty serves it at the distribution's own *.cloudfront.net name.",
+            "AllowedPattern": f"^({HOSTNAME_PATTERN})?$",
+        },
+        "SiteCertificateArn": {
+            "Type": "String",
+            "Default": "",
+            "Description": "The ACM certificate (in us-east-1, as CloudFront requires) for SiteDomainName.",
+            "AllowedPattern": f"^({CERTIFICATE_ARN_PATTERN})?$",
+        },
+    }
+
+
+def site_conditions() -> dict[str, Any]:
+    return {
+        "HasSiteRelease": {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteRelease"}, ""]}]},
+        "HasSiteDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteDomainName"}, ""]}]},
+    }
+
+
 def site_outputs() -> dict[str, Any]:
     """What make deploy reads back: where the site is, and the bucket to upload it to."""
     return {
-        "SiteURL": {"Value": {"Fn::Sub": "https://${SiteDistribution.DomainName}/"}},
+        "SiteURL": {
+            "Value": {
+                "Fn::If": [
+                    "HasSiteDomain",
+                    {"Fn::Sub": "https://${SiteDomainName}/"},
+                    {"Fn::Sub": "https://${SiteDistribution.DomainName}/"},
+                ]
+            }
+        },
+        # What a custom domain's DNS record (CNAME, or an alias in Route 53) points at.
+        "SiteDistributionDomain": {"Value": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}},
         "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
         "SiteDistributionId": {"Value": {"Ref": "SiteDistribution"}},
     }

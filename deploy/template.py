@@ -13,13 +13,68 @@ from typing import Any
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
 from chalicelib.services.uploads import MEDIA_PREFIX, UNCLAIMED_DAYS, UPLOAD_PREFIX
 from deploy.buckets import deny_plain_http, private_bucket_properties
-from deploy.site import site_outputs, site_resources
+from deploy.mail import (
+    CONFIGURATION_SET_ARN,
+    feedback_subscription,
+    mail_conditions,
+    mail_outputs,
+    mail_parameters,
+    mail_resources,
+    sender_identity_arn,
+)
+from deploy.observability import (
+    access_log_format,
+    access_log_resources,
+    alarm_resources,
+    api_name,
+    dashboard,
+    function_alarms,
+    notification_resources,
+)
+from deploy.protection import (
+    apply_checkov_skips,
+    concurrency,
+    function_role,
+    protection_conditions,
+    protection_outputs,
+    protection_parameters,
+    protection_resources,
+    protection_rules,
+    statement,
+)
+from deploy.site import site_conditions, site_outputs, site_parameters, site_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("dev", "prod")
 # Logical id -> function name suffix. Names are fixed so that log groups (and the role's permission to write
 # to them) need not reference the functions, which themselves depend on the role.
-FUNCTIONS = {"APIHandler": "api", "JwtAuthorizer": "authorizer", "SweepPayments": "sweep"}
+FUNCTIONS = {
+    "APIHandler": "api",
+    "JwtAuthorizer": "authorizer",
+    "SweepPayments": "sweep",
+    "MailFeedback": "mail-feedback",
+    "RotateSigningKey": "rotate-signing-key",
+}
+# Always in the app; the others get their parts (role, log group, alarms, triggers) only once `chalice
+# package` emits them, so the template stays valid while they are being written.
+REQUIRED_FUNCTIONS = ("APIHandler", "JwtAuthorizer", "SweepPayments")
+# Default reserved concurrency (a parameter per function; 0 reserves none and shares the account's pool).
+RESERVED_CONCURRENCY = {
+    "APIHandler": (0, "the API shares the account's pool, capped by the stage's throttle"),
+    "JwtAuthorizer": (10, "its own, so that a spike of the API cannot starve the authorizer"),
+    "SweepPayments": (1, "one sweep at a time"),
+    "MailFeedback": (2, "bounces and complaints are few; SNS retries a throttled delivery"),
+    "RotateSigningKey": (1, "Secrets Manager runs one rotation step at a time"),
+}
+# Where the functions' live alias shifts traffic gradually (CodeDeploy), rolled back by the API's alarms.
+LIVE_ALIAS = "live"
+API_DEPLOYMENT = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}
+ROLLBACK_ALARMS = ("ApiErrorRateAlarm", "ApiLatencyAlarm", "APIHandlerErrorsAlarm")
+SIGNING_KEY_ROTATION = "rate(30 days)"
+# The table MailFeedback records suppressed addresses in (persistence/suppressions.py: the uniques table).
+MAIL_FEEDBACK_TABLES = ("UniquesTable",)
+# The sweep's repositories (bookings, events) write these tables in their transactions.
+SWEEP_TABLES = ("BookingsTable", "EventsTable", "UniquesTable", "IdempotencyTable")
 
 
 def function_name(stage: str, logical_id: str) -> str:
@@ -122,8 +177,6 @@ WEBHOOK_BURST_LIMIT = 50
 # Created empty: the operator stores the keys once (docs/payments.md, Deployed stages); the template never
 # holds them, and never changes the secret again, so an update keeps them.
 STRIPE_SECRET_PLACEHOLDER = '{"secret_key": "", "webhook_secret": ""}'
-# The stage's sender (MAIL_FROM), verified in SES by the stack; the functions may send from it and nothing else.
-MAIL_IDENTITY_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"
 UPLOAD_CORS_MAX_AGE = 3000
 # CloudFront keeps a published image at most a day (browsers a year: the object says so); a replaced image,
 # deleted from the bucket at once, is gone from the edges a day later without paying for invalidations.
@@ -311,43 +364,63 @@ def _bucket_policy() -> dict[str, Any]:
     }
 
 
-def _role_policy() -> dict[str, Any]:
-    table_arns: list[Any] = []
-    for logical_id in TABLES:
-        table_arns.append({"Fn::GetAtt": [logical_id, "Arn"]})
+def _table_arns(tables: tuple[str, ...] | list[str]) -> list[Any]:
+    arns: list[Any] = []
+    for logical_id in tables:
+        arns.append({"Fn::GetAtt": [logical_id, "Arn"]})
         if TABLES[logical_id][2]:
-            table_arns.append({"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"})
-    statements = [
-        {
-            "Sid": "Logs",
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [{"Fn::GetAtt": [f"{f}LogGroup", "Arn"]} for f in FUNCTIONS],
-        },
-        {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
-        {
-            "Sid": "Secrets",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}],
-        },
-        {"Sid": "Mail", "Effect": "Allow", "Action": ["ses:SendEmail"], "Resource": [{"Fn::Sub": MAIL_IDENTITY_ARN}]},
-        # Browsers' POSTs are signed with this role's credentials: it must be allowed to put what they post.
-        {
-            "Sid": "Uploads",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{UPLOAD_PREFIX}*"}],
-        },
-        # Checked files are copied under media/; replaced and removed ones are deleted.
-        {
-            "Sid": "Media",
-            "Effect": "Allow",
-            "Action": ["s3:DeleteObject", "s3:PutObject"],
-            "Resource": [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"}],
-        },
-    ]
-    return {"PolicyName": "SessionsMarketplace", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}
+            arns.append({"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"})
+    return arns
+
+
+def function_statements(logical_id: str) -> list[dict[str, Any]]:
+    """What each function's code calls, besides its logs and X-Ray (deploy/protection.function_role)."""
+    if logical_id == "APIHandler":
+        return [
+            statement("Tables", DYNAMODB_ACTIONS, _table_arns(list(TABLES))),
+            statement(
+                "Secrets", ["secretsmanager:GetSecretValue"], [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}]
+            ),
+            # SES checks both the sender's identity and the configuration set the message names.
+            statement("Mail", ["ses:SendEmail"], [sender_identity_arn(), {"Fn::Sub": CONFIGURATION_SET_ARN}]),
+            # Browsers' POSTs are signed with this role's credentials: it must be allowed to put what they post.
+            statement(
+                "Uploads", ["s3:GetObject", "s3:PutObject"], [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{UPLOAD_PREFIX}*"}]
+            ),
+            # Checked files are copied under media/; replaced and removed ones are deleted.
+            statement(
+                "Media", ["s3:DeleteObject", "s3:PutObject"], [{"Fn::Sub": f"${{UploadsBucket.Arn}}/{MEDIA_PREFIX}*"}]
+            ),
+        ]
+    if logical_id == "JwtAuthorizer":
+        # verify_access reads the caller's user (active, token generation) by its key, and nothing else.
+        return [
+            statement("Users", ["dynamodb:GetItem"], [{"Fn::GetAtt": ["UsersTable", "Arn"]}]),
+            statement("SigningKey", ["secretsmanager:GetSecretValue"], [{"Ref": "JwtSigningSecret"}]),
+        ]
+    if logical_id == "SweepPayments":
+        return [
+            statement("Tables", DYNAMODB_ACTIONS, _table_arns(SWEEP_TABLES)),
+            statement("Stripe", ["secretsmanager:GetSecretValue"], [{"Ref": "StripeSecret"}]),
+        ]
+    if logical_id == "MailFeedback":
+        # A suppression is one conditional put (persistence/suppressions.py); the API reads them.
+        return [statement("Suppressions", ["dynamodb:PutItem"], _table_arns(MAIL_FEEDBACK_TABLES))]
+    if logical_id == "RotateSigningKey":
+        # The four rotation steps on the signing key only; the new key is generated in the function.
+        return [
+            statement(
+                "Rotation",
+                [
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage",
+                ],
+                [{"Ref": "JwtSigningSecret"}],
+            )
+        ]
+    raise ValueError(f"no permissions are defined for {logical_id}")
 
 
 def _gateway_responses() -> dict[str, Any]:
@@ -374,11 +447,7 @@ def merge_template(stage: str) -> dict[str, Any]:
     resources: dict[str, Any] = {logical_id: _table(stage, logical_id) for logical_id in TABLES}
     resources["UploadsBucket"] = _bucket(stage)
     resources["UploadsBucketPolicy"] = _bucket_policy()
-    resources["MailSenderIdentity"] = {
-        "Type": "AWS::SES::EmailIdentity",
-        **_retention(stage),
-        "Properties": {"EmailIdentity": stage_environment(stage)["MAIL_FROM"]},
-    }
+    resources.update(mail_resources(stage, stage_environment(stage)["MAIL_FROM"], _retention(stage)))
     resources.update(_media(stage))
     resources["JwtSigningSecret"] = {
         "Type": "AWS::SecretsManager::Secret",
@@ -396,34 +465,23 @@ def merge_template(stage: str) -> dict[str, Any]:
             "SecretString": STRIPE_SECRET_PLACEHOLDER,
         },
     }
-    for function in FUNCTIONS:
-        resources[f"{function}LogGroup"] = {
-            "Type": "AWS::Logs::LogGroup",
-            **_retention(stage),
-            "Properties": {
-                "LogGroupName": f"/aws/lambda/{function_name(stage, function)}",
-                "RetentionInDays": retention_days,
-            },
-        }
-        resources[function] = {
-            "Properties": {
-                "FunctionName": function_name(stage, function),
-                "Environment": {
-                    "Variables": {
-                        "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
-                        "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
-                        "MEDIA_BASE_URL": MEDIA_BASE_URL,
-                        "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
-                        "WEB_APP_URL": {"Ref": "WebAppUrl"},
-                        "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
-                    }
-                },
-            }
-        }
-    resources["DefaultRole"] = {"Properties": {"Policies": [_role_policy()]}}
+    tables = [stage_environment(stage)[TABLES[t][0]] for t in TABLES]
+    resources.update(notification_resources())
+    resources.update(alarm_resources(stage, tables))
+    resources.update(access_log_resources(stage, retention_days, _retention(stage)))
+    resources.update(protection_resources(stage))
     resources.update(site_resources(stage))
     resources["RestAPI"] = {
+        "DependsOn": ["ApiGatewayAccountReady"],
         "Properties": {
+            "Name": api_name(stage),
+            "TracingEnabled": True,
+            "AccessLogSetting": {
+                "DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+                "Format": access_log_format(stage),
+            },
+            # Without it SAM adds a second stage named "Stage" beside v1 (checked by tests/deploy/test_rehearsal.py).
+            "OpenApiVersion": "3.0.1",
             "DefinitionBody": {"x-amazon-apigateway-gateway-responses": _gateway_responses()},
             "MethodSettings": [
                 {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200},
@@ -434,7 +492,7 @@ def merge_template(stage: str) -> dict[str, Any]:
                     "ThrottlingBurstLimit": WEBHOOK_BURST_LIMIT,
                 },
             ],
-        }
+        },
     }
     return {
         "Parameters": {
@@ -454,14 +512,38 @@ def merge_template(stage: str) -> dict[str, Any]:
                 "(make deploy sets the site's CloudFront URL, or WEB_APP_URL=https://... for a domain of yours).",
                 "AllowedPattern": "^https?://[A-Za-z0-9.:\\[\\]-]+(/[A-Za-z0-9._~/-]*)?$",
             },
+            **site_parameters(),
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "^([^@\\s]+@[^@\\s]+)?$",
+                "Description": "An e-mail address every alarm notifies (confirm the subscription SNS sends); empty "
+                "for none (the AlarmTopic output can be subscribed to otherwise).",
+            },
+            "SetApiGatewayLogRole": {
+                "Type": "String",
+                "Default": "true",
+                "AllowedValues": ["true", "false"],
+                "Description": "Whether this stack sets API Gateway's CloudWatch role, a setting of the whole account "
+                "and region; false when another stack (the other stage) already does.",
+            },
+            **mail_parameters(),
+            **protection_parameters(),
         },
-        "Conditions": {"HasCorsOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]}},
+        "Conditions": {
+            "HasCorsOrigins": {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsAllowedOrigins"}, ""]}]},
+            **site_conditions(),
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+            "SetsApiGatewayLogRole": {"Fn::Equals": [{"Ref": "SetApiGatewayLogRole"}, "true"]},
+            **mail_conditions(),
+            **protection_conditions(),
+        },
+        "Rules": protection_rules(),
         "Resources": resources,
         "Outputs": {
             "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
             "MediaBaseUrl": {"Value": MEDIA_BASE_URL},
             "SigningSecretArn": {"Value": {"Ref": "JwtSigningSecret"}},
-            "MailSender": {"Value": {"Ref": "MailSenderIdentity"}},
             "StripeSecretArn": {"Value": {"Ref": "StripeSecret"}},
             "StripeWebhookUrl": {
                 "Value": {
@@ -469,5 +551,134 @@ def merge_template(stage: str) -> dict[str, Any]:
                 }
             },
             **site_outputs(),
+            **mail_outputs(),
+            **protection_outputs(),
+            "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+            "DashboardUrl": {
+                "Value": {
+                    "Fn::Sub": "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
+                    f"#dashboards:name={api_name(stage)}"
+                }
+            },
         },
     }
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Deep-merge `extra` into `base` as `chalice package --merge-template` does (dicts merge, the rest replaces)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def function_template(stage: str, logical_id: str, timeout_seconds: int) -> dict[str, Any]:
+    """One function's parts: name, environment, role, log group, tracing, live alias, reserved concurrency,
+    alarms, and what invokes it besides the API (schedule rotation, SNS)."""
+    retention_days = 90 if stage == "prod" else 14
+    name = function_name(stage, logical_id)
+    default, why = RESERVED_CONCURRENCY[logical_id]
+    reserved = concurrency(logical_id, default, why)
+    properties: dict[str, Any] = {
+        "FunctionName": name,
+        "Role": {"Fn::GetAtt": [f"{logical_id}Role", "Arn"]},
+        "Tracing": "Active",
+        "AutoPublishAlias": LIVE_ALIAS,
+        "ReservedConcurrentExecutions": reserved["Property"],
+        "Environment": {
+            "Variables": {
+                "JWT_SECRET_ARN": {"Ref": "JwtSigningSecret"},
+                "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
+                "MEDIA_BASE_URL": MEDIA_BASE_URL,
+                "CORS_ALLOWED_ORIGINS": {"Ref": "CorsAllowedOrigins"},
+                "WEB_APP_URL": {"Ref": "WebAppUrl"},
+                "STRIPE_SECRET_ARN": {"Ref": "StripeSecret"},
+                "MAIL_CONFIGURATION_SET": {"Ref": "MailConfigurationSet"},
+            }
+        },
+    }
+    if logical_id == "APIHandler":
+        properties["DeploymentPreference"] = {
+            "Type": API_DEPLOYMENT[stage],
+            "Alarms": [{"Ref": alarm} for alarm in ROLLBACK_ALARMS],
+        }
+    resources: dict[str, Any] = {
+        logical_id: {"Properties": properties},
+        f"{logical_id}Role": function_role(logical_id, function_statements(logical_id)),
+        f"{logical_id}LogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            **_retention(stage),
+            "Properties": {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": retention_days},
+        },
+        **function_alarms(logical_id, name, timeout_seconds),
+    }
+    if logical_id == "MailFeedback":
+        resources.update(feedback_subscription())
+    if logical_id == "RotateSigningKey":
+        resources["RotateSigningKeyInvokePermission"] = {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "FunctionName": {"Ref": "RotateSigningKey.Alias"},
+                "Action": "lambda:InvokeFunction",
+                "Principal": "secretsmanager.amazonaws.com",
+                "SourceArn": {"Ref": "JwtSigningSecret"},
+            },
+        }
+        resources["JwtSigningSecretRotation"] = {
+            "Type": "AWS::SecretsManager::RotationSchedule",
+            "DependsOn": ["RotateSigningKeyInvokePermission"],
+            "Properties": {
+                "SecretId": {"Ref": "JwtSigningSecret"},
+                "RotationLambdaARN": {"Ref": "RotateSigningKey.Alias"},
+                "RotationRules": {"ScheduleExpression": SIGNING_KEY_ROTATION},
+                # A deploy never rotates the key by itself: only the schedule (or an operator) does.
+                "RotateImmediatelyOnUpdate": False,
+            },
+        }
+    return {
+        "Parameters": reserved["Parameters"],
+        "Conditions": reserved["Conditions"],
+        "Resources": resources,
+    }
+
+
+def _invoke_live_aliases(resources: dict[str, Any], functions: list[str]) -> None:
+    """Point API Gateway (integrations, authorizer) and its invoke permissions at each function's live alias:
+    chalice names the function itself, which would run $LATEST and bypass a canary."""
+    api = resources["RestAPI"]["Properties"]
+    body = json.dumps(api["DefinitionBody"])
+    for logical_id in functions:
+        # The alias's ARN spelled out (SAM's ${X.Alias} is not resolved inside a DefinitionBody by cfn-lint).
+        alias_arn = f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:${{{logical_id}}}"
+        body = body.replace(f"${{{logical_id}.Arn}}", f"{alias_arn}:{LIVE_ALIAS}")
+    api["DefinitionBody"] = json.loads(body)
+    for resource in resources.values():
+        if resource["Type"] != "AWS::Lambda::Permission":
+            continue
+        target = resource["Properties"]["FunctionName"]
+        named = target.get("Ref") or target.get("Fn::GetAtt", [None])[0]
+        if named in functions:
+            resource["Properties"]["FunctionName"] = {"Ref": f"{named}.Alias"}
+
+
+def finish_template(stage: str, template: dict[str, Any]) -> dict[str, Any]:
+    """What only the packaged template can tell: the parts of each function the app has, a role per function
+    instead of chalice's shared DefaultRole, API Gateway invoking the live aliases, the dashboard of those
+    functions, and the accepted checkov findings."""
+    resources = template["Resources"]
+    functions = [k for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    unknown = sorted(set(functions) - set(FUNCTIONS))
+    missing = sorted(set(REQUIRED_FUNCTIONS) - set(functions))
+    if unknown or missing:
+        raise SystemExit(f"functions without their parts in deploy/template.py: {unknown}; missing: {missing}")
+    functions = [f for f in FUNCTIONS if f in functions]
+    for logical_id in functions:
+        timeout = resources[logical_id]["Properties"]["Timeout"]
+        _merge(template, function_template(stage, logical_id, timeout))
+    del resources["DefaultRole"]
+    _invoke_live_aliases(resources, functions)
+    tables = [stage_environment(stage)[TABLES[t][0]] for t in TABLES]
+    resources["Dashboard"] = dashboard(stage, {f: function_name(stage, f) for f in functions}, tables)
+    apply_checkov_skips(template)
+    return template

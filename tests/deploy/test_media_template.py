@@ -81,9 +81,9 @@ def test_the_bucket_policy_lets_only_this_distribution_read_and_only_media(templ
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_role_puts_and_reads_uploads_and_puts_and_deletes_media_and_nothing_else_in_s3(templates, stage):
-    (role,) = [r for r in templates[stage]["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    roles = [r for r in templates[stage]["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
     granted: dict[str, set[str]] = {}
-    for policy in role["Properties"]["Policies"]:
+    for policy in (p for role in roles for p in role["Properties"].get("Policies", [])):
         for statement in policy["PolicyDocument"]["Statement"]:
             actions = [a for a in statement["Action"] if a.startswith("s3:")]
             for resource in statement["Resource"] if actions else []:

@@ -1,19 +1,15 @@
-"""The deployed web app: its CloudFormation (a private bucket only its distribution reads, HTTPS, the app's
-pages routed to index.html, security headers naming this stage's API) and `make deploy`'s part that needs no
-AWS: the origins it allows, the order of its steps, and the files it uploads (to moto's S3)."""
+"""The deployed web app's CloudFormation: a private bucket only its distribution reads, HTTPS, the app's pages
+routed to index.html, security headers naming this stage's API, the live release as the origin path, and an
+optional domain of one's own held to TLS 1.2 (`make deploy`'s steps: test_publish.py)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+import re
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from deploy.publish import StackState, deploy, origins_with, upload_site
-from deploy.site import CACHE_CONTROL, CONFIG_FILE, site_files
-from deploy.template import stage_environment
+from deploy.site import CONFIG_FILE, RELEASE_ID_PATTERN, site_files
+from deploy.template import merge_template, stage_environment
 
 STAGES = ("dev", "prod")
 
@@ -84,124 +80,81 @@ def test_the_site_is_named_per_stage_and_its_outputs_are_there_for_make_deploy(t
     resources = templates[stage]["Resources"]
     assert resources["SiteRouting"]["Properties"]["Name"] == f"sessions-marketplace-{stage}-site-routing"
     outputs = templates[stage]["Outputs"]
-    assert outputs["SiteURL"] == {"Value": {"Fn::Sub": "https://${SiteDistribution.DomainName}/"}}
     assert outputs["SiteBucketName"] == {"Value": {"Ref": "SiteBucket"}}
+    assert outputs["SiteDistributionId"] == {"Value": {"Ref": "SiteDistribution"}}
 
 
-def test_the_site_origin_is_added_once_to_the_allowed_origins():
-    site = "https://d111.cloudfront.net/"
-    assert origins_with("", site) == "https://d111.cloudfront.net"
-    assert origins_with("http://localhost:3000", site) == "http://localhost:3000,https://d111.cloudfront.net"
-    assert origins_with("https://d111.cloudfront.net,https://a.example", site) == (
-        "https://d111.cloudfront.net,https://a.example"
-    )
-    assert origins_with(" https://a.example , ", None) == "https://a.example"
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_distribution_serves_the_release_the_stack_names_from_its_origin_path(templates, stage):
+    template = templates[stage]
+    [origin] = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    assert origin["OriginPath"] == {
+        "Fn::If": ["HasSiteRelease", {"Fn::Sub": "/releases/${SiteRelease}"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template["Conditions"]["HasSiteRelease"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteRelease"}, ""]}]}
+    parameter = template["Parameters"]["SiteRelease"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    assert parameter["AllowedPattern"] == "^([0-9]{8}T[0-9]{6}Z-[0-9a-f]{12})?$"
 
 
-class FakeCloudFormation:
-    """describe_stacks answers from a list of states (None: no stack yet), one per call."""
+def test_a_release_id_is_all_the_origin_path_can_name():
+    # CloudFront wants an origin path without a trailing slash; nothing may climb out of releases/.
+    pattern = re.compile(merge_template("dev")["Parameters"]["SiteRelease"]["AllowedPattern"])
+    assert pattern.pattern == f"^({RELEASE_ID_PATTERN})?$"
+    assert pattern.fullmatch("20260104T093000Z-3f2a9c0b1d4e") and pattern.fullmatch("")
+    for wrong in ("20260104T093000Z-3f2a9c0b1d4e/", "../media", "20260104T093000Z-3F2A9C0B1D4E", "latest"):
+        assert not pattern.fullmatch(wrong), wrong
 
-    def __init__(self, *states: StackState | None) -> None:
-        self.states = list(states)
 
-    def describe_stacks(self, StackName: str) -> dict[str, Any]:
-        state = self.states.pop(0)
-        if state is None:
-            raise RuntimeError(f"An error occurred (ValidationError): Stack with id {StackName} does not exist")
-        return {
-            "Stacks": [
-                {
-                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in state.outputs.items()],
-                    "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in state.parameters.items()],
-                }
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_domain_of_ones_own_brings_its_certificate_held_to_tls_1_2(templates, stage):
+    template = templates[stage]
+    config = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
+    assert config["Aliases"] == {"Fn::If": ["HasSiteDomain", [{"Ref": "SiteDomainName"}], {"Ref": "AWS::NoValue"}]}
+    assert config["ViewerCertificate"] == {
+        "Fn::If": [
+            "HasSiteDomain",
+            {
+                "AcmCertificateArn": {"Ref": "SiteCertificateArn"},
+                "SslSupportMethod": "sni-only",
+                "MinimumProtocolVersion": "TLSv1.2_2021",
+            },
+            {"CloudFrontDefaultCertificate": True},
+        ]
+    }
+    assert template["Conditions"]["HasSiteDomain"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SiteDomainName"}, ""]}]}
+    assert {k: template["Parameters"][k]["Default"] for k in ("SiteDomainName", "SiteCertificateArn")} == {
+        "SiteDomainName": "",
+        "SiteCertificateArn": "",
+    }
+    # make deploy adds the site's origin to the API's CORS origins from this output: the domain when there is one.
+    assert template["Outputs"]["SiteURL"] == {
+        "Value": {
+            "Fn::If": [
+                "HasSiteDomain",
+                {"Fn::Sub": "https://${SiteDomainName}/"},
+                {"Fn::Sub": "https://${SiteDistribution.DomainName}/"},
             ]
         }
-
-
-DEPLOYED = {
-    "SiteURL": "https://d111.cloudfront.net/",
-    "SiteBucketName": "site-bucket",
-    "EndpointURL": "https://abc.execute-api.eu-west-1.amazonaws.com/v1/",
-}
-
-
-def _parameter(command: list[str]) -> str:
-    """The command's parameter overrides (they come last), space-separated."""
-    return " ".join(command[command.index("--parameter-overrides") + 1 :])
-
-
-@pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="site-bucket")
-        yield client
-
-
-def test_a_first_deploy_adds_the_new_sites_origin_in_a_second_pass_then_uploads(s3):
-    runs: list[list[str]] = []
-    cloudformation = FakeCloudFormation(None, StackState(outputs=DEPLOYED))
-    site = deploy("dev", "stack", "packaged.json", None, cloudformation=cloudformation, s3=s3, run=runs.append)
-    assert site == "https://d111.cloudfront.net/"
-    assert [_parameter(c) for c in runs] == [
-        "CorsAllowedOrigins=http://localhost:3000",  # the stage's defaults (.chalice/config.json)
-        "CorsAllowedOrigins=http://localhost:3000,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net",
-    ]
-    assert runs[0][:3] == ["aws", "cloudformation", "deploy"] and "--no-fail-on-empty-changeset" in runs[0]
-    config = s3.get_object(Bucket="site-bucket", Key=CONFIG_FILE)
-    assert json.loads(config["Body"].read().decode().split("=", 1)[1].rstrip(";\n")) == {
-        "apiUrl": "https://abc.execute-api.eu-west-1.amazonaws.com/v1/"
+    }
+    # cfn-lint would check the ARN against the parameter's default (""), used only in the branch without it.
+    assert template["Resources"]["SiteDistribution"]["Metadata"]["cfn-lint"] == {"config": {"ignore_checks": ["W1030"]}}
+    assert template["Outputs"]["SiteDistributionDomain"] == {
+        "Value": {"Fn::GetAtt": ["SiteDistribution", "DomainName"]}
     }
 
 
-def test_a_later_deploy_keeps_the_stacks_origins_and_the_site_in_one_pass(s3):
-    runs: list[list[str]] = []
-    current = StackState(outputs=DEPLOYED, parameters={"CorsAllowedOrigins": "https://app.example"})
-    deploy(
-        "dev",
-        "stack",
-        "packaged.json",
-        None,
-        cloudformation=FakeCloudFormation(current, current),
-        s3=s3,
-        run=runs.append,
-    )
-    assert [_parameter(c) for c in runs] == [
-        "CorsAllowedOrigins=https://app.example,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net"
-    ]
-    # Origins given on the command line replace the stack's, and the site is still added.
-    runs.clear()
-    deploy(
-        "prod",
-        "stack",
-        "packaged.json",
-        "https://b.example",
-        cloudformation=FakeCloudFormation(current, current),
-        s3=s3,
-        run=runs.append,
-    )
-    assert [_parameter(c) for c in runs] == [
-        "CorsAllowedOrigins=https://b.example,https://d111.cloudfront.net WebAppUrl=https://d111.cloudfront.net"
-    ]
-
-
-def test_a_web_app_url_given_replaces_the_sites_own_from_the_first_pass(s3):
-    runs: list[list[str]] = []
-    cloudformation = FakeCloudFormation(None, StackState(outputs=DEPLOYED))
-    deploy(
-        "prod",
-        "stack",
-        "packaged.json",
-        None,
-        cloudformation=cloudformation,
-        s3=s3,
-        web_app_url="https://sessions.example.org",
-        run=runs.append,
-    )
-    assert [_parameter(c) for c in runs] == [
-        "CorsAllowedOrigins= WebAppUrl=https://sessions.example.org",
-        "CorsAllowedOrigins=https://d111.cloudfront.net WebAppUrl=https://sessions.example.org",
-    ]
+def test_the_domain_and_certificate_parameters_take_only_a_host_name_and_an_acm_arn_in_us_east_1():
+    parameters = merge_template("prod")["Parameters"]
+    host = re.compile(parameters["SiteDomainName"]["AllowedPattern"])
+    certificate = re.compile(parameters["SiteCertificateArn"]["AllowedPattern"])
+    assert host.fullmatch("app.example.com") and host.fullmatch("") and host.fullmatch("a-b.c.example.org")
+    for wrong in ("https://app.example.com", "app.example.com/", "App.Example.com", "localhost", "-a.example.com"):
+        assert not host.fullmatch(wrong), wrong
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/0b9c1a2e-3d4f-4a5b-8c6d-7e8f9a0b1c2d"
+    assert certificate.fullmatch(arn) and certificate.fullmatch("")
+    assert not certificate.fullmatch(arn.replace("us-east-1", "eu-west-1"))  # CloudFront takes us-east-1 only
+    assert not certificate.fullmatch(arn.replace("acm", "iam"))
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -213,17 +166,8 @@ def test_the_functions_link_to_the_web_app_the_deploy_names(templates, stage):
     assert all(f["Properties"]["Environment"]["Variables"]["WEB_APP_URL"] == {"Ref": "WebAppUrl"} for f in functions)
 
 
-def test_the_upload_holds_every_file_of_the_site_with_its_type_and_nothing_stale(s3):
-    s3.put_object(Bucket="site-bucket", Key="app/removed-since.js", Body=b"old")
-    keys = upload_site(s3, "site-bucket", api_url="https://abc.example/v1")
-    listed = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="site-bucket")["Contents"])
-    assert listed == sorted(keys) == sorted([key for key, _ in site_files()] + [CONFIG_FILE])
-    assert keys[-1] == CONFIG_FILE
-    for key, path in site_files():
-        stored = s3.get_object(Bucket="site-bucket", Key=key)
-        assert stored["Body"].read() == path.read_bytes()
-        assert stored["CacheControl"] == CACHE_CONTROL
-    assert s3.head_object(Bucket="site-bucket", Key="index.html")["ContentType"] == "text/html; charset=utf-8"
-    assert s3.head_object(Bucket="site-bucket", Key="app/main.js")["ContentType"] == "text/javascript; charset=utf-8"
-    config = s3.get_object(Bucket="site-bucket", Key=CONFIG_FILE)["Body"].read().decode()
-    assert config == 'window.SESSIONS_CONFIG = {"apiUrl": "https://abc.example/v1/"};\n'
+def test_the_sites_files_are_web_without_dotfiles_or_a_stray_config(tmp_path):
+    (tmp_path / "app").mkdir()
+    for name in ("index.html", "app/main.js", ".hidden", CONFIG_FILE):
+        (tmp_path / name).write_text(name)
+    assert [key for key, _ in site_files(tmp_path)] == ["app/main.js", "index.html"]

@@ -108,11 +108,22 @@ def _resource_names(resource) -> set[str]:
     return found
 
 
+# X-Ray has no resource-level permissions: these are the only actions granted on "*".
+UNSCOPED_ACTIONS = {"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
+
+
+def _statements(resources, role: str) -> list[dict]:
+    return [s for p in resources[role]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_iam_is_least_privilege(templates, stage):
     resources = templates[stage]["Resources"]
-    roles = [r for r in resources.values() if r["Type"] == "AWS::IAM::Role"]
-    assert len(roles) == 1
+    functions = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
+    roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    # One role per function (chalice's shared DefaultRole is gone), and API Gateway's log role.
+    assert roles == {f"{f}Role" for f in functions} | {"ApiGatewayLogRole"}
+    assert "DefaultRole" not in json.dumps(templates[stage])
     allowed_targets = {
         name
         for name, r in resources.items()
@@ -123,19 +134,30 @@ def test_iam_is_least_privilege(templates, stage):
             "AWS::SecretsManager::Secret",
             "AWS::Logs::LogGroup",
             "AWS::SES::EmailIdentity",
+            "AWS::SES::ConfigurationSet",
         )
-    }
-    for policy in roles[0]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    } | {"MailDomain"}  # the domain identity's name is the parameter
+    for function in functions:
+        assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+        for statement in _statements(resources, f"{function}Role"):
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"]
             assert not any("*" in action for action in actions), actions
-            targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            for target in targets:
-                assert target != "*"
-                assert _resource_names(target) <= allowed_targets, target
-                if isinstance(target, dict) and "Fn::Sub" in target:
-                    sub = target["Fn::Sub"]
-                    assert sub.endswith(("/index/*", "/*")) or re.fullmatch(r"arn:.*:identity/\$\{\w+\}", sub), sub
+            for target in statement["Resource"]:
+                if target == "*":
+                    assert set(actions) <= UNSCOPED_ACTIONS, actions
+                    continue
+                options = target["Fn::If"][1:] if "Fn::If" in target else [target]
+                for option in options:
+                    assert _resource_names(option) <= allowed_targets, option
+                    if "Fn::Sub" in option:
+                        sub = option["Fn::Sub"]
+                        assert sub.endswith(("/index/*", "/*")) or re.fullmatch(
+                            r"arn:.*:(identity|configuration-set)/\$\{\w+\}", sub
+                        ), sub
+        # Each function writes its own log group only.
+        [logs] = [s for s in _statements(resources, f"{function}Role") if s["Sid"] == "Logs"]
+        assert logs["Resource"] == [{"Fn::GetAtt": [f"{function}LogGroup", "Arn"]}]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -306,14 +328,29 @@ def test_the_layers_pruned_endpoint_catalogue_gives_every_kept_client_the_endpoi
 def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stage):
     resources = templates[stage]["Resources"]
     identity = resources["MailSenderIdentity"]
-    assert identity["Type"] == "AWS::SES::EmailIdentity"
+    assert identity["Type"] == "AWS::SES::EmailIdentity" and identity["Condition"] == "SendsFromAddress"
     assert identity["Properties"]["EmailIdentity"] == stage_environment(stage)["MAIL_FROM"]
-    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
-    [mail] = [s for s in policy["PolicyDocument"]["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+    [mail] = [s for s in _statements(resources, "APIHandlerRole") if any(a.startswith("ses:") for a in s["Action"])]
     assert mail["Action"] == ["ses:SendEmail"]
+    identity_arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
     assert mail["Resource"] == [
-        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailSenderIdentity}"}
+        {
+            "Fn::If": [
+                "HasMailDomain",
+                {"Fn::Sub": identity_arn + "${MailDomain}"},
+                {"Fn::Sub": identity_arn + "${MailSenderIdentity}"},
+            ]
+        },
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+            "configuration-set/${MailConfigurationSet}"
+        },
     ]
+    # No other function sends e-mail.
+    others = [
+        f"{f}Role" for f, r in resources.items() if r["Type"] == "AWS::Serverless::Function" and f != "APIHandler"
+    ]
+    assert not [s for role in others for s in _statements(resources, role) if any("ses:" in a for a in s["Action"])]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -340,10 +377,11 @@ def test_stripe_keys_live_in_a_secret_the_functions_may_read_and_the_template_ne
         variables = resources[name]["Properties"]["Environment"]["Variables"]
         assert variables["STRIPE_SECRET_ARN"] == {"Ref": "StripeSecret"}
         assert not {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE"} & set(variables)
-    [policy] = resources["DefaultRole"]["Properties"]["Policies"]
-    [secrets] = [s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "Secrets"]
+    [secrets] = [s for s in _statements(resources, "APIHandlerRole") if s["Sid"] == "Secrets"]
     assert secrets["Action"] == ["secretsmanager:GetSecretValue"]
     assert secrets["Resource"] == [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}]
+    [stripe] = [s for s in _statements(resources, "SweepPaymentsRole") if s["Sid"] == "Stripe"]
+    assert (stripe["Action"], stripe["Resource"]) == (["secretsmanager:GetSecretValue"], [{"Ref": "StripeSecret"}])
     text = (packaged[stage] / "sam.json").read_text()
     assert not re.search(r"(sk|rk)_(live|test)_|whsec_", text)
 
@@ -390,7 +428,7 @@ def test_the_role_reaches_every_table_and_the_indexes_of_those_that_have_some(te
     resources = templates[stage]["Resources"]
     statement = next(
         s
-        for p in resources["DefaultRole"]["Properties"]["Policies"]
+        for p in resources["APIHandlerRole"]["Properties"]["Policies"]
         for s in p["PolicyDocument"]["Statement"]
         if s["Sid"] == "Tables"
     )
