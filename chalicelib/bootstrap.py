@@ -13,15 +13,17 @@ from chalicelib.settings import Settings, get_settings
 # Each dependency imports its module on first use: a cold start loads the persistence and services of the
 # routes it serves, not of every route (the public list needs neither bookings, accounts nor payments).
 if TYPE_CHECKING:
+    from chalicelib.adapters.secrets import SecretVersions
     from chalicelib.adapters.stripe_payments import StripePayments
     from chalicelib.persistence.audit import DynamoAuditRepository
     from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
     from chalicelib.persistence.counters import DynamoCounters
     from chalicelib.persistence.events import DynamoEventRepository
+    from chalicelib.persistence.suppressions import DynamoSuppressions
     from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.ports.mail import Mailer
-    from chalicelib.security.tokens import Lifetimes
+    from chalicelib.security.tokens import KeyRing, Lifetimes
     from chalicelib.services.accounts import TokenPolicy
     from chalicelib.services.payments import PaymentTerms
     from chalicelib.services.throttling import Guard
@@ -115,10 +117,20 @@ def guard() -> Guard:
 
 @lru_cache(maxsize=1)
 def mailer() -> Mailer:
-    """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally."""
+    """Outgoing e-mail: SES in deployed stages, a folder of .eml files locally; never to a suppressed address."""
     from chalicelib.adapters.mail import mailer_for
+    from chalicelib.services.mail_feedback import SuppressingMailer
 
-    return mailer_for(get_settings())
+    return SuppressingMailer(mailer_for(get_settings()), suppressions())
+
+
+@lru_cache(maxsize=1)
+def suppressions() -> DynamoSuppressions:
+    """Addresses no mail is sent to (permanent bounces, complaints)."""
+    from chalicelib.persistence.suppressions import DynamoSuppressions
+
+    tables()
+    return DynamoSuppressions()
 
 
 @lru_cache(maxsize=1)
@@ -161,10 +173,24 @@ def media() -> Media:
 
 
 def signing_key() -> bytes:
-    """The JWT (and cursor) signing key, fetched on first use."""
+    """The current signing key's value (the cursors' key), fetched on first use."""
     from chalicelib.adapters import secrets as keys
 
     return keys.signing_key(get_settings())
+
+
+def signing_keys() -> KeyRing:
+    """The JWT signing keys: the current one signs, the previous one still verifies; each read on first use."""
+    from chalicelib.adapters import secrets as keys
+
+    return keys.signing_keys(get_settings())
+
+
+def secret_versions() -> SecretVersions:
+    """The signing secret's versions, for its rotation function."""
+    from chalicelib.adapters.secrets import SecretVersions
+
+    return SecretVersions(get_settings())
 
 
 def lifetimes() -> Lifetimes:
@@ -179,4 +205,4 @@ def token_policy() -> TokenPolicy:
     """Signing key, token lifetimes and whether refresh tokens rotate."""
     from chalicelib.services.accounts import TokenPolicy
 
-    return TokenPolicy(key=signing_key(), lifetimes=lifetimes(), rotate=get_settings().rotate_refresh_tokens)
+    return TokenPolicy(key=signing_keys(), lifetimes=lifetimes(), rotate=get_settings().rotate_refresh_tokens)

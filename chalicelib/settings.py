@@ -48,6 +48,11 @@ class Settings(NamedTuple):
     # Locally the key itself; in deployed stages the ARN of the Secrets Manager secret holding it.
     jwt_signing_key: bytes | None
     jwt_secret_arn: str | None
+    # Locally, a key retired by a manual rotation: tokens it signed still verify (never signs).
+    jwt_previous_signing_key: bytes | None
+    # How long a key read from the secret is used before it is read again: a rotation reaches every warm
+    # container within this time.
+    signing_key_max_age_seconds: int
     access_token_seconds: int
     refresh_token_seconds: int
     bcrypt_rounds: int
@@ -74,6 +79,11 @@ class Settings(NamedTuple):
     uploads_bucket: str
     media_base_url: str | None
     payments: PaymentSettings
+    # The app logger's level (chalicelib.logs).
+    log_level: str = "INFO"
+    # The SES configuration set every message is sent with: it publishes bounces and complaints to the
+    # feedback function (deployed stages; unset, SES sends without one).
+    mail_configuration_set: str | None = None
 
 
 class PaymentSettings(NamedTuple):
@@ -87,6 +97,8 @@ class PaymentSettings(NamedTuple):
     secret_arn: str | None
     api_base: str | None
     timeout_seconds: float
+    # How long keys read from the secret are used before they are read again.
+    keys_max_age_seconds: int
 
     @property
     def configured(self) -> bool:
@@ -169,6 +181,17 @@ def rate_limits_from_env(env: Env) -> RateLimits:
     )
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level_from_env(env: Env | None = None) -> str:
+    """The app logger's level (LOG_LEVEL, INFO by default), read by chalicelib.logs on its first use."""
+    raw = ((os.environ if env is None else env).get("LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {raw!r}")
+    return raw
+
+
 def bcrypt_rounds_from_env(env: Env | None = None) -> int:
     """bcrypt's cost factor (tools that hash passwords need no other setting)."""
     return _int(os.environ if env is None else env, "BCRYPT_ROUNDS", 12, 4, 16)
@@ -232,6 +255,12 @@ def load_settings(env: Env | None = None) -> Settings:
     key = env.get("JWT_SIGNING_KEY", "").encode() or None
     if key is not None and len(key) < MIN_SIGNING_KEY_BYTES:
         raise ConfigurationError(f"JWT_SIGNING_KEY must be at least {MIN_SIGNING_KEY_BYTES} bytes")
+    previous = env.get("JWT_PREVIOUS_SIGNING_KEY", "").encode() or None
+    if previous is not None and (key is None or len(previous) < MIN_SIGNING_KEY_BYTES or previous == key):
+        raise ConfigurationError(
+            f"JWT_PREVIOUS_SIGNING_KEY must be at least {MIN_SIGNING_KEY_BYTES} bytes, differ from JWT_SIGNING_KEY"
+            " and come with it"
+        )
     access_seconds = _int(env, "ACCESS_TOKEN_SECONDS", 300, 10, 86_400)
     ttl = _int(env, "AUTHORIZER_TTL_SECONDS", 300, 0, 3600)
     if ttl > access_seconds:
@@ -246,12 +275,19 @@ def load_settings(env: Env | None = None) -> Settings:
     mail_from = env.get("MAIL_FROM") or "no-reply@localhost"
     if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", mail_from):
         raise ConfigurationError(f"MAIL_FROM must be an e-mail address, got {mail_from!r}")
+    configuration_set = (env.get("MAIL_CONFIGURATION_SET") or "").strip() or None
+    if configuration_set is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", configuration_set):
+        raise ConfigurationError(
+            f"MAIL_CONFIGURATION_SET must be an SES configuration set name, got {configuration_set!r}"
+        )
     return Settings(
         stage=stage,
         tables=table_names_from_env(env),
         region=region_from_env(env),
         jwt_signing_key=key,
         jwt_secret_arn=env.get("JWT_SECRET_ARN") or None,
+        jwt_previous_signing_key=previous,
+        signing_key_max_age_seconds=_int(env, "SIGNING_KEY_MAX_AGE_SECONDS", 300, 10, 3600),
         access_token_seconds=access_seconds,
         refresh_token_seconds=_int(env, "REFRESH_TOKEN_SECONDS", 86_400, 60, 90 * 86_400),
         bcrypt_rounds=bcrypt_rounds_from_env(env),
@@ -273,6 +309,8 @@ def load_settings(env: Env | None = None) -> Settings:
         payments=payment_settings_from_env(env),
         uploads_bucket=uploads_bucket_from_env(env),
         media_base_url=_media_base_url(env, stage, uploads_bucket_from_env(env)),
+        log_level=log_level_from_env(env),
+        mail_configuration_set=configuration_set,
     )
 
 
@@ -289,6 +327,7 @@ def payment_settings_from_env(env: Env) -> PaymentSettings:
         secret_arn=env.get("STRIPE_SECRET_ARN") or None,
         api_base=api_base,
         timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 3.0, 0.5, 10.0, float),
+        keys_max_age_seconds=_int(env, "STRIPE_KEYS_MAX_AGE_SECONDS", 300, 10, 3600),
     )
 
 

@@ -151,6 +151,9 @@ class LocalStack:
         env.update(local_payments.environment(self.payments_port, self.url, self.data_dir))
         env.update(self.extra_env)
         env["JWT_SIGNING_KEY"] = _signing_key(self.data_dir)
+        retired = self.data_dir / "jwt-signing-key.previous"
+        if retired.exists():  # left by a manual rotation (docs/accounts.md, "Signing keys and rotation")
+            env["JWT_PREVIOUS_SIGNING_KEY"] = retired.read_text().strip()
         return env
 
     @property

@@ -46,11 +46,15 @@ class SesMailer:
                 "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
             }
         }
+        # The configuration set publishes this message's bounces and complaints (the MailFeedback function).
+        configuration = self._settings.mail_configuration_set
+        extra = {"ConfigurationSetName": configuration} if configuration else {}
         try:
             self._ses().send_email(
                 FromEmailAddress=sender(self._settings.mail_from),
                 Destination={"ToAddresses": [message.to]},
                 Content=content,
+                **extra,
             )
         except Exception as exc:
             raise MailUnavailable(type(exc).__name__) from exc

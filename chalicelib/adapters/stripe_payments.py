@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.aws import client
+from chalicelib.adapters.secrets import Expiring
 from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
@@ -23,6 +25,9 @@ from chalicelib.ports.payments import (
     ProviderEvent,
 )
 from chalicelib.settings import STRIPE_ATTEMPTS, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Stripe's webhook tolerance: a signature older than this is refused (a captured event cannot be replayed later).
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -49,25 +54,30 @@ def refund_key(booking_id: str) -> str:
 
 
 class StripePayments:
-    """ports.PaymentProvider on Stripe. The client and the keys are made on first use, once per process."""
+    """ports.PaymentProvider on Stripe. The keys are read on first use and again once older than
+    STRIPE_KEYS_MAX_AGE_SECONDS (a key rolled in the secret is used within that time); the client is made on
+    first use and again when the secret key changes."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
         self._lock = threading.Lock()
-        self._keys: StripeKeys | None = None
+        # A failed re-read keeps the keys it had for a short grace (secrets.STALE_GRACE_SECONDS) rather than
+        # answering 503: keys that worked minutes ago still work unless revoked at Stripe, where a revoked key
+        # fails anyway, and a 503 would refuse paid bookings and webhooks for a Secrets Manager hiccup.
+        self._keys = Expiring(
+            lambda: _load_keys(settings), settings.payments.keys_max_age_seconds, PaymentUnavailable, clock
+        )
         self._client: Any = None
+        self._client_key: str | None = None
 
     def keys(self) -> StripeKeys:
         """The stage's keys: from the environment locally, from the stage's secret in deployed stages."""
-        with self._lock:
-            if self._keys is None:
-                self._keys = _load_keys(self._settings)
-            return self._keys
+        return self._keys.get()
 
     def _stripe(self) -> Any:
         keys = self.keys()
         with self._lock:
-            if self._client is None:
+            if self._client is None or self._client_key != keys.secret_key:
                 import stripe
 
                 payments = self._settings.payments
@@ -78,6 +88,7 @@ class StripePayments:
                     max_network_retries=STRIPE_ATTEMPTS - 1,
                     http_client=http,
                 )
+                self._client_key = keys.secret_key
             return self._client
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:

@@ -13,9 +13,11 @@ from chalicelib.http.console import console_bp
 from chalicelib.http.docs import docs_bp
 from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
+from chalicelib.http.mail_feedback import mail_feedback_bp
 from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
 from chalicelib.http.payments import payments_bp
+from chalicelib.http.rotation import rotation_bp
 from chalicelib.http.routing import complete_routes
 from chalicelib.http.uploads import uploads_bp
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
@@ -45,6 +47,8 @@ def build_app() -> Chalice:
         admin_bp,
         docs_bp,
         console_bp,
+        rotation_bp,
+        mail_feedback_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

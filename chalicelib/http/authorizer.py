@@ -12,12 +12,15 @@ tokens reaching the function, is bounded by the stage's throttling."""
 from __future__ import annotations
 
 import json
+import logging
+from typing import Any
 
-from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint
+from chalice.app import AuthRequest, AuthResponse, AuthRoute, Blueprint, ChaliceAuthorizer
 
 from chalicelib import bootstrap
 from chalicelib.errors import NotAuthenticated
 from chalicelib.http.requests import AUTH_ERROR, AUTH_EXPIRES
+from chalicelib.logs import get_logger, lambda_invocation
 from chalicelib.security.access import policy_routes
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
@@ -39,9 +42,10 @@ def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
 
     try:
         principal, expires = verify_access(
-            auth_request.token, bootstrap.users(), bootstrap.signing_key(), bootstrap.lifetimes()
+            auth_request.token, bootstrap.users(), bootstrap.signing_keys(), bootstrap.lifetimes()
         )
     except NotAuthenticated as refusal:
+        _log_refusal(refusal)
         body = {"detail": refusal.detail, **({"code": refusal.code} if refusal.code else {}), **refusal.extra}
         return AuthResponse(
             routes=_routes(policy_routes()),
@@ -58,3 +62,25 @@ def jwt_authorizer(auth_request: AuthRequest) -> AuthResponse:
             AUTH_EXPIRES: str(expires),
         },
     )
+
+
+def _log_refusal(refusal: NotAuthenticated) -> None:
+    # Why, never the token. An expired token is a client's routine refresh; any other is worth a look.
+    messages = refusal.extra.get("messages") or [{}]
+    reason = messages[0].get("message") or refusal.detail
+    level = logging.INFO if reason == "Token is expired" else logging.WARNING
+    get_logger().log(level, "access token refused", extra={"fields": {"code": refusal.code, "reason": reason}})
+
+
+class _Invoked(ChaliceAuthorizer):
+    """The authorizer's Lambda entry: its lines carry the Lambda request id (a TOKEN authorizer's event has no
+    API Gateway request id), and an error it lets out is logged before API Gateway answers 500."""
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with lambda_invocation("jwt_authorizer", context):
+            return super().__call__(event, context)
+
+
+# Chalice builds the authorizer object (and the routes and the template refer to that very object): only its
+# class can change.
+jwt_authorizer.__class__ = _Invoked

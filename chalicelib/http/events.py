@@ -28,7 +28,7 @@ def _optional_caller() -> Principal | None:
     from chalicelib.services.authentication import authenticate
 
     header = routes.request.headers.get("authorization")
-    return authenticate(header, deps.users(), deps.signing_key(), deps.lifetimes()) if header else None
+    return authenticate(header, deps.users(), deps.signing_keys(), deps.lifetimes()) if header else None
 
 
 @routes.route(

@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP behaviour: CORS, security and cache headers, and one log line per request."""
+"""Cross-cutting HTTP behaviour: CORS, security and cache headers, one log line per request, and the request's
+correlation id on every line logged while it is served."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from chalice.app import Request, Response
 from chalicelib.budget import request_budget
 from chalicelib.http.logs import log_exception, log_request
 from chalicelib.http.responses import server_error
+from chalicelib.logs import invocation
 
+# The function's name on the API's log lines (the authorizer, the sweep and the others name themselves).
+API_FUNCTION = "api"
 # Headers a browser script may read from an answer (CORS hides every other non-simple header).
 EXPOSED_HEADERS = "Idempotent-Replayed, Retry-After, WWW-Authenticate"
 Middleware = Callable[[Request, Callable[[Request], Response]], Response]
@@ -53,14 +57,16 @@ def cors_and_access_log(allowed_origins: tuple[str, ...]) -> Middleware:
 
     def middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
         started = time.perf_counter()
-        try:
-            with request_budget():
-                response = get_response(request)
-        except Exception:  # noqa: BLE001 - the last line of defence: log it, answer DRF's 500
-            log_exception(request)
-            response = server_error()
-        secure_headers(request, response, origins)
-        log_request(request, response.status_code, (time.perf_counter() - started) * 1000)
+        # API Gateway's request id: the one its own logs and a client's report of a failed call carry.
+        with invocation(API_FUNCTION, (request.context or {}).get("requestId")):
+            try:
+                with request_budget():
+                    response = get_response(request)
+            except Exception:  # noqa: BLE001 - the last line of defence: log it, answer DRF's 500
+                log_exception(request)
+                response = server_error()
+            secure_headers(request, response, origins)
+            log_request(request, response.status_code, (time.perf_counter() - started) * 1000)
         return response
 
     return middleware

@@ -16,6 +16,7 @@ from chalicelib.http.contract import Parameter, RawBody
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
 from chalicelib.http.views import WEBHOOK_RECEIPT
+from chalicelib.logs import lambda_invocation
 from chalicelib.settings import check_startup, get_settings, running_in_lambda
 
 payments_bp = Blueprint(__name__)
@@ -62,6 +63,7 @@ STRIPE_EVENT = RawBody(
 )
 def webhook() -> Response:
     """Verify the event's signature, then apply it at most once."""
+    from chalicelib import metrics
     from chalicelib.ports.payments import InvalidEvent, InvalidSignature, PaymentUnavailable
     from chalicelib.services import settlement
 
@@ -70,21 +72,29 @@ def webhook() -> Response:
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     if len(raw) > deps.settings().max_body_bytes:
+        metrics.count(metrics.WEBHOOK_REJECTED, reason="too_large")
         raise PayloadTooLarge(f"Request body is larger than {deps.settings().max_body_bytes} bytes.")
     signature = request.headers.get("stripe-signature")
     if not signature:
         # Refused before anything else, whatever the stage's configuration: it cannot be a provider's call.
+        metrics.count(metrics.WEBHOOK_REJECTED, reason="signature")
         raise MalformedRequest("Invalid Stripe-Signature: No Stripe-Signature header value was provided.")
     terms = deps.payment_terms()
     if terms is None:
         raise ServiceUnavailable("Payments are not configured.")
     try:
         event = terms.provider.read_event(raw, signature)
-        outcome = settlement.handle_event(deps.bookings(), deps.events(), terms, event)
     except InvalidSignature as exc:
+        metrics.count(metrics.WEBHOOK_REJECTED, reason="signature")
         raise MalformedRequest(f"Invalid Stripe-Signature: {exc}.") from None
     except InvalidEvent as exc:
+        metrics.count(metrics.WEBHOOK_REJECTED, reason="body")
         raise MalformedRequest(f"Invalid webhook body: {exc}.") from None
+    except PaymentUnavailable:
+        raise ServiceUnavailable() from None
+    metrics.count(metrics.WEBHOOK_RECEIVED, event_type=event.type)
+    try:
+        outcome = settlement.handle_event(deps.bookings(), deps.events(), terms, event)
     except PaymentUnavailable:
         raise ServiceUnavailable() from None
     return json_response({"event": event.id, "outcome": outcome.value})
@@ -98,7 +108,8 @@ def sweep_payments(event: Any) -> dict[str, Any]:
     owed (new or to retry). Without payments configured, only cancelled events are settled."""
     from chalicelib.services import settlement
 
-    terms = deps.payment_terms()
-    started = time.monotonic()
-    counts = settlement.sweep(deps.bookings(), deps.events(), terms, budget_seconds=SWEEP_BUDGET_SECONDS)
-    return {**counts, "seconds": round(time.monotonic() - started, 3)}
+    with lambda_invocation("sweep_payments", event.context):
+        terms = deps.payment_terms()
+        started = time.monotonic()
+        counts = settlement.sweep(deps.bookings(), deps.events(), terms, budget_seconds=SWEEP_BUDGET_SECONDS)
+        return {**counts, "seconds": round(time.monotonic() - started, 3)}

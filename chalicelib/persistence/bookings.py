@@ -390,6 +390,14 @@ class DynamoBookingRepository:
             results = BookingModel.payments_due.query(DUE_KINDS[kind], BookingModel.pay_due_sk < now, limit=limit)
             return [_to_domain(item) for item in results]
 
+    def oldest_owed_refund(self) -> datetime | None:
+        # Its sort key is the next attempt, not when the refund became owed: every owed refund is read (a few
+        # attributes each; there are few, and each is soon issued).
+        with translate_errors():
+            items = BookingModel.payments_due.query(DUE_REFUND, attributes_to_get=["cancelled_at", "created_at"])
+            times = [parse_time(item.cancelled_at or item.created_at) for item in items]
+        return min((t for t in times if t is not None), default=None)
+
     def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
         item, record = read_together((BookingModel, booking_id), (IdempotencyModel, applied_event_key(event_id)))
         return (_to_domain(item) if item is not None else None), record is not None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
+from chalicelib import metrics
 from chalicelib.budget import store_call, store_failed
 from chalicelib.errors import Conflict, ServiceUnavailable
 
@@ -50,6 +51,7 @@ def translate_errors() -> Iterator[None]:
         except TransactWriteError as exc:
             codes = cancellation_codes(exc)
             if "TransactionConflict" in codes or error_code(exc) == "TransactionConflictException":
+                metrics.count(metrics.TRANSACTION_CONFLICT)
                 raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
             store_failed()
             raise ServiceUnavailable() from exc

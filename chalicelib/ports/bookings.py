@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.domain.audit import AuditEntry
     from chalicelib.domain.bookings import Booking, BookingResult, Payment
     from chalicelib.domain.common import Page
@@ -127,6 +129,10 @@ class BookingRepository(Protocol):
     def due(self, kind: str, now: str, limit: int) -> list[Booking]:
         """Payment work due at `now`, earliest first, from the index (never a Scan): `hold` (holds ended
         unpaid, and checkouts of cancelled holds to close) or `refund` (refunds to issue or retry)."""
+
+    def oldest_owed_refund(self) -> datetime | None:
+        """When the longest-owed refund in the index of refunds to issue or retry became owed (its booking's
+        cancellation, else its creation); None when none is owed. Reads that index (never a Scan)."""
 
     def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
         """The booking and whether provider event `event_id` was already applied, in one request."""

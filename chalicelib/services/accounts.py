@@ -57,7 +57,7 @@ def _taken(fields: list[str]) -> ValidationFailed:
 class TokenPolicy:
     """How tokens are signed and how long they live."""
 
-    key: bytes
+    key: tokens.Keys
     lifetimes: tokens.Lifetimes
     # simplejwt's ROTATE_REFRESH_TOKENS with BLACKLIST_AFTER_ROTATION.
     rotate: bool = True

@@ -11,6 +11,7 @@ from chalicelib.security.tokens import ACCESS, Claims, Lifetimes, TokenError, de
 
 if TYPE_CHECKING:
     from chalicelib.ports.users import UserRepository
+    from chalicelib.security.tokens import Keys
 
 NOT_PROVIDED = "Authentication credentials were not provided."
 
@@ -24,7 +25,7 @@ def token_not_valid(message: str) -> NotAuthenticated:
     )
 
 
-def access_claims(header: str | None, key: bytes, lifetimes: Lifetimes) -> Claims:
+def access_claims(header: str | None, key: Keys, lifetimes: Lifetimes) -> Claims:
     """The verified claims of a `Bearer <access token>` header; NotAuthenticated with simplejwt's body
     otherwise (no database read)."""
     parts = (header or "").split()
@@ -44,7 +45,7 @@ def access_claims(header: str | None, key: bytes, lifetimes: Lifetimes) -> Claim
     return claims
 
 
-def verify_access(header: str | None, users: UserRepository, key: bytes, lifetimes: Lifetimes) -> tuple[Principal, int]:
+def verify_access(header: str | None, users: UserRepository, key: Keys, lifetimes: Lifetimes) -> tuple[Principal, int]:
     """The caller behind a `Bearer <access token>` header and when the token expires; NotAuthenticated with
     simplejwt's body otherwise. Reads the user: deactivated and deleted accounts are refused, and so are tokens
     of an earlier token generation (revoked by a password change or reset, or by signing out everywhere)."""
@@ -59,6 +60,6 @@ def verify_access(header: str | None, users: UserRepository, key: bytes, lifetim
     return Principal(user_id=user.id, username=user.username, role=user.role, is_staff=user.is_staff), claims.exp
 
 
-def authenticate(header: str | None, users: UserRepository, key: bytes, lifetimes: Lifetimes) -> Principal:
+def authenticate(header: str | None, users: UserRepository, key: Keys, lifetimes: Lifetimes) -> Principal:
     """The caller behind a `Bearer <access token>` header; NotAuthenticated otherwise."""
     return verify_access(header, users, key, lifetimes)[0]

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import metrics
 from chalicelib.domain.bookings import Booking, BookingResult
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import AuditAction, BookingStatus, CancelReason, EventStatus, RefundStatus
@@ -156,6 +157,8 @@ def book(
         result = _stored(records, idem)
     except Conflict as refusal:
         result = _answered_before(records, idem, refusal)
+    if not result.replayed:
+        metrics.count(metrics.BOOKING_CREATED)
     if result.replayed and result.booking.status is BookingStatus.PENDING_PAYMENT and terms is not None:
         # The first answer was stored with the hold, before its checkout existed: complete it from the booking.
         title = result.event.title if result.event else ""

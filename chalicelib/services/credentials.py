@@ -10,6 +10,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from chalicelib import metrics
 from chalicelib.domain.users import PendingEmail, User, identity
 from chalicelib.errors import Conflict, ValidationFailed
 from chalicelib.ids import is_valid_id
@@ -121,6 +122,7 @@ def _send_reset(
     except MailUnavailable:
         # The answer must not differ from an unknown address's; the user can ask again.
         log.exception("password reset e-mail not sent")
+        metrics.count(metrics.RESET_MAIL_FAILED)
 
 
 def request_reset(

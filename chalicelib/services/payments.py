@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from chalicelib import metrics
 from chalicelib.domain.bookings import Booking, Payment, Received, RefundPreview
 from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, EventStatus, RefundReason, RefundStatus
@@ -241,13 +242,16 @@ def issue_refund(bookings: BookingRepository, terms: PaymentTerms, booking: Book
     try:
         refund_id = terms.provider.refund(payment.payment_intent, payment.refund_amount, booking.id)
         settled = replace(booking, payment=replace(payment, refund_status=RefundStatus.SUCCEEDED, refund_id=refund_id))
+        metrics.count(metrics.REFUND_ISSUED)
     except PaymentUnavailable as exc:
         log.warning("refund deferred", extra={"fields": _fields(booking, exc)})
+        metrics.count(metrics.REFUND_FAILED, outcome="deferred")
         _postpone(bookings, booking, now)
         return booking
     except PaymentRefused as exc:
         # The provider will not refund this payment (already disputed, say): staff settle it by hand.
         log.error("refund refused", extra={"fields": _fields(booking, exc)})
+        metrics.count(metrics.REFUND_FAILED, outcome="refused")
         settled = replace(booking, payment=replace(payment, refund_status=RefundStatus.FAILED))
     try:
         bookings.settle_refund(booking, settled)

@@ -14,15 +14,17 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from chalicelib import metrics
 from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, CancelReason, RefundStatus
+from chalicelib.errors import ServiceUnavailable
 from chalicelib.logs import get_logger
+from chalicelib.metrics import metric_fields
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import EventAlreadyApplied, PaymentUnavailable, ProviderEvent
 from chalicelib.services import payments
 from chalicelib.services.bookings import next_in_line
 from chalicelib.services.event_settlement import Provider, settle_due_events
-from chalicelib.services.metrics import metric_fields
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -138,6 +140,7 @@ def _expired(
     reason = CancelReason.CHECKOUT_CANCELLED if left else CancelReason.HOLD_EXPIRED
     expired = replace(booking, status=BookingStatus.EXPIRED, cancelled_at=now, cancel_reason=reason)
     bookings.expire(booking, expired, promotion, event)
+    metrics.count(metrics.HOLD_EXPIRED)
     if promotion is not None and seat_event is not None:
         payments.start_promoted_checkout(bookings, terms, promotion.promoted, seat_event.title)
     return Outcome.APPLIED
@@ -169,7 +172,20 @@ def sweep(
     if terms is not None:
         _sweep_due(bookings, events, terms, "refund", deadline, now, counts, provider)
     log.info("payment sweep", extra={"fields": dict(counts)})
+    _count_oldest_owed_refund(bookings, now)
     return dict(counts)
+
+
+def _count_oldest_owed_refund(bookings: BookingRepository, now: datetime) -> None:
+    """The OldestRefundOwedSeconds data point of this run (0 when none is owed): money owed for too long is the
+    alarm, whatever the reason the refunds are not going through."""
+    try:
+        oldest = bookings.oldest_owed_refund()
+    except ServiceUnavailable:
+        log.warning("the oldest owed refund could not be read")  # the next run counts it
+        return
+    seconds = max(0, int((now - oldest).total_seconds())) if oldest is not None else 0
+    metrics.count(metrics.OLDEST_REFUND_OWED_SECONDS, seconds, unit="Seconds")
 
 
 def _sweep_due(

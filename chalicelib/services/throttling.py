@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chalicelib import metrics
 from chalicelib.domain.users import identity
 from chalicelib.errors import DomainError, ServiceUnavailable, Throttled
 from chalicelib.ports.throttling import Counters, Quota, QuotaExceeded, Verdict
@@ -25,6 +26,12 @@ MAX_IP = 64
 LEASE_SECONDS = 15
 # A client a username signed in from is known to it (never paced) for this long after.
 KNOWN_SECONDS = 30 * 86_400
+
+
+def _throttled(retry_after: int) -> Throttled:
+    """The 429 of a refused request, counted (the Throttled metric)."""
+    metrics.count(metrics.THROTTLED)
+    return Throttled(retry_after)
 
 
 def _digest(value: str) -> str:
@@ -99,7 +106,7 @@ class Guard:
         try:
             self.counters.take(quotas, _now(now))
         except QuotaExceeded as exc:
-            raise Throttled(exc.retry_after) from exc
+            raise _throttled(exc.retry_after) from exc
 
     def allows(self, quotas: Sequence[Quota], now: int | None = None) -> bool:
         """Count a use against `quotas` if they have room; False, counting nothing, when one is used up."""
@@ -129,7 +136,7 @@ class Guard:
         try:
             self.counters.lease(keys.client, lease, at)
         except QuotaExceeded as exc:
-            raise Throttled(exc.retry_after) from exc
+            raise _throttled(exc.retry_after) from exc
         try:
             self._admit(keys, at)
         except Throttled:
@@ -149,7 +156,7 @@ class Guard:
         windows = self.counters.peek([keys.ip.key, keys.username.key, keys.known], at)
         ip = windows.get(keys.ip.key)
         if ip is not None and ip.hits >= keys.ip.rate.count:
-            raise Throttled(ip.ends - at)
+            raise _throttled(ip.ends - at)
         username = windows.get(keys.username.key)
         if username is not None and username.hits >= keys.username.rate.count and keys.known not in windows:
             self.count((keys.paced,), at)

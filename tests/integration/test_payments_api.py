@@ -273,8 +273,9 @@ def test_the_sweep_expires_holds_that_never_got_a_webhook_from_the_index(api, ch
     now = datetime.now(UTC)
     with recorded_calls() as calls:
         early = settlement.sweep(bootstrap.bookings(), bootstrap.events(), terms, budget_seconds=10, now=now)
-    # One Query per index of work due: holds, cancelled events to settle, refunds.
-    assert early == {} and calls == ["Query", "Query", "Query"]
+    # One Query per index of work due: holds, cancelled events to settle, refunds; and the refunds owed, for the
+    # OldestRefundOwedSeconds metric.
+    assert early == {} and calls == ["Query", "Query", "Query", "Query"]
     later = now + timedelta(minutes=16)
     with recorded_calls() as calls:
         counts = settlement.sweep(bootstrap.bookings(), bootstrap.events(), terms, budget_seconds=10, now=later)

@@ -15,6 +15,7 @@ from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, 
 from chalicelib.domain.events import Event, Settlement
 from chalicelib.domain.uploads import Upload
 from chalicelib.domain.users import User, identity
+from chalicelib.errors import ServiceUnavailable
 from chalicelib.ports.bookings import (
     AlreadyBooked,
     EventChanged,
@@ -618,6 +619,11 @@ class FakeBookings:
     def get_for_event(self, booking_id: str, event_id: str) -> tuple[Booking | None, bool]:
         return self.by_id.get(booking_id), event_id in self.applied
 
+    def oldest_owed_refund(self) -> datetime | None:
+        refunds = [b for b in self.by_id.values() if (place := self._due_at(b)) and place[0] == "refund"]
+        owed = [b.cancelled_at or b.created_at for b in refunds]
+        return min(owed, default=None)
+
     def oldest_waitlisted(self, event_id: str) -> Booking | None:
         waiting = [b for b in self.by_id.values() if b.event_id == event_id and b.status is BookingStatus.WAITLISTED]
         return min(waiting, key=lambda b: (b.created_at, b.id), default=None)
@@ -862,3 +868,26 @@ def fail_first(repository: object, method: str, times: int, error: type[Exceptio
 
     setattr(repository, method, flaky)
     return calls
+
+
+class FakeSuppressions:
+    """ports.Suppressions in memory: address -> (reason, since); `failing` makes every call a store failure."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.by_address: dict[str, tuple[str, datetime]] = {}
+        self.failing = failing
+        self.reads = 0
+
+    def is_suppressed(self, address: str) -> bool:
+        if self.failing:
+            raise ServiceUnavailable()
+        self.reads += 1
+        return address in self.by_address
+
+    def suppress(self, address: str, reason: str, at: datetime) -> bool:
+        if self.failing:
+            raise ServiceUnavailable()
+        if address in self.by_address:
+            return False
+        self.by_address[address] = (reason, at)
+        return True

@@ -24,7 +24,7 @@ def test_access_token_round_trips_with_simplejwt_claims():
     assert (claims.user_id, claims.token_type, claims.exp - claims.iat) == ("01ABC", "access", 300)
     payload = jwt.decode(token, KEY, algorithms=["HS256"])
     assert set(payload) == {"token_type", "exp", "iat", "jti", "user_id"}
-    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "kid": tokens.key_id(KEY), "typ": "JWT"}
 
 
 def test_refresh_token_is_refused_where_an_access_token_is_expected():
