@@ -3,7 +3,6 @@
 import email
 import email.policy
 import errno
-import logging
 import os
 import stat
 from pathlib import Path
@@ -17,27 +16,15 @@ from moto.ses import ses_backends
 from chalicelib.adapters.mail import FolderMailer, SesMailer, mailer_for
 from chalicelib.ports.mail import MailMessage, MailUnavailable
 from chalicelib.settings import load_settings
+from tests.support.logs import Records, attached
 
 MESSAGE = MailMessage(to="alice@example.com", subject="Password reset on Sessions Marketplace", text="Héllo\nlink")
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def app_log():
-    from chalicelib.logs import get_logger
-
-    handler = Lines()
-    get_logger().addHandler(handler)
-    yield handler.records
-    get_logger().removeHandler(handler)
+    with attached(Records()) as handler:
+        yield handler.records
 
 
 def test_folder_mailer_writes_one_eml_file_per_message_and_logs_where(tmp_path, app_log):

@@ -5,18 +5,17 @@ sends carry the stage's configuration set."""
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.logs import JsonFormatter, get_logger
 from chalicelib.ports.mail import MailMessage, MailUnavailable
 from chalicelib.services.mail_feedback import SuppressingMailer, handle_sns_event, normalized
 from chalicelib.settings import load_settings
 from tests.support.fakes import FakeMailer, FakeSuppressions
+from tests.support.logs import JsonLines, attached
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -39,22 +38,10 @@ def complaint(*addresses: str) -> dict:
     return {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": a} for a in addresses]}}
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-
 @pytest.fixture
 def log():
-    handler = Lines()
-    get_logger().addHandler(handler)
-    yield handler.lines
-    get_logger().removeHandler(handler)
+    with attached(JsonLines()) as handler:
+        yield handler.lines
 
 
 def test_permanent_bounces_and_complaints_suppress_their_recipients_normalized(log):

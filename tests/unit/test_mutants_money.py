@@ -4,7 +4,6 @@ logged when the provider fails, and the sweep's budget read from an injected clo
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from tests.support.fakes import (
     FakeRecords,
     fail_first,
 )
+from tests.support.logs import Records, attached
 
 HOLD = 900
 CUTOFF = 24 * 3600
@@ -100,14 +100,9 @@ def world():
 
 @pytest.fixture
 def logged():
-    """Every record the app's logger emits during the test (it does not propagate, so caplog misses it)."""
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("sessions_marketplace")
-    logger.addHandler(handler)
-    yield records
-    logger.removeHandler(handler)
+    """Every record the app's logger emits during the test."""
+    with attached(Records()) as handler:
+        yield handler.records
 
 
 def _lines(records, message):

@@ -18,7 +18,7 @@ from chalicelib import bootstrap, metrics
 from chalicelib.domain.common import utcnow
 from chalicelib.domain.limits import Rate, RateLimits
 from chalicelib.errors import Conflict, Throttled
-from chalicelib.logs import LOGGER_NAME, JsonFormatter, get_logger, invocation, lambda_handler
+from chalicelib.logs import LOGGER_NAME, get_logger, invocation, lambda_handler
 from chalicelib.ports.mail import MailMessage
 from chalicelib.ports.payments import ProviderEvent
 from chalicelib.services import bookings, events, settlement
@@ -38,6 +38,7 @@ from tests.support.fakes import (
     FakeRecords,
     FakeSuppressions,
 )
+from tests.support.logs import JsonLines, attached
 
 NOW_S = 1_700_000_000.25
 NOW_MS = 1_700_000_000_250
@@ -66,28 +67,11 @@ def metric_line(name: str, value: float = 1, unit: str = "Count", **fields) -> d
     return {"level": "INFO", "message": "metric", **fields, **emf(name, value, unit)}
 
 
-class Lines(logging.Handler):
-    """The app logger's lines, formatted as on stdout and read back."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(JsonFormatter())
-        self.lines: list[dict] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(json.loads(self.format(record)))
-
-    def metrics(self) -> list[dict]:
-        return [line for line in self.lines if line["message"] == "metric"]
-
-
 @pytest.fixture
 def log(monkeypatch):
     monkeypatch.setattr(metrics, "time", SimpleNamespace(time=lambda: NOW_S))
-    handler = Lines()
-    get_logger().addHandler(handler)
-    yield handler
-    get_logger().removeHandler(handler)
+    with attached(JsonLines()) as handler:
+        yield handler
 
 
 # Lambda's runtime: the root logger at WARNING with a handler writing its own text format to stdout.

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import time
 
 import boto3
@@ -22,6 +21,7 @@ from chalicelib.security import tokens
 from chalicelib.services.authentication import access_claims
 from chalicelib.settings import ConfigurationError, load_settings
 from tests.support.faults import recorded_calls
+from tests.support.logs import Records, attached
 
 CURRENT = b"c" * 32
 PREVIOUS = b"p" * 32
@@ -161,23 +161,10 @@ def test_the_maximum_ages_are_settings_with_bounds():
 # Expiring: a maximum age, and what a failed read does.
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
 def app_log():
-    from chalicelib.logs import get_logger
-
-    handler = Lines()
-    get_logger().addHandler(handler)
-    yield handler.records
-    get_logger().removeHandler(handler)
+    with attached(Records()) as handler:
+        yield handler.records
 
 
 class Source:
