@@ -18,6 +18,7 @@ const compiled = routes.map((route) => ({
 
 let main = null;
 let current = null; // the navigation being rendered: {controller}
+let shown = null; // the path and query of the page last rendered
 let afterRender = () => {};
 
 /** Start routing: render the current URL and take over same-site links and the back button. */
@@ -27,8 +28,12 @@ export function start(mainElement, { onRender } = {}) {
   afterRender = onRender || afterRender;
   history.scrollRestoration = "manual";
   document.addEventListener("click", interceptLink);
-  // Back and forward show the page again, without the message it was first shown with.
-  window.addEventListener("popstate", () => render({}));
+  // Back and forward show the page again, without the message it was first shown with. Following an anchor on
+  // the page (the skip link) fires popstate too: that is not another page, and rendering it again would take
+  // the keyboard's focus away from where the anchor put it.
+  window.addEventListener("popstate", () => {
+    if (here() !== shown) render({});
+  });
   return render({ initial: true });
 }
 
@@ -73,6 +78,7 @@ async function render(state) {
   if (current) current.controller.abort();
   const navigation = { controller: new AbortController() };
   current = navigation;
+  shown = here();
   const { signal } = navigation.controller;
   const found = match(location.pathname);
   const loading = setTimeout(() => {
