@@ -7,10 +7,13 @@ from typing import Any
 
 from chalice.app import Blueprint
 
+from chalicelib.logs import lambda_handler
+
 rotation_bp = Blueprint(__name__)
 
 
 @rotation_bp.lambda_function(name="rotate_signing_key")
+@lambda_handler("rotate_signing_key")
 def rotate_signing_key(event: dict[str, Any], context: Any) -> None:
     """One of the four rotation steps (createSecret, setSecret, testSecret, finishSecret)."""
     # Imported here: the API's functions load this module with the app, never the rotation's code.

@@ -175,6 +175,28 @@ def test_an_error_a_function_lets_out_is_logged_with_its_invocation_and_raised(l
     assert "RuntimeError: boom" in line["exception"]
 
 
+def test_the_rotation_function_logs_its_steps_and_failures_with_its_invocation(log, monkeypatch):
+    from chalicelib.http.rotation import rotate_signing_key
+    from chalicelib.services.key_rotation import RotationRefused
+
+    class Disabled:
+        def stages(self, secret_id):
+            return False, {}
+
+    monkeypatch.setattr(bootstrap, "secret_versions", Disabled)
+    event = {"SecretId": "arn:secret", "ClientRequestToken": "v2", "Step": "createSecret"}
+    with pytest.raises(RotationRefused):
+        rotate_signing_key(event, SimpleNamespace(aws_request_id="lambda-req-7"))
+    [line] = log.lines
+    assert (line["level"], line["message"], line["function"], line["correlation_id"]) == (
+        "ERROR",
+        "invocation failed",
+        "rotate_signing_key",
+        "lambda-req-7",
+    )
+    assert "RotationRefused: rotation is not enabled on the secret" in line["exception"]
+
+
 def test_an_api_request_logs_with_api_gateways_request_id(log):
     from chalice.app import Request, Response
 
