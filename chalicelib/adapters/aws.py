@@ -25,3 +25,11 @@ def client(service: str, settings: Settings, **options: Any) -> Any:
         **options,
     )
     return botocore.session.get_session().create_client(service, region_name=settings.region, config=config)
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError; None for any other failure (a timeout, a refused
+    connection: there was no answer)."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else None

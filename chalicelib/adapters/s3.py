@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.adapters.aws import client
+from chalicelib.adapters.aws import client, error_code
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.ports.uploads import ObjectChanged, ObjectStart, PresignedPost
 
@@ -34,10 +34,6 @@ def _storage_errors() -> Iterator[None]:
         yield
     except (BotoCoreError, ClientError) as exc:
         raise ServiceUnavailable() from exc
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class S3ObjectStore:
@@ -74,9 +70,9 @@ class S3ObjectStore:
             try:
                 got = self.client().get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
             except ClientError as exc:
-                if _code(exc) in ABSENT:
+                if error_code(exc) in ABSENT:
                     return None
-                if _code(exc) == "InvalidRange":
+                if error_code(exc) == "InvalidRange":
                     return ObjectStart(head=b"", size=0, etag="")  # an empty object has no first byte
                 raise
             body = got["Body"]
@@ -101,7 +97,7 @@ class S3ObjectStore:
                     CacheControl=cache_control,
                 )
             except ClientError as exc:
-                if _code(exc) in ABSENT | {"PreconditionFailed", "412"}:
+                if error_code(exc) in ABSENT | {"PreconditionFailed", "412"}:
                     raise ObjectChanged() from exc
                 raise
 

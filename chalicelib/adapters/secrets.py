@@ -8,12 +8,13 @@ needs it."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from chalicelib.adapters.aws import client
+from chalicelib.adapters.aws import client, error_code
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.settings import MIN_SIGNING_KEY_BYTES, Settings
 
@@ -117,12 +118,6 @@ def version_kid(version_id: str) -> str:
     return hashlib.sha256(version_id.encode()).hexdigest()[:16]
 
 
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError (None for any other failure)."""
-    response = getattr(exc, "response", None)
-    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-
-
 class SecretsManagerKeys:
     """The KeyRing of a deployed stage: the secret's AWSCURRENT and AWSPREVIOUS versions, each read on first
     use and again once older than SIGNING_KEY_MAX_AGE_SECONDS."""
@@ -197,10 +192,16 @@ def _stored(settings: Settings) -> SecretsManagerKeys:
 def signing_keys(settings: Settings) -> KeyRing:
     """The stage's keys; a missing or short secret is an outage (503), never a weak key."""
     if settings.jwt_signing_key is not None:
-        from chalicelib.security.tokens import StaticKeys
-
-        return StaticKeys(settings.jwt_signing_key, settings.jwt_previous_signing_key)
+        return _static(settings.jwt_signing_key, settings.jwt_previous_signing_key)
     return _stored(settings)
+
+
+@functools.lru_cache(maxsize=4)
+def _static(current: bytes, previous: bytes | None) -> KeyRing:
+    # Kept, as the secret's keys are: each request would otherwise derive both kids again.
+    from chalicelib.security.tokens import StaticKeys
+
+    return StaticKeys(current, previous)
 
 
 def signing_key(settings: Settings) -> bytes:
