@@ -105,7 +105,9 @@ def start(
         upload.key, content_type=content_type, max_bytes=size, expires_seconds=POST_SECONDS
     )
     media.uploads.add(upload)
-    return StartedUpload(upload, post, created + timedelta(seconds=POST_SECONDS))
+    # The policy S3 enforces is signed after `created` and its expiration rounded down to the second: counted
+    # from `created` rounded down too, the time answered is never later than the form's real end.
+    return StartedUpload(upload, post, created.replace(microsecond=0) + timedelta(seconds=POST_SECONDS))
 
 
 @dataclass(frozen=True)

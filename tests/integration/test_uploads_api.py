@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -97,8 +96,8 @@ def test_an_upload_is_a_presigned_post_for_one_key_one_type_and_at_most_the_decl
     )
     expires = datetime.fromisoformat(policy(form)["expiration"].replace("Z", "+00:00"))
     answered = datetime.fromisoformat(form["expires_at"].replace("Z", "+00:00"))
-    assert abs((expires - answered).total_seconds()) <= 1
-    assert before + timedelta(seconds=600) <= answered <= after + timedelta(seconds=600)
+    # The answer never promises longer than S3 would accept; both are ten minutes from within the request.
+    assert before + timedelta(seconds=600) <= answered <= expires <= after + timedelta(seconds=600)
     record = UploadModel.get(form["id"], consistent_read=True)
     assert (record.owner, record.purpose, record.content_type, record.size, record.object_key) == (
         user_id,
@@ -107,7 +106,8 @@ def test_an_upload_is_a_presigned_post_for_one_key_one_type_and_at_most_the_decl
         123_456,
         key,
     )
-    assert record.claimed_at is None and 86_390 <= record.expires_at.timestamp() - time.time() <= 86_400
+    assert record.claimed_at is None
+    assert before.timestamp() + 86_400 <= record.expires_at.timestamp() <= after.timestamp() + 86_400
 
 
 @pytest.mark.parametrize(
