@@ -15,14 +15,62 @@ from chalicelib.ports.mail import Mailer, MailMessage, MailUnavailable
 from chalicelib.settings import DEPLOYED_STAGES, Settings
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
     from pathlib import Path
 
 SENDER_NAME = "Sessions Marketplace"
+
+# The only headers a message may add to those the mailer sets (lower case: header names are case-insensitive).
+# Anything else could override the sender or the routing (From, Bcc, Reply-To) from text that reached a message.
+EXTRA_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 
 def sender(address: str) -> str:
     """The From header: the product's name and the stage's address."""
     return f"{SENDER_NAME} <{address}>"
+
+
+def mime_message(message: MailMessage, from_header: str, *, message_id_domain: str | None = None) -> EmailMessage:
+    """`message` as a MIME message: the text, the HTML as its alternative, then the attachments, then the extra
+    headers. ValueError for a header outside EXTRA_HEADERS (or given twice) and for a line break in any header
+    value or attachment's name or type: one would start a header of its own."""
+    from email.message import EmailMessage
+    from email.policy import default
+    from email.utils import formatdate, make_msgid
+
+    names = [name.lower() for name, _ in message.headers]
+    refused = sorted(set(names) - EXTRA_HEADERS)
+    if refused:
+        raise ValueError(f"headers not allowed: {', '.join(refused)}")
+    if len(set(names)) != len(names):
+        raise ValueError("a header given twice")
+    mail = EmailMessage()
+    for name, value in (("From", from_header), ("To", message.to), ("Subject", message.subject)):
+        mail[name] = _one_line(name, value)
+    mail["Date"] = formatdate(localtime=False)
+    if message_id_domain is not None:
+        mail["Message-ID"] = make_msgid(domain=message_id_domain)
+    mail.set_content(message.text)
+    if message.html is not None:
+        mail.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        kind = default.header_factory("Content-Type", _one_line("Content-Type", attachment.content_type))
+        mail.add_attachment(
+            attachment.data,
+            maintype=kind.maintype,
+            subtype=kind.subtype,
+            params=dict(kind.params),
+            filename=_one_line("filename", attachment.filename),
+        )
+    for name, value in message.headers:
+        mail[name] = _one_line(name, value)
+    return mail
+
+
+def _one_line(name: str, value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{name}: a line break in a header value")  # the value may be personal: not shown
+    return value
 
 
 class SesMailer:
@@ -40,12 +88,20 @@ class SesMailer:
             return self._client
 
     def send(self, message: MailMessage) -> None:
-        content = {
-            "Simple": {
-                "Subject": {"Data": message.subject, "Charset": "UTF-8"},
-                "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
+        content: dict[str, Any]
+        if message.html is None and not message.attachments and not message.headers:
+            content = {
+                "Simple": {
+                    "Subject": {"Data": message.subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": message.text, "Charset": "UTF-8"}},
+                }
             }
-        }
+        else:
+            from email.policy import SMTP
+
+            # Built before the call: a refused header is the caller's mistake, not the mail service failing.
+            mail = mime_message(message, sender(self._settings.mail_from))
+            content = {"Raw": {"Data": mail.as_bytes(policy=SMTP)}}
         # The configuration set publishes this message's bounces and complaints (the MailFeedback function).
         configuration = self._settings.mail_configuration_set
         extra = {"ConfigurationSetName": configuration} if configuration else {}
@@ -73,16 +129,7 @@ class FolderMailer:
         self.sender_address = sender_address
 
     def send(self, message: MailMessage) -> None:
-        from email.message import EmailMessage
-        from email.utils import formatdate, make_msgid
-
-        mail = EmailMessage()
-        mail["From"] = sender(self.sender_address)
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = make_msgid(domain="sessions.localhost")
-        mail.set_content(message.text)
+        mail = mime_message(message, sender(self.sender_address), message_id_domain="sessions.localhost")
         name = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{time.time_ns() % 10**9:09d}-{uuid.uuid4().hex[:8]}"
         path = self.folder / f"{name}.eml"
         partial = self.folder / f".{name}.tmp"

@@ -11,12 +11,25 @@ class MailUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message, e.g. `event.ics` as `text/calendar; method=PUBLISH`."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class MailMessage:
-    """A plain-text e-mail to one recipient."""
+    """An e-mail to one recipient: plain text, optionally an HTML alternative, attachments and extra headers
+    (only those the adapters allow: List-Unsubscribe, List-Unsubscribe-Post)."""
 
     to: str
     subject: str
     text: str
+    html: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):
