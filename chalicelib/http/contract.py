@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from chalicelib.domain.enums import Access
     from chalicelib.schemas.validation import InputSchema
 
-MediaType = Literal["text/html", "text/javascript", "text/css"]
+MediaType = Literal["text/html", "text/javascript", "text/css", "text/calendar"]
 HTML: MediaType = "text/html"
 JAVASCRIPT: MediaType = "text/javascript"
 CSS: MediaType = "text/css"
+CALENDAR: MediaType = "text/calendar"
 # A success answer: a JSON shape, a non-JSON media type, or None for an empty body.
 Answer = Shape | MediaType | None
 

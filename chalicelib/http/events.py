@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap as deps
 from chalicelib.domain.enums import Access
-from chalicelib.http.contract import PAGINATION, InputRef, Parameter
+from chalicelib.http.contract import CALENDAR, PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import boolean_param, query_params
 from chalicelib.http.responses import json_response
@@ -79,6 +79,30 @@ def get_event(event_id: str) -> dict[str, Any]:
     from chalicelib.services import events
 
     return EVENT.render(events.get_event(deps.events(), event_id, _optional_caller()))
+
+
+@routes.route(
+    "/api/events/{event_id}/calendar.ics",
+    "GET",
+    summary="One event as an iCalendar (RFC 5545) file; its online link only for a confirmed seat's holder and "
+    "those who manage it; 409 `event_not_scheduled` while it has no start time",
+    responses={200: CALENDAR},
+    conflicts=True,
+    optional_auth=True,
+)
+def get_event_calendar(event_id: str) -> Response:
+    """The event's `.ics`, seen as get_event sees it (a draft only for its creator and staff)."""
+    from chalicelib.domain.common import utcnow
+    from chalicelib.services import calendars
+
+    web_app_url = deps.settings().web_app_url
+    entry = calendars.calendar_entry(deps.events(), event_id, _optional_caller(), web_app_url=web_app_url)
+    body = calendars.event_calendar(entry, now=utcnow())
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": f"{CALENDAR}; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{calendars.file_name(entry.event)}"',
+    }
+    return Response(body=body, status_code=200, headers=headers)
 
 
 @routes.route(

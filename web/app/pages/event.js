@@ -11,6 +11,7 @@
 // the page then tells the visitor where their booking and their money stand, and offers nothing to book.
 
 import * as api from "../api.js";
+import { calendarLinks } from "../calendar.js";
 import {
   badge,
   busy,
@@ -117,6 +118,16 @@ export async function render(root, ctx) {
   const facts = h("div");
   const area = messageArea();
   const panel = h("div", { class: "panel-body" });
+  const calendar = h("div");
+  const calendarSection = section("Add to calendar", calendar);
+
+  /** The calendar links, for this reader: the online link only for a confirmed seat and those who manage it. */
+  function drawCalendar() {
+    const manages = Boolean(user && (user.id === event.creator || user.is_staff));
+    const links = calendarLinks(event, { holder: manages || Boolean(booking && booking.status === "confirmed") });
+    fill(calendar, links);
+    calendarSection.hidden = !links;
+  }
 
   function drawEvent() {
     const phase = PHASE_BADGES[eventPhase(event)];
@@ -213,6 +224,7 @@ export async function render(root, ctx) {
 
   function drawPanel() {
     fill(panel, panelContent()); // fill() leaves out the nulls, which replaceChildren() would write out as "null"
+    drawCalendar(); // after every change of the event or of the visitor's place
   }
 
   function panelContent() {
@@ -357,6 +369,7 @@ export async function render(root, ctx) {
     facts,
     section("About this event", h("p", { class: "description" }, event.description)),
     yourPlace,
+    calendarSection,
   );
   const returned = ctx.query.get("booking");
   const outcome = ctx.query.get("checkout");
