@@ -32,6 +32,27 @@ class PendingEmail:
 
 
 @dataclass(frozen=True)
+class NotificationPreferences:
+    """What the user lets the marketplace send beyond the transactional messages (domain.notifications):
+    reminders before an event, the creators' daily digest; and the IANA zone their e-mails show times in as
+    well as the event's own (None: the event's zone only). The zone is checked where it is set."""
+
+    reminders: bool = True
+    digest: bool = True
+    timezone: str | None = None
+
+    def allows(self, kind: str) -> bool:
+        """Whether a notification of `kind` may be sent: transactional kinds always are; ValueError for a kind
+        domain.notifications does not list."""
+        from chalicelib.domain.notifications import KINDS, OPTIONAL
+
+        if kind not in KINDS:
+            raise ValueError(f"unknown notification kind {kind!r}")
+        preference = OPTIONAL.get(kind)
+        return preference is None or bool(getattr(self, preference))
+
+
+@dataclass(frozen=True)
 class User:
     """An account; `password_hash` never leaves the server (public shapes omit it)."""
 
@@ -51,6 +72,9 @@ class User:
     token_generation: int = 0
     # A new address asked for and not yet confirmed from it (services.credentials.request_email_change).
     pending_email: PendingEmail | None = None
+    notifications: NotificationPreferences = NotificationPreferences()
+    # The secret part of the personal calendar feed's URL (services.preferences); None until first asked for.
+    calendar_secret: str | None = None
 
     @property
     def email_pending(self) -> str | None:

@@ -17,6 +17,7 @@ from chalicelib.domain.enums import (
     RefundStatus,
     Role,
 )
+from chalicelib.domain.notifications import TRANSACTIONAL
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -348,3 +349,21 @@ WEBHOOK_RECEIPT = Shape(
 HEALTH = Shape("Health", "Liveness.", (Field("status", Kind({"type": "string", "enum": ["ok"]})),))
 EMPTY = Shape("EmptyObject", "`{}`.", ())
 OPENAPI_DOCUMENT = Shape("OpenApiDocument", "An OpenAPI 3.1 document.", (), closed=False)
+NOTIFICATION_PREFERENCES = Shape(
+    "NotificationPreferences",
+    "Which optional e-mails the caller receives (reminders before an event, the creators' daily digest), the zone "
+    "e-mails show times in besides the event's own (null: the event's zone only), and the kinds of message that "
+    "are always sent (read-only).",
+    (
+        Field("reminders", BOOLEAN),
+        Field("digest", BOOLEAN),
+        Field("timezone", TEXT, nullable=True),
+        Field("transactional", Kind({"type": "string", "enum": list(TRANSACTIONAL)}), many=True),
+    ),
+)
+CALENDAR_FEED = Shape(
+    "CalendarFeed",
+    "The caller's personal calendar feed (their booked events), at a secret URL: `url` over https, `webcal_url` "
+    "for calendar apps that subscribe from a link.",
+    (Field("url", URL), Field("webcal_url", URL)),
+)

@@ -10,7 +10,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import Role
-from chalicelib.domain.users import PendingEmail, User, identity
+from chalicelib.domain.users import NotificationPreferences, PendingEmail, User, identity
 from chalicelib.persistence.common import Stream, get_or_none, merge_streams, parse_time
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.models import ALL, USER_FACETS, facet_attribute
@@ -104,6 +104,12 @@ def _to_domain(item: UserModel) -> User:
         version=int(item.version),
         token_generation=int(item.token_gen or 0),
         pending_email=_pending(item),
+        notifications=NotificationPreferences(
+            reminders=item.notify_reminders is not False,
+            digest=item.notify_digest is not False,
+            timezone=item.notify_timezone,
+        ),
+        calendar_secret=item.calendar_secret,
     )
 
 
@@ -131,6 +137,10 @@ def user_item(user: User) -> UserModel:
         pending_email=user.pending_email.address if user.pending_email else None,
         pending_email_digest=user.pending_email.digest if user.pending_email else None,
         pending_email_expires=user.pending_email.expires_at if user.pending_email else None,
+        notify_reminders=user.notifications.reminders,
+        notify_digest=user.notifications.digest,
+        notify_timezone=user.notifications.timezone,
+        calendar_secret=user.calendar_secret,
         **_index_keys(user),
     )
 

@@ -24,8 +24,12 @@ PROTECTED: dict[tuple[str, str], Access] = {
     ("/api/me", "GET"): Access.SIGNED_IN,
     ("/api/me", "PATCH"): Access.SIGNED_IN,
     ("/api/me/bookings", "GET"): Access.SIGNED_IN,
+    ("/api/me/calendar", "GET"): Access.SIGNED_IN,
+    ("/api/me/calendar", "POST"): Access.SIGNED_IN,
     ("/api/me/events", "GET"): Access.CREATOR,
     ("/api/me/logout-all", "POST"): Access.SIGNED_IN,
+    ("/api/me/notifications", "GET"): Access.SIGNED_IN,
+    ("/api/me/notifications", "PATCH"): Access.SIGNED_IN,
     ("/api/me/password", "POST"): Access.SIGNED_IN,
     ("/api/uploads", "POST"): Access.SIGNED_IN,
 }

@@ -38,6 +38,11 @@ class UserModel(Model):
     pending_email = UnicodeAttribute(null=True)
     pending_email_digest = UnicodeAttribute(null=True)
     pending_email_expires = NumberAttribute(null=True)
+    # Notification preferences (items stored before them read as the defaults) and the calendar feed's secret.
+    notify_reminders = BooleanAttribute(default=True)
+    notify_digest = BooleanAttribute(default=True)
+    notify_timezone = UnicodeAttribute(null=True)
+    calendar_secret = UnicodeAttribute(null=True)
     # Index keys: `<identity(username)>#<id>`, `<identity(email)>#<id>` (absent without an e-mail), the
     # partition of every user, and the facet values of each combination (`f_role`: `CREATOR`, ...).
     name_sk = UnicodeAttribute(null=True)

@@ -1,11 +1,12 @@
 // "/profile": the signed-in user's account, and what they may change themselves: their picture, e-mail and
-// password; and signing out on every device. Each part is a section built by a function of `sections` below.
+// password, which e-mails they receive, their calendar feed; and signing out on every device. Each part is a
+// section built by a function of `sections` below, from the account and what `render` reads with it.
 
 import * as api from "../api.js";
-import { factList, section } from "../components.js";
-import { append, fill, h } from "../dom.js";
+import { busy, confirmDialog, factList, section } from "../components.js";
+import { append, fill, h, messageArea, show, uid } from "../dom.js";
 import { checkRepeated, field, form, newPasswordFields, submitButton } from "../forms.js";
-import { moment } from "../format.js";
+import { moment, zoneNames } from "../format.js";
 import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 import { chosenFile, imageField, uploadImage } from "../uploads.js";
@@ -161,11 +162,146 @@ function everywhere() {
   );
 }
 
-export const sections = [account, avatar, email, password, everywhere];
+const NOTIFICATIONS_PATH = "/api/me/notifications/";
+const CALENDAR_PATH = "/api/me/calendar/";
+const ZONE_LIST_ID = "notification-zone-names";
+
+function check(name, label, checked, help) {
+  const id = uid(`field-${name}`);
+  const helpId = `${id}-help`;
+  const errorId = `${id}-error`;
+  // A `.field` box named after the API's field, so that forms.js shows an error of it here.
+  return h(
+    "div",
+    { class: "field", dataset: { field: name } },
+    h(
+      "p",
+      { class: "check" },
+      h("input", { type: "checkbox", id, name, checked, "aria-describedby": `${helpId} ${errorId}` }),
+      h("label", { for: id }, label),
+    ),
+    h("p", { id: helpId, class: "help" }, help),
+    h("p", { id: errorId, class: "field-error", hidden: true }),
+  );
+}
+
+function notifications(user, { preferences }) {
+  const zones = h("datalist", { id: ZONE_LIST_ID }, ["UTC", ...zoneNames()].map((name) => h("option", { value: name })));
+  return section(
+    "Notifications",
+    h(
+      "p",
+      {},
+      "E-mails about your bookings (confirmations, the waitlist, payments, cancellations and changes to an " +
+        "event) are always sent. You choose the others.",
+    ),
+    form({
+      label: "Notification settings",
+      children: [
+        h(
+          "fieldset",
+          {},
+          h("legend", {}, "Optional e-mails"),
+          check("reminders", "Reminders", preferences.reminders, "A reminder a day before each event you booked."),
+          check("digest", "Daily digest", preferences.digest, "For creators: the day's new bookings and cancellations."),
+        ),
+        field("timezone", "Time zone for e-mails", {
+          value: preferences.timezone || "",
+          help: "Times in e-mails are in the event's own zone, and also in this one when it differs (an IANA name " +
+            "such as Europe/Paris). Leave empty for the event's zone only.",
+          attrs: { list: ZONE_LIST_ID, autocomplete: "off", spellcheck: "false" },
+        }),
+        zones,
+      ],
+      buttons: [submitButton("Save notification settings")],
+      onSubmit: async (values) => {
+        const changes = {
+          reminders: values.reminders === "on",
+          digest: values.digest === "on",
+          timezone: (values.timezone || "").trim() || null,
+        };
+        await api.request(NOTIFICATIONS_PATH, { method: "PATCH", body: changes });
+        return "Your notification settings are saved.";
+      },
+    }),
+  );
+}
+
+function calendarFeed(user, { feed }) {
+  const status = messageArea();
+  const addressId = uid("calendar-url");
+  const addressHelpId = `${addressId}-help`;
+  const address = h("input", {
+    id: addressId,
+    type: "text",
+    readonly: true,
+    value: feed.url,
+    "aria-describedby": addressHelpId,
+    spellcheck: "false",
+  });
+  const subscribe = h("a", { href: feed.webcal_url }, "Subscribe in your calendar app");
+  const draw = (current) => {
+    address.value = current.url;
+    subscribe.href = current.webcal_url;
+  };
+  const copy = h("button", { type: "button", class: "button button-secondary" }, "Copy");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(address.value);
+      show(status, "success", "The address is copied.");
+    } catch {
+      address.select(); // the reader can still copy it with the keyboard
+      show(status, "info", "Copying is not allowed here: the address is selected, copy it with your keyboard.");
+    }
+  });
+  const reset = h("button", { type: "button", class: "button button-secondary" }, "Reset link");
+  reset.addEventListener("click", async () => {
+    const sure = await confirmDialog({
+      title: "Reset the calendar link?",
+      message: "The current address stops working: calendars subscribed to it no longer update.",
+      confirmLabel: "Reset link",
+    });
+    if (!sure) return;
+    await busy(reset, async () => {
+      const { data } = await api.request(CALENDAR_PATH, { method: "POST" });
+      draw(data);
+      show(status, "success", "The link is reset: the old address no longer works. Subscribe again with the new one.");
+    }, "Resetting…").catch((error) => show(status, "error", error.message || "Something went wrong. Try again."));
+  });
+  return section(
+    "Calendar feed",
+    h(
+      "p",
+      {},
+      "Your booked events in Google Calendar, Apple Calendar or Outlook: subscribe to this address, and your " +
+        "calendar keeps itself up to date.",
+    ),
+    status,
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: address.id }, "Calendar address"),
+      h(
+        "p",
+        { id: addressHelpId, class: "help" },
+        "Anyone with this address sees your booked events, with their online links: keep it to yourself, and " +
+          "reset it if it got out.",
+      ),
+      address,
+    ),
+    h("div", { class: "actions" }, copy, subscribe, reset),
+  );
+}
+
+export const sections = [account, avatar, email, password, notifications, calendarFeed, everywhere];
 
 export async function render(root, ctx) {
-  const user = await api.me(ctx.signal);
+  const [user, preferences, feed] = await Promise.all([
+    api.me(ctx.signal),
+    api.request(NOTIFICATIONS_PATH, { signal: ctx.signal }).then((r) => r.data),
+    api.request(CALENDAR_PATH, { signal: ctx.signal }).then((r) => r.data),
+  ]);
   session.setUser(user);
   ctx.setTitle("Profile");
-  append(root, h("h1", {}, "Your profile"), ...sections.map((build) => build(user)));
+  append(root, h("h1", {}, "Your profile"), ...sections.map((build) => build(user, { preferences, feed })));
 }
