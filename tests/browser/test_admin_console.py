@@ -20,7 +20,8 @@ from tests.browser.console_pages import TOKEN_STORE as STORE
 from tests.browser.console_pages import sign_in
 from tests.support.stack import bearer, token
 
-PASSWORD = "vivid-otter-92-lamp"
+# Long enough that no username of the form `promoted_<8 random characters>` can be "too similar" to it.
+PASSWORD = "vivid-otter-92-lamp-quartz-jelly"
 ROOT = Path(__file__).resolve().parents[2]
 
 
