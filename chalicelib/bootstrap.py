@@ -19,12 +19,15 @@ if TYPE_CHECKING:
     from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
     from chalicelib.persistence.counters import DynamoCounters
     from chalicelib.persistence.events import DynamoEventRepository
+    from chalicelib.persistence.notices import DynamoNoticeLedger
     from chalicelib.persistence.suppressions import DynamoSuppressions
     from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
     from chalicelib.persistence.users import DynamoUserRepository
     from chalicelib.ports.mail import Mailer
+    from chalicelib.ports.notices import Change
     from chalicelib.security.tokens import KeyRing, Lifetimes
     from chalicelib.services.accounts import TokenPolicy
+    from chalicelib.services.notifications import Outbox
     from chalicelib.services.payments import PaymentTerms
     from chalicelib.services.throttling import Guard
     from chalicelib.services.uploads import Media
@@ -131,6 +134,45 @@ def suppressions() -> DynamoSuppressions:
 
     tables()
     return DynamoSuppressions()
+
+
+@lru_cache(maxsize=1)
+def notice_ledger() -> DynamoNoticeLedger:
+    """The ledger that sends each notification once."""
+    from chalicelib.persistence.notices import DynamoNoticeLedger
+
+    tables()
+    return DynamoNoticeLedger()
+
+
+def outbox() -> Outbox:
+    """What the Notifier delivers notifications with."""
+    from chalicelib.security.unsubscribe import unsubscribe_url
+    from chalicelib.services.notifications import Outbox
+
+    settings = get_settings()
+    base = settings.api_url
+
+    def unsubscribe_link(user_id: str, kind: str) -> str:
+        assert base is not None
+        return unsubscribe_url(base, user_id, kind, signing_keys())
+
+    link = unsubscribe_link if base is not None else None
+    return Outbox(users(), events(), bookings(), notice_ledger(), mailer(), settings.web_app_url, link)
+
+
+def stream_changes(records: list[dict[str, object]]) -> list[Change]:
+    """The bookings' and events' changes among a batch of stream records (Lambda's event, or the Streams API's
+    records with their stream's `eventSourceARN` added); records of other tables are left out."""
+    from chalicelib.persistence.changes import change_of, table_of
+
+    tables()
+    changes = []
+    for record in records:
+        table = table_of(str(record.get("eventSourceARN", "")))
+        if table is not None:
+            changes.append(change_of(record, table))
+    return changes
 
 
 @lru_cache(maxsize=1)

@@ -84,6 +84,9 @@ class Settings(NamedTuple):
     # The SES configuration set every message is sent with: it publishes bounces and complaints to the
     # feedback function (deployed stages; unset, SES sends without one).
     mail_configuration_set: str | None = None
+    # The API's base URL (with its stage's path) for links in e-mails that call it (one-click unsubscribe):
+    # API_URL deployed, the public origin locally; None, e-mails link to the web app's profile only.
+    api_url: str | None = None
 
 
 class PaymentSettings(NamedTuple):
@@ -311,7 +314,15 @@ def load_settings(env: Env | None = None) -> Settings:
         media_base_url=_media_base_url(env, stage, uploads_bucket_from_env(env)),
         log_level=log_level_from_env(env),
         mail_configuration_set=configuration_set,
+        api_url=_api_url(env, origin),
     )
+
+
+def _api_url(env: Env, origin: str | None) -> str | None:
+    url = (env.get("API_URL") or "").rstrip("/") or origin
+    if url is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", url):
+        raise ConfigurationError(f"API_URL must be scheme://host[:port][/path], got {url!r}")
+    return url
 
 
 def payment_settings_from_env(env: Env) -> PaymentSettings:

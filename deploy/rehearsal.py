@@ -105,6 +105,8 @@ class Rehearsal:
     not_created: dict[str, str] = field(default_factory=dict)  # logical id -> type, of what moto deployed
     answers: dict[str, Any] = field(default_factory=dict)  # step -> the function's answer
     without_bucket: str = ""  # what the CLI says to the same deploy without --s3-bucket
+    streams: dict[str, str] = field(default_factory=dict)  # created table -> its stream's view type
+    event_sources: list[dict[str, Any]] = field(default_factory=list)  # the created event source mappings
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -567,9 +569,32 @@ def rehearse(stage: str, packaged: Path, work: Path) -> Rehearsal:
             if k not in complete and active.get(r.get("Condition", ""), True)
         }
 
+        found.streams, found.event_sources = streams_and_sources(deployable, endpoint)
         found.answers = call_functions(deployable, endpoint, env, work)
         found.seconds["functions"] = time.monotonic() - started
     return found
+
+
+def streams_and_sources(template: dict[str, Any], endpoint: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The created tables' streams, and the created mappings from streams to functions (the notifier's)."""
+    dynamodb, aws_lambda = _client("dynamodb", endpoint), _client("lambda", endpoint)
+    streams, by_arn = {}, {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        table = dynamodb.describe_table(TableName=resource["Properties"]["TableName"])["Table"]
+        if table.get("StreamSpecification", {}).get("StreamEnabled"):
+            streams[logical_id] = table["StreamSpecification"]["StreamViewType"]
+            by_arn[table["LatestStreamArn"]] = logical_id
+    sources = [
+        {
+            "table": by_arn.get(mapping["EventSourceArn"], mapping["EventSourceArn"]),
+            "function": mapping["FunctionArn"].rsplit(":function:", 1)[-1],
+            "on_failure": bool(mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")),
+        }
+        for mapping in aws_lambda.list_event_source_mappings()["EventSourceMappings"]
+    ]
+    return streams, sorted(sources, key=lambda m: str(m["table"]))
 
 
 def call_functions(template: dict[str, Any], endpoint: str, env: Mapping[str, str], work: Path) -> dict[str, Any]:

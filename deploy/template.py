@@ -22,6 +22,7 @@ from deploy.mail import (
     mail_resources,
     sender_identity_arn,
 )
+from deploy.notifications import STREAMED_TABLES, notifier_resources, stream_specification, stream_statements
 from deploy.observability import (
     access_log_format,
     access_log_resources,
@@ -54,6 +55,7 @@ FUNCTIONS = {
     "SweepPayments": "sweep",
     "MailFeedback": "mail-feedback",
     "RotateSigningKey": "rotate-signing-key",
+    "Notifier": "notifier",
 }
 # Always in the app; the others get their parts (role, log group, alarms, triggers) only once `chalice
 # package` emits them, so the template stays valid while they are being written.
@@ -65,6 +67,7 @@ RESERVED_CONCURRENCY = {
     "SweepPayments": (1, "one sweep at a time"),
     "MailFeedback": (2, "bounces and complaints are few; SNS retries a throttled delivery"),
     "RotateSigningKey": (1, "Secrets Manager runs one rotation step at a time"),
+    "Notifier": (4, "one batch per stream shard at a time; SES's sending rate is the real limit"),
 }
 # Where the functions' live alias shifts traffic gradually (CodeDeploy), rolled back by the API's alarms.
 LIVE_ALIAS = "live"
@@ -73,6 +76,8 @@ ROLLBACK_ALARMS = ("ApiErrorRateAlarm", "ApiLatencyAlarm", "APIHandlerErrorsAlar
 SIGNING_KEY_ROTATION = "rate(30 days)"
 # The table MailFeedback records suppressed addresses in (persistence/suppressions.py: the uniques table).
 MAIL_FEEDBACK_TABLES = ("UniquesTable",)
+# What the Notifier reads a message's facts from (users, events, a changed event's bookings) and its ledger in.
+NOTIFIER_READS = ("UsersTable", "EventsTable", "BookingsTable")
 # The sweep's repositories (bookings, events) write these tables in their transactions.
 SWEEP_TABLES = ("BookingsTable", "EventsTable", "UniquesTable", "IdempotencyTable")
 
@@ -206,6 +211,8 @@ def _table(stage: str, logical_id: str) -> dict[str, Any]:
         properties["GlobalSecondaryIndexes"] = indexes
     if logical_id in TTL:
         properties["TimeToLiveSpecification"] = {"AttributeName": TTL[logical_id], "Enabled": True}
+    if logical_id in STREAMED_TABLES:
+        properties.update(stream_specification())
     return {"Type": "AWS::DynamoDB::Table", **_retention(stage), "Properties": properties}
 
 
@@ -406,6 +413,22 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
     if logical_id == "MailFeedback":
         # A suppression is one conditional put (persistence/suppressions.py); the API reads them.
         return [statement("Suppressions", ["dynamodb:PutItem"], _table_arns(MAIL_FEEDBACK_TABLES))]
+    if logical_id == "Notifier":
+        return [
+            statement("Facts", ["dynamodb:GetItem", "dynamodb:Query"], _table_arns(NOTIFIER_READS)),
+            # The ledger (persistence/notices.py) and the suppressed addresses, on the uniques table.
+            statement(
+                "Ledger",
+                ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                _table_arns(MAIL_FEEDBACK_TABLES),
+            ),
+            statement(
+                "Mail",
+                ["ses:SendEmail", "ses:SendRawEmail"],
+                [sender_identity_arn(), {"Fn::Sub": CONFIGURATION_SET_ARN}],
+            ),
+            *stream_statements(),
+        ]
     if logical_id == "RotateSigningKey":
         # The four rotation steps on the signing key only; the new key is generated in the function.
         return [
@@ -613,8 +636,15 @@ def function_template(stage: str, logical_id: str, timeout_seconds: int) -> dict
         },
         **function_alarms(logical_id, name, timeout_seconds),
     }
+    if logical_id == "Notifier":
+        # The one-click unsubscribe links of reminders and digests call the API's v1 stage.
+        properties["Environment"]["Variables"]["API_URL"] = {
+            "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1"
+        }
     if logical_id == "MailFeedback":
         resources.update(feedback_subscription())
+    if logical_id == "Notifier":
+        resources.update(notifier_resources(stage, name))
     if logical_id == "RotateSigningKey":
         resources["RotateSigningKeyInvokePermission"] = {
             "Type": "AWS::Lambda::Permission",

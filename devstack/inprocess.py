@@ -17,7 +17,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def configure_environment(signing_key: str, **extra: str) -> None:
     """Set, before the app is imported (settings load at its cold start), what it needs on moto's mock_aws: the
     local stage's variables (as chalice sets them for `chalice local`), `extra` over them."""
-    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    for name in (
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL",
+        "AWS_PROFILE",
+    ):
         # mock_aws does not intercept a custom endpoint.
         os.environ.pop(name, None)
     os.environ.update(

@@ -113,6 +113,7 @@ class LocalStack:
         self.aws: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
         self.payments: subprocess.Popen[bytes] | None = None
+        self.notifier: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -136,6 +137,7 @@ class LocalStack:
             **stage_variables(),
             "AWS_ENDPOINT_URL_DYNAMODB": self.aws_url,
             "AWS_ENDPOINT_URL_S3": self.aws_url,
+            "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": self.aws_url,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION,
@@ -193,6 +195,10 @@ class LocalStack:
             self.payments = self._spawn(local_payments.command(self.payments_port, self.data_dir), env)
             in_use = PortInUse(self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments")
             self._wait(f"{self.payments_url}/health", self.payments, in_use)
+            # What DynamoDB Streams and the Notifier function do deployed: the messages in the mail folder.
+            self.notifier = self._spawn(
+                [sys.executable, "-m", "devstack.notifier", "--data-dir", str(self.data_dir)], env
+            )
             if self.web_port is not None:
                 self._serve_web()
         except BaseException:
@@ -261,7 +267,7 @@ class LocalStack:
             except KeyboardInterrupt:
                 _end(process, 0)
         self.processes.clear()
-        self.aws = self.api = self.payments = None
+        self.aws = self.api = self.payments = self.notifier = None
 
 
 def _end(process: subprocess.Popen[bytes], timeout: float) -> None:

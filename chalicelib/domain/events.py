@@ -60,6 +60,9 @@ class Event:
     version: int = 1
     # Set once the event is cancelled (its bookings' settlement); written only by the store and the settlement.
     settlement: Settlement | None = None
+    # The start time its holders were reminded of (24 h before); set only by the store's mark_reminded, so an
+    # edit of the start time makes the event due for a reminder again.
+    reminded_for: datetime | None = None
 
     def with_changes(self, **changes: object) -> Event:
         """A copy with `changes` applied, `updated_at` set and the version bumped."""

@@ -16,6 +16,8 @@ from chalicelib.http.health import health_bp
 from chalicelib.http.mail_feedback import mail_feedback_bp
 from chalicelib.http.me import me_bp
 from chalicelib.http.middleware import cors_and_access_log
+from chalicelib.http.notifications import notifications_bp
+from chalicelib.http.notifier import notifier_bp
 from chalicelib.http.payments import payments_bp
 from chalicelib.http.rotation import rotation_bp
 from chalicelib.http.routing import complete_routes
@@ -40,6 +42,7 @@ def build_app() -> Chalice:
         health_bp,
         accounts_bp,
         me_bp,
+        notifications_bp,
         events_bp,
         bookings_bp,
         payments_bp,
@@ -49,6 +52,7 @@ def build_app() -> Chalice:
         console_bp,
         rotation_bp,
         mail_feedback_bp,
+        notifier_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -101,15 +101,20 @@ def webhook() -> Response:
 
 
 @payments_bp.schedule(
-    SWEEP_RATE, name="sweep_payments", description="End unpaid holds; settle cancelled events; issue owed refunds"
+    SWEEP_RATE,
+    name="sweep_payments",
+    description="End unpaid holds; settle cancelled events; issue owed refunds; mark events due for reminders",
 )
 def sweep_payments(event: Any) -> dict[str, Any]:
     """Every minute: holds whose time is up without a webhook, the bookings of cancelled events, and refunds
     owed (new or to retry). Without payments configured, only cancelled events are settled."""
-    from chalicelib.services import settlement
+    from chalicelib.domain.common import utcnow
+    from chalicelib.services import notifications, settlement
 
     with lambda_invocation("sweep_payments", event.context):
         terms = deps.payment_terms()
         started = time.monotonic()
         counts = settlement.sweep(deps.bookings(), deps.events(), terms, budget_seconds=SWEEP_BUDGET_SECONDS)
-        return {**counts, "seconds": round(time.monotonic() - started, 3)}
+        # Events starting within 24 h are marked; the notifier sends their reminders from the mark.
+        reminders = notifications.mark_reminders(deps.events(), utcnow())
+        return {**counts, "reminders": reminders, "seconds": round(time.monotonic() - started, 3)}

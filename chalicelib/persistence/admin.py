@@ -35,7 +35,25 @@ def create_tables(wait: bool = True) -> list[str]:
                 created.append(model.Meta.table_name)
             else:
                 created += [f"{model.Meta.table_name}/{name}" for name in _add_missing_indexes(model, wait)]
+                if _enable_stream(model):
+                    created.append(f"{model.Meta.table_name}/stream")
     return created
+
+
+def _enable_stream(model: type[Model]) -> bool:
+    """Turn on the stream a model asks for on a table made without it (older tables, and the local AWS, which
+    loads its snapshot into tables without streams so that reloading old items is not news to anyone)."""
+    view = getattr(model.Meta, "stream_view_type", None)
+    if view is None:
+        return False
+    client = client_of(model)
+    described = client.describe_table(TableName=model.Meta.table_name)["Table"]
+    if described.get("StreamSpecification", {}).get("StreamEnabled"):
+        return False
+    client.update_table(
+        TableName=model.Meta.table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view}
+    )
+    return True
 
 
 def _add_missing_indexes(model: type[Model], wait: bool) -> list[str]:

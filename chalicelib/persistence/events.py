@@ -88,6 +88,7 @@ def _to_domain(item: EventModel) -> Event:
         status=EventStatus(item.status),
         version=int(item.version),
         settlement=_settlement(item),
+        reminded_for=parse_time(item.reminded_for),
     )
 
 
@@ -114,6 +115,7 @@ def _to_item(event: Event) -> EventModel:
         image=event.image,
         status=event.status.value,
         version=event.version,
+        reminded_for=iso(event.reminded_for) if event.reminded_for else None,
         created_sk=f"{iso(event.created_at)}#{event.id}",
         starts_sk=f"{iso(event.starts_at)}#{event.id}" if event.starts_at else None,
         pub=PUBLISHED if published else None,
@@ -237,6 +239,19 @@ class DynamoEventRepository:
             EventModel.settle_sk.set(f"{next_at}#{event.id}"),
         ]
         _write(event.id, EventModel.settle_due.exists(), actions, None)
+
+    def mark_reminded(self, event: Event) -> bool:
+        if event.starts_at is None:
+            return False
+        starts = iso(event.starts_at)
+        # Only while it still starts then and is published: an edit meanwhile makes it due again, for the new time.
+        condition = (EventModel.starts_at == starts) & (EventModel.status == EventStatus.PUBLISHED.value)
+        condition &= EventModel.reminded_for.does_not_exist() | (EventModel.reminded_for != starts)
+        try:
+            _write(event.id, condition, [EventModel.reminded_for.set(starts)], None)
+        except StaleWrite:
+            return False
+        return True
 
     def finish_settlement(self, event: Event, at: datetime) -> None:
         actions: list[Action] = [

@@ -49,6 +49,11 @@ class EventRepository(Protocol):
         """End the settlement at `at`: only if no booking of the event is still active (StaleWrite otherwise:
         one was not yet in the index the settlement read)."""
 
+    def mark_reminded(self, event: Event) -> bool:
+        """Record that the holders of `event` are to be reminded of its start: True when this call did (the
+        stream then tells the notifier), False when it was already done for that start, the event changed its
+        start or is no longer published."""
+
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page: ...

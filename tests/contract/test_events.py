@@ -384,3 +384,26 @@ def test_a_page_continues_after_its_last_event_even_once_that_left_the_list(worl
     world.events.save(last, edit(last, status=DRAFT))  # unpublished between two pages
     rest = world.events.list_published(limit=5, start=first.next_key, creator=None, starts_from=None)
     assert ([e.id for e in rest.items], rest.next_key) == (order[2:], None)
+
+
+def test_an_event_is_marked_reminded_once_per_start_time_and_only_while_published(world):
+    # The reminder's trigger (services.notifications.mark_reminders): once per start time, and again once the
+    # start time is edited; never for an event no longer published or gone.
+    from tests.contract.builders import at
+
+    upcoming = event(starts_at=at(days=1))
+    world.events.add(upcoming)
+    assert world.events.mark_reminded(upcoming) is True
+    reminded = world.events.get(upcoming.id)
+    assert reminded.reminded_for == upcoming.starts_at
+    assert world.events.mark_reminded(reminded) is False
+    moved = reminded.with_changes(starts_at=at(days=2))
+    world.events.save(reminded, moved)
+    assert world.events.mark_reminded(reminded) is False  # read before the edit: its start is no longer the event's
+    assert world.events.get(upcoming.id).reminded_for == upcoming.starts_at  # the edit leaves it as it was
+    assert world.events.mark_reminded(world.events.get(upcoming.id)) is True
+    assert world.events.get(upcoming.id).reminded_for == at(days=2)
+    draft = event(status=EventStatus.DRAFT)
+    world.events.add(draft)
+    assert world.events.mark_reminded(draft) is False
+    assert world.events.mark_reminded(event()) is False  # never stored

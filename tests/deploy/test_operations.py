@@ -137,7 +137,14 @@ def test_mail_feedback_and_rotation_roles_when_the_app_has_those_functions(templ
 @pytest.mark.parametrize("stage", STAGES)
 def test_every_function_is_traced_runs_a_live_alias_and_has_a_reserved_concurrency_parameter(templates, stage):
     template = templates[stage]
-    defaults = {"APIHandler": 0, "JwtAuthorizer": 10, "SweepPayments": 1, "MailFeedback": 2, "RotateSigningKey": 1}
+    defaults = {
+        "APIHandler": 0,
+        "JwtAuthorizer": 10,
+        "SweepPayments": 1,
+        "MailFeedback": 2,
+        "RotateSigningKey": 1,
+        "Notifier": 4,
+    }
     for function in _functions(template):
         properties = template["Resources"][function]["Properties"]
         assert properties["Tracing"] == "Active"
@@ -211,6 +218,7 @@ def test_sam_wires_the_schedule_the_api_and_the_rotation_to_the_aliases(packaged
 
 
 EXPECTED_ALARMS = {
+    "NotifierDeadLettersAlarm",
     "ApiErrorRateAlarm",
     "ApiLatencyAlarm",
     "ApiThrottledAlarm",

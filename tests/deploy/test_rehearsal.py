@@ -51,6 +51,16 @@ def test_the_stack_completes_with_every_resource_moto_can_create(rehearsal):
     assert rehearsal.not_created == {}
 
 
+def test_the_bookings_and_events_tables_stream_their_changes_to_the_notifier(rehearsal):
+    assert rehearsal.streams == {"BookingsTable": "NEW_AND_OLD_IMAGES", "EventsTable": "NEW_AND_OLD_IMAGES"}
+    notifier = "sessions-marketplace-dev-notifier"
+    assert [(m["table"], m["function"].split(":")[0]) for m in rehearsal.event_sources] == [
+        ("BookingsTable", notifier),
+        ("EventsTable", notifier),
+    ]
+    assert [m["on_failure"] for m in rehearsal.event_sources] == [True, True]
+
+
 def test_sam_makes_the_v1_stage_alone(rehearsal):
     assert rehearsal.stages == ["v1"]
     without = copy.deepcopy(rehearsal.packaged_template)

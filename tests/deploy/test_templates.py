@@ -135,6 +135,7 @@ def test_iam_is_least_privilege(templates, stage):
             "AWS::Logs::LogGroup",
             "AWS::SES::EmailIdentity",
             "AWS::SES::ConfigurationSet",
+            "AWS::SQS::Queue",
         )
     } | {"MailDomain"}  # the domain identity's name is the parameter
     for function in functions:
@@ -332,6 +333,10 @@ def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stag
     assert identity["Properties"]["EmailIdentity"] == stage_environment(stage)["MAIL_FROM"]
     [mail] = [s for s in _statements(resources, "APIHandlerRole") if any(a.startswith("ses:") for a in s["Action"])]
     assert mail["Action"] == ["ses:SendEmail"]
+    # The notifier sends MIME messages (an .ics attached): SES v2's SendEmail with Raw content.
+    [notices] = [s for s in _statements(resources, "NotifierRole") if any(a.startswith("ses:") for a in s["Action"])]
+    assert notices["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
+    assert notices["Resource"] == mail["Resource"]
     identity_arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
     assert mail["Resource"] == [
         {
@@ -348,7 +353,9 @@ def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stag
     ]
     # No other function sends e-mail.
     others = [
-        f"{f}Role" for f, r in resources.items() if r["Type"] == "AWS::Serverless::Function" and f != "APIHandler"
+        f"{f}Role"
+        for f, r in resources.items()
+        if r["Type"] == "AWS::Serverless::Function" and f not in ("APIHandler", "Notifier")
     ]
     assert not [s for role in others for s in _statements(resources, role) if any("ses:" in a for a in s["Action"])]
 

@@ -177,8 +177,9 @@ def test_make_run_returns_after_its_children_and_restarts_at_once_with_everythin
             assert reply.status_code == 201
             created.append(reply.json())
             children = _children(run.pid)
-            # The local AWS, the API and the local payment provider (the web app is a thread of make run's process).
-            assert len(children) == 3
+            # The local AWS, the API, the local payment provider and the notifier (the web app is a thread of make
+            # run's process).
+            assert len(children) == 4
         finally:
             os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the whole foreground process group gets it
             code = run.wait(timeout=300)

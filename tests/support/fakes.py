@@ -26,6 +26,7 @@ from chalicelib.ports.bookings import (
 )
 from chalicelib.ports.common import StaleWrite, UniqueViolation
 from chalicelib.ports.mail import MailMessage, MailUnavailable
+from chalicelib.ports.notices import Claimed
 from chalicelib.ports.payments import (
     CheckoutRequest,
     CheckoutSession,
@@ -311,6 +312,19 @@ class FakeEvents:
         settlement = self._settlement(event.id)
         self.by_id[event.id] = replace(self.by_id[event.id], settlement=replace(settlement, position=position))
         self.settle_at[event.id] = next_at
+
+    def mark_reminded(self, event: Event) -> bool:
+        current = self.by_id.get(event.id)
+        if (
+            current is None
+            or event.starts_at is None
+            or current.starts_at != event.starts_at
+            or current.status is not EventStatus.PUBLISHED
+            or current.reminded_for == event.starts_at
+        ):
+            return False
+        self.by_id[event.id] = replace(current, reminded_for=event.starts_at)
+        return True
 
     def finish_settlement(self, event: Event, at: datetime) -> None:
         settlement = self._settlement(event.id)
@@ -891,3 +905,38 @@ class FakeSuppressions:
             return False
         self.by_address[address] = (reason, at)
         return True
+
+
+class FakeNoticeLedger:
+    """ports.NoticeLedger in memory: key -> (status, since); `failing` makes every call a store failure."""
+
+    def __init__(self, failing: bool = False) -> None:
+        self.by_key: dict[str, tuple[str, datetime]] = {}
+        self.failing = failing
+
+    def _check(self) -> None:
+        if self.failing:
+            raise ServiceUnavailable()
+
+    def claim(self, key: str, recipient: str, now: datetime, until: datetime) -> Claimed:
+        self._check()
+        held = self.by_key.get(key)
+        if held is not None and held[0] == "sent":
+            return Claimed(taken=False, sent=True)
+        if held is not None and held[1] >= now:
+            return Claimed(taken=False, until=held[1])
+        self.by_key[key] = ("sending", until)
+        return Claimed(taken=True)
+
+    def sent(self, key: str, at: datetime) -> None:
+        self._check()
+        self.by_key[key] = ("sent", at)
+
+    def release(self, key: str) -> None:
+        self._check()
+        if self.by_key.get(key, ("",))[0] == "sending":
+            del self.by_key[key]
+
+    @property
+    def sent_keys(self) -> list[str]:
+        return sorted(k for k, (status, _) in self.by_key.items() if status == "sent")

@@ -56,6 +56,9 @@ class BookingModel(Model):
     class Meta:
         table_name = "unbound-bookings"
         billing_mode = "PAY_PER_REQUEST"
+        # Its changes are the notifications' source (services.notifications): a write that rolls back is
+        # never in the stream, so it never tells anyone anything.
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute()

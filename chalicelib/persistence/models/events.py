@@ -73,6 +73,9 @@ class EventModel(Model):
     class Meta:
         table_name = "unbound-events"
         billing_mode = "PAY_PER_REQUEST"
+        # Its changes are the notifications' source (services.notifications): a write that rolls back is
+        # never in the stream, so it never tells anyone anything.
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     id = UnicodeAttribute(hash_key=True)
     title = UnicodeAttribute()
@@ -94,6 +97,8 @@ class EventModel(Model):
     image = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     version = NumberAttribute(default=1)
+    # The start time the holders were reminded of (services.notifications.mark_reminders).
+    reminded_for = UnicodeAttribute(null=True)
     # Index keys: sparse on purpose, so that drafts and cancelled events never enter the public lists.
     created_sk = UnicodeAttribute()
     starts_sk = UnicodeAttribute(null=True)

@@ -1,0 +1,139 @@
+"""Notifications over HTTP against the local stack (the code behind `make run`): each committed change reaches
+the mail folder once, through the tables' streams and the notifier; a write that rolled back tells nobody; a
+notifier killed between a commit and its message sends it once it runs again."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import requests
+
+from tests.support.stack import bearer, sign_up, token
+
+PASSWORD = "vivid-otter-92-lamp"
+WAIT = 60  # how long a message may take under load: the notifier polls every half second
+
+
+def _mails(stack, address: str, about: str = "") -> list:
+    folder = stack.data_dir.parent / "mail"
+    found = []
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if message["To"] == address and about in message["Subject"]:
+            found.append(message)
+    return found
+
+
+def _wait_for(stack, address: str, about: str, count: int = 1) -> list:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        found = _mails(stack, address, about)
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no message to {address} about {about!r} within {WAIT} s: {_mails(stack, address)}")
+
+
+def _event(base: str, title: str, capacity: int = 10, starts_in: timedelta = timedelta(days=7)) -> dict:
+    creator = token(base, "creator_user")
+    starts = (datetime.now(UTC) + starts_in).replace(microsecond=0)
+    body = {
+        "title": title,
+        "description": "Partition keys, indexes and transactions.",
+        "starts_at": starts.isoformat().replace("+00:00", "Z"),
+        "ends_at": (starts + timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
+        "timezone": "Europe/Paris",
+        "capacity": capacity,
+        "location": "Room 4",
+    }
+    created = requests.post(f"{base}/api/events/", json=body, headers=bearer(creator), timeout=30)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def _book(base: str, access: str, event_id: str) -> requests.Response:
+    return requests.post(f"{base}/api/events/{event_id}/bookings/", json={}, headers=bearer(access), timeout=30)
+
+
+def test_booking_a_free_event_as_user_mails_a_confirmation_with_the_event_in_a_calendar(base, stack):
+    event = _event(base, "Notified: DynamoDB modelling")
+    reply = _book(base, token(base, "user"), event["id"])
+    assert reply.status_code == 201, reply.text
+    [message] = _wait_for(stack, "user@example.com", "Notified: DynamoDB modelling")
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename().endswith(".ics")
+    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    [vevent] = calendar.walk("VEVENT")
+    assert str(vevent["UID"]) == f"{event['id']}@sessions-marketplace"
+    starts = datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00"))
+    assert vevent.decoded("DTSTART").astimezone(UTC) == starts
+    assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+
+
+def test_a_booking_that_rolled_back_tells_nobody(base, stack):
+    full = _event(base, "Notified: the full one", capacity=1)
+    other = _event(base, "Notified: the next one")
+    first, second = sign_up(base, "notified_first", PASSWORD), sign_up(base, "notified_second", PASSWORD)
+    assert _book(base, first, full["id"]).status_code == 201
+    refused = _book(base, second, full["id"])  # full: joins the waitlist, or is refused; either is told once
+    assert _book(base, second, other["id"]).status_code == 201
+    # The streams are read in order: once the later booking's message is there, the earlier change was read.
+    _wait_for(stack, "notified_second@example.com", "the next one")
+    about_full = _mails(stack, "notified_second@example.com", "the full one")
+    if refused.status_code == 201:
+        assert refused.json()["status"] == "waitlisted"
+        assert len(about_full) == 1
+    else:
+        assert about_full == []
+
+
+def test_a_notifier_killed_between_a_commit_and_its_message_sends_it_once_when_it_runs_again(base, stack):
+    event = _event(base, "Notified: after the crash")
+    stack.notifier.kill()  # SIGKILL: nothing of it runs after this
+    stack.notifier.wait()
+    access = sign_up(base, "notified_crash", PASSWORD)
+    assert _book(base, access, event["id"]).status_code == 201
+    time.sleep(1)
+    assert _mails(stack, "notified_crash@example.com", "after the crash") == []
+    for _ in range(2):  # started, then killed and started again: still one message
+        stack.notifier = subprocess.Popen(
+            [sys.executable, "-m", "devstack.notifier", "--data-dir", str(stack.data_dir)],
+            env=stack.environment(),
+        )
+        stack.processes.append(stack.notifier)
+        _wait_for(stack, "notified_crash@example.com", "after the crash")
+        stack.notifier.kill()
+        stack.notifier.wait()
+        stack.processes.remove(stack.notifier)
+    stack.notifier = subprocess.Popen(
+        [sys.executable, "-m", "devstack.notifier", "--data-dir", str(stack.data_dir)], env=stack.environment()
+    )
+    stack.processes.append(stack.notifier)
+    event2 = _event(base, "Notified: after the restart")
+    assert _book(base, access, event2["id"]).status_code == 201
+    _wait_for(stack, "notified_crash@example.com", "after the restart")
+    assert len(_mails(stack, "notified_crash@example.com", "after the crash")) == 1
+
+
+def test_a_seat_is_reminded_a_day_before_and_an_edit_of_the_start_reminds_it_again(base, stack):
+    event = _event(base, "Notified: starting soon", starts_in=timedelta(hours=3))
+    access = sign_up(base, "notified_reminded", PASSWORD)
+    assert _book(base, access, event["id"]).status_code == 201
+    # The sweep (every 15 s in the local stack) marks the event; the notifier sends the reminder.
+    [reminder] = _wait_for(stack, "notified_reminded@example.com", "Reminder: Notified: starting soon")
+    assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert reminder["List-Unsubscribe"].startswith(f"<{base}/api/unsubscribe?")
+    later = (datetime.fromisoformat(event["starts_at"].replace("Z", "+00:00")) + timedelta(hours=1)).isoformat()
+    creator = token(base, "creator_user")
+    moved = requests.patch(
+        f"{base}/api/events/{event['id']}/", json={"starts_at": later}, headers=bearer(creator), timeout=30
+    )
+    assert moved.status_code == 200, moved.text
+    _wait_for(stack, "notified_reminded@example.com", "Event changed: Notified: starting soon")
+    _wait_for(stack, "notified_reminded@example.com", "Reminder: Notified: starting soon", count=2)
