@@ -2,6 +2,7 @@
 stack."""
 
 import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -54,6 +55,17 @@ def test_one_user_sending_ten_parallel_requests_gets_one_booking(base, stack, cr
     assert check_booking_invariants(f"http://127.0.0.1:{stack.aws_port}")[event["id"]]["confirmed"] == 1
 
 
+def _patiently(url: str, body: dict | None, access: str) -> requests.Response:
+    """POST as docs/api.md asks a client to: a 503 (the store busier than the request's budget, as 20 clients on
+    one local emulation can make it on two cores) is tried again after a pause; anything else is the answer."""
+    for attempt in range(6):
+        reply = requests.post(url, json=body, headers=bearer(access), timeout=60)
+        if reply.status_code != 503:
+            return reply
+        time.sleep(0.2 * 2**attempt)
+    return reply
+
+
 def test_storm_of_bookings_and_cancellations_keeps_the_seat_count_right(base, stack, crowd):
     event = _event(base, 5)
     url = f"{base}/api/events/{event['id']}/bookings/"
@@ -61,12 +73,10 @@ def test_storm_of_bookings_and_cancellations_keeps_the_seat_count_right(base, st
 
     def client(user_token: str) -> None:
         for _ in range(4):
-            reply = requests.post(url, json={"waitlist": rng.random() < 0.5}, headers=bearer(user_token), timeout=60)
+            reply = _patiently(url, {"waitlist": rng.random() < 0.5}, user_token)
             assert reply.status_code in (201, 409), reply.text
             if reply.status_code == 201 and rng.random() < 0.6:
-                cancel = requests.post(
-                    f"{base}/api/bookings/{reply.json()['id']}/cancel/", headers=bearer(user_token), timeout=60
-                )
+                cancel = _patiently(f"{base}/api/bookings/{reply.json()['id']}/cancel/", None, user_token)
                 assert cancel.status_code in (200, 409), cancel.text
 
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -4,8 +4,6 @@ notifier killed between a commit and its message sends it once it runs again."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import subprocess
 import sys
 import time
@@ -14,30 +12,18 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import requests
 
+from tests.support.mail_folder import mails, wait_for
 from tests.support.stack import bearer, sign_up, token
 
 PASSWORD = "vivid-otter-92-lamp"
-WAIT = 60  # how long a message may take under load: the notifier polls every half second
 
 
 def _mails(stack, address: str, about: str = "") -> list:
-    folder = stack.data_dir.parent / "mail"
-    found = []
-    for path in sorted(folder.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        if message["To"] == address and about in message["Subject"]:
-            found.append(message)
-    return found
+    return mails(stack.data_dir.parent / "mail", address, about)
 
 
 def _wait_for(stack, address: str, about: str, count: int = 1) -> list:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        found = _mails(stack, address, about)
-        if len(found) >= count:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"no message to {address} about {about!r} within {WAIT} s: {_mails(stack, address)}")
+    return wait_for(stack.data_dir.parent / "mail", address, about, count)
 
 
 def _event(base: str, title: str, capacity: int = 10, starts_in: timedelta = timedelta(days=7)) -> dict:
@@ -137,3 +123,36 @@ def test_a_seat_is_reminded_a_day_before_and_an_edit_of_the_start_reminds_it_aga
     assert moved.status_code == 200, moved.text
     _wait_for(stack, "notified_reminded@example.com", "Event changed: Notified: starting soon")
     _wait_for(stack, "notified_reminded@example.com", "Reminder: Notified: starting soon", count=2)
+
+
+def test_a_cancelled_seat_is_told_and_the_first_waiting_is_promoted_and_told(base, stack):
+    event = _event(base, "Notified: one seat", capacity=1)
+    holder, waiting = sign_up(base, "notified_holder", PASSWORD), sign_up(base, "notified_waiting", PASSWORD)
+    seat = _book(base, holder, event["id"])
+    assert seat.status_code == 201
+    joined = requests.post(
+        f"{base}/api/events/{event['id']}/bookings/", json={"waitlist": True}, headers=bearer(waiting), timeout=30
+    )
+    assert (joined.status_code, joined.json()["status"]) == (201, "waitlisted"), joined.text
+    _wait_for(stack, "notified_waiting@example.com", "waitlist")
+    cancelled = requests.post(f"{base}/api/bookings/{seat.json()['id']}/cancel/", headers=bearer(holder), timeout=30)
+    assert cancelled.status_code == 200, cancelled.text
+    [told] = _wait_for(stack, "notified_holder@example.com", "Booking cancelled: Notified: one seat")
+    assert "Notified: one seat" in told.get_body(("plain",)).get_content()
+    [promoted] = _wait_for(stack, "notified_waiting@example.com", "A seat is yours: Notified: one seat")
+    assert [a.get_filename().endswith(".ics") for a in promoted.iter_attachments()] == [True]
+
+
+def test_cancelling_an_event_tells_every_holder(base, stack):
+    event = _event(base, "Notified: called off")
+    names = ("notified_off_1", "notified_off_2")
+    for name in names:
+        assert _book(base, sign_up(base, name, PASSWORD), event["id"]).status_code == 201
+    creator = token(base, "creator_user")
+    reply = requests.patch(
+        f"{base}/api/events/{event['id']}/", json={"status": "cancelled"}, headers=bearer(creator), timeout=30
+    )
+    assert reply.status_code == 200, reply.text
+    for name in names:  # settled booking by booking by the sweep, each holder told once
+        [message] = _wait_for(stack, f"{name}@example.com", "Event cancelled: Notified: called off")
+        assert message["To"] == f"{name}@example.com"

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.support.invariants import check_booking_invariants
+from tests.support.mail_folder import wait_for
 from tests.support.stack import bearer, running_stack, sign_up, token
 
 PASSWORD = "vivid-otter-92-lamp"
@@ -40,7 +41,8 @@ def payers(base):
 
 
 def test_book_a_paid_event_pay_through_the_checkout_page_and_abandon_another(base, stack, payers):
-    event = _paid_event(base, capacity=5, online_url="https://meet.example.com/paid-e2e")
+    starts = (datetime.now(UTC) + timedelta(days=10)).replace(microsecond=0).isoformat()
+    event = _paid_event(base, capacity=5, online_url="https://meet.example.com/paid-e2e", starts_at=starts)
     url = f"{base}/api/events/{event['id']}/bookings/"
     held = requests.post(url, headers=bearer(payers[0]), timeout=30)
     assert held.status_code == 201, held.text
@@ -54,6 +56,11 @@ def test_book_a_paid_event_pay_through_the_checkout_page_and_abandon_another(bas
     assert _mine(base, payers[0], booking["id"])["status"] == "confirmed"
     detail = requests.get(f"{base}/api/events/{event['id']}/", headers=bearer(payers[0]), timeout=10).json()
     assert detail["online_url"] == "https://meet.example.com/paid-e2e"
+    # The receipt, with the event in a calendar (the notifier, from the booking's change).
+    receipts = wait_for(stack.data_dir.parent / "mail", "payer0@example.com", "Payment received: Paid workshop")
+    [receipt] = [m for m in receipts if booking["id"] in m.get_body(("plain",)).get_content()]
+    assert "20.00 USD" in receipt.get_body(("plain",)).get_content()
+    assert [a.get_filename().endswith(".ics") for a in receipt.iter_attachments()] == [True]
     # Another user abandons their checkout: the hold ends and the seat is free again.
     other = requests.post(url, headers=bearer(payers[1]), timeout=30).json()
     assert _seats(base, event) == 2
@@ -116,6 +123,7 @@ def test_the_local_stack_sweeps_holds_that_no_webhook_ends(tmp_path):
             time.sleep(1)
         assert _mine(base, access, held["id"])["status"] == "expired"
         assert _seats(base, event) == 0
+        wait_for(local.data_dir.parent / "mail", "user@example.com", "Your held seat was released: Paid workshop")
         # The sweep closed the checkout at the provider: it can no longer be paid.
         late = requests.post(held["checkout_url"], data={"action": "pay"}, allow_redirects=False, timeout=30)
         assert late.status_code == 409

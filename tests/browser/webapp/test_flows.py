@@ -41,6 +41,8 @@ def test_a_visitor_signs_up_books_sees_the_booking_and_cancels_it(page, site, ax
     expect(page.get_by_role("navigation", name="Main").get_by_text(f"Signed in as {username}")).to_be_visible()
     page.get_by_role("button", name="Book a seat").click()
     expect(main(page).get_by_text("Booked: you have a seat.")).to_be_visible()
+    # The notifier mails the confirmation (an .ics with it): the page says so, and to which address.
+    expect(main(page).get_by_text(f"We are sending a confirmation to {username}@example.com.")).to_be_visible()
     expect(main(page).get_by_text("4 of 5 seats left")).to_be_visible()
     expect(page.get_by_role("button", name="Cancel my booking")).to_be_focused()
     axe(page)

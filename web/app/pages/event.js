@@ -53,16 +53,18 @@ const CLOSED = {
   ended: "This event has ended.",
 };
 
-/** What to tell someone whose booking request succeeded (a held seat goes to the payment page instead). */
-function bookingOutcome(booking) {
+/** What to tell someone whose booking request succeeded (a held seat goes to the payment page instead), and
+ * that the e-mail the notifier sends is on its way, when the account has an address to send it to. */
+function bookingOutcome(booking, email) {
+  const mailed = email ? ` We are sending a confirmation to ${email}.` : "";
   if (booking.status === "waitlisted") {
-    return "You are on the waitlist. If a seat is freed, it goes to the first person waiting.";
+    return `You are on the waitlist. If a seat is freed, it goes to the first person waiting.${mailed}`;
   }
   if (booking.status === "pending_payment") {
     // Only when the API gave no usable payment link: the hold is shown below, with what it says.
     return "Your seat is held for payment.";
   }
-  return "Booked: you have a seat.";
+  return `Booked: you have a seat.${mailed}`;
 }
 
 /** The outcome of a cancellation, {kind, message}: the seat, and for a paid booking the money. */
@@ -190,7 +192,7 @@ export async function render(root, ctx) {
       }
       await refresh();
       drawPanel();
-      show(area, "success", bookingOutcome(booking));
+      show(area, "success", bookingOutcome(booking, user && user.email));
       focusPanel();
     };
   }
