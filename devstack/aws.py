@@ -581,7 +581,8 @@ def _bind(port: int) -> socket.socket:
 
 
 def _start(server: BaseWSGIServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll (0.5 s by default, twice per stop: two servers).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return thread
 

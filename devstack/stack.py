@@ -185,20 +185,23 @@ class LocalStack:
                 env,
             )
             self._wait(f"{self.aws_url}/moto-api/", self.aws, PortInUse(self.aws_port, "LOCAL_AWS_PORT", "local AWS"))
+            # The API starts (imports, binds) while the tables are made and seeded: it touches DynamoDB only
+            # once asked, and nobody is told the stack is up before all of it is.
+            self.api = self._spawn([sys.executable, "-m", "devstack.api", "--port", str(self.port)], env)
             output = subprocess.DEVNULL if self.quiet else None
             for command in (["createtables", "--bucket"], ["seed"]):
                 done = subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, stdout=output)
                 if done.returncode != 0:
                     raise StackError(f"`manage.py {' '.join(command)}` failed with exit code {done.returncode}")
-            self.api = self._spawn([sys.executable, "-m", "devstack.api", "--port", str(self.port)], env)
-            self._wait(f"{self.url}/health/", self.api, PortInUse(self.port, "PORT", "API"))
+            # The sweep and the stream poller read the tables from their first pass: they start after them.
             self.payments = self._spawn(local_payments.command(self.payments_port, self.data_dir), env)
-            in_use = PortInUse(self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments")
-            self._wait(f"{self.payments_url}/health", self.payments, in_use)
             # What DynamoDB Streams and the Notifier function do deployed: the messages in the mail folder.
             self.notifier = self._spawn(
                 [sys.executable, "-m", "devstack.notifier", "--data-dir", str(self.data_dir)], env
             )
+            self._wait(f"{self.url}/health/", self.api, PortInUse(self.port, "PORT", "API"))
+            in_use = PortInUse(self.payments_port, "LOCAL_PAYMENTS_PORT", "local payments")
+            self._wait(f"{self.payments_url}/health", self.payments, in_use)
             if self.web_port is not None:
                 self._serve_web()
         except BaseException:
@@ -261,19 +264,38 @@ class LocalStack:
         if self.web is not None:
             self.web.stop()
             self.web = None
-        for process in reversed(self.processes):
+        # Those in front of moto are told together (each waited for alone, they took a second more in all);
+        # moto last, once nothing can write to it any more.
+        front = [process for process in self.processes if process is not self.aws]
+        for process in front:
+            _signal_end(process)
+        for process in reversed(front):
             try:
-                _end(process, AWS_STOP_TIMEOUT if process is self.aws else API_STOP_TIMEOUT)
+                _reap(process, API_STOP_TIMEOUT)
             except KeyboardInterrupt:
-                _end(process, 0)
+                _reap(process, 0)
+        if self.aws is not None and self.aws in self.processes:
+            try:
+                _end(self.aws, AWS_STOP_TIMEOUT)
+            except KeyboardInterrupt:
+                _reap(self.aws, 0)
         self.processes.clear()
         self.aws = self.api = self.payments = self.notifier = None
 
 
-def _end(process: subprocess.Popen[bytes], timeout: float) -> None:
+def _signal_end(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGCONT)  # a paused process would not act on SIGTERM
         process.terminate()
+
+
+def _end(process: subprocess.Popen[bytes], timeout: float) -> None:
+    _signal_end(process)
+    _reap(process, timeout)
+
+
+def _reap(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a process told to end, killing it after `timeout`."""
     try:
         process.wait(timeout=timeout)
         return

@@ -7,10 +7,10 @@ import base64
 import copy
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from deploy.package import package
 from deploy.rehearsal import (
     CLI_TEMPLATE_LIMIT,
     DOC,
@@ -32,11 +32,8 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
 @pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
-    # The dev stage alone (the session's `packaged` fixture makes both stages, twice the time on a worker
-    # that has not made them already).
-    built = package("dev", tmp_path_factory.mktemp("rehearsal-package"))
-    return rehearse("dev", built, tmp_path_factory.mktemp("rehearsal-work"))
+def rehearsal(packaged: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
+    return rehearse("dev", packaged["dev"], tmp_path_factory.mktemp("rehearsal-work"))
 
 
 def _claims(token: str) -> dict:

@@ -27,7 +27,9 @@ def every_answer_matches_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    with running_stack(tmp_path_factory.mktemp("local-data")) as local:
+    # The sweep every 2 s instead of make run's 15: the tests that wait for it (reminders, a cancelled event's
+    # settlement) wait less; it is safe at any moment, which tests/e2e/test_event_settlement.py checks too.
+    with running_stack(tmp_path_factory.mktemp("local-data"), LOCAL_PAYMENT_SWEEP_SECONDS="2") as local:
         yield local
 
 
