@@ -17,7 +17,7 @@ from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models import ALL, PUBLISHED
 from chalicelib.persistence.models.events import EventModel
 from chalicelib.persistence.models.uniques import UniqueModel
-from chalicelib.persistence.transactions import ConditionsFailed, read_together, write_transaction
+from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 from chalicelib.ports.common import StaleWrite
 
 if TYPE_CHECKING:
@@ -176,8 +176,13 @@ class DynamoEventRepository:
         return _to_domain(item) if item else None
 
     def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
-        item, marker = read_together((EventModel, event_id), (UniqueModel, booking_key(event_id, user_id)))
-        return (_to_domain(item) if item else None), marker_status(marker)
+        # Two consistent reads, not one TransactGetItems: a transactional read of an event that is being booked
+        # conflicts with the booking transactions both ways (the viewer got a 503, a booking was cancelled).
+        # Between the two reads the seat may change; the page then shows what held a moment before.
+        item = get_or_none(EventModel, event_id)
+        if item is None:
+            return None, None
+        return _to_domain(item), marker_status(get_or_none(UniqueModel, booking_key(event_id, user_id)))
 
     def add(self, event: Event) -> None:
         with translate_errors():

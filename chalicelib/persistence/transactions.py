@@ -3,6 +3,8 @@ reordering the items of a transaction cannot change which error a client gets.""
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -10,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
+from chalicelib.errors import Conflict
 from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import cancellation_codes, translate_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
@@ -33,15 +36,16 @@ class ConditionsFailed(Exception):
 
 
 class NamedWrite:
-    """The items of one TransactWriteItems, each under a name unique within it."""
+    """The items of one TransactWriteItems, each under a name unique within it, kept so that the same request can
+    be sent again (a transaction DynamoDB cancelled for a conflict wrote nothing)."""
 
     # pynamodb sends a transaction's items grouped by kind, in this order, whatever order they were added in;
     # DynamoDB reports cancellation reasons in request order.
     REQUEST_ORDER = ("delete", "save", "update")
 
-    def __init__(self, tx: TransactWrite) -> None:
-        self._tx = tx
+    def __init__(self) -> None:
         self._names: dict[str, list[str]] = {kind: [] for kind in self.REQUEST_ORDER}
+        self._operations: list[Callable[[TransactWrite], None]] = []
 
     def _name(self, kind: str, name: str) -> None:
         if any(name in names for names in self._names.values()):
@@ -51,17 +55,17 @@ class NamedWrite:
     def save(self, name: str, item: Model, condition: Condition | None = None) -> None:
         """Put `item`, if `condition` holds."""
         self._name("save", name)
-        self._tx.save(item, condition=condition)
+        self._operations.append(lambda tx: tx.save(item, condition=condition))
 
     def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
         """Apply `actions` to `item`, if `condition` holds."""
         self._name("update", name)
-        self._tx.update(item, actions=list(actions), condition=condition)
+        self._operations.append(lambda tx: tx.update(item, actions=list(actions), condition=condition))
 
     def delete(self, name: str, item: Model, condition: Condition | None = None) -> None:
         """Delete `item`, if `condition` holds."""
         self._name("delete", name)
-        self._tx.delete(item, condition=condition)
+        self._operations.append(lambda tx: tx.delete(item, condition=condition))
 
     def request_order(self) -> list[str]:
         """The items' names in the order the request lists them."""
@@ -73,25 +77,47 @@ class NamedWrite:
         names = self.request_order()
         return frozenset(name for name, code in zip(names, codes, strict=False) if code == CONDITION_FAILED)
 
-
-@contextmanager
-def write_transaction() -> Iterator[NamedWrite]:
-    """One TransactWriteItems, committed when the block ends. Failed conditions raise ConditionsFailed;
-    throttling, conflicts and outages become domain errors (see errors.translate_errors).
-
-    The client request token makes botocore's retry of a timed-out commit idempotent: DynamoDB answers the
-    retry with the first attempt's outcome instead of applying it twice or failing its conditions."""
-    with translate_errors():
+    def commit(self) -> None:
+        """Send the items as one TransactWriteItems."""
+        # A fresh client request token per attempt: it makes botocore's retry of a timed-out commit idempotent
+        # (DynamoDB answers the retry with the first attempt's outcome instead of applying it twice or failing
+        # its conditions), while an attempt after a cancelled one is a new transaction.
         tx = TransactWrite(connection=get_connection(), client_request_token=uuid.uuid4().hex)
-        named = NamedWrite(tx)
         try:
             with tx:
-                yield named
+                for operation in self._operations:
+                    operation(tx)
         except TransactWriteError as exc:
-            failed = named.failed(exc)
+            failed = self.failed(exc)
             if failed:
                 raise ConditionsFailed(failed) from exc
             raise
+
+
+# A transaction cancelled because another one held one of its items (TransactionConflict) is sent again, up to
+# this many times in all, after a random pause of up to CONFLICT_PAUSE_SECONDS * 2**attempt ("full jitter":
+# the requests that collided do not collide again in step). Inside the request's store budget
+# (chalicelib.budget), which ends the retries of a request that has waited long enough.
+CONFLICT_ATTEMPTS = 4
+CONFLICT_PAUSE_SECONDS = 0.02
+
+
+@contextmanager
+def write_transaction() -> Iterator[NamedWrite]:
+    """One TransactWriteItems, committed when the block ends. Failed conditions raise ConditionsFailed; a
+    conflict with another transaction is retried (CONFLICT_ATTEMPTS), then is Conflict `conflict`; throttling
+    and outages become domain errors (see errors.translate_errors)."""
+    named = NamedWrite()
+    yield named
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            with translate_errors():
+                named.commit()
+            return
+        except Conflict as exc:
+            if exc.code != "conflict" or attempt == CONFLICT_ATTEMPTS - 1:
+                raise
+        time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))
 
 
 def read_together(*keys: tuple[type[Model], Any]) -> list[Any]:

@@ -37,3 +37,17 @@ def test_an_item_name_is_unique_within_a_transaction(aws):
     with pytest.raises(ValueError, match="named twice"), write_transaction() as tx:
         tx.save("marker", UniqueModel(key="a", owner="me"))
         tx.delete("marker", UniqueModel(key="b"))
+
+
+def test_a_failed_condition_is_an_answer_sent_once_and_a_block_that_raises_sends_nothing(aws):
+    from tests.support.faults import recorded_calls
+
+    UniqueModel(key="taken", owner="someone").save()
+    with recorded_calls() as calls, pytest.raises(ConditionsFailed), write_transaction() as tx:
+        tx.save("marker", UniqueModel(key="taken", owner="me"), condition=UniqueModel.key.does_not_exist())
+    assert calls == ["TransactWriteItems"]  # not retried: only a conflict with another transaction is
+    with recorded_calls() as calls, pytest.raises(RuntimeError), write_transaction() as tx:
+        tx.save("marker", UniqueModel(key="new", owner="me"))
+        raise RuntimeError("the caller changed its mind")
+    assert calls == []
+    assert UniqueModel.count() == 1

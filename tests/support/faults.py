@@ -18,12 +18,15 @@ _original = botocore.client.BaseClient._make_api_call
 
 
 @contextmanager
-def dynamodb_fault(operation: str, code: str, reasons: list[str] | None = None) -> Iterator[list[str]]:
-    """Make every `operation` call fail with error `code` (and per-item cancellation `reasons`)."""
+def dynamodb_fault(
+    operation: str, code: str, reasons: list[str] | None = None, times: int | None = None
+) -> Iterator[list[str]]:
+    """Make every `operation` call (or its first `times` calls) fail with error `code` (and per-item
+    cancellation `reasons`)."""
     failed: list[str] = []
 
     def failing(self: Any, name: str, params: dict[str, Any]) -> Any:
-        if name == operation:
+        if name == operation and (times is None or len(failed) < times):
             failed.append(name)
             response: dict[str, Any] = {"Error": {"Code": code, "Message": "injected by the test"}}
             if reasons is not None:
