@@ -7,6 +7,7 @@
     python manage.py createtables [--bucket]
     python manage.py reindex
     python manage.py seed
+    python manage.py send-digests [--now ISO] [--budget SECONDS]
 
 By default it talks to the local stack (http://127.0.0.1:$LOCAL_AWS_PORT). With `--stage dev|prod` it uses that
 stage's tables (names from .chalice/config.json) with your AWS credentials. `--noinput` reads
@@ -148,6 +149,26 @@ def cmd_seed(args: argparse.Namespace) -> None:
     print("demo data seeded" if seed(rounds()) else "demo data present")
 
 
+def cmd_send_digests(args: argparse.Namespace) -> None:
+    from dataclasses import asdict
+    from datetime import UTC, datetime
+
+    from chalicelib import bootstrap
+    from chalicelib.domain.common import utcnow
+    from chalicelib.services.digests import send_digests
+
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else utcnow()
+    except ValueError:
+        sys.exit(f"CommandError: --now is not an ISO 8601 time: {args.now!r}")
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    run = send_digests(bootstrap.outbox(), bootstrap.digest_book(), now, args.budget)
+    print(json.dumps(asdict(run)))
+    if run.failed:
+        sys.exit(f"CommandError: {run.failed} digest(s) failed (see the log); run it again")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="manage.py", description="Sessions Marketplace administration")
     parser.add_argument("--stage", default=os.environ.get("STAGE", "local"), help="local (default), dev or prod")
@@ -175,6 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_reindex)
     p = sub.add_parser("seed", help="demo users and events (local stage only, once)")
     p.set_defaults(func=cmd_seed)
+    p = sub.add_parser(
+        "send-digests", help="send the creators' daily digests due now (07:00 UTC on: yesterday's), once each"
+    )
+    p.add_argument("--now", help="the time to run at, ISO 8601 (default: now; naive is UTC)")
+    p.add_argument("--budget", type=float, default=240.0, help="seconds before it stops (run it again to go on)")
+    p.set_defaults(func=cmd_send_digests)
     args = parser.parse_args(argv)
     configure(args.stage)
     from chalicelib.errors import DomainError

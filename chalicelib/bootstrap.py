@@ -5,7 +5,7 @@ all take what they need from here; nothing else constructs a repository or an ad
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from chalicelib.settings import Settings, get_settings
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.persistence.audit import DynamoAuditRepository
     from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
     from chalicelib.persistence.counters import DynamoCounters
+    from chalicelib.persistence.digests import DynamoDigestBook
     from chalicelib.persistence.events import DynamoEventRepository
     from chalicelib.persistence.notices import DynamoNoticeLedger
     from chalicelib.persistence.suppressions import DynamoSuppressions
@@ -145,9 +146,19 @@ def notice_ledger() -> DynamoNoticeLedger:
     return DynamoNoticeLedger()
 
 
+@lru_cache(maxsize=1)
+def digest_book() -> DynamoDigestBook:
+    """The day's bookings and cancellations per creator, for their daily digest."""
+    from chalicelib.persistence.digests import DynamoDigestBook
+
+    tables()
+    return DynamoDigestBook()
+
+
 def outbox() -> Outbox:
-    """What the Notifier delivers notifications with."""
+    """What the Notifier delivers notifications with (and records the creators' digests in)."""
     from chalicelib.security.unsubscribe import unsubscribe_url
+    from chalicelib.services.digests import record_change
     from chalicelib.services.notifications import Outbox
 
     settings = get_settings()
@@ -158,7 +169,8 @@ def outbox() -> Outbox:
         return unsubscribe_url(base, user_id, kind, signing_keys())
 
     link = unsubscribe_link if base is not None else None
-    return Outbox(users(), events(), bookings(), notice_ledger(), mailer(), settings.web_app_url, link)
+    record = partial(record_change, digest_book())
+    return Outbox(users(), events(), bookings(), notice_ledger(), mailer(), settings.web_app_url, link, record)
 
 
 def stream_changes(records: list[dict[str, object]]) -> list[Change]:

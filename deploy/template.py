@@ -56,6 +56,7 @@ FUNCTIONS = {
     "MailFeedback": "mail-feedback",
     "RotateSigningKey": "rotate-signing-key",
     "Notifier": "notifier",
+    "SendDigests": "digests",
 }
 # Always in the app; the others get their parts (role, log group, alarms, triggers) only once `chalice
 # package` emits them, so the template stays valid while they are being written.
@@ -68,6 +69,7 @@ RESERVED_CONCURRENCY = {
     "MailFeedback": (2, "bounces and complaints are few; SNS retries a throttled delivery"),
     "RotateSigningKey": (1, "Secrets Manager runs one rotation step at a time"),
     "Notifier": (4, "one batch per stream shard at a time; SES's sending rate is the real limit"),
+    "SendDigests": (1, "one run at a time: the ledger would hold a second run's creators back anyway"),
 }
 # Where the functions' live alias shifts traffic gradually (CodeDeploy), rolled back by the API's alarms.
 LIVE_ALIAS = "live"
@@ -78,6 +80,8 @@ SIGNING_KEY_ROTATION = "rate(30 days)"
 MAIL_FEEDBACK_TABLES = ("UniquesTable",)
 # What the Notifier reads a message's facts from (users, events, a changed event's bookings) and its ledger in.
 NOTIFIER_READS = ("UsersTable", "EventsTable", "BookingsTable")
+# What the creators' digests read besides their book and the ledger (the uniques table): recipients and events.
+DIGEST_READS = ("UsersTable", "EventsTable")
 # The sweep's repositories (bookings, events) write these tables in their transactions.
 SWEEP_TABLES = ("BookingsTable", "EventsTable", "UniquesTable", "IdempotencyTable")
 
@@ -416,7 +420,8 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
     if logical_id == "Notifier":
         return [
             statement("Facts", ["dynamodb:GetItem", "dynamodb:Query"], _table_arns(NOTIFIER_READS)),
-            # The ledger (persistence/notices.py) and the suppressed addresses, on the uniques table.
+            # The ledger (persistence/notices.py), the digest book (persistence/digests.py: UpdateItem) and the
+            # suppressed addresses, on the uniques table.
             statement(
                 "Ledger",
                 ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
@@ -428,6 +433,27 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
                 [sender_identity_arn(), {"Fn::Sub": CONFIGURATION_SET_ARN}],
             ),
             *stream_statements(),
+        ]
+    if logical_id == "SendDigests":
+        return [
+            statement("Facts", ["dynamodb:GetItem"], _table_arns(DIGEST_READS)),
+            # The digest book (persistence/digests.py), the ledger and the suppressed addresses: the uniques table.
+            statement(
+                "Ledger",
+                [
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                ],
+                _table_arns(MAIL_FEEDBACK_TABLES),
+            ),
+            statement(
+                "Mail",
+                ["ses:SendEmail", "ses:SendRawEmail"],
+                [sender_identity_arn(), {"Fn::Sub": CONFIGURATION_SET_ARN}],
+            ),
         ]
     if logical_id == "RotateSigningKey":
         # The four rotation steps on the signing key only; the new key is generated in the function.
@@ -636,7 +662,7 @@ def function_template(stage: str, logical_id: str, timeout_seconds: int) -> dict
         },
         **function_alarms(logical_id, name, timeout_seconds),
     }
-    if logical_id == "Notifier":
+    if logical_id in ("Notifier", "SendDigests"):
         # The one-click unsubscribe links of reminders and digests call the API's v1 stage.
         properties["Environment"]["Variables"]["API_URL"] = {
             "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/v1"

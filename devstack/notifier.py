@@ -7,7 +7,10 @@ Its position in each stream is saved (`notifier.json` in the data folder, 0600) 
 handled, so a poller killed between a commit and its message sends the message once it runs again. A record that
 keeps failing is retried with a growing pause and parked after MAX_ATTEMPTS (its JSON in `notifier-dead/`, an
 ERROR line), as Lambda sends it to the dead-letter queue deployed. The local AWS loads its snapshot into tables
-without streams (manage.py createtables then turns them on): what was already there is not news to anyone."""
+without streams (manage.py createtables then turns them on): what was already there is not news to anyone.
+
+Between polls it runs the creators' daily digests (the SendDigests function deployed) at most once a minute: once
+a day is done, a run reads only its mark."""
 
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 5
 FIRST_PAUSE = 0.5
 BATCH = 100
+DIGEST_EVERY = 60.0
+# A local run has less to send than a deployed one; the minute between runs bounds it anyway.
+DIGEST_BUDGET_SECONDS = 20.0
 
 
 class StreamPoller:
@@ -140,14 +146,37 @@ def app_poller(data_dir: Path) -> StreamPoller:
     )
 
 
-def poll_forever(poller: StreamPoller, every: float, stop: threading.Event) -> None:
-    """Poll until `stop`; a failure of the local AWS (restarting, paused) is logged and tried again."""
+def app_digests() -> None:
+    """One run of the creators' digests (services.digests.send_digests), as the SendDigests function runs it."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.common import utcnow
+    from chalicelib.services import digests
+
+    digests.send_digests(bootstrap.outbox(), bootstrap.digest_book(), utcnow(), DIGEST_BUDGET_SECONDS)
+
+
+def poll_forever(
+    poller: StreamPoller,
+    every: float,
+    stop: threading.Event,
+    digests: Callable[[], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Poll until `stop`, and run `digests` at most every DIGEST_EVERY seconds; a failure of the local AWS
+    (restarting, paused) is logged and tried again."""
+    digests_at = clock()
     while not stop.is_set():
         try:
             handled = poller.poll()
         except Exception as exc:  # noqa: BLE001 - the local AWS restarting: try again on the next pass
             print(json.dumps({"level": "ERROR", "message": "notifier poll failed", "error": repr(exc)}), flush=True)
             handled = 0
+        if digests is not None and clock() >= digests_at:
+            digests_at = clock() + DIGEST_EVERY
+            try:
+                digests()
+            except Exception as exc:  # noqa: BLE001 - tried again a minute later, as the hourly function is
+                print(json.dumps({"level": "ERROR", "message": "digests failed", "error": repr(exc)}), flush=True)
         if not handled:
             stop.wait(every)
 
@@ -164,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     every = float(os.environ.get("LOCAL_NOTIFIER_SECONDS") or 0.5)
-    poll_forever(app_poller(args.data_dir), every, stop)
+    poll_forever(app_poller(args.data_dir), every, stop, app_digests)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ own JSON, the same from Lambda's event and from the Streams API) become the Book
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.ports.notices import Change
@@ -39,11 +40,21 @@ def table_of(source_arn: str) -> str | None:
     return {names.bookings: BOOKINGS, names.events: EVENTS}.get(name)
 
 
+def _committed_at(value: Any) -> datetime | None:
+    """ApproximateCreationDateTime: epoch seconds in Lambda's event, a datetime from the Streams API (boto3)."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
 def change_of(record: dict[str, Any], table: str) -> Change:
     """The change a stream record of `table` (BOOKINGS or EVENTS) carries."""
     data = record.get("dynamodb", {})
     position = str(data.get("SequenceNumber", ""))
     old, new = data.get("OldImage"), data.get("NewImage")
+    at = _committed_at(data.get("ApproximateCreationDateTime"))
     if table == BOOKINGS:
-        return Change(position, _booking(old), _booking(new))
-    return Change(position, _event(old), _event(new))
+        return Change(position, _booking(old), _booking(new), at)
+    return Change(position, _event(old), _event(new), at)

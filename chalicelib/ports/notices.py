@@ -15,11 +15,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Change:
     """One item's committed change, read from its table's stream: `old` is None for a new item, `new` None for
-    a deleted one. `position` identifies the record in its shard (Lambda retries from a failed one)."""
+    a deleted one. `position` identifies the record in its shard (Lambda retries from a failed one); `at` is when
+    it committed, to the second, as the stream says (the same on every delivery)."""
 
     position: str
     old: Booking | Event | None
     new: Booking | Event | None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)

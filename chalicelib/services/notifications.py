@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.ports.mail import Mailer, MailMessage
     from chalicelib.ports.notices import Change, NoticeLedger
     from chalicelib.ports.users import UserRepository
+    from chalicelib.services.messages import DigestLine
 
 # Longer than the Notifier function may run (its timeout, 30 s), so a live sender's claim is never taken over;
 # short enough that a dead sender's message still goes out within a minute or two.
@@ -44,7 +45,7 @@ REMINDER_PAGE = 25
 @dataclass(frozen=True)
 class Notice:
     """One message to one user: `kind` (domain.notifications.KINDS) about `subject` (a booking's id, or an
-    event's id and version for a change of the event)."""
+    event's id and version for a change of the event); a digest carries its lines (services.digests)."""
 
     kind: str
     recipient: str
@@ -52,6 +53,7 @@ class Notice:
     event_id: str
     booking: Booking | None = None
     changes: tuple[str, ...] = ()
+    digest: tuple[DigestLine, ...] = ()
 
     @property
     def key(self) -> str:
@@ -180,6 +182,9 @@ class Outbox:
     web_app_url: str
     # The signed one-click link that turns an optional kind off, by (user id, kind): reminders and digests.
     unsubscribe_link: Callable[[str, str], str] | None = None
+    # What handle also does with each change, before its messages: record it for the creators' digests
+    # (services.digests.record_change, bound to the book by the composition root); None does nothing.
+    record: Callable[[Change, datetime], object] | None = None
 
 
 class NoticeHeld(Exception):
@@ -216,7 +221,8 @@ def compose(outbox: Outbox, notice: Notice, now: datetime) -> MailMessage | None
     from chalicelib.services.messages import MessageContext, render
 
     user = outbox.users.get(notice.recipient)
-    event = outbox.events.get(notice.event_id)
+    # A digest's events were read as its lines were made.
+    event = notice.digest[0].event if notice.digest else outbox.events.get(notice.event_id)
     if user is None or event is None or not user.is_active or not user.email:
         return None
     if not user.notifications.allows(notice.kind):
@@ -239,6 +245,7 @@ def compose(outbox: Outbox, notice: Notice, now: datetime) -> MailMessage | None
         ics=ics,
         unsubscribe_url=outbox.unsubscribe_link(user.id, notice.kind) if optional and outbox.unsubscribe_link else None,
         changes=notice.changes,
+        digest=notice.digest,
     )
     return render(context)
 
@@ -246,12 +253,14 @@ def compose(outbox: Outbox, notice: Notice, now: datetime) -> MailMessage | None
 def handle(outbox: Outbox, changes: Iterable[Change], now: datetime) -> list[str]:
     """Deliver what each change tells, in order; returns the positions of the changes that failed (a notice of
     theirs could not be sent), for the caller to retry. Changes after a failed one are still handled: each
-    notice is sent once whatever the retries."""
+    notice is sent once whatever the retries. A booking's change is also recorded for its creator's digest."""
     from chalicelib.logs import get_logger
 
     failed = []
     for change in changes:
         try:
+            if outbox.record is not None:
+                outbox.record(change, now)
             for notice in notices_of(change, outbox.bookings):
                 deliver(outbox, notice, now)
         except Exception as exc:  # noqa: BLE001 - any failure is retried, and parked after the last attempt

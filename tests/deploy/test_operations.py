@@ -144,6 +144,7 @@ def test_every_function_is_traced_runs_a_live_alias_and_has_a_reserved_concurren
         "MailFeedback": 2,
         "RotateSigningKey": 1,
         "Notifier": 4,
+        "SendDigests": 1,
     }
     for function in _functions(template):
         properties = template["Resources"][function]["Properties"]
@@ -199,8 +200,11 @@ def test_sam_wires_the_schedule_the_api_and_the_rotation_to_the_aliases(packaged
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     output = Translator(Policies(), Parser()).translate(template, {"AWS::Region": "us-east-1"})
     resources = output["Resources"]
-    [rule] = [r for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
-    assert rule["Properties"]["Targets"][0]["Arn"] == {"Ref": "SweepPaymentsAliaslive"}
+    rules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert sorted((r["ScheduleExpression"], r["Targets"][0]["Arn"]["Ref"]) for r in rules) == [
+        ("rate(1 hour)", "SendDigestsAliaslive"),
+        ("rate(1 minute)", "SweepPaymentsAliaslive"),
+    ]
     assert resources["APIHandlerInvokePermission"]["Properties"]["FunctionName"] == {"Ref": "APIHandlerAliaslive"}
     [group] = [r for r in resources.values() if r["Type"] == "AWS::CodeDeploy::DeploymentGroup"]
     assert group["Properties"]["DeploymentConfigName"]["Fn::Sub"][1] == {"ConfigName": "Canary10Percent5Minutes"}

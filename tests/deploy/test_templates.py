@@ -334,9 +334,10 @@ def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stag
     [mail] = [s for s in _statements(resources, "APIHandlerRole") if any(a.startswith("ses:") for a in s["Action"])]
     assert mail["Action"] == ["ses:SendEmail"]
     # The notifier sends MIME messages (an .ics attached): SES v2's SendEmail with Raw content.
-    [notices] = [s for s in _statements(resources, "NotifierRole") if any(a.startswith("ses:") for a in s["Action"])]
-    assert notices["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
-    assert notices["Resource"] == mail["Resource"]
+    for role in ("NotifierRole", "SendDigestsRole"):  # the creators' digests go out as the notifier's messages
+        [notices] = [s for s in _statements(resources, role) if any(a.startswith("ses:") for a in s["Action"])]
+        assert notices["Action"] == ["ses:SendEmail", "ses:SendRawEmail"]
+        assert notices["Resource"] == mail["Resource"]
     identity_arn = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
     assert mail["Resource"] == [
         {
@@ -355,7 +356,7 @@ def test_e_mail_goes_out_through_ses_from_the_stages_sender_only(templates, stag
     others = [
         f"{f}Role"
         for f, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function" and f not in ("APIHandler", "Notifier")
+        if r["Type"] == "AWS::Serverless::Function" and f not in ("APIHandler", "Notifier", "SendDigests")
     ]
     assert not [s for role in others for s in _statements(resources, role) if any("ses:" in a for a in s["Action"])]
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from chalicelib.domain.audit import AuditEntry
@@ -25,6 +25,7 @@ from chalicelib.ports.bookings import (
     StoredResult,
 )
 from chalicelib.ports.common import StaleWrite, UniqueViolation
+from chalicelib.ports.digests import BOOKED, CANCELLED, Tally
 from chalicelib.ports.mail import MailMessage, MailUnavailable
 from chalicelib.ports.notices import Claimed
 from chalicelib.ports.payments import (
@@ -940,3 +941,53 @@ class FakeNoticeLedger:
     @property
     def sent_keys(self) -> list[str]:
         return sorted(k for k, (status, _) in self.by_key.items() if status == "sent")
+
+
+class FakeDigestBook:
+    """ports.DigestBook in memory: per (day, creator, event) its booked and cancelled ids; ids beyond `capacity`
+    in one event's day (DynamoDB's 400 KB item) are counted as numbers beside them, as the adapter does.
+    `failing` makes every call a store failure."""
+
+    def __init__(self, capacity: int = 13_000, failing: bool = False) -> None:
+        self.ids: dict[tuple[date, str, str], dict[str, set[str]]] = {}
+        self.more: dict[tuple[date, str, str], dict[str, int]] = {}
+        self.finished: set[date] = set()
+        self.capacity = capacity
+        self.failing = failing
+
+    def _check(self) -> None:
+        if self.failing:
+            raise ServiceUnavailable()
+
+    def record(self, day: date, creator: str, event_id: str, what: str, booking_id: str) -> None:
+        self._check()
+        if what not in (BOOKED, CANCELLED):
+            raise ValueError(f"neither booked nor cancelled: {what!r}")
+        ids = self.ids.setdefault((day, creator, event_id), {BOOKED: set(), CANCELLED: set()})
+        if booking_id in ids[what]:
+            return
+        if len(ids[BOOKED]) + len(ids[CANCELLED]) >= self.capacity:
+            more = self.more.setdefault((day, creator, event_id), {BOOKED: 0, CANCELLED: 0})
+            more[what] += 1
+            return
+        ids[what].add(booking_id)
+
+    def creators(self, day: date) -> Iterator[str]:
+        self._check()
+        return iter(sorted({creator for (d, creator, _) in self.ids if d == day}))
+
+    def lines(self, day: date, creator: str) -> list[Tally]:
+        self._check()
+        tallies = []
+        for key in sorted(k for k in self.ids if k[:2] == (day, creator)):
+            ids, more = self.ids[key], self.more.get(key, {BOOKED: 0, CANCELLED: 0})
+            tallies.append(Tally(key[2], len(ids[BOOKED]) + more[BOOKED], len(ids[CANCELLED]) + more[CANCELLED]))
+        return tallies
+
+    def done(self, day: date) -> bool:
+        self._check()
+        return day in self.finished
+
+    def mark_done(self, day: date) -> None:
+        self._check()
+        self.finished.add(day)

@@ -37,6 +37,7 @@ USER_FACETS = ("role", "staff", "active")
 TABLE_MODULES = ("users", "uniques", "events", "bookings", "idempotency", "tokens", "counters", "audit", "uploads")
 
 _models: dict[str, type[Model]] = {}  # TableNames field -> its model, as model modules load
+_sharing: list[tuple[str, type[Model]]] = []  # other models of a table's items (table(..., shares=True))
 # Once bind_tables ran: the stage's table names, and its region and timeouts as pynamodb's Meta and Connection
 # name them.
 _names: TableNames | None = None
@@ -55,11 +56,15 @@ def facet_attribute(combination: tuple[str, ...]) -> str:
     return "f_" + "_".join(combination)
 
 
-def table(field: str) -> Callable[[M], M]:
-    """Declare a model as the stage's table `field` (a TableNames field); bound now if the stage already is."""
+def table(field: str, *, shares: bool = False) -> Callable[[M], M]:
+    """Declare a model as the stage's table `field` (a TableNames field); bound now if the stage already is.
+    `shares`: another kind of item in a table that has its model (bound to it, never listed by all_models)."""
 
     def declare(model: M) -> M:
-        _models[field] = model
+        if shares:
+            _sharing.append((field, model))
+        else:
+            _models[field] = model
         if _names is not None:
             _bind(model, field)
         return model
@@ -79,7 +84,7 @@ def bind_tables(names: TableNames, region: str, timeouts: AwsTimeouts) -> None:
         read_timeout_seconds=timeouts.read_seconds,
         max_retry_attempts=timeouts.max_attempts - 1,
     )
-    for field, model in _models.items():
+    for field, model in [*_models.items(), *_sharing]:
         _bind(model, field)
 
 
