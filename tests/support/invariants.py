@@ -5,6 +5,7 @@ of payment work due and with the money."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import boto3
@@ -55,10 +56,25 @@ def _payment_is_consistent(b: dict) -> None:
         assert refund in ("pending", "succeeded", "failed", "not_refundable"), b
 
 
-def check_booking_invariants(endpoint: str | None = None) -> dict[str, Counter]:
+def check_booking_invariants(endpoint: str | None = None, attempts: int = 3) -> dict[str, Counter]:
     """Assert, for every event: seats_booked == confirmed + held bookings <= capacity, waitlisted == waiting
     bookings, one active booking per user, one marker (with its booking's status) per active booking, and each
-    booking's payment consistent. Returns the counts of bookings per event and status."""
+    booking's payment consistent. Returns the counts of bookings per event and status.
+
+    The tables are scanned one after the other, not at one instant: a local stack's sweep settling a booking
+    between two scans (one transaction, consistent in the tables) can make one reading look wrong. A reading
+    that fails is taken again, `attempts` times in all, half a second apart; a real violation stays."""
+    for attempt in range(attempts):
+        try:
+            return _check(endpoint)
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("no attempt")  # attempts < 1
+
+
+def _check(endpoint: str | None) -> dict[str, Counter]:
     events = {e["id"]["S"]: e for e in _scan("sessions-local-events", endpoint)}
     bookings = _scan("sessions-local-bookings", endpoint)
     markers = {
