@@ -65,9 +65,12 @@ class PayloadTooLarge(DomainError):
 
 
 class ServiceUnavailable(DomainError):
-    """A dependency is throttling or down; the client should retry after `retry_after` seconds."""
+    """A dependency is throttling or down; the client should retry after `retry_after` seconds (None: a few
+    seconds, at random, see http.responses.transient_retry_after)."""
 
-    def __init__(self, detail: str = "Service temporarily unavailable, try again later.", retry_after: int = 1) -> None:
+    def __init__(
+        self, detail: str = "Service temporarily unavailable, try again later.", retry_after: int | None = None
+    ) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 

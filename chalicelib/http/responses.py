@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 from chalice.app import Response
@@ -22,6 +23,15 @@ from chalicelib.errors import (
 )
 
 WWW_AUTHENTICATE = 'Bearer realm="api"'
+# Retry-After of a transient failure (a conflict, an unavailable dependency), drawn at random: a crowd refused
+# in the same instant (an on-sale) would otherwise come back in the same instant again. Whole seconds, as
+# RFC 9110 writes delay-seconds.
+TRANSIENT_RETRY_AFTER = (1, 2, 3)
+
+
+def transient_retry_after() -> str:
+    """A Retry-After for a transient failure, spread over TRANSIENT_RETRY_AFTER."""
+    return str(random.choice(TRANSIENT_RETRY_AFTER))
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -47,7 +57,7 @@ def error_response(exc: DomainError) -> Response:
     if isinstance(exc, NotFound):
         return json_response({"detail": exc.detail}, 404)
     if isinstance(exc, Conflict):
-        headers = {"Retry-After": "1"} if exc.code in ("conflict", "concurrent_update") else None
+        headers = {"Retry-After": transient_retry_after()} if exc.code in ("conflict", "concurrent_update") else None
         return json_response({"detail": exc.detail, "code": exc.code}, 409, headers)
     if isinstance(exc, PayloadTooLarge):
         return json_response({"detail": exc.detail}, 413)
@@ -56,7 +66,8 @@ def error_response(exc: DomainError) -> Response:
     if isinstance(exc, Throttled):
         return json_response({"detail": exc.detail}, 429, {"Retry-After": str(exc.wait)})
     if isinstance(exc, ServiceUnavailable):
-        return json_response({"detail": exc.detail}, 503, {"Retry-After": str(exc.retry_after)})
+        wait = str(exc.retry_after) if exc.retry_after is not None else transient_retry_after()
+        return json_response({"detail": exc.detail}, 503, {"Retry-After": wait})
     return json_response({"detail": exc.detail or "Invalid request."}, 400)
 
 

@@ -2,6 +2,7 @@
 
 import requests
 
+from tests.support.retry import RETRY_AFTER
 from tests.support.stack import bearer, token
 
 
@@ -107,7 +108,7 @@ def test_a_hung_local_aws_is_a_503_with_retry_after_not_a_request_that_waits(sta
         503,
         {"detail": "Service temporarily unavailable, try again later."},
     )
-    assert listing.headers["Retry-After"] == "1"
+    assert listing.headers["Retry-After"] in RETRY_AFTER
     # The authorizer's own read of the user fails too: the gateway's answer for a failing authorizer.
-    assert (me.status_code, me.headers["Retry-After"]) == (503, "1")
+    assert me.status_code == 503 and me.headers["Retry-After"] in RETRY_AFTER
     assert requests.get(f"{base}/api/events/", timeout=30).status_code == 200

@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.conftest import PASSWORD
 from tests.support.faults import dynamodb_fault, dynamodb_timeout
+from tests.support.retry import RETRY_AFTER
 
 BAD_CREDENTIALS = {"detail": "No active account found with the given credentials"}
 THROTTLED = re.compile(r"^Request was throttled\. Expected available in (\d+) seconds?\.$")
@@ -180,7 +181,7 @@ def test_once_the_store_failed_a_request_asks_it_nothing_more(api, make_user):
 
     with intercepted_calls(hung_reads):
         reply = _sign_in(api, "victim", PASSWORD)
-    assert (reply.status, reply.headers["retry-after"]) == (503, "1")
+    assert reply.status == 503 and reply.headers["retry-after"] in RETRY_AFTER
     # The lease, the counters' read, the user's read, which failed: nothing after it (no release, no count).
     assert calls == ["UpdateItem", "BatchGetItem", "GetItem"]
 
@@ -270,5 +271,5 @@ def test_a_throttled_counter_table_is_503_and_runs_no_bcrypt(api, make_user, bcr
     make_user("victim")
     with dynamodb_fault("UpdateItem", "ProvisionedThroughputExceededException"):
         reply = _sign_in(api, "victim", PASSWORD)
-    assert (reply.status, reply.headers["retry-after"]) == (503, "1")
+    assert reply.status == 503 and reply.headers["retry-after"] in RETRY_AFTER
     assert bcrypt_checks == []
