@@ -226,13 +226,6 @@ def media() -> Media:
     return Media(uploads=DynamoUploadRepository(), store=S3ObjectStore(get_settings()))
 
 
-def signing_key() -> bytes:
-    """The current signing key's value (the cursors' key), fetched on first use."""
-    from chalicelib.adapters import secrets as keys
-
-    return keys.signing_key(get_settings())
-
-
 def signing_keys() -> KeyRing:
     """The JWT signing keys: the current one signs, the previous one still verifies; each read on first use."""
     from chalicelib.adapters import secrets as keys

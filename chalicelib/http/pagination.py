@@ -36,8 +36,14 @@ def page_request(request: Request, scope: str) -> tuple[int, dict[str, str] | No
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailed({"limit": [f"Ensure this value is between 1 and {MAX_LIMIT}."]})
     cursor = params.get("cursor")
-    start = decode_cursor(cursor, scope, deps.signing_key()) if cursor else None
+    start = decode_cursor(cursor, scope, deps.signing_keys().current().secret, _previous_key) if cursor else None
     return limit, start
+
+
+def _previous_key() -> bytes | None:
+    """The signing key before the current one (read only for a cursor the current key did not sign)."""
+    previous = deps.signing_keys().previous()
+    return previous.secret if previous is not None else None
 
 
 def page_of(request: Request, page: Page, scope: str, shape: Shape) -> dict[str, Any]:
@@ -45,6 +51,6 @@ def page_of(request: Request, page: Page, scope: str, shape: Shape) -> dict[str,
     next_url = None
     if page.next_key is not None:
         params = query_params(request)
-        params["cursor"] = encode_cursor(page.next_key, scope, deps.signing_key())
+        params["cursor"] = encode_cursor(page.next_key, scope, deps.signing_keys().current().secret)
         next_url = page_url(request, params, deps.settings().public_api_origin)
     return shape.render(_Listed(page.items, next_url))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import jwt
@@ -196,3 +197,28 @@ def test_a_step_for_a_version_not_pending_or_a_secret_not_rotating_is_refused(se
         key_rotation.rotate(store, {**event, "ClientRequestToken": "b" * 32})
     with pytest.raises(RotationRefused, match="^the version to rotate to is not AWSPENDING$"):
         key_rotation.rotate(store, {**event, "ClientRequestToken": current})  # AWSPREVIOUS now
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_a_client_paging_through_a_list_across_a_rotation_goes_on(api, secrets_manager, secret, ring, creator_token):
+    client, _ = secrets_manager
+    _, clock, _ = ring
+    titles = [f"Event {n}" for n in range(3)]
+    for title in titles:
+        assert api.post("/api/events/", {"title": title, "description": "D"}, token=creator_token).status == 201
+    first = api.get("/api/events/?limit=1").json
+    rotate(client, secret)
+    clock.advance(MAX_AGE)  # the container has read the rotation: new cursors are signed with the new key
+    second = api.get(_path(first["next"])).json
+    third = api.get(_path(second["next"])).json
+    assert [page["results"][0]["title"] for page in (first, second, third)] == titles[::-1]
+    rotate(client, secret)
+    clock.advance(MAX_AGE)  # two rotations after it was signed, the first page's cursor is no longer good
+    assert (api.get(_path(first["next"])).json, api.get(_path(second["next"])).status) == (
+        {"detail": "Invalid cursor"},
+        200,
+    )

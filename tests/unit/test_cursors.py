@@ -58,3 +58,25 @@ def test_a_signed_cursor_whose_start_is_not_a_map_of_strings_is_refused(start):
     assert json.loads(base64.urlsafe_b64decode(cursor + "==")[16:]) == start
     with pytest.raises(MalformedRequest, match="^Invalid cursor$"):
         decode_cursor(cursor, "events", KEY)
+
+
+def test_a_cursor_of_the_previous_key_is_still_good_and_the_previous_key_is_read_only_for_it():
+    asked: list[str] = []
+
+    def previous() -> bytes:
+        asked.append("previous")
+        return KEY
+
+    old = encode_cursor({"id": "01A"}, "events", KEY)
+    current = b"n" * 32
+    assert decode_cursor(encode_cursor({"id": "01B"}, "events", current), "events", current, previous) == {"id": "01B"}
+    assert asked == []
+    assert decode_cursor(old, "events", current, previous) == {"id": "01A"}
+    assert asked == ["previous"]
+
+
+@pytest.mark.parametrize("previous", [None, lambda: None, lambda: b"o" * 32])
+def test_a_cursor_of_neither_key_is_refused(previous):
+    cursor = encode_cursor({"id": "01A"}, "events", KEY)
+    with pytest.raises(MalformedRequest, match="^Invalid cursor$"):
+        decode_cursor(cursor, "events", b"n" * 32, previous)
