@@ -423,15 +423,14 @@ def next_in_line(
     return Promotion(waiting, replace(waiting, status=BookingStatus.CONFIRMED))
 
 
-def after_release(bookings: BookingRepository, terms: PaymentTerms | None, ended: Ended) -> bool:
+def after_release(bookings: BookingRepository, terms: PaymentTerms | None, ended: Ended) -> None:
     """Best-effort provider calls once a seat was released: close the released hold's checkout, open the
-    promoted booking's. False when the provider could not be reached (what it was to do is retried later)."""
-    reached = True
+    promoted booking's. A provider out of reach is not an error here: the sweep closes the checkout later, and a
+    promoted hold without one runs out and passes the seat on (payments.start_promoted_checkout)."""
     if ended.released.status is BookingStatus.PENDING_PAYMENT:
-        reached = payments.close_checkout(bookings, terms, ended.released, ended.cancelled)
+        payments.close_checkout(bookings, terms, ended.released, ended.cancelled)
     if ended.promotion is not None and ended.event is not None:
         payments.start_promoted_checkout(bookings, terms, ended.promotion.promoted, ended.event.title)
-    return reached
 
 
 def _reread(bookings: BookingRepository, booking: Booking) -> Booking:

@@ -71,7 +71,7 @@ def handle_event(
             return Outcome.IGNORED  # not a checkout of ours (or not this booking's)
         try:
             if event.type == COMPLETED:
-                return _completed(bookings, events, terms, booking, event)
+                return _completed(bookings, terms, booking, event)
             return _expired(bookings, events, terms, booking, event, utcnow())
         except EventAlreadyApplied:
             return Outcome.DUPLICATE
@@ -82,7 +82,6 @@ def handle_event(
 
 def _completed(
     bookings: BookingRepository,
-    events: EventRepository,
     terms: PaymentTerms,
     booking: Booking,
     event: ProviderEvent | None,
@@ -273,7 +272,7 @@ def _end_hold(
                 state, provider_down = None, True
         if state is not None and state.paid and payment.payment_intent is None:
             try:
-                _completed(bookings, events, terms, booking, None, state)
+                _completed(bookings, terms, booking, None, state)
             except (StaleWrite, EventAlreadyApplied):
                 return "changed", provider_down
             current = bookings.get(booking.id)
