@@ -11,6 +11,7 @@ update switches every file at once, and switching back is a rollback."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,23 +47,26 @@ RELEASES_PREFIX = "releases/"
 RELEASE_ID_PATTERN = "[0-9]{8}T[0-9]{6}Z-[0-9a-f]{12}"
 
 # Paths whose last segment has no dot are the app's pages (/events/<id>, /reset-password): they load
-# index.html and the app reads the path. Paths with one name files, and a missing file is a 404. The same
-# rule runs in CloudFront (this function, on each viewer request) and in the local web server (`is_page`).
+# index.html and the app reads the path. Paths with one name files, and a missing file is a 404. So is an
+# organizer's page, /@<username>, whatever the name holds (`ann.lee` has a dot). The same rule runs in
+# CloudFront (this function, on each viewer request) and in the local web server (`is_page`).
 ROUTING_FUNCTION = """\
 function handler(event) {
   var request = event.request;
   var last = request.uri.substring(request.uri.lastIndexOf("/") + 1);
-  if (last.indexOf(".") === -1) {
+  if (last.indexOf(".") === -1 || /^\\/@[^\\/]+\\/?$/.test(request.uri)) {
     request.uri = "/index.html";
   }
   return request;
 }
 """
+# An organizer's page: `/@` and one segment, with or without its trailing slash.
+ORGANIZER_PAGE = re.compile(r"\A/@[^/]+/?\Z")
 
 
 def is_page(path: str) -> bool:
     """Whether the URL path (without its query) is one of the app's pages rather than a file."""
-    return "." not in path.rsplit("/", 1)[-1]
+    return "." not in path.rsplit("/", 1)[-1] or ORGANIZER_PAGE.match(path) is not None
 
 
 def config_script(api_url: str) -> bytes:

@@ -75,6 +75,9 @@ class User:
     notifications: NotificationPreferences = NotificationPreferences()
     # The secret part of the personal calendar feed's URL (services.preferences); None until first asked for.
     calendar_secret: str | None = None
+    # What the organizer page shows (services.creators): plain text, "" when not given.
+    display_name: str = ""
+    bio: str = ""
 
     @property
     def email_pending(self) -> str | None:

@@ -10,6 +10,7 @@ from chalicelib.http.admin import admin_bp
 from chalicelib.http.authorizer import authorizer_bp
 from chalicelib.http.bookings import bookings_bp
 from chalicelib.http.console import console_bp
+from chalicelib.http.creators import creators_bp
 from chalicelib.http.docs import docs_bp
 from chalicelib.http.events import events_bp
 from chalicelib.http.health import health_bp
@@ -44,6 +45,7 @@ def build_app() -> Chalice:
         me_bp,
         notifications_bp,
         events_bp,
+        creators_bp,
         bookings_bp,
         payments_bp,
         uploads_bp,

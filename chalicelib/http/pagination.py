@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 DIGITS = re.compile(r"\A[0-9]{1,6}\Z")
 
 
-class _Listed(NamedTuple):
+class Listed(NamedTuple):
+    """A page as a list's shape renders it: its items and the absolute link to the next page (None: the last)."""
+
     items: list[Any]
     next: str | None
 
@@ -46,11 +48,19 @@ def _previous_key() -> bytes | None:
     return previous.secret if previous is not None else None
 
 
-def page_of(request: Request, page: Page, scope: str, shape: Shape) -> dict[str, Any]:
-    """The DRF-style page body (`shape` is the list's shape) with an absolute `next` link."""
+def listed(
+    request: Request, page: Page, scope: str, *, path: str | None = None, params: dict[str, str] | None = None
+) -> Listed:
+    """The page with its `next` link: this list's URL and query with the next cursor, or `path` with `params`
+    (a page of another list than the one called, such as the first page of an organizer's events)."""
     next_url = None
     if page.next_key is not None:
-        params = query_params(request)
-        params["cursor"] = encode_cursor(page.next_key, scope, deps.signing_keys().current().secret)
-        next_url = page_url(request, params, deps.settings().public_api_origin)
-    return shape.render(_Listed(page.items, next_url))
+        query = dict(params) if params is not None else query_params(request)
+        query["cursor"] = encode_cursor(page.next_key, scope, deps.signing_keys().current().secret)
+        next_url = page_url(request, query, deps.settings().public_api_origin, path)
+    return Listed(page.items, next_url)
+
+
+def page_of(request: Request, page: Page, scope: str, shape: Shape) -> dict[str, Any]:
+    """The DRF-style page body (`shape` is the list's shape) with an absolute `next` link."""
+    return shape.render(listed(request, page, scope))

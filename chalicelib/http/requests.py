@@ -130,11 +130,15 @@ def base_path(request: Request, route_path: str) -> str:
     return path[: path.rfind(route_path)] if route_path in path else ""
 
 
-def page_url(request: Request, params: dict[str, str], public_origin: str | None) -> str:
-    """The absolute URL of this list with other query parameters (the `next` link), built from what API
-    Gateway reports (its domain name and the path it was called on) or the configured origin, never from the
-    client's Host or X-Forwarded-* headers."""
+def called_path(request: Request) -> str:
+    """The path the client called, as API Gateway reports it (with its stage prefix, if any)."""
+    return str((request.context or {}).get("path") or request.path)
+
+
+def page_url(request: Request, params: dict[str, str], public_origin: str | None, path: str | None = None) -> str:
+    """The absolute URL of this list (or of `path`, a path beside it) with other query parameters (the `next`
+    link), built from what API Gateway reports (its domain name and the path it was called on) or the
+    configured origin, never from the client's Host or X-Forwarded-* headers."""
     context = request.context or {}
     origin = public_origin or f"https://{context.get('domainName') or 'localhost'}"
-    path = context.get("path") or request.path
-    return f"{origin}{path}?{urlencode(params)}"
+    return f"{origin}{path or called_path(request)}?{urlencode(params)}"

@@ -172,9 +172,12 @@ USER = Shape(
 
 ME = USER.extended(
     "Me",
-    "The signed-in user: the public fields, and the new e-mail address waiting to be confirmed from a link sent "
-    "to it (null when none is).",
+    "The signed-in user: the public fields, the new e-mail address waiting to be confirmed from a link sent "
+    "to it (null when none is), and what a creator's organizer page shows: `display_name` and `bio` (plain text, "
+    "an empty string when not given).",
     Field("email_pending", TEXT, nullable=True),
+    Field("display_name", TEXT),
+    Field("bio", TEXT),
 )
 
 ADMIN_USER = USER.extended(
@@ -325,6 +328,28 @@ UPLOAD = Shape(
 )
 
 EVENT_LIST = page(EVENT, "EventList", "A page of events.")
+ORGANIZER_EVENT = Shape(
+    "OrganizerEvent",
+    "A published event on its organizer's page: an event's public fields but its creator's id and settlement.",
+    tuple(f for f in EVENT.fields if f.name not in ("creator", "settlement")),
+)
+ORGANIZER_EVENT_LIST = page(
+    ORGANIZER_EVENT, "OrganizerEventList", "A page of an organizer's events; `next` is the following page."
+)
+ORGANIZER = Shape(
+    "Organizer",
+    "A creator's public page: their name, picture and bio (plain text: show it as text, never as markup), the "
+    "first page of their published events not yet started (soonest first) and of those already started (most "
+    "recent first). Events without a start time are in neither list.",
+    (
+        Field("username", TEXT, source="user.username"),
+        Field("display_name", TEXT, source="user.display_name"),
+        Field("bio", TEXT, source="user.bio"),
+        Field("avatar", MEDIA, nullable=True, source="user.avatar"),
+        Field("upcoming", ORGANIZER_EVENT_LIST),
+        Field("past", ORGANIZER_EVENT_LIST),
+    ),
+)
 ADMIN_USER_LIST = page(ADMIN_USER, "AdminUserList", "A page of users, as staff see them.")
 AUDIT_LIST = page(AUDIT_ENTRY, "AuditList", "A page of the audit log, newest first.")
 BOOKING_LIST = page(BOOKING, "BookingList", "A page of bookings.")

@@ -288,6 +288,14 @@ class DynamoEventRepository:
             results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
             return page_of(results, limit, ("pub", "created_sk"), _to_domain)
 
+    def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
+        kwargs = query_window(limit, start)
+        with translate_errors():
+            # `<start>#<id>` sorts before `before` exactly when the start is earlier: the complement of upcoming.
+            index: Any = EventModel.creator_published_by_start
+            results = index.query(creator, EventModel.starts_sk < before, scan_index_forward=False, **kwargs)
+            return page_of(results, limit, ("pub_creator", "starts_sk"), _to_domain)
+
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
         with translate_errors():

@@ -34,6 +34,8 @@ LAST = "\U0010ffff"
 # DynamoDB refuses index sort keys over 1024 bytes; a name that long (NFKC can expand a character into many)
 # is cut to leave room for `#<id>`. A search compares the whole name once the index has found the cut one.
 KEY_NAME_BYTES = 990
+# DynamoDB's limit on a partition key: a longer one is refused, not merely absent.
+MAX_KEY_BYTES = 2048
 
 
 def username_key(username: str) -> str:
@@ -110,6 +112,8 @@ def _to_domain(item: UserModel) -> User:
             timezone=item.notify_timezone,
         ),
         calendar_secret=item.calendar_secret,
+        display_name=item.display_name or "",
+        bio=item.bio or "",
     )
 
 
@@ -141,6 +145,8 @@ def user_item(user: User) -> UserModel:
         notify_digest=user.notifications.digest,
         notify_timezone=user.notifications.timezone,
         calendar_secret=user.calendar_secret,
+        display_name=user.display_name or None,
+        bio=user.bio or None,
         **_index_keys(user),
     )
 
@@ -182,7 +188,15 @@ class DynamoUserRepository:
         return _to_domain(item) if item else None
 
     def get_by_username(self, username: str) -> User | None:
-        return self._by_marker(username_key(username))
+        key = username_key(username)
+        # A name from a URL, not from sign-up, may be one no marker can have: a key DynamoDB would refuse
+        # (too long, or not UTF-8) is simply nobody's.
+        try:
+            if len(key.encode()) > MAX_KEY_BYTES:
+                return None
+        except UnicodeEncodeError:
+            return None
+        return self._by_marker(key)
 
     def get_by_email(self, email: str) -> User | None:
         return self._by_marker(email_key(email))

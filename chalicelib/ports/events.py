@@ -58,6 +58,10 @@ class EventRepository(Protocol):
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page: ...
 
+    def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
+        """`creator`'s published events that started before `before` (ISO time), the most recent start first;
+        events without a start time are not among them."""
+
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
 
     def list_all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from chalicelib.schemas.fields import Email, LinkPart, Password, UploadId, Username
+from chalicelib.schemas.fields import Bio, DisplayName, Email, LinkPart, Password, UploadId, Username
 from chalicelib.schemas.validation import InputSchema
 
 USER_READ_ONLY = frozenset({"id", "role", "is_staff", "is_active", "date_joined", "password", "username"})
@@ -66,14 +66,17 @@ class PasswordResetConfirmIn(InputSchema):
 
 
 class MeUpdateIn(InputSchema):
-    """PATCH /api/me/: only email and avatar are the user's to change; the avatar is an upload's id (null removes).
-    A new email needs `current_password`, and is confirmed from the new address before it takes effect."""
+    """PATCH /api/me/: only email, avatar, display name and bio are the user's to change; the avatar is an upload's
+    id (null removes). A new email needs `current_password`, and is confirmed from the new address before it takes
+    effect. An empty display name or bio clears it."""
 
     read_only_fields: ClassVar[frozenset[str]] = USER_READ_ONLY
-    not_null_fields: ClassVar[frozenset[str]] = frozenset({"email"})
+    not_null_fields: ClassVar[frozenset[str]] = frozenset({"email", "display_name", "bio"})
     email: Email | None = None
     avatar: UploadId = None
     current_password: Password | None = None
+    display_name: DisplayName | None = None
+    bio: Bio | None = None
 
 
 class EmailConfirmIn(InputSchema):

@@ -78,6 +78,10 @@ def _optional_text(value: Any) -> str:
     return _text(value, blank=True, strip=True)
 
 
+def _optional_multiline(value: Any) -> str:
+    return _text(value, blank=True, strip=True, multiline=True)
+
+
 def _secret_text(value: Any) -> str:
     # Passwords and tokens are taken as typed (no trimming, any printable or control character) except what
     # cannot be stored or hashed: NUL and lone surrogates, which have no UTF-8 form.
@@ -259,3 +263,6 @@ LinkPart = Annotated[str, Field(max_length=200), BeforeValidator(_secret_text)]
 Title = Annotated[str, Field(max_length=255), REQUIRED_TEXT]
 Description = Annotated[str, Field(max_length=10_000), BeforeValidator(_required_multiline)]
 Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]
+# The organizer page's text: one line, and plain text over lines (shown as text, never as markup); "" clears.
+DisplayName = Annotated[str, Field(max_length=60), OPTIONAL_TEXT]
+Bio = Annotated[str, Field(max_length=500), BeforeValidator(_optional_multiline)]

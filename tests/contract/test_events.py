@@ -355,6 +355,26 @@ def test_list_published_upcoming_by_start_from_a_time_on(world):
     assert every_page(read(starts_from=when(days=2)), 10) == [by_start[1:]]  # from exactly its start on
 
 
+def test_list_started_most_recent_start_first_before_a_time(world):
+    mine = new_id()
+    started = [stored(world, starts_at=at(days=-d), creator=mine) for d in (3, 1, 2, 5, 4)]
+    stored(world, starts_at=T0, creator=mine)  # starting at that very time: upcoming, not started
+    stored(world, starts_at=at(days=1), creator=mine)
+    stored(world, starts_at=None, creator=mine)  # no start: never started
+    stored(world, starts_at=at(days=-1), creator=mine, status=DRAFT)
+    stored(world, starts_at=at(days=-1), creator=mine, status=CANCELLED)
+    stored(world, starts_at=at(days=-1))  # someone else's
+    recent_first = [e.id for e in sorted(started, key=lambda e: e.starts_at, reverse=True)]
+
+    def read(before=NOW):
+        return lambda **kw: world.events.list_started(mine, before=before, **kw)
+
+    assert every_page(read(), 2) == [recent_first[:2], recent_first[2:4], recent_first[4:]]
+    assert every_page(read(), 5) == [recent_first]
+    assert every_page(read(when(days=-2)), 10) == [recent_first[2:]]  # strictly before: not the one at -2 days
+    assert every_page(lambda **kw: world.events.list_started(new_id(), before=NOW, **kw), 10) == [[]]
+
+
 def test_list_by_creator_and_list_all_show_every_status_newest_first(world):
     mine = new_id()
     events = [

@@ -96,6 +96,20 @@ def test_a_sign_in_is_a_change_of_the_account(world):
     assert world.users.get(old.id) == signed_in
 
 
+def test_the_organizer_pages_text_reads_back_and_clears(world):
+    old = added(world, user("gina", display_name="Gina G.", bio="Line one\n<b>two</b> & more"))
+    assert world.users.get(old.id) == old
+    cleared = old.with_changes(display_name="", bio="")
+    world.users.save(old, cleared)
+    assert world.users.get_by_username("GINA") == cleared
+
+
+@pytest.mark.parametrize("name", ["x" * 3000, "\ud800", ""], ids=["longer-than-any-key", "lone-surrogate", "empty"])
+def test_a_name_no_account_can_have_is_nobodys(world, name):
+    added(world, user("hank"))
+    assert world.users.get_by_username(name) is None
+
+
 def test_save_moves_the_address_marker(world):
     old = added(world, user("frank", "frank@example.com"))
     new = old.with_changes(email="Frank@New.example")

@@ -359,6 +359,14 @@ class FakeEvents:
             return _page_after(upcoming, _starts, limit, start, newest_first=False)
         return _page_after(items, _created, limit, start, newest_first=True)
 
+    def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
+        items = [
+            e
+            for e in self.by_id.values()
+            if e.status is EventStatus.PUBLISHED and e.creator == creator and e.starts_at and iso(e.starts_at) < before
+        ]
+        return _page_after(items, _starts, limit, start, newest_first=True)
+
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         items = [e for e in self.by_id.values() if e.creator == creator]
         return _page_after(items, _created, limit, start, newest_first=True)

@@ -49,6 +49,13 @@ export async function getEvent(id, signal) {
   }
 }
 export const myEvents = ({ cursor } = {}, signal) => get("/api/me/events/", { cursor }, signal);
+
+// Organizers: the same answer for everyone, so no token is sent (a dead session cannot get in the way).
+const creatorPath = (username) => `/api/creators/${encodeURIComponent(username)}/`;
+export const getCreator = (username, signal) => send(creatorPath(username), { signal }).then((r) => r.data);
+/** A further page of an organizer's events: `when` is "upcoming" or "past". */
+export const creatorEvents = (username, { when, cursor }, signal) =>
+  send(`${creatorPath(username)}events/`, { query: { when, cursor }, signal }).then((r) => r.data);
 export const createEvent = (fields) => request("/api/events/", { method: "POST", body: fields }).then((r) => r.data);
 export const updateEvent = (id, changes) =>
   request(`/api/events/${encodeURIComponent(id)}/`, { method: "PATCH", body: changes }).then((r) => r.data);

@@ -5,12 +5,14 @@
 // "/reset-password" is where the API's reset e-mail links ({WEB_APP_URL}/reset-password?uid=<uid>&token=<token>),
 // "/confirm-email" where its link to a new e-mail address goes ({WEB_APP_URL}/confirm-email?uid=<uid>&token=<token>),
 // and "/events/<id>?booking=<id>&checkout=success|cancelled" where the payment provider sends people back: the
-// API builds those addresses, so these paths are part of its contract.
+// API builds those addresses, so these paths are part of its contract. "/@<username>" is an organizer's page:
+// the site's server and CloudFront serve index.html for it whatever the name holds (deploy/site.py `is_page`).
 
 export const routes = [
   { path: "/", page: () => import("./pages/events.js") },
   { path: "/events", page: () => import("./pages/events.js") },
   { path: "/events/:id", page: () => import("./pages/event.js") },
+  { path: "/@:username", page: () => import("./pages/organizer.js") },
   { path: "/signin", page: () => import("./pages/signin.js") },
   { path: "/signup", page: () => import("./pages/signup.js") },
   { path: "/bookings", page: () => import("./pages/bookings.js"), access: "signed-in" },

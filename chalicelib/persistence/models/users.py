@@ -43,6 +43,9 @@ class UserModel(Model):
     notify_digest = BooleanAttribute(default=True)
     notify_timezone = UnicodeAttribute(null=True)
     calendar_secret = UnicodeAttribute(null=True)
+    # The organizer page's text (absent: none given).
+    display_name = UnicodeAttribute(null=True)
+    bio = UnicodeAttribute(null=True)
     # Index keys: `<identity(username)>#<id>`, `<identity(email)>#<id>` (absent without an e-mail), the
     # partition of every user, and the facet values of each combination (`f_role`: `CREATOR`, ...).
     name_sk = UnicodeAttribute(null=True)

@@ -45,6 +45,9 @@ PAGES = [
     ("/reset-password?uid=abc&token=def", None, "Reset your password"),
     ("/no/such/page", None, "Not found"),
     ("/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", None, "Not found"),
+    ("/@creator_user", None, "creator_user"),
+    ("/@creator_user", "attendee", "creator_user"),
+    ("/@user", None, "Organizer not found"),
 ]
 
 

@@ -24,6 +24,12 @@ PATHS = [
     "/app/main.js",
     "/missing.js",
     "/events/some.thing",
+    # An organizer's page, whatever the username holds (dots too); a file under it is still a file.
+    "/@creator_user",
+    "/@ann.lee",
+    "/@ann.lee/",
+    "/@ann%40example.com",
+    "/@ann/missing.js",
 ]
 
 

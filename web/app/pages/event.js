@@ -31,6 +31,7 @@ import { append, fill, h, messageArea, show } from "../dom.js";
 import { clock, eventPhase, price, seatsLeft } from "../format.js";
 import { here, signInPath } from "../navigation.js";
 import * as session from "../session.js";
+import { organizerPath } from "./organizer.js";
 
 // After a successful checkout the provider's webhook confirms the booking, normally before the visitor is
 // back, sometimes a moment after: the booking is read again after each of these pauses until it is settled.
@@ -140,7 +141,7 @@ export async function render(root, ctx) {
     );
     fill(
       facts,
-      eventFacts(event),
+      eventFacts(event, { host: false }),
       event.online_url
         ? h("p", {}, "Online at ", h("a", { href: event.online_url, rel: "noopener noreferrer" }, event.online_url))
         : null,
@@ -366,6 +367,9 @@ export async function render(root, ctx) {
   append(
     root,
     h("h1", {}, event.title),
+    // By username, from the event itself: the organizer's page (with the name they chose) is one click away, and
+    // an event page of a busy event costs no second request for it.
+    h("p", { class: "byline" }, "By ", h("a", { href: organizerPath(event.creator_username) }, event.creator_username)),
     badges,
     event.image ? h("img", { src: event.image, alt: `Image for “${event.title}”`, class: "event-image" }) : null,
     facts,

@@ -4,7 +4,9 @@ import * as api from "../api.js";
 import { eventFacts, pager } from "../components.js";
 import { append, h, uid } from "../dom.js";
 
-export function eventCard(event) {
+/** An event as a card of a list: `heading` is the title's level under the page's own headings, `host` whether
+ * its host is named (not on its organizer's own page). */
+export function eventCard(event, { heading = "h2", host = true } = {}) {
   const id = uid("event");
   // The image is decoration here (empty alt): the title beside it names the event, and reading "image of"
   // before every card would only repeat it. The event's page describes it.
@@ -16,8 +18,8 @@ export function eventCard(event) {
       "article",
       { "aria-labelledby": id },
       image,
-      h("h2", { id }, h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title)),
-      eventFacts(event),
+      h(heading, { id }, h("a", { href: `/events/${encodeURIComponent(event.id)}` }, event.title)),
+      eventFacts(event, { host }),
     ),
   );
 }
@@ -40,7 +42,7 @@ export async function render(root, ctx) {
       upcoming ? h("a", { href: "/events" }, "See all events") : h("a", { href: "/" }, "See upcoming events only"),
     ),
     page.results.length
-      ? h("ul", { class: "cards" }, page.results.map(eventCard))
+      ? h("ul", { class: "cards" }, page.results.map((event) => eventCard(event)))
       : h("p", { class: "empty" }, upcoming ? "No upcoming events right now." : "No events yet."),
     pager(upcoming ? "/" : "/events", { cursor, next: page.next }, "Event pages"),
   );

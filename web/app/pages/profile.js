@@ -10,6 +10,7 @@ import { moment, zoneNames } from "../format.js";
 import { navigate } from "../navigation.js";
 import * as session from "../session.js";
 import { chosenFile, imageField, uploadImage } from "../uploads.js";
+import { organizerPath } from "./organizer.js";
 
 const ROLES = { USER: "Member: books events", CREATOR: "Creator: publishes and books events" };
 
@@ -59,6 +60,45 @@ function avatar(user) {
   );
   draw(user.avatar);
   return element;
+}
+
+/** A creator's organizer page ("/@<username>"): the name shown there and the bio (plain text). */
+function organizerPage(user) {
+  if (user.role !== "CREATOR") return null; // only creators have a page
+  return section(
+    "Organizer page",
+    h(
+      "p",
+      {},
+      "Your picture, this name and bio are shown with your published events on ",
+      h("a", { href: organizerPath(user.username) }, "your organizer page"),
+      ", and each of your events links to it.",
+    ),
+    form({
+      label: "Change organizer page",
+      children: [
+        field("display_name", "Display name", {
+          value: user.display_name,
+          help: "Up to 60 characters. Leave empty to be shown by your username.",
+          attrs: { autocomplete: "name" },
+        }),
+        field("bio", "Bio", {
+          value: user.bio,
+          multiline: true,
+          help: "Up to 500 characters of plain text: line breaks are kept; links and formatting are shown as typed.",
+        }),
+      ],
+      buttons: [submitButton("Save organizer page")],
+      onSubmit: async (values, submitter) => {
+        const updated = await api.updateMe({ display_name: values.display_name, bio: values.bio });
+        session.setUser(updated);
+        // As saved: trimmed of surrounding spaces.
+        submitter.form.elements.display_name.value = updated.display_name;
+        submitter.form.elements.bio.value = updated.bio;
+        return "Your organizer page is saved.";
+      },
+    }),
+  );
 }
 
 function email(user) {
@@ -293,7 +333,7 @@ function calendarFeed(user, { feed }) {
   );
 }
 
-export const sections = [account, avatar, email, password, notifications, calendarFeed, everywhere];
+export const sections = [account, avatar, organizerPage, email, password, notifications, calendarFeed, everywhere];
 
 export async function render(root, ctx) {
   const [user, preferences, feed] = await Promise.all([
