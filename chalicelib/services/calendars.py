@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chalicelib.domain.enums import BookingStatus, EventStatus
-from chalicelib.errors import Conflict, NotFound
-from chalicelib.ids import is_valid_id
+from chalicelib.errors import Conflict
+from chalicelib.services.events import visible_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -68,14 +68,7 @@ def calendar_entry(
 ) -> CalendarEntry:
     """The entry `viewer` may download: a draft only for those who manage it (else NotFound), the online link
     only for a confirmed seat's holder and those who manage the event, whatever the price."""
-    if not is_valid_id(event_id):
-        raise NotFound()
-    if viewer is None:
-        event, seat = events.get(event_id), None
-    else:
-        event, seat = events.get_with_seat(event_id, viewer.user_id)
-    if event is None or not event.visible_to(viewer):
-        raise NotFound()
+    event, seat = visible_event(events, event_id, viewer)
     online = event.online_url if seat is BookingStatus.CONFIRMED or event.managed_by(viewer) else None
     # The entry's event carries no more than the reader may see, whoever renders it.
     shown = replace(event, online_url=online, settlement=None)

@@ -67,9 +67,10 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     return event
 
 
-def get_event(events: EventRepository, event_id: str, viewer: Principal | None) -> Event:
-    """One event as `viewer` may see it: a draft exists only for its creator and staff, a paid event's
-    online link only for them and those holding a seat (read with the event, in the same request)."""
+def visible_event(
+    events: EventRepository, event_id: str, viewer: Principal | None
+) -> tuple[Event, BookingStatus | None]:
+    """The event `viewer` may see (NotFound for a draft unless they manage it) and their seat's status in it."""
     if not is_valid_id(event_id):
         raise NotFound()
     if viewer is None:
@@ -78,6 +79,13 @@ def get_event(events: EventRepository, event_id: str, viewer: Principal | None) 
         event, seat = events.get_with_seat(event_id, viewer.user_id)
     if event is None or not event.visible_to(viewer):
         raise NotFound()
+    return event, seat
+
+
+def get_event(events: EventRepository, event_id: str, viewer: Principal | None) -> Event:
+    """One event as `viewer` may see it: a draft exists only for its creator and staff, a paid event's
+    online link only for them and those holding a seat."""
+    event, seat = visible_event(events, event_id, viewer)
     return event.shown_to(viewer, holds_seat=seat is BookingStatus.CONFIRMED)
 
 
