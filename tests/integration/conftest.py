@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -14,6 +16,13 @@ from chalicelib.services import accounts
 from tests.support.api import Api
 
 PASSWORD = "vivid-otter-92-lamp"
+
+# Modules that import `utcnow` by name bind whatever `common.utcnow` is when they are first imported. Imported
+# here, before any test fixes the time by patching it: a test that did so first in its process (the calendar
+# tests do) left its fixed time in them for the tests after it (a hold dated 2030 that the payment stand-in
+# then refused).
+for _module in ("accounts", "audit", "bookings", "events", "mail_feedback", "payments", "settlement", "uploads"):
+    importlib.import_module(f"chalicelib.services.{_module}")
 
 
 @pytest.fixture(scope="package")
