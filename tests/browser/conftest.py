@@ -33,13 +33,14 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
-@pytest.fixture(scope="session")
+# Package-scoped (tests/browser and its sub-folders): the stack stops once the worker is past them.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with running_stack(tmp_path_factory.mktemp("browser-data")) as local:
         yield local
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(stack: LocalStack) -> str:
     """Where relative URLs in page.goto() point: the API (override it for another origin)."""
     return stack.url

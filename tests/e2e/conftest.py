@@ -25,7 +25,9 @@ def every_answer_matches_the_document(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(requests.Session, "send", checked_send)
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, not session: the stack (its sweep and stream poller poll all the time) stops once the worker is
+# past tests/e2e, instead of taking CPU from every test after it.
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     # The sweep every 2 s instead of make run's 15: the tests that wait for it (reminders, a cancelled event's
     # settlement) wait less; it is safe at any moment, which tests/e2e/test_event_settlement.py checks too.
@@ -33,6 +35,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base(stack: LocalStack) -> str:
     return stack.url

@@ -38,9 +38,9 @@ def _generate(schema: Path, folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def generated(base: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    """The generated package, importable for the session (and forgotten afterwards)."""
+    """The generated package, importable for the module (and forgotten afterwards)."""
     folder = tmp_path_factory.mktemp("generated-client")
     served = requests.get(f"{base}/api/schema/", timeout=10)
     assert served.status_code == 200, served.text

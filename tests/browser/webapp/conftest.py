@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3]
 READABLE_TIMES = {"timezone_id": "UTC", "locale": "en-US"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base_url(stack: LocalStack) -> str:
     """Relative URLs in these tests are the web app's pages."""
     return stack.web_url
@@ -130,7 +130,7 @@ class Site:
         return dict(requests.get(f"{self.api}/api/me/", headers=bearer(account.access), timeout=10).json())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(stack: LocalStack) -> Site:
     return Site(stack.url)
 
