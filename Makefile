@@ -45,12 +45,13 @@ types: $(BIN)/.installed
 chromium:
 	@tests/browser/install-chromium.sh
 
-# One process per core, each test file whole on one (its module and session fixtures, local stacks included).
+# One process per core, each test file whole on one (its module and session fixtures, local stacks included),
+# handed out in collection order (tests/conftest.py puts the long folders first; xdist would reorder by size).
 TEST_WORKERS ?= auto
 # lint and types (CPU) overlap checkov's install (mostly downloads) and Chromium's.
 test: $(BIN)/.installed
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint types chromium checkov
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The pictures in the README and docs/ (docs/*.png), against a fresh local stack with the demo data.
 screenshots: $(BIN)/.installed chromium
