@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.persistence.digests import DynamoDigestBook
     from chalicelib.persistence.events import DynamoEventRepository
     from chalicelib.persistence.notices import DynamoNoticeLedger
+    from chalicelib.persistence.search import DynamoEventSearch
     from chalicelib.persistence.suppressions import DynamoSuppressions
     from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
     from chalicelib.persistence.users import DynamoUserRepository
@@ -65,6 +66,14 @@ def events() -> DynamoEventRepository:
 
     tables()
     return DynamoEventRepository()
+
+
+@lru_cache(maxsize=1)
+def search() -> DynamoEventSearch:
+    """Search over the published events."""
+    from chalicelib.persistence.search import DynamoEventSearch
+
+    return DynamoEventSearch(events())
 
 
 @lru_cache(maxsize=1)

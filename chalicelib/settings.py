@@ -37,6 +37,7 @@ class TableNames(NamedTuple):
     throttle: str
     audit: str
     uploads: str
+    search: str
 
 
 class Settings(NamedTuple):
@@ -214,6 +215,7 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         throttle=env.get("THROTTLE_TABLE", f"sessions-{stage}-throttle"),
         audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
         uploads=env.get("UPLOADS_TABLE", f"sessions-{stage}-uploads"),
+        search=env.get("SEARCH_TABLE", f"sessions-{stage}-search"),
     )
 
 

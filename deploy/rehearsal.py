@@ -107,6 +107,7 @@ class Rehearsal:
     without_bucket: str = ""  # what the CLI says to the same deploy without --s3-bucket
     streams: dict[str, str] = field(default_factory=dict)  # created table -> its stream's view type
     event_sources: list[dict[str, Any]] = field(default_factory=list)  # the created event source mappings
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)  # created table -> its keys and indexes
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -570,6 +571,7 @@ def rehearse(stage: str, packaged: Path, work: Path) -> Rehearsal:
         }
 
         found.streams, found.event_sources = streams_and_sources(deployable, endpoint)
+        found.tables = table_shapes(deployable, endpoint)
         found.answers = call_functions(deployable, endpoint, env, work)
         found.seconds["functions"] = time.monotonic() - started
     return found
@@ -595,6 +597,25 @@ def streams_and_sources(template: dict[str, Any], endpoint: str) -> tuple[dict[s
         for mapping in aws_lambda.list_event_source_mappings()["EventSourceMappings"]
     ]
     return streams, sorted(sources, key=lambda m: str(m["table"]))
+
+
+def table_shapes(template: dict[str, Any], endpoint: str) -> dict[str, dict[str, Any]]:
+    """Each created table's key schema and indexes (name -> key schema, global and local), as DynamoDB describes
+    them: what CloudFormation made of the template's, local indexes included."""
+    dynamodb = _client("dynamodb", endpoint)
+    shapes = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            table = dynamodb.describe_table(TableName=resource["Properties"]["TableName"])["Table"]
+            shapes[logical_id] = {
+                "KeySchema": table["KeySchema"],
+                **{
+                    kind: {i["IndexName"]: i["KeySchema"] for i in table[kind]}
+                    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                    if table.get(kind)
+                },
+            }
+    return shapes
 
 
 def call_functions(template: dict[str, Any], endpoint: str, env: Mapping[str, str], work: Path) -> dict[str, Any]:

@@ -101,6 +101,14 @@ DYNAMODB_ACTIONS = [
     "dynamodb:UpdateItem",
 ]
 
+# What a transaction does to the search table's items (TransactWriteItems is authorised action by action).
+SEARCH_WRITE_ACTIONS = [
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+]
+
 
 def _keys(hash_key: str, range_key: str | None = None) -> list[dict[str, str]]:
     keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
@@ -170,7 +178,13 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
         ],
     ),
     "UploadsTable": ("UPLOADS_TABLE", "id", []),
+    "SearchTable": ("SEARCH_TABLE", "k", []),
 }
+# The range key of the tables that have one, and their local secondary indexes (which need one). A local index
+# can only be made with its table: changing one replaces the table, which CloudFormation refuses for a named
+# table; the search table would then get a new name and be filled by `manage.py reindex` (docs/deploying.md).
+RANGE_KEYS = {"SearchTable": "id"}
+LOCAL_INDEXES = {"SearchTable": [_index("by-start", "k", "s"), _index("by-created", "k", "c")]}
 TTL = {
     "IdempotencyTable": "expires_at",
     "TokensTable": "expires_at",
@@ -201,18 +215,24 @@ def stage_environment(stage: str) -> dict[str, str]:
 
 def _table(stage: str, logical_id: str) -> dict[str, Any]:
     env_name, hash_key, indexes = TABLES[logical_id]
-    attributes = sorted({hash_key} | {k["AttributeName"] for i in indexes for k in i["KeySchema"]})
+    range_key = RANGE_KEYS.get(logical_id)
+    local_indexes = LOCAL_INDEXES.get(logical_id, [])
+    keys = _keys(hash_key, range_key)
+    schemas = [keys, *(i["KeySchema"] for i in [*indexes, *local_indexes])]
+    attributes = sorted({k["AttributeName"] for schema in schemas for k in schema})
     properties: dict[str, Any] = {
         "TableName": stage_environment(stage)[env_name],
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in attributes],
-        "KeySchema": _keys(hash_key),
+        "KeySchema": keys,
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
         "DeletionProtectionEnabled": stage == "prod",
     }
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
+    if local_indexes:
+        properties["LocalSecondaryIndexes"] = local_indexes
     if logical_id in TTL:
         properties["TimeToLiveSpecification"] = {"AttributeName": TTL[logical_id], "Enabled": True}
     if logical_id in STREAMED_TABLES:
@@ -379,7 +399,7 @@ def _table_arns(tables: tuple[str, ...] | list[str]) -> list[Any]:
     arns: list[Any] = []
     for logical_id in tables:
         arns.append({"Fn::GetAtt": [logical_id, "Arn"]})
-        if TABLES[logical_id][2]:
+        if TABLES[logical_id][2] or logical_id in LOCAL_INDEXES:
             arns.append({"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"})
     return arns
 
@@ -388,7 +408,11 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
     """What each function's code calls, besides its logs and X-Ray (deploy/protection.function_role)."""
     if logical_id == "APIHandler":
         return [
-            statement("Tables", DYNAMODB_ACTIONS, _table_arns(list(TABLES))),
+            statement("Tables", DYNAMODB_ACTIONS, _table_arns([t for t in TABLES if t != "SearchTable"])),
+            # The search index: its items are written in the event's own transactions and read through its
+            # local indexes only (manage.py reindex, which scans and batch-writes it, runs as the operator).
+            statement("SearchWrites", SEARCH_WRITE_ACTIONS, [{"Fn::GetAtt": ["SearchTable", "Arn"]}]),
+            statement("SearchQueries", ["dynamodb:Query"], [{"Fn::Sub": "${SearchTable.Arn}/index/*"}]),
             statement(
                 "Secrets", ["secretsmanager:GetSecretValue"], [{"Ref": "JwtSigningSecret"}, {"Ref": "StripeSecret"}]
             ),
@@ -514,7 +538,7 @@ def merge_template(stage: str) -> dict[str, Any]:
             "SecretString": STRIPE_SECRET_PLACEHOLDER,
         },
     }
-    tables = [stage_environment(stage)[TABLES[t][0]] for t in TABLES]
+    tables = {t: stage_environment(stage)[TABLES[t][0]] for t in TABLES}
     resources.update(notification_resources())
     resources.update(alarm_resources(stage, tables))
     resources.update(access_log_resources(stage, retention_days, _retention(stage)))
@@ -734,7 +758,7 @@ def finish_template(stage: str, template: dict[str, Any]) -> dict[str, Any]:
         _merge(template, function_template(stage, logical_id, timeout))
     del resources["DefaultRole"]
     _invoke_live_aliases(resources, functions)
-    tables = [stage_environment(stage)[TABLES[t][0]] for t in TABLES]
+    tables = [stage_environment(stage)[TABLES[t][0]] for t in TABLES]  # the search index's among them
     resources["Dashboard"] = dashboard(stage, {f: function_name(stage, f) for f in functions}, tables)
     apply_checkov_skips(template)
     return template

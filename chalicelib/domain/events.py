@@ -58,6 +58,12 @@ class Event:
     image: str | None = None
     status: EventStatus = EventStatus.PUBLISHED
     version: int = 1
+    # What it is found by (domain.search): one of CATEGORIES' slugs, up to MAX_TAGS normalized tags, the city it
+    # takes place in ("" when none or online only), and whether it happens online.
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    city: str = ""
+    online: bool = False
     # Set once the event is cancelled (its bookings' settlement); written only by the store and the settlement.
     settlement: Settlement | None = None
     # The start time its holders were reminded of (24 h before); set only by the store's mark_reminded, so an

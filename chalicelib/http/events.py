@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import bootstrap as deps
 from chalicelib.domain.enums import Access
+from chalicelib.domain.search import CATEGORIES, SORTS
+from chalicelib.errors import ValidationFailed
 from chalicelib.http.contract import CALENDAR, PAGINATION, InputRef, Parameter
 from chalicelib.http.pagination import page_of, page_request
 from chalicelib.http.requests import boolean_param, query_params
 from chalicelib.http.responses import json_response
 from chalicelib.http.routing import Router
-from chalicelib.http.views import EVENT, EVENT_LIST
+from chalicelib.http.views import CATEGORY_LIST, EVENT, EVENT_LIST
 
 if TYPE_CHECKING:
     from chalicelib.domain.access import Principal
     from chalicelib.schemas.events import EventCreateIn, EventUpdateIn
 
+BOOLEAN_PARAMETER = {"type": "string", "enum": ["true", "false", "1", "0"]}
 events_bp = Blueprint(__name__)
 routes = Router(events_bp)
+
+
+class _Category(NamedTuple):
+    slug: str
+    name: str
+
+
+class _Categories(NamedTuple):
+    results: tuple[_Category, ...]
+
+
+CATEGORY_PAGE = _Categories(tuple(_Category(slug, name) for slug, name in CATEGORIES))
 
 
 def _optional_caller() -> Principal | None:
@@ -31,30 +46,87 @@ def _optional_caller() -> Principal | None:
     return authenticate(header, deps.users(), deps.signing_keys(), deps.lifetimes()) if header else None
 
 
+SEARCH_PARAMETERS = (
+    Parameter(
+        "q",
+        {"type": "string", "maxLength": 200},
+        "Words, each the start of a word of the title, tags or description (case, accents and width folded; words "
+        "under 3 characters and very common words are left out; at most 5 words count). Every word must match.",
+    ),
+    Parameter("category", {"type": "string", "enum": [slug for slug, _ in CATEGORIES]}, "Only this category."),
+    Parameter("tag", {"type": "string", "maxLength": 60}, "Only events with this tag (normalized as tags are)."),
+    Parameter("city", {"type": "string", "maxLength": 80}, "Only events in this city (case and accents folded)."),
+    Parameter("online", BOOLEAN_PARAMETER, "Only online events (true) or only in-person ones (false)."),
+    Parameter("free", BOOLEAN_PARAMETER, "Only free events (true) or only paid ones (false)."),
+    Parameter(
+        "from",
+        {"type": "string", "examples": ["2027-03-01", "2027-03-01T18:00:00Z"]},
+        "Only events starting at or after this date (its start, UTC) or time.",
+    ),
+    Parameter(
+        "to",
+        {"type": "string", "examples": ["2027-03-31", "2027-03-31T23:00:00Z"]},
+        "Only events starting at or before this date (its end, UTC) or time.",
+    ),
+    Parameter(
+        "sort",
+        {"type": "string", "enum": list(SORTS), "default": "newest"},
+        "`newest`: newest first; `soonest`: by start time, soonest first, events without a start time last.",
+    ),
+)
+SEARCH_NAMES = frozenset(p.name for p in SEARCH_PARAMETERS)
+
+
 @routes.route(
     "/api/events",
     "GET",
-    summary="Published events",
+    summary="Published events, and search over them. With any of `q`, `category`, `tag`, `city`, `online`, "
+    "`free`, `from`, `to`, `sort`, a page reads a bounded number of index entries: it may hold fewer than `limit` "
+    "events, even none, while `next` is set; follow `next` for more",
     query=(
         *PAGINATION,
-        Parameter("creator", {"type": "string"}, "Only this creator's events."),
+        Parameter("creator", {"type": "string"}, "Only this creator's events (not with the search parameters)."),
         Parameter(
-            "upcoming", {"type": "string", "enum": ["true", "false", "1", "0"]}, "Not yet started, soonest first."
+            "upcoming", BOOLEAN_PARAMETER, "Not yet started, soonest first (with a search: from now, soonest first)."
         ),
+        *SEARCH_PARAMETERS,
     ),
     responses={200: EVENT_LIST},
 )
 def list_events() -> dict[str, Any]:
-    """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first)."""
+    """Published events, newest first; `?creator=<id>`, `?upcoming=true` (soonest first); or a search."""
     from chalicelib.services import events
 
     params = query_params(routes.request)
     upcoming = bool(boolean_param(params, "upcoming"))
     creator = params.get("creator") or None
+    if any(params.get(name) for name in SEARCH_NAMES):
+        from chalicelib.domain.common import utcnow
+        from chalicelib.http.search import search_query
+
+        if creator:
+            raise ValidationFailed({"creator": ["Not available with the search parameters."]})
+        query, scope = search_query(params, upcoming=upcoming, now=utcnow())
+        limit, start = page_request(routes.request, scope)
+        page = events.search_events(deps.search(), query, limit=limit, start=start)
+        return page_of(routes.request, page, scope, EVENT_LIST)
     scope = f"events:{creator or '*'}:{upcoming}"
     limit, start = page_request(routes.request, scope)
     page = events.list_events(deps.events(), limit=limit, start=start, creator=creator, upcoming=upcoming)
     return page_of(routes.request, page, scope, EVENT_LIST)
+
+
+@routes.route(
+    "/api/categories",
+    "GET",
+    summary="The categories events belong to (a fixed list)",
+    responses={200: CATEGORY_LIST},
+    uses_database=False,
+    cache_control="public, max-age=3600",
+)
+def list_categories() -> dict[str, Any]:
+    """Every category, with its slug and name."""
+    return CATEGORY_LIST.render(CATEGORY_PAGE)
 
 
 @routes.route(

@@ -18,6 +18,7 @@ from chalicelib.domain.enums import (
     Role,
 )
 from chalicelib.domain.notifications import TRANSACTIONAL
+from chalicelib.domain.search import CATEGORIES
 from chalicelib.settings import get_settings
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ MEDIA = Kind(
     {"type": "string", "format": "uri", "description": "An image this API checked and serves (cached for a year)."},
     _media_url,
 )
+CATEGORY_SLUG = Kind({"type": "string", "enum": [slug for slug, _ in CATEGORIES]})
 FORM_FIELDS = Kind({"type": "object", "additionalProperties": {"type": "string"}})
 
 
@@ -260,6 +262,10 @@ EVENT = Shape(
         Field("image", MEDIA, nullable=True),
         Field("status", choice(EventStatus)),
         Field("settlement", SETTLEMENT, nullable=True),
+        Field("category", CATEGORY_SLUG, nullable=True),
+        Field("tags", TEXT, many=True),
+        Field("city", TEXT),
+        Field("online", BOOLEAN),
     ),
 )
 
@@ -349,6 +355,14 @@ ORGANIZER = Shape(
         Field("upcoming", ORGANIZER_EVENT_LIST),
         Field("past", ORGANIZER_EVENT_LIST),
     ),
+)
+CATEGORY = Shape(
+    "Category",
+    "A category of events: its `slug` (what events and filters name) and `name`.",
+    (Field("slug", CATEGORY_SLUG), Field("name", TEXT)),
+)
+CATEGORY_LIST = Shape(
+    "CategoryList", "Every category, in the order to show them.", (Field("results", CATEGORY, many=True),)
 )
 ADMIN_USER_LIST = page(ADMIN_USER, "AdminUserList", "A page of users, as staff see them.")
 AUDIT_LIST = page(AUDIT_ENTRY, "AuditList", "A page of the audit log, newest first.")

@@ -89,6 +89,10 @@ def _to_domain(item: EventModel) -> Event:
         version=int(item.version),
         settlement=_settlement(item),
         reminded_for=parse_time(item.reminded_for),
+        category=item.category,
+        tags=tuple(str(tag) for tag in item.tags or ()),
+        city=item.city or "",
+        online=bool(item.online),
     )
 
 
@@ -116,6 +120,10 @@ def _to_item(event: Event) -> EventModel:
         status=event.status.value,
         version=event.version,
         reminded_for=iso(event.reminded_for) if event.reminded_for else None,
+        category=event.category,
+        tags=list(event.tags) or None,
+        city=event.city or None,
+        online=event.online or None,
         created_sk=f"{iso(event.created_at)}#{event.id}",
         starts_sk=f"{iso(event.starts_at)}#{event.id}" if event.starts_at else None,
         pub=PUBLISHED if published else None,
@@ -131,11 +139,18 @@ def _write(
     actions: list[Action] | None,
     audit: AuditEntry | None,
     claim: Claim | None = None,
+    index: tuple[Event | None, Event | None] | None = None,
 ) -> None:
     """Update (with `actions`) or delete the event if `condition` holds (StaleWrite otherwise); with an audit
-    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), in one transaction."""
+    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), or the change of its search
+    index items from `index[0]`'s to `index[1]`'s, in one transaction."""
     item = EventModel(id=event_id)
-    if audit is not None or claim is not None:
+    if index is not None:
+        from chalicelib.persistence.search import index_changes
+
+        if not index_changes(*index):
+            index = None
+    if audit is not None or claim is not None or index is not None:
         # Imported here: only staff edits and image changes write these, and the public reads never load them.
         from chalicelib.persistence.audit import add_entry
         from chalicelib.persistence.uploads import CLAIM, claim_upload
@@ -151,6 +166,10 @@ def _write(
                     add_entry(tx, audit)
                 if claim is not None:
                     claim_upload(tx, claim)
+                if index is not None:
+                    from chalicelib.persistence.search import write_index
+
+                    write_index(tx, *index)
         except ConditionsFailed as exc:
             if CLAIM in exc.names and "event" not in exc.names:
                 raise UploadUnavailable() from exc
@@ -185,8 +204,20 @@ class DynamoEventRepository:
         return _to_domain(item), marker_status(get_or_none(UniqueModel, booking_key(event_id, user_id)))
 
     def add(self, event: Event) -> None:
-        with translate_errors():
-            _to_item(event).save(condition=EventModel.id.does_not_exist())
+        from chalicelib.persistence.search import index_changes, write_index
+
+        if not index_changes(None, event):
+            with translate_errors():
+                _to_item(event).save(condition=EventModel.id.does_not_exist())
+            return
+        # A published event is found by search from the moment it exists, and never before: its index items are
+        # written with it.
+        try:
+            with write_transaction() as tx:
+                tx.save("event", _to_item(event), condition=EventModel.id.does_not_exist())
+                write_index(tx, None, event)
+        except ConditionsFailed as exc:
+            raise StaleWrite() from exc
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]:
         """Events by id in one BatchGetItem (ids that do not exist are absent)."""
@@ -221,7 +252,7 @@ class DynamoEventRepository:
                 EventModel.settle_total.set(settlement.bookings),
                 EventModel.settle_started_at.set(started),
             ]
-        _write(old.id, condition, actions, audit, claim)
+        _write(old.id, condition, actions, audit, claim, (old, new))
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         condition = (
@@ -230,7 +261,7 @@ class DynamoEventRepository:
         # Never while its settlement runs or refunds it counts are still being issued.
         condition &= EventModel.settle_due.does_not_exist()
         condition &= EventModel.refunds_pending.does_not_exist() | (EventModel.refunds_pending == 0)
-        _write(event.id, condition, None, audit)
+        _write(event.id, condition, None, audit, index=(event, None))
 
     def settlements_due(self, now: str, limit: int) -> list[str]:
         with translate_errors():

@@ -6,12 +6,16 @@ from typing import ClassVar, Literal
 
 from chalicelib.schemas.fields import (
     Capacity,
+    Category,
+    City,
     Currency,
     Description,
     HttpsUrl,
     Location,
     NoImageYet,
+    Online,
     Price,
+    Tags,
     TimeZoneName,
     Title,
     UploadId,
@@ -38,6 +42,11 @@ class EventCreateIn(InputSchema):
     online_url: HttpsUrl = None
     image: NoImageYet = None
     status: Literal["draft", "published"] = "published"
+    category: Category = None
+    tags: Tags = ()
+    # Left out: taken from the location (city) and the online link or location (online), see domain.search.
+    city: City | None = None
+    online: Online | None = None
 
 
 class EventUpdateIn(InputSchema):
@@ -45,7 +54,7 @@ class EventUpdateIn(InputSchema):
 
     read_only_fields: ClassVar[frozenset[str]] = EVENT_READ_ONLY
     not_null_fields: ClassVar[frozenset[str]] = frozenset(
-        {"title", "description", "timezone", "price", "currency", "location", "status"}
+        {"title", "description", "timezone", "price", "currency", "location", "status", "tags", "city", "online"}
     )
     title: Title | None = None
     description: Description | None = None
@@ -59,3 +68,7 @@ class EventUpdateIn(InputSchema):
     online_url: HttpsUrl = None
     image: UploadId = None
     status: Literal["draft", "published", "cancelled"] | None = None
+    category: Category = None
+    tags: Tags | None = None
+    city: City | None = None
+    online: Online | None = None

@@ -191,6 +191,35 @@ def _timezone(value: Any) -> str:
     return value
 
 
+def _category(value: Any) -> str | None:
+    from chalicelib.domain.search import CATEGORY_SLUGS
+
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in CATEGORY_SLUGS:
+        raise fail(f'"{excerpt(value)}" is not a valid choice.')
+    return value
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    from chalicelib.domain.search import normalize_tags
+
+    if value is None:
+        raise fail("This field may not be null.")
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise fail("Expected a list of strings.")
+    try:
+        return normalize_tags([_clean(tag, multiline=False) for tag in value])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise fail("Must be a valid boolean.")
+    return value
+
+
 def _not_boolean(value: Any) -> Any:
     # JSON true and false are no numbers (pydantic would read them as 1 and 0).
     if isinstance(value, bool):
@@ -266,3 +295,15 @@ Location = Annotated[str, Field(max_length=255), OPTIONAL_TEXT]
 # The organizer page's text: one line, and plain text over lines (shown as text, never as markup); "" clears.
 DisplayName = Annotated[str, Field(max_length=60), OPTIONAL_TEXT]
 Bio = Annotated[str, Field(max_length=500), BeforeValidator(_optional_multiline)]
+Category = Annotated[
+    str | None,
+    Field(description="One of GET /api/categories/'s slugs, or null."),
+    BeforeValidator(_category),
+]
+Tags = Annotated[
+    tuple[str, ...],
+    Field(description="At most 5 tags: folded to lower case, spaces as hyphens, letters, digits and hyphens."),
+    BeforeValidator(_tags),
+]
+City = Annotated[str, Field(max_length=80), OPTIONAL_TEXT]
+Online = Annotated[bool, BeforeValidator(_boolean)]

@@ -10,6 +10,7 @@ from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import Access, AuditAction, BookingStatus, EventStatus, UploadPurpose
 from chalicelib.domain.events import Event, Settlement
 from chalicelib.domain.money import minor_units
+from chalicelib.domain.search import derived_city, derived_online
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports.common import StaleWrite
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 
     from chalicelib.domain.access import Principal
     from chalicelib.domain.audit import AuditEntry
+    from chalicelib.domain.search import SearchQuery
     from chalicelib.ports.events import EventRepository
+    from chalicelib.ports.search import EventSearch
     from chalicelib.ports.uploads import Claim
     from chalicelib.services import uploads
 
@@ -55,6 +58,9 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
         values["status"] = EventStatus(values["status"])
     values.setdefault("price", Decimal("0.00"))
     _check_price(values["price"], values.get("currency", "USD"))
+    location, online_url = values.get("location", ""), values.get("online_url")
+    values.setdefault("city", derived_city(location))
+    values.setdefault("online", derived_online(location, online_url))
     event = Event(
         id=new_id(),
         creator=principal.user_id,
@@ -151,7 +157,7 @@ def _update(
         event = _changeable(events, event_id, principal)
         if claim is None and not any(getattr(event, name) != value for name, value in changes.items()):
             return event, event  # nothing changes: nothing is written, and nothing audited
-        updated = event.with_changes(**changes)
+        updated = _derive(event, event.with_changes(**changes), changes)
         _check_times(updated.starts_at, updated.ends_at)
         _check_price(updated.price, updated.currency)
         if updated.capacity is not None and updated.capacity < event.seats_booked:
@@ -166,6 +172,18 @@ def _update(
         except StaleWrite:
             continue  # a booking or another edit came first: re-read and re-check
     raise Conflict("The event changed during the update; try again.", "concurrent_update")
+
+
+def _derive(event: Event, updated: Event, changes: dict[str, Any]) -> Event:
+    """`updated` with its city and online flag taken again from its location and link when those changed and
+    the event's were still the derived ones: a creator's own choice is kept."""
+    derived: dict[str, Any] = {}
+    if "city" not in changes and "location" in changes and event.city == derived_city(event.location):
+        derived["city"] = derived_city(updated.location)
+    moved = "location" in changes or "online_url" in changes
+    if "online" not in changes and moved and event.online == derived_online(event.location, event.online_url):
+        derived["online"] = derived_online(updated.location, updated.online_url)
+    return replace(updated, **derived) if derived else updated
 
 
 def _edit_entry(principal: Principal, event: Event, updated: Event, changes: dict[str, Any]) -> AuditEntry | None:
@@ -220,3 +238,9 @@ def list_events(
 def list_own_events(events: EventRepository, principal: Principal, *, limit: int, start: dict[str, str] | None) -> Page:
     """The caller's events of every status, newest first."""
     return events.list_by_creator(principal.user_id, limit=limit, start=start)
+
+
+def search_events(search: EventSearch, query: SearchQuery, *, limit: int, start: dict[str, str] | None) -> Page:
+    """Published events answering `query`, as anyone may see them (a page may be short while more follow)."""
+    page = search.search(query, limit=limit, start=start)
+    return Page(items=[event.shown_to(None) for event in page.items], next_key=page.next_key)

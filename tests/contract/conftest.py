@@ -18,6 +18,7 @@ from tests.support.fakes import (
     FakeBookings,
     FakeCounters,
     FakeEvents,
+    FakeEventSearch,
     FakeFamilies,
     FakeRecords,
     FakeResets,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.ports.audit import AuditRepository
     from chalicelib.ports.bookings import BookingRepository, IdempotencyRepository
     from chalicelib.ports.events import EventRepository
+    from chalicelib.ports.search import EventSearch
     from chalicelib.ports.throttling import Counters
     from chalicelib.ports.tokens import PasswordResets, RefreshFamilies
     from chalicelib.ports.uploads import UploadRepository
@@ -53,6 +55,7 @@ class World:
     counters: Counters
     families: RefreshFamilies
     resets: PasswordResets
+    search: EventSearch
 
 
 def fake_world() -> World:
@@ -72,6 +75,7 @@ def fake_world() -> World:
         counters=FakeCounters(),
         families=FakeFamilies(),
         resets=FakeResets(users),
+        search=FakeEventSearch(events),
     )
 
 
@@ -81,13 +85,15 @@ def dynamo_world() -> World:
     from chalicelib.persistence.bookings import DynamoBookingRepository, DynamoIdempotencyRepository
     from chalicelib.persistence.counters import DynamoCounters
     from chalicelib.persistence.events import DynamoEventRepository
+    from chalicelib.persistence.search import DynamoEventSearch
     from chalicelib.persistence.tokens import DynamoPasswordResets, DynamoRefreshFamilies
     from chalicelib.persistence.uploads import DynamoUploadRepository
     from chalicelib.persistence.users import DynamoUserRepository
 
+    events = DynamoEventRepository()
     return World(
         "dynamo",
-        events=DynamoEventRepository(),
+        events=events,
         bookings=DynamoBookingRepository(),
         records=DynamoIdempotencyRepository(),
         users=DynamoUserRepository(),
@@ -96,6 +102,7 @@ def dynamo_world() -> World:
         counters=DynamoCounters(),
         families=DynamoRefreshFamilies(),
         resets=DynamoPasswordResets(),
+        search=DynamoEventSearch(events),
     )
 
 

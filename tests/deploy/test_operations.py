@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from deploy.observability import BUSINESS_METRICS
-from deploy.template import finish_template
+from deploy.observability import BUSINESS_METRICS, alarm_resources
+from deploy.template import finish_template, stage_environment
 
 STAGES = ("dev", "prod")
 LOGS = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -31,6 +31,9 @@ TABLE_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 ]
+
+# The tables whose throttles the stage's alarms sum, by their variables' prefix (deploy/template.TABLES order).
+SUMMED_TABLES = ("USERS", "UNIQUES", "EVENTS", "BOOKINGS", "IDEMPOTENCY", "TOKENS", "THROTTLE", "AUDIT", "UPLOADS")
 
 
 def _functions(template) -> list[str]:
@@ -98,6 +101,34 @@ def test_the_sweep_reaches_the_tables_of_its_repositories_and_the_stripe_secret_
             "Resource": [{"Ref": "StripeSecret"}],
         },
     ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_api_reaches_the_search_index_writing_its_items_and_querying_its_local_indexes(templates, stage):
+    template = templates[stage]
+    statements = {s["Sid"]: s for s in _policy(template, "APIHandler")}
+    assert statements["SearchWrites"] == {
+        "Sid": "SearchWrites",
+        "Effect": "Allow",
+        # What a TransactWriteItems of the event's does to its items; never a read of the table itself.
+        "Action": [
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+        ],
+        "Resource": [{"Fn::GetAtt": ["SearchTable", "Arn"]}],
+    }
+    assert statements["SearchQueries"] == {
+        "Sid": "SearchQueries",
+        "Effect": "Allow",
+        "Action": ["dynamodb:Query"],
+        "Resource": [{"Fn::Sub": "${SearchTable.Arn}/index/*"}],
+    }
+    assert "SearchTable" not in json.dumps(statements["Tables"])
+    for function in _functions(template):
+        mentions = [s["Sid"] for s in _policy(template, function) if "SearchTable" in json.dumps(s)]
+        assert mentions == (["SearchWrites", "SearchQueries"] if function == "APIHandler" else []), function
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -228,6 +259,8 @@ EXPECTED_ALARMS = {
     "ApiThrottledAlarm",
     "DynamoReadThrottlesAlarm",
     "DynamoWriteThrottlesAlarm",
+    "DynamoSearchReadThrottlesAlarm",
+    "DynamoSearchWriteThrottlesAlarm",
     "DynamoSystemErrorsAlarm",
     "TransactionConflictAlarm",
     "MailBounceRateAlarm",
@@ -306,9 +339,37 @@ def test_alarm_thresholds(templates, stage):
         "Reputation.ComplaintRate",
         0.001,
     )
-    throttles = props("DynamoWriteThrottlesAlarm")["Metrics"]
-    assert len(throttles) == 10  # nine tables and their sum: a metric math alarm takes ten metrics at most
-    assert throttles[-1]["Expression"] == "+".join(f"t{i}" for i in range(9))
+    env = stage_environment(stage)
+    others = [env[f"{t}_TABLE"] for t in SUMMED_TABLES]
+    for kind in ("Read", "Write"):
+        # Nine tables summed (a metric math alarm references ten metrics at most); the search index alone.
+        throttles = props(f"Dynamo{kind}ThrottlesAlarm")["Metrics"]
+        assert [m["MetricStat"]["Metric"] for m in throttles[:-1]] == [
+            {
+                "Namespace": "AWS/DynamoDB",
+                "MetricName": f"{kind}ThrottleEvents",
+                "Dimensions": [{"Name": "TableName", "Value": name}],
+            }
+            for name in others
+        ]
+        assert throttles[-1]["Expression"] == "+".join(f"t{i}" for i in range(9))
+        search = props(f"DynamoSearch{kind}ThrottlesAlarm")
+        assert (search["Namespace"], search["MetricName"], search["Statistic"]) == (
+            "AWS/DynamoDB",
+            f"{kind}ThrottleEvents",
+            "Sum",
+        )
+        assert search["Dimensions"] == [{"Name": "TableName", "Value": env["SEARCH_TABLE"]}]
+        assert (search["Threshold"], search["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert search["AlarmDescription"].startswith(f"DynamoDB throttled {kind.lower()}s on the search index: ")
+
+
+def test_a_throttle_sum_past_the_ten_metrics_an_alarm_may_reference_stops_the_package():
+    tables = {f"T{i}": f"table-{i}" for i in range(10)} | {"SearchTable": "search"}
+    ten = alarm_resources("dev", tables)["DynamoReadThrottlesAlarm"]["Properties"]["Metrics"]
+    assert len([m for m in ten if "MetricStat" in m]) == 10
+    with pytest.raises(ValueError, match="11 tables in one alarm: a metric math alarm references at most 10"):
+        alarm_resources("dev", {**tables, "T10": "table-10"})
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -320,6 +381,14 @@ def test_the_dashboard_charts_the_api_every_function_and_the_business_metrics(te
     for function in _functions(template):
         name = template["Resources"][function]["Properties"]["FunctionName"]
         assert f'"FunctionName", "{name}"' in charted, name
+    [throttles] = [w for w in widgets if w["properties"]["title"] == "DynamoDB throttles"]
+    env = stage_environment(stage)
+    tables = [env[f"{t}_TABLE"] for t in (*SUMMED_TABLES, "SEARCH")]
+    assert throttles["properties"]["metrics"] == [
+        ["AWS/DynamoDB", metric, "TableName", table]
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents")
+        for table in tables
+    ]
     [business] = [w for w in widgets if w["properties"]["title"] == "Business"]
     assert [m[1] for m in business["properties"]["metrics"]] == list(BUSINESS_METRICS)
     assert {

@@ -58,6 +58,23 @@ def test_the_bookings_and_events_tables_stream_their_changes_to_the_notifier(reh
     assert [m["on_failure"] for m in rehearsal.event_sources] == [True, True]
 
 
+def test_every_table_is_created_with_the_templates_keys_and_indexes_local_ones_included(rehearsal):
+    resources = rehearsal.packaged_template["Resources"]
+    tables = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert rehearsal.tables == {
+        logical_id: {
+            "KeySchema": properties["KeySchema"],
+            **{
+                kind: {i["IndexName"]: i["KeySchema"] for i in properties[kind]}
+                for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                if kind in properties
+            },
+        }
+        for logical_id, properties in tables.items()
+    }
+    assert sorted(rehearsal.tables["SearchTable"]["LocalSecondaryIndexes"]) == ["by-created", "by-start"]
+
+
 def test_sam_makes_the_v1_stage_alone(rehearsal):
     assert rehearsal.stages == ["v1"]
     without = copy.deepcopy(rehearsal.packaged_template)

@@ -84,10 +84,21 @@ def test_throttled_read_is_503(api, creator_token):
 
 def test_throttled_event_edit_leaves_the_event_unchanged(api, creator_token):
     event = api.post("/api/events/", EVENT, token=creator_token).json
+    # The capacity is not searched for: its edit is one UpdateItem.
     with dynamodb_fault("UpdateItem", "ThrottlingException"):
-        reply = api.patch(f"/api/events/{event['id']}/", {"title": "Changed"}, token=creator_token)
+        reply = api.patch(f"/api/events/{event['id']}/", {"capacity": 7}, token=creator_token)
     assert reply.status == 503
     assert api.get(f"/api/events/{event['id']}/").json == event
+
+
+def test_throttled_edit_of_searched_words_leaves_the_event_and_its_index_unchanged(api, creator_token):
+    event = api.post("/api/events/", {**EVENT, "title": "Kayak basics"}, token=creator_token).json
+    with dynamodb_fault("TransactWriteItems", "ThrottlingException"):
+        reply = api.patch(f"/api/events/{event['id']}/", {"title": "Canoe basics"}, token=creator_token)
+    assert reply.status == 503
+    assert api.get(f"/api/events/{event['id']}/").json == event
+    assert [e["id"] for e in api.get("/api/events/?q=kayak").json["results"]] == [event["id"]]
+    assert api.get("/api/events/?q=canoe").json["results"] == []
 
 
 def test_authorizer_failure_from_a_throttled_user_read_is_503_not_401(api, creator_token):
@@ -106,7 +117,8 @@ UNAVAILABLE = {"detail": "Service temporarily unavailable, try again later."}
         ("GetItem", "GET", "/api/me/", None),
         ("TransactWriteItems", "POST", "/api/events/{event}/bookings/", {}),
         ("BatchGetItem", "GET", "/api/me/bookings/", None),
-        ("UpdateItem", "PATCH", "/api/events/{event}/", {"title": "Renamed"}),
+        ("UpdateItem", "PATCH", "/api/events/{event}/", {"capacity": 9}),
+        ("TransactWriteItems", "PATCH", "/api/events/{event}/", {"title": "Renamed"}),
     ],
 )
 def test_a_hung_dynamodb_is_a_503_with_retry_after_never_a_500(

@@ -13,6 +13,7 @@ from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
 from chalicelib.domain.events import Event, Settlement
+from chalicelib.domain.search import SearchQuery, created_key, matches, start_key
 from chalicelib.domain.uploads import Upload
 from chalicelib.domain.users import User, identity
 from chalicelib.errors import ServiceUnavailable
@@ -385,6 +386,27 @@ class FakeEvents:
         """Test helper: count seats as booked without making bookings."""
         event = self.by_id[event_id]
         self.by_id[event_id] = replace(event, seats_booked=event.seats_booked + seats, version=event.version + 1)
+
+
+class FakeEventSearch:
+    """ports.search.EventSearch over FakeEvents: domain.search.matches over every event, in the query's order.
+    Its pages are always full; the DynamoDB adapter's may be shorter (the contract compares whole results)."""
+
+    def __init__(self, events: FakeEvents) -> None:
+        self.events = events
+
+    def search(self, query: SearchQuery, *, limit: int, start: dict[str, str] | None) -> Page:
+        soonest = query.sort == "soonest"
+
+        def order(event: Event) -> str:
+            return start_key(event.id, event.starts_at) if soonest else created_key(event.id, event.created_at)
+
+        found = sorted((e for e in self.events.by_id.values() if matches(e, query)), key=order, reverse=not soonest)
+        if start is not None:
+            found = [e for e in found if (order(e) > start["at"]) == soonest and order(e) != start["at"]]
+        shown = found[:limit]
+        next_key = {"at": order(shown[-1])} if len(found) > limit else None
+        return Page(items=[e for e in (self.events.get(e.id) for e in shown) if e is not None], next_key=next_key)
 
 
 class FakeBookings:

@@ -69,5 +69,6 @@ def test_all_models_names_every_table_once_in_the_order_of_the_stages_table_name
         "CounterModel",
         "AuditModel",
         "UploadModel",
+        "SearchModel",
     ]
     assert len(models) == len(TableNames._fields)

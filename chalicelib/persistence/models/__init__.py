@@ -34,7 +34,18 @@ ALL = "ALL"
 # What the staff's list of users filters on; each combination of them has its own index (see UserModel).
 USER_FACETS = ("role", "staff", "active")
 # One module per table.
-TABLE_MODULES = ("users", "uniques", "events", "bookings", "idempotency", "tokens", "counters", "audit", "uploads")
+TABLE_MODULES = (
+    "users",
+    "uniques",
+    "events",
+    "bookings",
+    "idempotency",
+    "tokens",
+    "counters",
+    "audit",
+    "uploads",
+    "search",
+)
 
 _models: dict[str, type[Model]] = {}  # TableNames field -> its model, as model modules load
 _sharing: list[tuple[str, type[Model]]] = []  # other models of a table's items (table(..., shares=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -97,6 +97,10 @@ class EventModel(Model):
     image = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     version = NumberAttribute(default=1)
+    category = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    city = UnicodeAttribute(null=True)
+    online = BooleanAttribute(null=True)
     # The start time the holders were reminded of (services.notifications.mark_reminders).
     reminded_for = UnicodeAttribute(null=True)
     # Index keys: sparse on purpose, so that drafts and cancelled events never enter the public lists.
