@@ -139,6 +139,13 @@ def cmd_reindex(args: argparse.Namespace) -> None:
     print(f"look-alike markers written: {written}")
     for holder, other in clashes:
         print(f"usernames that look the same: users {holder} and {other}")
+    from chalicelib.persistence.admin import rebuild_search_index
+
+    search = rebuild_search_index()
+    print(
+        f"search index: {search['events']} events written ({search['put']} items put, {search['deleted']} deleted),"
+        f" {search['skipped']} edited meanwhile"
+    )
 
 
 def cmd_seed(args: argparse.Namespace) -> None:

@@ -38,7 +38,13 @@ def seed(rounds: int) -> bool:
     owner = Principal(user_id=creator.id, username=creator.username, role=creator.role, is_staff=False)
     soon = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
     demo_events = [
-        {"title": "Advanced Django", "description": "Deep dive into Django internals", "capacity": 30},
+        {
+            "title": "Advanced Django",
+            "description": "Deep dive into Django internals",
+            "capacity": 30,
+            "category": "education",
+            "tags": ("python", "django"),
+        },
         {
             "title": "Serverless with Chalice",
             "description": "Build an API on Lambda and DynamoDB in an afternoon.",
@@ -47,12 +53,16 @@ def seed(rounds: int) -> bool:
             "capacity": 10,
             "price": "15.00",
             "online_url": "https://meet.example.com/chalice",
+            "category": "technology",
+            "tags": ("aws", "serverless"),
         },
         {
             "title": "Data modelling for DynamoDB",
             "description": "Access patterns first, tables second.",
             "starts_at": soon + timedelta(days=3),
-            "location": "Room 2, Community Hall",
+            "location": "Room 2, Community Hall, Lisbon",
+            "category": "technology",
+            "tags": ("aws", "dynamodb"),
         },
         {"title": "Unannounced workshop", "description": "Still being planned.", "status": "draft"},
     ]

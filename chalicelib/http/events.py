@@ -70,8 +70,9 @@ SEARCH_PARAMETERS = (
     ),
     Parameter(
         "sort",
-        {"type": "string", "enum": list(SORTS), "default": "newest"},
-        "`newest`: newest first; `soonest`: by start time, soonest first, events without a start time last.",
+        {"type": "string", "enum": list(SORTS)},
+        "`newest` (the default; with `upcoming`, `soonest`): newest first; `soonest`: by start time, soonest "
+        "first, events without a start time last.",
     ),
 )
 SEARCH_NAMES = frozenset(p.name for p in SEARCH_PARAMETERS)

@@ -100,6 +100,60 @@ def backfill_index_keys() -> dict[str, int]:
         }
 
 
+def rebuild_search_index() -> dict[str, int]:
+    """Make the search table hold exactly the index items of today's events (persistence.search): for events
+    stored before search existed, or after a change of what is indexed. Each event's items change in one
+    transaction with a check that the event is still the version read (an edit meanwhile wrote its own items);
+    returns how many events were written, and items put and deleted. Scans both tables: a maintenance command."""
+    from chalicelib.persistence.common import get_or_none
+    from chalicelib.persistence.models.search import SearchModel
+    from chalicelib.persistence.search import index_items
+    from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
+
+    counts = {"events": 0, "put": 0, "deleted": 0, "skipped": 0}
+    with translate_errors():
+        stored: dict[str, dict[str, dict[str, Any]]] = {}
+        for item in SearchModel.scan():
+            values = {name: getattr(item, name) for name in SearchModel.get_attributes() if name not in ("k", "id")}
+            stored.setdefault(item.id, {})[item.k] = values
+        for event_item in EventModel.scan():
+            wanted = index_items(events.event_of(event_item))
+            have = stored.pop(event_item.id, {})
+            puts = {key: values for key, values in wanted.items() if _normalized(have.get(key)) != values}
+            doomed = have.keys() - wanted.keys()
+            if not puts and not doomed:
+                continue
+            try:
+                with write_transaction() as tx:
+                    tx.check("event", EventModel, event_item.id, EventModel.version == event_item.version)
+                    for key, values in puts.items():
+                        tx.save(f"put:{key}", SearchModel(k=key, id=event_item.id, **values))
+                    for key in doomed:
+                        tx.delete(f"delete:{key}", SearchModel(k=key, id=event_item.id))
+            except ConditionsFailed:
+                counts["skipped"] += 1  # edited meanwhile: that edit wrote its items
+                continue
+            counts["events"] += 1
+            counts["put"] += len(puts)
+            counts["deleted"] += len(doomed)
+        # Items of events the scan did not see: deleted ones (an event made since has its items and is kept).
+        for event_id, keys in stored.items():
+            if get_or_none(EventModel, event_id) is not None:
+                continue
+            with SearchModel.batch_write() as batch:
+                for key in keys:
+                    batch.delete(SearchModel(k=key, id=event_id))
+                    counts["deleted"] += 1
+    return counts
+
+
+def _normalized(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Stored values as index_items makes them (pynamodb reads an absent boolean as its default, sets as sets)."""
+    if values is None:
+        return None
+    return {name: (set(value) if isinstance(value, set) else value) for name, value in values.items()}
+
+
 def backfill_lookalike_markers() -> tuple[int, list[tuple[str, str]]]:
     """Give the accounts made before look-alike usernames were refused their marker (security.lookalikes);
     returns how many were written, and the pairs of existing accounts whose usernames look the same (the first

@@ -348,6 +348,11 @@ class DynamoEventRepository:
         return newest_first(index, key, (attribute, "created_sk"), _to_domain, limit=limit, start=start)
 
 
+def event_of(item: EventModel) -> Event:
+    """The event a stored item holds (for maintenance commands)."""
+    return _to_domain(item)
+
+
 def index_key_actions(item: EventModel) -> list[Action]:
     """What gives an event stored before the staff's indexes its keys there."""
     keys = _to_item(_to_domain(item))

@@ -41,7 +41,7 @@ class NamedWrite:
 
     # pynamodb sends a transaction's items grouped by kind, in this order, whatever order they were added in;
     # DynamoDB reports cancellation reasons in request order.
-    REQUEST_ORDER = ("delete", "save", "update")
+    REQUEST_ORDER = ("check", "delete", "save", "update")
 
     def __init__(self) -> None:
         self._names: dict[str, list[str]] = {kind: [] for kind in self.REQUEST_ORDER}
@@ -61,6 +61,11 @@ class NamedWrite:
         """Apply `actions` to `item`, if `condition` holds."""
         self._name("update", name)
         self._operations.append(lambda tx: tx.update(item, actions=list(actions), condition=condition))
+
+    def check(self, name: str, model: type[Model], key: str, condition: Condition) -> None:
+        """Write nothing to `model`'s item `key`, but only commit if `condition` holds on it."""
+        self._name("check", name)
+        self._operations.append(lambda tx: tx.condition_check(model, key, condition=condition))
 
     def delete(self, name: str, item: Model, condition: Condition | None = None) -> None:
         """Delete `item`, if `condition` holds."""

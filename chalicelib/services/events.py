@@ -56,7 +56,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     values = {k: v for k, v in fields.items() if v is not None}
     if "status" in values:
         values["status"] = EventStatus(values["status"])
-    values.setdefault("price", Decimal("0.00"))
+    values["price"] = Decimal(str(values.get("price", "0.00")))
     _check_price(values["price"], values.get("currency", "USD"))
     location, online_url = values.get("location", ""), values.get("online_url")
     values.setdefault("city", derived_city(location))

@@ -46,3 +46,28 @@ def test_missing_indexes_are_added_and_older_items_get_their_keys(api, make_user
     listed = api.get("/api/admin/users/?role=USER", token=staff_token).json["results"]
     assert [u["username"] for u in listed] == ["admin", "old_timer"]
     assert [e["id"] for e in api.get("/api/admin/events/", token=staff_token).json["results"]] == [event["id"]]
+
+
+def test_rebuilding_the_search_index_finds_old_events_and_drops_what_is_stale(api, creator_token):
+    """Events stored before search existed get their items; items of deleted events and of words an event no
+    longer has go; a second run has nothing to do."""
+    from chalicelib.persistence.admin import rebuild_search_index
+    from chalicelib.persistence.models.search import SearchModel
+
+    kept = api.post("/api/events/", {"title": "Kayak basics", "description": "Paddle"}, token=creator_token).json
+    old = api.post("/api/events/", {"title": "Canoe trips", "description": "Rivers"}, token=creator_token).json
+    for item in SearchModel.scan(SearchModel.id == old["id"]):
+        item.delete()  # as if stored before search existed
+    SearchModel(k="q#zzz", id=kept["id"], s="x", c="y").save()  # a key it no longer has
+    SearchModel(k="all", id="01J00000000000000000000000", s="x", c="y").save()  # an event since deleted
+    assert api.get("/api/events/?q=canoe").json["results"] == []
+
+    counts = rebuild_search_index()
+    assert counts == {
+        "events": 2,
+        "put": len(list(SearchModel.scan(SearchModel.id == old["id"]))),
+        "deleted": 2,
+        "skipped": 0,
+    }
+    assert [e["id"] for e in api.get("/api/events/?q=canoe").json["results"]] == [old["id"]]
+    assert rebuild_search_index() == {"events": 0, "put": 0, "deleted": 0, "skipped": 0}
