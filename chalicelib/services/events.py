@@ -176,9 +176,11 @@ def _update(
 
 def _derive(event: Event, updated: Event, changes: dict[str, Any]) -> Event:
     """`updated` with its city and online flag taken again from its location and link when those changed and
-    the event's were still the derived ones: a creator's own choice is kept."""
+    the event's were still the derived ones (a creator's own choice is kept), and its city when emptied."""
     derived: dict[str, Any] = {}
-    if "city" not in changes and "location" in changes and event.city == derived_city(event.location):
+    if changes.get("city") == "":
+        derived["city"] = derived_city(updated.location)  # emptied: taken from the location, as on create
+    elif "city" not in changes and "location" in changes and event.city == derived_city(event.location):
         derived["city"] = derived_city(updated.location)
     moved = "location" in changes or "online_url" in changes
     if "online" not in changes and moved and event.online == derived_online(event.location, event.online_url):

@@ -161,6 +161,9 @@ def test_city_and_online_are_derived_until_the_creator_sets_them(api, creator_to
     chosen = api.patch(f"/api/events/{event['id']}/", {"city": "Algarve"}, token=creator_token).json
     again = api.patch(f"/api/events/{event['id']}/", {"location": "Beach, Lagos"}, token=creator_token).json
     assert (chosen["city"], again["city"]) == ("Algarve", "Algarve")  # the creator's choice is kept
+    emptied = api.patch(f"/api/events/{event['id']}/", {"city": ""}, token=creator_token).json
+    assert emptied["city"] == "Lagos"  # taken from the location again
+    api.patch(f"/api/events/{event['id']}/", {"city": "Algarve"}, token=creator_token)
     online = api.patch(f"/api/events/{event['id']}/", {"online_url": "https://meet.example.com/w"}, token=creator_token)
     assert online.json["online"] is True
     assert _titles(api, "city=algarve&online=true") == ["Walk"]

@@ -36,8 +36,9 @@ export async function request(path, { anonymous = false, ...options } = {}) {
 const get = (path, query, signal) => request(path, { query, signal }).then((r) => r.data);
 
 // Events
-export const listEvents = ({ upcoming = false, cursor, limit } = {}, signal) =>
-  send("/api/events/", { query: { upcoming: upcoming ? "true" : null, cursor, limit }, signal }).then((r) => r.data);
+/** A page of published events: `filters` are GET /api/events/'s parameters (search.js apiQuery), plus `cursor`. */
+export const listEvents = (filters = {}, signal) =>
+  send("/api/events/", { query: filters, signal }).then((r) => r.data);
 export async function getEvent(id, signal) {
   const path = `/api/events/${encodeURIComponent(id)}/`;
   try {
@@ -49,6 +50,40 @@ export async function getEvent(id, signal) {
   }
 }
 export const myEvents = ({ cursor } = {}, signal) => get("/api/me/events/", { cursor }, signal);
+
+// Categories: a fixed list, read once per visit (kept for the tab's session, so a reload does not ask again).
+const CATEGORIES_KEY = "sessions-marketplace.categories";
+let categoriesRead = null;
+
+/** [{slug, name}], the API's order. A failure is not kept: the next call asks again. */
+export function categories() {
+  if (!categoriesRead) {
+    let kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(CATEGORIES_KEY));
+    } catch {
+      kept = null; // storage refused or unreadable: ask the API
+    }
+    categoriesRead = Array.isArray(kept)
+      ? Promise.resolve(kept)
+      : send("/api/categories/").then((r) => {
+          const list = r.data.results;
+          try {
+            sessionStorage.setItem(CATEGORIES_KEY, JSON.stringify(list));
+          } catch {
+            // a full or refused storage only costs a request next time
+          }
+          return list;
+        });
+    categoriesRead.catch(() => {
+      categoriesRead = null;
+    });
+  }
+  return categoriesRead;
+}
+
+/** A category's name by its slug (the slug itself when the list does not know it). */
+export const categoryName = (list, slug) => (list.find((c) => c.slug === slug) || { name: slug }).name;
 
 // Organizers: the same answer for everyone, so no token is sent (a dead session cannot get in the way).
 const creatorPath = (username) => `/api/creators/${encodeURIComponent(username)}/`;

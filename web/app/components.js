@@ -17,19 +17,38 @@ export function eventWhen(event) {
 }
 
 export function eventWhere(event) {
-  if (event.location) return event.location;
-  if (event.online_url) return "Online";
-  return null;
+  const online = event.online || (event.online === undefined && Boolean(event.online_url));
+  if (event.location) return online ? `${event.location}, and online` : event.location;
+  return online ? "Online" : null;
 }
 
-/** The facts about an event as a description list: when, where, price, seats, host. */
-export function eventFacts(event, { host = true } = {}) {
+/** An event's tags as links to the list of events with that tag. */
+export function tagLinks(tags) {
+  if (!tags || !tags.length) return null;
+  return h(
+    "ul",
+    { class: "tags" },
+    tags.map((tag) => h("li", {}, h("a", { href: `/?tag=${encodeURIComponent(tag)}` }, tag))),
+  );
+}
+
+/**
+ * The facts about an event as a description list: when, where, price, seats, host; with `categories` (the
+ * API's list, for the names) also its category, tags and city, each a way to find events like it.
+ */
+export function eventFacts(event, { host = true, categories = null } = {}) {
+  const category = categories && event.category ? (categories.find((c) => c.slug === event.category) || {}).name : null;
   const rows = [
     ["When", eventWhen(event)],
     ["Where", eventWhere(event)],
+    categories && event.city ? ["City", event.city] : null,
     ["Price", format.price(event)],
     ["Seats", format.seatsText(event)],
     host ? ["Host", event.creator_username] : null,
+    categories && event.category
+      ? ["Category", h("a", { href: `/?category=${encodeURIComponent(event.category)}` }, category || event.category)]
+      : null,
+    categories ? ["Tags", tagLinks(event.tags)] : null,
   ];
   return factList(rows);
 }

@@ -13,9 +13,14 @@ export const PASSWORD_RULES =
 
 /**
  * A labelled field named `name` (the API's field name, so that its errors find it).
- * Options: type, value, required, autocomplete, help, multiline, and any other input attribute in `attrs`.
+ * Options: type, value, required, autocomplete, help, multiline, choices (a <select> of [value, label] options),
+ * and any other input attribute in `attrs`.
  */
-export function field(name, label, { type = "text", value = "", required = false, help, multiline, attrs = {} } = {}) {
+export function field(
+  name,
+  label,
+  { type = "text", value = "", required = false, help, multiline, choices, attrs = {} } = {},
+) {
   const id = uid(`field-${name}`);
   const helpId = help ? `${id}-help` : null;
   const errorId = `${id}-error`;
@@ -26,9 +31,15 @@ export function field(name, label, { type = "text", value = "", required = false
     "aria-required": required ? "true" : null,
     ...attrs,
   };
-  const control = multiline
-    ? h("textarea", { ...common, rows: 6 }, value ?? "")
-    : h("input", { ...common, type, value: value ?? "" });
+  let control;
+  if (choices) {
+    const options = choices.map(([v, text]) => h("option", { value: v, selected: v === (value ?? "") }, text));
+    control = h("select", common, options);
+  } else if (multiline) {
+    control = h("textarea", { ...common, rows: 6 }, value ?? "");
+  } else {
+    control = h("input", { ...common, type, value: value ?? "" });
+  }
   // "(required)" is for the eye; aria-required says it to screen readers, once.
   const mark = required ? h("span", { class: "required", "aria-hidden": "true" }, " (required)") : null;
   return h(
@@ -37,6 +48,32 @@ export function field(name, label, { type = "text", value = "", required = false
     h("label", { for: id }, label, mark),
     help ? h("p", { id: helpId, class: "help" }, help) : null,
     control,
+    h("p", { id: errorId, class: "field-error", hidden: true }),
+  );
+}
+
+/** A labelled checkbox named `name` (its value "yes" when checked), with help and error text like field()'s. */
+export function checkbox(name, label, { checked = false, help } = {}) {
+  const id = uid(`field-${name}`);
+  const helpId = help ? `${id}-help` : null;
+  const errorId = `${id}-error`;
+  return h(
+    "div",
+    { class: "field", dataset: { field: name } },
+    h(
+      "p",
+      { class: "check" },
+      h("input", {
+        type: "checkbox",
+        id,
+        name,
+        value: "yes",
+        checked,
+        "aria-describedby": [helpId, errorId].filter(Boolean).join(" "),
+      }),
+      h("label", { for: id }, label),
+    ),
+    help ? h("p", { id: helpId, class: "help" }, help) : null,
     h("p", { id: errorId, class: "field-error", hidden: true }),
   );
 }

@@ -5,14 +5,40 @@ import { fill, h } from "./dom.js";
 import { renderNav } from "./nav.js";
 import { navigate } from "./navigation.js";
 import * as router from "./router.js";
+import { isListPath, listUrl, readState } from "./search.js";
 import * as session from "./session.js";
 import { config } from "./settings.js";
 
 const nav = document.getElementById("nav");
 const main = document.getElementById("main");
 
+const search = document.getElementById("site-search");
+const searchInput = document.getElementById("site-search-q");
+
 function drawNav() {
   renderNav(nav, session.currentUser(), signOut);
+}
+
+/** After each page: the search box says what the list shows (empty elsewhere), unless it is being typed in. */
+function drawSearch() {
+  if (document.activeElement === searchInput) return;
+  const params = new URLSearchParams(location.search);
+  searchInput.value = isListPath(location.pathname) ? params.get("q") || "" : "";
+}
+
+/** The header's search: on the list, the same filters with these words; elsewhere, upcoming events. */
+function submitSearch(event) {
+  event.preventDefault();
+  const onList = isListPath(location.pathname);
+  const path = onList ? location.pathname : "/";
+  const state = readState(path, new URLSearchParams(onList ? location.search : ""));
+  const to = listUrl(path, { ...state, q: searchInput.value.trim() });
+  navigate(to, { replace: to === location.pathname + location.search });
+}
+
+function rendered() {
+  drawNav();
+  drawSearch();
 }
 
 async function signOut() {
@@ -33,7 +59,8 @@ async function revalidateUser() {
 if (config.apiUrl) {
   session.onChange(drawNav);
   drawNav();
-  router.start(main, { onRender: drawNav });
+  search.addEventListener("submit", submitSearch);
+  router.start(main, { onRender: rendered });
   revalidateUser();
 } else {
   fill(

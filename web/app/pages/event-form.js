@@ -1,11 +1,13 @@
 // "/dashboard/events/new" and "/dashboard/events/<id>/edit": an event's fields. Times are typed as the
 // event's own wall-clock time (in its time zone) and sent to the API as instants. An edit sends only what
 // changed. The image is chosen when editing only: an image upload names an existing event. A chosen file is
-// uploaded first, then named in the same PATCH as the other changes.
+// uploaded first, then named in the same PATCH as the other changes. Category, tags, city and "online" are what
+// the list's search and filters find the event by; left empty, the API derives the city from the location and
+// "online" from the online link.
 
 import * as api from "../api.js";
 import { append, h, uid } from "../dom.js";
-import { field, form, submitButton } from "../forms.js";
+import { checkbox, field, form, submitButton } from "../forms.js";
 import { instantToZoned, isKnownZone, visitorZone, zonedToInstant, zoneNames } from "../format.js";
 import { ApiError } from "../http.js";
 import { navigate } from "../navigation.js";
@@ -17,6 +19,13 @@ const ZONE_LIST_ID = "time-zone-names";
 function zoneList() {
   return h("datalist", { id: ZONE_LIST_ID }, ["UTC", ...zoneNames()].map((name) => h("option", { value: name })));
 }
+
+/** "Python, AWS ,, data" as ["Python", "AWS", "data"]: the API normalizes them and refuses more than 5. */
+const tagList = (text) =>
+  (text || "")
+    .split(",")
+    .map((tag) => tag.trim())
+    .filter(Boolean);
 
 /** The form's values as the API's fields (null for an emptied optional field). */
 function fieldsFrom(values) {
@@ -40,6 +49,10 @@ function fieldsFrom(values) {
     currency: values.currency.trim().toUpperCase(),
     location: values.location,
     online_url: values.online_url.trim() === "" ? null : values.online_url.trim(),
+    category: values.category || null,
+    tags: tagList(values.tags),
+    city: values.city.trim(),
+    online: values.online === "yes",
   };
 }
 
@@ -56,6 +69,10 @@ function valuesOf(event) {
     currency: event.currency,
     location: event.location,
     online_url: event.online_url || "",
+    category: event.category || "",
+    tags: (event.tags || []).join(", "),
+    city: event.city || "",
+    online: event.online ? "yes" : "",
   };
 }
 
@@ -70,12 +87,33 @@ const BLANK = {
   currency: "USD",
   location: "",
   online_url: "",
+  category: "",
+  tags: "",
+  city: "",
+  online: "",
 };
 
-function eventFields(values) {
+/** The category choices: "None", then the API's list (and the event's own, should the list not have it). */
+function categoryChoices(categories, current) {
+  const known = categories.map((c) => [c.slug, c.name]);
+  if (current && !categories.some((c) => c.slug === current)) known.push([current, current]);
+  return [["", "None"], ...known];
+}
+
+function eventFields(values, categories) {
   return [
     field("title", "Title", { required: true, value: values.title, attrs: { maxlength: 255 } }),
     field("description", "Description", { required: true, multiline: true, value: values.description }),
+    field("category", "Category", {
+      value: values.category,
+      choices: categoryChoices(categories, values.category),
+      help: "Where people browsing by category find it.",
+    }),
+    field("tags", "Tags", {
+      value: values.tags,
+      help: "Up to 5, separated by commas, such as python, aws. Searches find the event by them.",
+      attrs: { autocomplete: "off", spellcheck: "false" },
+    }),
     field("timezone", "Time zone", {
       required: true,
       value: values.timezone,
@@ -105,11 +143,20 @@ function eventFields(values) {
       help: "Where it takes place, if somewhere in person.",
       attrs: { maxlength: 255 },
     }),
+    field("city", "City", {
+      value: values.city,
+      help: "The city people filter by. Left empty: taken from the location (its part after the last comma).",
+      attrs: { maxlength: 80, autocomplete: "off" },
+    }),
     field("online_url", "Online link", {
       type: "url",
       value: values.online_url,
       help: "An https link to join online. For a paid event it is shown only to people holding a seat.",
       attrs: { spellcheck: "false" },
+    }),
+    checkbox("online", "Takes place online", {
+      checked: values.online === "yes",
+      help: "Listed under online events. Left unchecked when creating, an event with an online link is online.",
     }),
   ];
 }
@@ -144,6 +191,8 @@ function manages(user, event) {
 
 export async function render(root, ctx) {
   const editing = Boolean(ctx.params.id);
+  // Without the list (the API unreachable for it) the form still works: "None" and the event's own category.
+  const categories = await api.categories().catch(() => []);
   if (!editing) {
     ctx.setTitle("Create an event");
     append(root,
@@ -152,7 +201,7 @@ export async function render(root, ctx) {
       zoneList(),
       form({
         label: "New event",
-        children: eventFields(BLANK),
+        children: eventFields(BLANK, categories),
         buttons: [
           submitButton("Save as draft", { name: "status", value: "draft", secondary: true }),
           submitButton("Publish", { name: "status", value: "published" }),
@@ -161,6 +210,9 @@ export async function render(root, ctx) {
           const fields = Object.fromEntries(
             Object.entries(fieldsFrom(values)).filter(([, value]) => value !== null && value !== ""),
           );
+          // Left as they are, the API's defaults apply: no tags, "online" derived from the online link.
+          if (fields.tags.length === 0) delete fields.tags;
+          if (!fields.online) delete fields.online;
           const event = await api.createEvent({ ...fields, status: values.status });
           const what = event.status === "draft" ? "saved as a draft" : "published";
           navigate("/dashboard", { flash: `“${event.title}” is ${what}.` });
@@ -186,11 +238,13 @@ export async function render(root, ctx) {
     zoneList(),
     form({
       label: "Edit event",
-      children: [...eventFields(valuesOf(event)), ...imageFields(event)],
+      children: [...eventFields(valuesOf(event), categories), ...imageFields(event)],
       buttons: [submitButton("Save changes")],
       onSubmit: async (values) => {
         const after = fieldsFrom(values);
-        const changes = Object.fromEntries(Object.entries(after).filter(([name, value]) => value !== before[name]));
+        // Compared as JSON: tags are a list, equal when their words are.
+        const changed = ([name, value]) => JSON.stringify(value) !== JSON.stringify(before[name]);
+        const changes = Object.fromEntries(Object.entries(after).filter(changed));
         const file = chosenFile(values.image);
         if (file) changes.image = await uploadImage(file, { purpose: "event_image", event: event.id, name: "image" });
         else if (values.remove_image) changes.image = null;

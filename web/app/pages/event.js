@@ -108,7 +108,9 @@ function wait(ms, signal) {
 }
 
 export async function render(root, ctx) {
+  const categoriesRead = api.categories().catch(() => []); // for the category's name; read once per visit
   let event = await api.getEvent(ctx.params.id, ctx.signal);
+  const categories = await categoriesRead;
   const user = session.currentUser(); // after the first request, which may have ended a dead session
   // The visitor's place: at a live event their active booking; at a cancelled one their newest, whatever its
   // status, to tell them what became of it and of their money.
@@ -141,7 +143,7 @@ export async function render(root, ctx) {
     );
     fill(
       facts,
-      eventFacts(event, { host: false }),
+      eventFacts(event, { host: false, categories }),
       event.online_url
         ? h("p", {}, "Online at ", h("a", { href: event.online_url, rel: "noopener noreferrer" }, event.online_url))
         : null,
