@@ -114,7 +114,10 @@ def cmd_createtables(args: argparse.Namespace) -> None:
     print(f"created tables: {', '.join(created)}" if created else "tables exist")
     if any("/" in name for name in created):
         # Indexes added to tables that hold data: give the items stored before them their keys.
-        cmd_reindex(args)
+        _reindex_keys()
+    if any(name.endswith("-search") for name in created) and not any(name.endswith("-events") for name in created):
+        # Not done here: it writes every stored event's index items, which for a large table takes a while.
+        print("events stored before search are not found by it yet: run `python manage.py reindex`")
     if args.bucket:
         if args.stage != "local":
             sys.exit("CommandError: a deployed stage's upload bucket is CloudFormation's (make deploy).")
@@ -129,6 +132,17 @@ def cmd_createtables(args: argparse.Namespace) -> None:
 
 
 def cmd_reindex(args: argparse.Namespace) -> None:
+    _reindex_keys()
+    from chalicelib.persistence.admin import rebuild_search_index
+
+    search = rebuild_search_index()
+    print(
+        f"search index: {search['events']} events written ({search['put']} items put, {search['deleted']} deleted),"
+        f" {search['skipped']} edited meanwhile"
+    )
+
+
+def _reindex_keys() -> None:
     from chalicelib.persistence.admin import backfill_index_keys
 
     counts = backfill_index_keys()
@@ -139,13 +153,6 @@ def cmd_reindex(args: argparse.Namespace) -> None:
     print(f"look-alike markers written: {written}")
     for holder, other in clashes:
         print(f"usernames that look the same: users {holder} and {other}")
-    from chalicelib.persistence.admin import rebuild_search_index
-
-    search = rebuild_search_index()
-    print(
-        f"search index: {search['events']} events written ({search['put']} items put, {search['deleted']} deleted),"
-        f" {search['skipped']} edited meanwhile"
-    )
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
