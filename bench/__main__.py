@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import app, bookings, coldstart
+from bench import app, bookings, coldstart, search
 
 TARGETS = {
     "cold_ratio": 0.75,  # this app's cold start over the original's, same run
@@ -45,6 +45,7 @@ def main() -> None:
                 _verdict(same, "same at every size"),
             )
         )
+    rows.extend(search.rows())
     for row in app.per_endpoint():
         reads_ok = row["requests"] <= TARGETS["read_requests"] or not row["endpoint"].startswith("GET")
         rows.append(
