@@ -40,9 +40,6 @@ MAX_TAG_LENGTH = 30
 MAX_CITY_LENGTH = 80
 # A word is found by its prefixes of at least MIN_PREFIX characters, up to its first MAX_WORD.
 MIN_PREFIX = 3
-# The second, longer key of a word (a prefix of LONG_KEY characters): a query word of that length or more reads
-# the partition of events sharing those first characters, not of every word starting with the same three.
-LONG_KEY = 5
 MAX_WORD = 20
 MAX_QUERY_WORDS = 5
 MAX_QUERY_LENGTH = 200
@@ -128,14 +125,10 @@ def derived_online(location: str, online_url: str | None) -> bool:
 
 
 def word_keys(word: str) -> list[tuple[str, frozenset[str]]]:
-    """The token index's keys for one folded word, each with the longer prefixes a query checks inside it:
-    `q#<first 3>` (holding the 4-character prefix) and, for a word of 5 or more, `q#<first 5>` (holding every
-    longer prefix)."""
-    keys = [(f"q#{word[:MIN_PREFIX]}", frozenset({word[: MIN_PREFIX + 1]} if len(word) > MIN_PREFIX else ()))]
-    if len(word) >= LONG_KEY:
-        longer = frozenset(word[:n] for n in range(LONG_KEY + 1, len(word) + 1))
-        keys.append((f"q#{word[:LONG_KEY]}", longer))
-    return keys
+    """The token index's key for one folded word, `q#<first 3>`, with the word's longer prefixes that a query
+    checks inside it. One key per word, shared by the event's words of the same first three characters: an
+    event's 48 items then cover some 40 distinct words (a second, longer key per word covered half as many)."""
+    return [(f"q#{word[:MIN_PREFIX]}", frozenset(word[:n] for n in range(MIN_PREFIX + 1, len(word) + 1)))]
 
 
 def facet_keys(event: Event) -> list[str]:
@@ -254,8 +247,8 @@ def matches(event: Event, query: SearchQuery) -> bool:
 
 class Plan(NamedTuple):
     """How the token index answers a query: the one key (partition) read, the prefix checked inside its items
-    (None when the key is the prefix itself), which order (`start` or `created`) and direction, and whether the
-    remaining filters of the query must be checked on each item read (always, except the key's own)."""
+    (None when the key is the prefix itself), and which order (`start` or `created`) in which direction. The
+    query's other filters are checked on each item read."""
 
     key: str
     prefix: str | None
@@ -264,7 +257,8 @@ class Plan(NamedTuple):
 
 
 def driving_word(query_words_: tuple[str, ...]) -> str:
-    """The query word read from the index: the longest (the fewest events share a long prefix); ties, the first."""
+    """The query word read from the index: the longest (its prefix check keeps the fewest items); ties, the
+    first."""
     return max(query_words_, key=len)
 
 
@@ -274,9 +268,7 @@ def plan(query: SearchQuery) -> Plan:
     order, forward = ("start", True) if query.sort == "soonest" else ("created", False)
     if query.words:
         word = driving_word(query.words)
-        key_length = LONG_KEY if len(word) >= LONG_KEY else MIN_PREFIX
-        key = f"q#{word[:key_length]}"
-        return Plan(key, word if len(word) > key_length else None, order, forward)
+        return Plan(f"q#{word[:MIN_PREFIX]}", word if len(word) > MIN_PREFIX else None, order, forward)
     if query.tag is not None:
         key = f"tag#{query.tag}"
     elif query.city is not None:
