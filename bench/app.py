@@ -59,6 +59,21 @@ def _after_call(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any
     _current_log[-1].append((model.name, int(read)))
 
 
+# Called with (operation, parameters) of each DynamoDB call the handler makes, while registered.
+param_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def _hook_client(client: Any) -> None:
+    client.meta.events.register("after-call.dynamodb", _after_call)
+    client.meta.events.register("provide-client-params.dynamodb", _provide_params)
+
+
+def _provide_params(params: dict[str, Any], model: Any, **_: Any) -> None:
+    if not _in_authorizer[0]:
+        for listener in param_listeners:
+            listener(model.name, params)
+
+
 def _install_hooks() -> None:
     """Hook every DynamoDB client pynamodb creates, once per process."""
     from chalicelib.http.authorizer import jwt_authorizer
@@ -67,7 +82,7 @@ def _install_hooks() -> None:
     if _hooked:
         return
     _hooked.append(True)
-    on_every_client(lambda client: client.meta.events.register("after-call.dynamodb", _after_call))
+    on_every_client(_hook_client)
     authorize = jwt_authorizer.func
 
     def authorizer_authorize(*args: Any) -> Any:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bench.app import _dynamodb_log, _in_authorizer, _in_process
+from bench.app import _dynamodb_log, _in_process
 
 SIZES = (1_000, 20_000)
 PAGE = 20  # the API's default limit, what a first page asks for
@@ -478,23 +478,22 @@ _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWri
 
 @contextmanager
 def _writes(key_of: Callable[[str, dict[str, Any]], str]) -> Iterator[list[tuple[str, list[tuple[str, str]]]]]:
-    """(operation, [(table, key)]) of each write request the handler sends inside the block: botocore's client
-    entry point wrapped for the block, so that every client (pynamodb makes several) is seen."""
-    from botocore.client import BaseClient
+    """(operation, [(table, key)]) of each write request the handler sends inside the block, from botocore's
+    public `provide-client-params` event on every client pynamodb makes (bench.app's hooks)."""
+    from bench import app
 
-    original = BaseClient._make_api_call
+    app._install_hooks()
     sent: list[tuple[str, list[tuple[str, str]]]] = []
 
-    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        if operation in _WRITES and not _in_authorizer[0]:
+    def recorded(operation: str, params: dict[str, Any]) -> None:
+        if operation in _WRITES:
             sent.append((operation, _written(operation, params, key_of)))
-        return original(client, operation, params)
 
-    BaseClient._make_api_call = recorded  # type: ignore[method-assign]
+    app.param_listeners.append(recorded)
     try:
         yield sent
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        app.param_listeners.remove(recorded)
 
 
 def _written(
