@@ -45,11 +45,11 @@ types: $(BIN)/.installed
 chromium:
 	@tests/browser/install-chromium.sh
 
-# One process more than cores, each test file whole on one (its module and session fixtures, local stacks
-# included), handed out in collection order (tests/conftest.py puts the long folders first; xdist would reorder
-# by size). One more than cores because the local-stack tests spend much of their time waiting on their stack:
-# on 2 cores, 2 workers took 520 s, 3 took 483 s, 4 took 542 s (and a concurrency test failed under that load).
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# One process per core, each test file whole on one (its module and session fixtures, local stacks included),
+# handed out in collection order (tests/conftest.py puts the long folders first; xdist would reorder by size).
+# One more worker than cores was tried on 2 cores: 483 s once, 615 s the next time, and at 4 workers a
+# concurrency test failed under the load; the local stacks' timing matters more than the seconds.
+TEST_WORKERS ?= auto
 # lint and types (CPU) overlap checkov's install (mostly downloads) and Chromium's.
 test: $(BIN)/.installed
 	$(MAKE) --no-print-directory -j3 --output-sync=target lint types chromium checkov
