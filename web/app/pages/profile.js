@@ -5,7 +5,7 @@
 import * as api from "../api.js";
 import { busy, confirmDialog, factList, section } from "../components.js";
 import { append, fill, h, messageArea, show, uid } from "../dom.js";
-import { checkRepeated, field, form, newPasswordFields, submitButton } from "../forms.js";
+import { checkbox, checkRepeated, field, form, newPasswordFields, submitButton } from "../forms.js";
 import { moment, zoneNames } from "../format.js";
 import { navigate } from "../navigation.js";
 import * as session from "../session.js";
@@ -206,25 +206,6 @@ const NOTIFICATIONS_PATH = "/api/me/notifications/";
 const CALENDAR_PATH = "/api/me/calendar/";
 const ZONE_LIST_ID = "notification-zone-names";
 
-function check(name, label, checked, help) {
-  const id = uid(`field-${name}`);
-  const helpId = `${id}-help`;
-  const errorId = `${id}-error`;
-  // A `.field` box named after the API's field, so that forms.js shows an error of it here.
-  return h(
-    "div",
-    { class: "field", dataset: { field: name } },
-    h(
-      "p",
-      { class: "check" },
-      h("input", { type: "checkbox", id, name, checked, "aria-describedby": `${helpId} ${errorId}` }),
-      h("label", { for: id }, label),
-    ),
-    h("p", { id: helpId, class: "help" }, help),
-    h("p", { id: errorId, class: "field-error", hidden: true }),
-  );
-}
-
 function notifications(user, { preferences }) {
   const zones = h("datalist", { id: ZONE_LIST_ID }, ["UTC", ...zoneNames()].map((name) => h("option", { value: name })));
   return section(
@@ -242,8 +223,14 @@ function notifications(user, { preferences }) {
           "fieldset",
           {},
           h("legend", {}, "Optional e-mails"),
-          check("reminders", "Reminders", preferences.reminders, "A reminder a day before each event you booked."),
-          check("digest", "Daily digest", preferences.digest, "For creators: the day's new bookings and cancellations."),
+          checkbox("reminders", "Reminders", {
+            checked: preferences.reminders,
+            help: "A reminder a day before each event you booked.",
+          }),
+          checkbox("digest", "Daily digest", {
+            checked: preferences.digest,
+            help: "For creators: the day's new bookings and cancellations.",
+          }),
         ),
         field("timezone", "Time zone for e-mails", {
           value: preferences.timezone || "",
@@ -256,8 +243,8 @@ function notifications(user, { preferences }) {
       buttons: [submitButton("Save notification settings")],
       onSubmit: async (values) => {
         const changes = {
-          reminders: values.reminders === "on",
-          digest: values.digest === "on",
+          reminders: values.reminders === "yes",
+          digest: values.digest === "yes",
           timezone: (values.timezone || "").trim() || null,
         };
         await api.request(NOTIFICATIONS_PATH, { method: "PATCH", body: changes });
