@@ -107,7 +107,7 @@ def rebuild_search_index() -> dict[str, int]:
     returns how many events were written, and items put and deleted. Scans both tables: a maintenance command."""
     from chalicelib.persistence.common import get_or_none
     from chalicelib.persistence.models.search import SearchModel
-    from chalicelib.persistence.search import index_items
+    from chalicelib.persistence.search import index_change, index_items, write_index
     from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
 
     counts = {"events": 0, "put": 0, "deleted": 0, "skipped": 0}
@@ -118,24 +118,19 @@ def rebuild_search_index() -> dict[str, int]:
             stored.setdefault(item.id, {})[item.k] = values
         for event_item in EventModel.scan():
             wanted = index_items(events.event_of(event_item))
-            have = stored.pop(event_item.id, {})
-            puts = {key: values for key, values in wanted.items() if _normalized(have.get(key)) != values}
-            doomed = have.keys() - wanted.keys()
-            if not puts and not doomed:
+            change = index_change(event_item.id, stored.pop(event_item.id, {}), wanted)
+            if change is None:
                 continue
             try:
                 with write_transaction() as tx:
                     tx.check("event", EventModel, event_item.id, EventModel.version == event_item.version)
-                    for key, values in puts.items():
-                        tx.save(f"put:{key}", SearchModel(k=key, id=event_item.id, **values))
-                    for key in doomed:
-                        tx.delete(f"delete:{key}", SearchModel(k=key, id=event_item.id))
+                    write_index(tx, change)
             except ConditionsFailed:
                 counts["skipped"] += 1  # edited meanwhile: that edit wrote its items
                 continue
             counts["events"] += 1
-            counts["put"] += len(puts)
-            counts["deleted"] += len(doomed)
+            counts["put"] += len(change.puts)
+            counts["deleted"] += len(change.deletes)
         # Items of events the scan did not see: deleted ones (an event made since has its items and is kept).
         for event_id, keys in stored.items():
             if get_or_none(EventModel, event_id) is not None:
@@ -145,13 +140,6 @@ def rebuild_search_index() -> dict[str, int]:
                     batch.delete(SearchModel(k=key, id=event_id))
                     counts["deleted"] += 1
     return counts
-
-
-def _normalized(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Stored values as index_items makes them (pynamodb reads an absent boolean as its default, sets as sets)."""
-    if values is None:
-        return None
-    return {name: (set(value) if isinstance(value, set) else value) for name, value in values.items()}
 
 
 def backfill_lookalike_markers() -> tuple[int, list[tuple[str, str]]]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
     from chalicelib.domain.audit import AuditEntry
+    from chalicelib.persistence.search import IndexChange
     from chalicelib.ports.uploads import Claim
 
 COUNTERS = frozenset({"seats_booked", "waitlisted"})
@@ -139,17 +140,12 @@ def _write(
     actions: list[Action] | None,
     audit: AuditEntry | None,
     claim: Claim | None = None,
-    index: tuple[Event | None, Event | None] | None = None,
+    index: IndexChange | None = None,
 ) -> None:
     """Update (with `actions`) or delete the event if `condition` holds (StaleWrite otherwise); with an audit
-    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), or the change of its search
-    index items from `index[0]`'s to `index[1]`'s, in one transaction."""
+    entry, or an upload to claim for its image (UploadUnavailable when it cannot be), or a change of its search
+    index items, in one transaction."""
     item = EventModel(id=event_id)
-    if index is not None:
-        from chalicelib.persistence.search import index_changes
-
-        if not index_changes(*index):
-            index = None
     if audit is not None or claim is not None or index is not None:
         # Imported here: only staff edits and image changes write these, and the public reads never load them.
         from chalicelib.persistence.audit import add_entry
@@ -169,7 +165,7 @@ def _write(
                 if index is not None:
                     from chalicelib.persistence.search import write_index
 
-                    write_index(tx, *index)
+                    write_index(tx, index)
         except ConditionsFailed as exc:
             if CLAIM in exc.names and "event" not in exc.names:
                 raise UploadUnavailable() from exc
@@ -204,9 +200,10 @@ class DynamoEventRepository:
         return _to_domain(item), marker_status(get_or_none(UniqueModel, booking_key(event_id, user_id)))
 
     def add(self, event: Event) -> None:
-        from chalicelib.persistence.search import index_changes, write_index
+        from chalicelib.persistence.search import event_index_change, write_index
 
-        if not index_changes(None, event):
+        index = event_index_change(None, event)
+        if index is None:
             with translate_errors():
                 _to_item(event).save(condition=EventModel.id.does_not_exist())
             return
@@ -215,7 +212,7 @@ class DynamoEventRepository:
         try:
             with write_transaction() as tx:
                 tx.save("event", _to_item(event), condition=EventModel.id.does_not_exist())
-                write_index(tx, None, event)
+                write_index(tx, index)
         except ConditionsFailed as exc:
             raise StaleWrite() from exc
 
@@ -252,7 +249,9 @@ class DynamoEventRepository:
                 EventModel.settle_total.set(settlement.bookings),
                 EventModel.settle_started_at.set(started),
             ]
-        _write(old.id, condition, actions, audit, claim, (old, new))
+        from chalicelib.persistence.search import event_index_change
+
+        _write(old.id, condition, actions, audit, claim, event_index_change(old, new))
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         condition = (
@@ -261,7 +260,9 @@ class DynamoEventRepository:
         # Never while its settlement runs or refunds it counts are still being issued.
         condition &= EventModel.settle_due.does_not_exist()
         condition &= EventModel.refunds_pending.does_not_exist() | (EventModel.refunds_pending == 0)
-        _write(event.id, condition, None, audit, index=(event, None))
+        from chalicelib.persistence.search import event_index_change
+
+        _write(event.id, condition, None, audit, index=event_index_change(event, None))
 
     def settlements_due(self, now: str, limit: int) -> list[str]:
         with translate_errors():

@@ -8,7 +8,7 @@ them here tells exactly where the page stopped, which is the next page's cursor.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.search import city_key, created_key, index_terms, matches, plan, start_key
@@ -49,23 +49,35 @@ def index_items(event: Event | None) -> dict[str, dict[str, Any]]:
     return {key: _attributes(event, prefixes) for key, prefixes in terms.items()}
 
 
-def write_index(tx: NamedWrite, before: Event | None, after: Event | None) -> None:
-    """Add to `tx` what turns `before`'s index items into `after`'s: items whose values changed are put again
-    (their keys do not depend on the values), items of keys no longer there are deleted, the rest untouched."""
-    old, new = index_items(before), index_items(after)
+class IndexChange(NamedTuple):
+    """What turns an event's index items into others: the items to put (by key: new or changed values; their keys
+    do not depend on the values) and the keys to delete; the items that stay as they are are not named."""
+
+    event_id: str
+    puts: dict[str, dict[str, Any]]
+    deletes: frozenset[str]
+
+
+def index_change(event_id: str, old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> IndexChange | None:
+    """The change from items `old` to `new` (as index_items gives them), None when there is none."""
+    puts = {key: values for key, values in new.items() if old.get(key) != values}
+    deletes = frozenset(old.keys() - new.keys())
+    return IndexChange(event_id, puts, deletes) if puts or deletes else None
+
+
+def event_index_change(before: Event | None, after: Event | None) -> IndexChange | None:
+    """The change of the index that changing `before` into `after` makes (None: a write without it needs no
+    transaction)."""
     event = after or before
-    if event is None:
-        return
-    for key, values in new.items():
-        if old.get(key) != values:
-            tx.save(_NAME + key, SearchModel(k=key, id=event.id, **values))
-    for key in old.keys() - new.keys():
-        tx.delete(_NAME + key, SearchModel(k=key, id=event.id))
+    return None if event is None else index_change(event.id, index_items(before), index_items(after))
 
 
-def index_changes(before: Event | None, after: Event | None) -> bool:
-    """Whether changing `before` into `after` changes the index (a write without it needs no transaction)."""
-    return index_items(before) != index_items(after)
+def write_index(tx: NamedWrite, change: IndexChange) -> None:
+    """Add `change` to the transaction `tx`."""
+    for key, values in change.puts.items():
+        tx.save(_NAME + key, SearchModel(k=key, id=change.event_id, **values))
+    for key in change.deletes:
+        tx.delete(_NAME + key, SearchModel(k=key, id=change.event_id))
 
 
 def _passes(item: SearchModel, query: SearchQuery, route: Plan) -> bool:
@@ -109,39 +121,40 @@ class DynamoEventSearch:
         self._events = events
 
     def search(self, query: SearchQuery, *, limit: int, start: dict[str, str] | None) -> Page:
-        route = plan(query)
-        index: Any = SearchModel.by_start if route.order == "start" else SearchModel.by_created
-        order_attr = "s" if route.order == "start" else "c"
-        chunk = max(CHUNK, limit)
-        found: list[str] = []
-        position = start
-        next_key: dict[str, str] | None = None
-        with translate_errors():
-            for _ in range(MAX_QUERIES):
-                window = query_window(chunk, position)
-                items = list(index.query(route.key, _range(query, route), scan_index_forward=route.forward, **window))
-                more = len(items) > chunk
-                items = items[:chunk]
-                stop: SearchModel | None = None
-                for at, item in enumerate(items):
-                    if _passes(item, query, route):
-                        found.append(item.id)
-                        if len(found) == limit:
-                            stop = item if (more or at < len(items) - 1) else None
-                            break
-                if len(found) == limit:
-                    next_key = _key(stop, order_attr) if stop is not None else None
-                    break
-                if not more:
-                    next_key = None
-                    break
-                position = next_key = _key(items[-1], order_attr)
+        found, next_key = _found(query, limit, start)
         events = self._events.get_many(found) if found else {}
         # Checked again on the events themselves: an item may be older than its event (read between an edit's
         # commit and this read, or written before a tokenizer change), and the words after the driving one are
         # known only from the event.
         shown = [events[i] for i in found if i in events and matches(events[i], query)]
         return Page(items=shown, next_key=next_key)
+
+
+def _found(query: SearchQuery, limit: int, start: dict[str, str] | None) -> tuple[list[str], dict[str, str] | None]:
+    """The ids of up to `limit` index items that pass the query's filters, from `start`, and where the next page
+    starts (None when nothing is left), reading at most MAX_QUERIES Queries of the plan's partition."""
+    route = plan(query)
+    index: Any = SearchModel.by_start if route.order == "start" else SearchModel.by_created
+    order_attr = "s" if route.order == "start" else "c"
+    chunk = max(CHUNK, limit)
+    found: list[str] = []
+    position = start
+    with translate_errors():
+        for _ in range(MAX_QUERIES):
+            window = query_window(chunk, position)
+            items = list(index.query(route.key, _range(query, route), scan_index_forward=route.forward, **window))
+            more = len(items) > chunk
+            items = items[:chunk]
+            for at, item in enumerate(items):
+                if _passes(item, query, route):
+                    found.append(item.id)
+                    if len(found) == limit:
+                        rest = more or at < len(items) - 1
+                        return found, _key(item, order_attr) if rest else None
+            if not more:
+                return found, None
+            position = _key(items[-1], order_attr)
+    return found, position
 
 
 def _key(item: SearchModel, order_attr: str) -> dict[str, str]:
