@@ -115,6 +115,10 @@ def cmd_createtables(args: argparse.Namespace) -> None:
     if any("/" in name for name in created):
         # Indexes added to tables that hold data: give the items stored before them their keys.
         _reindex_keys()
+    if any(name.endswith("-seats") for name in created) and not any(name.endswith("-events") for name in created):
+        # Events stored before seat counters cannot be booked without theirs: written now (a scan of the events,
+        # only when the counters' table is new).
+        _backfill_seats()
     if any(name.endswith("-search") for name in created) and not any(name.endswith("-events") for name in created):
         # Not done here: it writes every stored event's index items, which for a large table takes a while.
         print("events stored before search are not found by it yet: run `python manage.py reindex`")
@@ -133,6 +137,7 @@ def cmd_createtables(args: argparse.Namespace) -> None:
 
 def cmd_reindex(args: argparse.Namespace) -> None:
     _reindex_keys()
+    _backfill_seats()
     from chalicelib.persistence.admin import rebuild_search_index
 
     search = rebuild_search_index()
@@ -153,6 +158,12 @@ def _reindex_keys() -> None:
     print(f"look-alike markers written: {written}")
     for holder, other in clashes:
         print(f"usernames that look the same: users {holder} and {other}")
+
+
+def _backfill_seats() -> None:
+    from chalicelib.persistence.admin import backfill_seat_counters
+
+    print(f"seat counters written: {backfill_seat_counters()} events")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:

@@ -13,6 +13,8 @@ from chalicelib.domain.limits import Rate, RateLimits
 DEPLOYED_STAGES = frozenset({"dev", "prod"})
 MIN_SIGNING_KEY_BYTES = 32
 LAMBDA_TIMEOUT_SECONDS = 15  # .chalice/config.json's lambda_timeout
+# The API's cache policy keeps nothing longer (deploy/edge.py's MaxTTL): a longer s-maxage would be cut to it.
+EDGE_CACHE_MAX_SECONDS = 60
 # Where the local stage keeps outgoing e-mail when MAIL_DIR is not set (git-ignored).
 DEFAULT_MAIL_DIR = Path(__file__).resolve().parent.parent / ".local" / "mail"
 RATE_RE = re.compile(r"\A([0-9]+)/([0-9]*)([smhd])[a-z]*\Z")
@@ -38,6 +40,8 @@ class TableNames(NamedTuple):
     audit: str
     uploads: str
     search: str
+    seats: str
+    queue: str
 
 
 class Settings(NamedTuple):
@@ -88,6 +92,13 @@ class Settings(NamedTuple):
     # The API's base URL (with its stage's path) for links in e-mails that call it (one-click unsubscribe):
     # API_URL deployed, the public origin locally; None, e-mails link to the web app's profile only.
     api_url: str | None = None
+    # How long a shared cache (CloudFront) may keep a public GET's answer to an anonymous caller: what it shows
+    # (seats left above all) may lag by this much; 0 keeps shared caches from storing them at all.
+    edge_cache_seconds: int = 5
+    # The on-sale queue (services.queue): the most visitors it admits per second at any event, and how long an
+    # admission lets its holder book.
+    queue_max_admissions_per_second: float = 500.0
+    admission_seconds: int = 120
 
 
 class PaymentSettings(NamedTuple):
@@ -216,6 +227,8 @@ def table_names_from_env(env: Env | None = None) -> TableNames:
         audit=env.get("AUDIT_TABLE", f"sessions-{stage}-audit"),
         uploads=env.get("UPLOADS_TABLE", f"sessions-{stage}-uploads"),
         search=env.get("SEARCH_TABLE", f"sessions-{stage}-search"),
+        seats=env.get("SEATS_TABLE", f"sessions-{stage}-seats"),
+        queue=env.get("QUEUE_TABLE", f"sessions-{stage}-queue"),
     )
 
 
@@ -317,6 +330,9 @@ def load_settings(env: Env | None = None) -> Settings:
         log_level=log_level_from_env(env),
         mail_configuration_set=configuration_set,
         api_url=_api_url(env, origin),
+        edge_cache_seconds=_int(env, "EDGE_CACHE_SECONDS", 5, 0, EDGE_CACHE_MAX_SECONDS),
+        queue_max_admissions_per_second=_number(env, "QUEUE_MAX_ADMISSIONS_PER_SECOND", 500.0, 1.0, 10_000.0, float),
+        admission_seconds=_int(env, "ADMISSION_SECONDS", 120, 30, 900),
     )
 
 

@@ -46,6 +46,25 @@ OWN_THROTTLE_ALARMS = {
             "Write": "the event writes that change it fail, or manage.py reindex writes faster than it scales",
         },
     ),
+    # The seat counters are the hot items of a popular event's on-sale: a throttle there is bookings refused
+    # (503) while seats remain, the sign that the event needs more seat shards or a slower admission rate.
+    "SeatsTable": (
+        "DynamoSeats",
+        "the seat counters",
+        {
+            "Read": "event pages and bookings may fail",
+            "Write": "bookings and cancellations fail: more seat shards or a slower on-sale queue (docs/dynamodb.md)",
+        },
+    ),
+    # An on-sale's crowd joins and polls here: a throttle is visitors refused a place or a status (503).
+    "QueueTable": (
+        "DynamoQueue",
+        "the on-sale queues",
+        {
+            "Read": "visitors waiting in a queue are not told their place",
+            "Write": "visitors cannot join a queue: its counters' shards may be too few (docs/dynamodb.md)",
+        },
+    ),
 }
 # Business metrics charted on the dashboard (emitted by the app as EMF), besides those with an alarm.
 BUSINESS_METRICS = (

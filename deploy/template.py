@@ -79,11 +79,11 @@ SIGNING_KEY_ROTATION = "rate(30 days)"
 # The table MailFeedback records suppressed addresses in (persistence/suppressions.py: the uniques table).
 MAIL_FEEDBACK_TABLES = ("UniquesTable",)
 # What the Notifier reads a message's facts from (users, events, a changed event's bookings) and its ledger in.
-NOTIFIER_READS = ("UsersTable", "EventsTable", "BookingsTable")
+NOTIFIER_READS = ("UsersTable", "EventsTable", "SeatsTable", "BookingsTable")
 # What the creators' digests read besides their book and the ledger (the uniques table): recipients and events.
-DIGEST_READS = ("UsersTable", "EventsTable")
+DIGEST_READS = ("UsersTable", "EventsTable", "SeatsTable")
 # The sweep's repositories (bookings, events) write these tables in their transactions.
-SWEEP_TABLES = ("BookingsTable", "EventsTable", "UniquesTable", "IdempotencyTable")
+SWEEP_TABLES = ("BookingsTable", "EventsTable", "SeatsTable", "UniquesTable", "IdempotencyTable")
 
 
 def function_name(stage: str, logical_id: str) -> str:
@@ -100,6 +100,10 @@ DYNAMODB_ACTIONS = [
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 ]
+
+# What the API does to the queue table (persistence/queue.py): an entry is put once, a counter updated, and
+# counters are read in batches; nothing is deleted (TTL does), queried or scanned.
+QUEUE_ACTIONS = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 # What a transaction does to the search table's items (TransactWriteItems is authorised action by action).
 SEARCH_WRITE_ACTIONS = [
@@ -179,6 +183,10 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
     ),
     "UploadsTable": ("UPLOADS_TABLE", "id", []),
     "SearchTable": ("SEARCH_TABLE", "k", []),
+    # An event's seat counters, one item per shard (chalicelib/persistence/models/seats.py): no index.
+    "SeatsTable": ("SEATS_TABLE", "k", []),
+    # The on-sale queues' entries and sharded counters (chalicelib/persistence/models/queue.py): no index.
+    "QueueTable": ("QUEUE_TABLE", "k", []),
 }
 # The range key of the tables that have one, and their local secondary indexes (which need one). A local index
 # can only be made with its table: changing one replaces the table, which CloudFormation refuses for a named
@@ -190,6 +198,7 @@ TTL = {
     "TokensTable": "expires_at",
     "ThrottleTable": "expires_at",
     "UploadsTable": "expires_at",
+    "QueueTable": "expires_at",
 }
 # Stripe's webhook: machine traffic at a modest rate, refused by signature before any database access. Its own
 # limit, below the stage's, keeps a flood of forged calls from using the whole stage's quota; Stripe retries
@@ -408,7 +417,10 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
     """What each function's code calls, besides its logs and X-Ray (deploy/protection.function_role)."""
     if logical_id == "APIHandler":
         return [
-            statement("Tables", DYNAMODB_ACTIONS, _table_arns([t for t in TABLES if t != "SearchTable"])),
+            statement(
+                "Tables", DYNAMODB_ACTIONS, _table_arns([t for t in TABLES if t not in ("SearchTable", "QueueTable")])
+            ),
+            statement("Queue", QUEUE_ACTIONS, [{"Fn::GetAtt": ["QueueTable", "Arn"]}]),
             # The search index: its items are written in the event's own transactions and read through its
             # local indexes only (manage.py reindex, which scans and batch-writes it, runs as the operator).
             statement("SearchWrites", SEARCH_WRITE_ACTIONS, [{"Fn::GetAtt": ["SearchTable", "Arn"]}]),
@@ -443,7 +455,10 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
         return [statement("Suppressions", ["dynamodb:PutItem"], _table_arns(MAIL_FEEDBACK_TABLES))]
     if logical_id == "Notifier":
         return [
-            statement("Facts", ["dynamodb:GetItem", "dynamodb:Query"], _table_arns(NOTIFIER_READS)),
+            # An event is read with its seat counters in one BatchGetItem (persistence/seats.py).
+            statement(
+                "Facts", ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"], _table_arns(NOTIFIER_READS)
+            ),
             # The ledger (persistence/notices.py), the digest book (persistence/digests.py: UpdateItem) and the
             # suppressed addresses, on the uniques table.
             statement(
@@ -460,7 +475,7 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
         ]
     if logical_id == "SendDigests":
         return [
-            statement("Facts", ["dynamodb:GetItem"], _table_arns(DIGEST_READS)),
+            statement("Facts", ["dynamodb:BatchGetItem", "dynamodb:GetItem"], _table_arns(DIGEST_READS)),
             # The digest book (persistence/digests.py), the ledger and the suppressed addresses: the uniques table.
             statement(
                 "Ledger",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -82,6 +82,10 @@ class Booking:
     payment: Payment | None = None
     # Why it stopped counting (None while active, and for bookings ended before reasons were recorded).
     cancel_reason: CancelReason | None = None
+    # Which of its event's seat counters holds its seat (persistence.seats), set by the store when it takes one:
+    # cancelling gives the seat back to that counter. Opaque to the rules, and not part of what a booking is
+    # (equality ignores it); None: not yet placed (or counter 0).
+    seat: int | None = field(default=None, compare=False)
 
     @property
     def active(self) -> bool:

@@ -34,6 +34,21 @@ class Settlement:
         return max(self.bookings - self.remaining, 0)
 
 
+# A seat counter takes a few hundred bookings a second before its transactions start to collide
+# (docs/dynamodb.md, "A popular event"); an event gets one counter per SEATS_PER_SHARD seats unless its creator
+# asks for another number, up to MAX_SEAT_SHARDS (a booking joining the waitlist checks every counter in one
+# transaction of at most 100 items, beside the event's search items when it is published).
+SEATS_PER_SHARD = 500
+MAX_SEAT_SHARDS = 32
+
+
+def default_seat_shards(capacity: int | None) -> int:
+    """How many seat counters an event of `capacity` gets when its creator does not say (unlimited: one)."""
+    if capacity is None:
+        return 1
+    return max(1, min(MAX_SEAT_SHARDS, -(-capacity // SEATS_PER_SHARD)))
+
+
 @dataclass(frozen=True)
 class Event:
     """A session that a creator publishes and users book."""
@@ -49,8 +64,10 @@ class Event:
     ends_at: datetime | None = None
     timezone: str = "UTC"
     capacity: int | None = None
+    # Sums over its seat counters (`seat_shards` of them, see default_seat_shards), as read with the event.
     seats_booked: int = 0
     waitlisted: int = 0
+    seat_shards: int = 1
     price: Decimal = Decimal("0.00")
     currency: str = "USD"
     location: str = ""
@@ -69,6 +86,9 @@ class Event:
     # The start time its holders were reminded of (24 h before); set only by the store's mark_reminded, so an
     # edit of the start time makes the event due for a reminder again.
     reminded_for: datetime | None = None
+    # When its sales open (domain.queue): until then nobody books, from then on only with an admission from its
+    # on-sale queue. Set in the future and before the start; fixed once passed.
+    sales_open_at: datetime | None = None
 
     def with_changes(self, **changes: object) -> Event:
         """A copy with `changes` applied, `updated_at` set and the version bumped."""

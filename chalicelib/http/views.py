@@ -255,6 +255,7 @@ EVENT = Shape(
         Field("timezone", TEXT),
         Field("capacity", INTEGER, nullable=True),
         Field("seats_booked", INTEGER),
+        Field("seat_shards", INTEGER),
         Field("price", DECIMAL),
         Field("currency", TEXT),
         Field("location", TEXT),
@@ -266,6 +267,7 @@ EVENT = Shape(
         Field("tags", TEXT, many=True),
         Field("city", TEXT),
         Field("online", BOOLEAN),
+        Field("sales_open_at", TIMESTAMP, nullable=True),
     ),
 )
 
@@ -405,4 +407,26 @@ CALENDAR_FEED = Shape(
     "The caller's personal calendar feed (their booked events), at a secret URL: `url` over https, `webcal_url` "
     "for calendar apps that subscribe from a link.",
     (Field("url", URL), Field("webcal_url", URL)),
+)
+QUEUE_STATUS = Shape(
+    "QueueStatus",
+    "The caller's place in an event's on-sale queue. `position` 1 is served first: those who joined before "
+    "`opens_at` in a random order, then the others in about the order they came (before the opening an early "
+    "place may still grow as others join). `ahead` is how many places before it are not served yet; from "
+    "`opens_at` the queue serves places at a steady rate, and `expected_wait_seconds` is when it reaches this "
+    "one. Once it has (`admitted`), `admission` is the token to send with the booking (a new one at each call, "
+    "valid until `admission_expires_at`); null before. `sold_out`: every seat is taken, only the waitlist is "
+    "left. Ask again after `poll_after_seconds` (spread at random: do not round it).",
+    (
+        Field("event_id", ID),
+        Field("position", INTEGER),
+        Field("ahead", INTEGER),
+        Field("opens_at", TIMESTAMP),
+        Field("admitted", BOOLEAN),
+        Field("admission", TEXT, nullable=True),
+        Field("admission_expires_at", TIMESTAMP, nullable=True),
+        Field("expected_wait_seconds", INTEGER),
+        Field("sold_out", BOOLEAN),
+        Field("poll_after_seconds", Kind({"type": "number", "minimum": 0})),
+    ),
 )

@@ -142,6 +142,48 @@ def rebuild_search_index() -> dict[str, int]:
     return counts
 
 
+def backfill_seat_counters() -> int:
+    """Give events stored before seat counters (models.seats) theirs: one counter holding the event's active
+    bookings, counted from its bookings (those stored before counters carry no `seat_shard`: counter 0). Each in
+    one transaction, only if the event is still the version read and has no counter yet; returns how many
+    events got one. Scans the events, reads their first counters 100 at a time, and queries the bookings of those
+    without: a maintenance command."""
+    from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus
+    from chalicelib.persistence import seats
+    from chalicelib.persistence.models.bookings import BookingModel
+    from chalicelib.persistence.models.seats import SeatModel
+    from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
+
+    seat_statuses = {status.value for status in SEAT_STATUSES}
+    written = 0
+    with translate_errors():
+        scanned = list(EventModel.scan())
+    for start in range(0, len(scanned), seats.BATCH_KEYS):
+        chunk = scanned[start : start + seats.BATCH_KEYS]
+        # Which of these events have a first counter already: one BatchGetItem per 100 events.
+        keys = [key for item in chunk for key in seats.keys(item.id, [seats.FIRST])]
+        counted = {item.event_id for item in seats.batch_read(keys, consistent=True)}
+        for event_item in chunk:
+            if event_item.id in counted:
+                continue
+            booked = waiting = 0
+            with translate_errors():
+                for booking in BookingModel.by_event.query(event_item.id, attributes_to_get=["status"]):
+                    booked += booking.status in seat_statuses
+                    waiting += booking.status == BookingStatus.WAITLISTED.value
+            event = events.event_of(event_item)
+            counter = seats.new_items(event)[seats.FIRST]
+            counter.booked, counter.waitlisted = booked, waiting
+            try:
+                with write_transaction() as tx:
+                    tx.check("event", EventModel, event_item.id, EventModel.version == event_item.version)
+                    tx.save(seats.name(seats.FIRST), counter, condition=SeatModel.k.does_not_exist())
+            except ConditionsFailed:
+                continue  # edited or given its counters meanwhile: the next run looks again
+            written += 1
+    return written
+
+
 def backfill_lookalike_markers() -> tuple[int, list[tuple[str, str]]]:
     """Give the accounts made before look-alike usernames were refused their marker (security.lookalikes);
     returns how many were written, and the pairs of existing accounts whose usernames look the same (the first

@@ -4,14 +4,19 @@ the seat count only moves inside a transaction whose condition re-checks it agai
 
 from __future__ import annotations
 
+import random
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
+from chalicelib.errors import Conflict
+from chalicelib.persistence import seats
 from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
 from chalicelib.persistence.errors import translate_errors
@@ -19,6 +24,7 @@ from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models.bookings import BookingModel
 from chalicelib.persistence.models.events import EventModel
 from chalicelib.persistence.models.idempotency import IdempotencyModel
+from chalicelib.persistence.models.seats import SeatModel
 from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
 from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, read_together, write_transaction
@@ -36,7 +42,6 @@ from chalicelib.ports.payments import EventAlreadyApplied, ProviderEvent
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
     from chalicelib.domain.audit import AuditEntry
@@ -88,6 +93,7 @@ def _to_domain(item: BookingModel) -> Booking:
         cancelled_at=parse_time(item.cancelled_at),
         payment=_payment(item),
         cancel_reason=CancelReason(item.cancel_reason) if item.cancel_reason else None,
+        seat=int(item.seat_shard) if item.seat_shard is not None else None,
     )
 
 
@@ -170,6 +176,7 @@ def _to_item(booking: Booking) -> BookingModel:
         cancel_reason=booking.cancel_reason.value if booking.cancel_reason else None,
         created_sk=created_sk,
         wl_event=booking.event_id if booking.status is BookingStatus.WAITLISTED else None,
+        seat_shard=booking.seat,
         **_payment_values(booking),
     )
 
@@ -197,18 +204,36 @@ def _save_record(tx: NamedWrite, record: IdempotentWrite) -> None:
     tx.save("record", item, condition=IdempotencyModel.key.does_not_exist() | (IdempotencyModel.expires_at <= now))
 
 
-def _seat_condition(status: BookingStatus, now: str) -> tuple[Condition, Action]:
-    """What the event must satisfy for a booking of `status`, and the counter that booking moves (a held seat
-    counts like a confirmed one)."""
-    bookable = (EventModel.status == "published") & (
-        EventModel.starts_at.does_not_exist() | (EventModel.starts_at > now)
+class _SeatRefused(Exception):
+    """The seat counter tried had no seat left for the booking, or its event is no longer bookable."""
+
+
+# A booking at an event of several seat counters that collides with another on one counter tries the next
+# rather than waiting for this one (write_transaction's retries are for a single counter); at most this many
+# transactions in all per counter, then the event is "changing quickly" (409 conflict).
+ATTEMPTS_PER_COUNTER = 2
+
+
+def _take_seat(tx: NamedWrite, booking: Booking, shard: int, now: str) -> None:
+    """The seat from counter `shard`, if the event is still bookable there and the counter has one left."""
+    tx.update(
+        seats.name(shard),
+        seats.key(booking.event_id, shard),
+        actions=[SeatModel.booked.add(1)],
+        condition=seats.bookable(now) & seats.room(),
     )
-    if status in SEAT_STATUSES:
-        seat = EventModel.capacity.does_not_exist() | (EventModel.seats_booked < EventModel.capacity)
-        return bookable & seat, EventModel.seats_booked.add(1)
-    # Waiting only makes sense while the event is full; otherwise the caller should take the seat.
-    full = EventModel.capacity.exists() & (EventModel.seats_booked >= EventModel.capacity)
-    return bookable & full, EventModel.waitlisted.add(1)
+
+
+def _join_waitlist(tx: NamedWrite, booking: Booking, shards: int, now: str) -> None:
+    """A waiting place, only while every seat counter is full (otherwise the caller should take the seat)."""
+    tx.update(
+        seats.name(seats.FIRST),
+        seats.key(booking.event_id, seats.FIRST),
+        actions=[SeatModel.waitlisted.add(1)],
+        condition=seats.bookable(now) & seats.full(),
+    )
+    for shard in range(1, shards):
+        seats.check(tx, booking.event_id, shard, seats.full())
 
 
 class DynamoBookingRepository:
@@ -221,27 +246,64 @@ class DynamoBookingRepository:
     def active_status(self, event_id: str, user_id: str) -> BookingStatus | None:
         return marker_status(get_or_none(UniqueModel, booking_key(event_id, user_id)))
 
-    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
-        condition, counter = _seat_condition(booking.status, now)
+    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None, shards: int = 1) -> Booking:
+        if booking.status not in SEAT_STATUSES:
+            self._add(booking, record, lambda tx: _join_waitlist(tx, booking, shards, now))
+            return booking
+        # A random counter first, so that bookings spread over them; a full one sends the booking to the counters
+        # that the event's counters, read once then, say have room.
+        order = seats.shard_order(shards)
+        tried: set[int] = set()
+        reread = False
+        for _ in range(ATTEMPTS_PER_COUNTER * shards + 1):
+            if not order:
+                break
+            shard = order.pop(0)
+            placed = replace(booking, seat=shard)
+            try:
+                self._add(placed, record, partial(_take_seat, booking=placed, shard=shard, now=now), solo=shards == 1)
+                return placed
+            except _SeatRefused:
+                tried.add(shard)
+                if reread:
+                    continue
+                reread = True
+                current = seats.read(booking.event_id, shards)
+                if not current or any(not _bookable(item, now) for item in current):
+                    raise EventChanged() from None
+                order = [int(i.shard) for i in current if _has_room(i) and int(i.shard) not in tried]
+                random.shuffle(order)
+            except Conflict as exc:
+                if exc.code != "conflict" or shards == 1:
+                    raise
+                # Another booking holds this counter right now: the next one is likely free; this one later.
+                order.append(shard)
+        if not order:
+            raise EventChanged()
+        raise Conflict("The event is changing quickly; try again.", "conflict")
+
+    def _add(
+        self, booking: Booking, record: IdempotentWrite | None, seat: Callable[[NamedWrite], None], solo: bool = True
+    ) -> None:
         marker = UniqueModel(
             key=booking_key(booking.event_id, booking.user_id), owner=booking.id, status=booking.status.value
         )
         try:
-            with write_transaction() as tx:
+            with write_transaction() if solo else write_transaction(attempts=1) as tx:
                 if record is not None:
                     _save_record(tx, record)
                 tx.save("marker", marker, condition=UniqueModel.key.does_not_exist())
                 tx.save("booking", _to_item(booking), condition=BookingModel.id.does_not_exist())
-                tx.update("event", EventModel(id=booking.event_id), actions=[counter], condition=condition)
+                seat(tx)
         except ConditionsFailed as exc:
-            # A stored record answers a retry whatever else changed since; then a held seat; then the event.
+            # A stored record answers a retry whatever else changed since; then a held seat; then the seats.
             if "record" in exc.names:
                 raise KeyAlreadyUsed() from exc
             if "marker" in exc.names:
                 raise AlreadyBooked() from exc
-            if "event" in exc.names:
+            if booking.status not in SEAT_STATUSES:
                 raise EventChanged() from exc
-            raise
+            raise _SeatRefused() from exc
 
     def cancel(
         self,
@@ -475,15 +537,21 @@ def _mark_ended(tx: NamedWrite, booking: Booking, ended: Booking) -> None:
 
 
 def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None, owes_event_refund: bool = False) -> None:
-    """Adjust the event's counters for the booking that stops counting: a waiting place is simply dropped; a
-    seat (confirmed or held) passes to `promote` (seats_booked does not move at all, so no seat is ever free in
-    between) or is freed. A refund owed because the event was cancelled is counted on the event too."""
-    event = EventModel(id=booking.event_id)
-    counted: list[Action] = [EventModel.refunds_pending.add(1)] if owes_event_refund else []
-    if booking.status is BookingStatus.WAITLISTED:
+    """Adjust the event's seat counters for the booking that stops counting: a waiting place is simply dropped;
+    a seat (confirmed or held) passes to `promote` (its counter does not move at all, so no seat is ever free in
+    between) or is freed on the counter that held it. A refund owed because the event was cancelled is counted
+    on the event."""
+    if owes_event_refund:
         tx.update(
-            "event", event, actions=[EventModel.waitlisted.add(-1), *counted], condition=EventModel.waitlisted > 0
+            "event",
+            EventModel(id=booking.event_id),
+            actions=[EventModel.refunds_pending.add(1)],
+            condition=EventModel.id.exists(),
         )
+    first = seats.key(booking.event_id, seats.FIRST)
+    first_name = seats.name(seats.FIRST)
+    if booking.status is BookingStatus.WAITLISTED:
+        tx.update(first_name, first, actions=[SeatModel.waitlisted.add(-1)], condition=SeatModel.waitlisted > 0)
         return
     if promote is not None:
         waiting, promoted = promote.waiting, promote.promoted
@@ -493,6 +561,7 @@ def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None, ow
             actions=[
                 BookingModel.status.set(promoted.status.value),
                 BookingModel.wl_event.remove(),
+                BookingModel.seat_shard.set(booking.seat or seats.FIRST),
                 *(_payment_actions(promoted) if promoted.payment is not None else []),
             ],
             condition=BookingModel.status == BookingStatus.WAITLISTED.value,
@@ -505,19 +574,28 @@ def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None, ow
             condition=UniqueModel.owner == waiting.id,
         )
         # Nobody is promoted into a cancelled event: its waiting bookings are being cancelled too.
-        live = (EventModel.waitlisted > 0) & (EventModel.status != EventStatus.CANCELLED.value)
-        tx.update("event", event, actions=[EventModel.waitlisted.add(-1), *counted], condition=live)
+        live = (SeatModel.waitlisted > 0) & (SeatModel.status != EventStatus.CANCELLED.value)
+        tx.update(first_name, first, actions=[SeatModel.waitlisted.add(-1)], condition=live)
         return
     # Freeing the seat is only right when nobody waits: the waitlist index may lag behind the counter, so a
     # waiting booking we did not see fails this condition and the cancel is retried. At a cancelled event nobody
     # is waiting for the seat any more.
-    nobody_waits = (EventModel.waitlisted == 0) | (EventModel.status == EventStatus.CANCELLED.value)
-    tx.update(
-        "event",
-        event,
-        actions=[EventModel.seats_booked.add(-1), *counted],
-        condition=(EventModel.seats_booked > 0) & nobody_waits,
-    )
+    nobody_waits = (SeatModel.waitlisted == 0) | (SeatModel.status == EventStatus.CANCELLED.value)
+    shard = booking.seat or seats.FIRST
+    freed = [SeatModel.booked.add(-1)]
+    if shard == seats.FIRST:
+        tx.update(first_name, first, actions=freed, condition=(SeatModel.booked > 0) & nobody_waits)
+        return
+    tx.update(seats.name(shard), seats.key(booking.event_id, shard), actions=freed, condition=SeatModel.booked > 0)
+    seats.check(tx, booking.event_id, seats.FIRST, nobody_waits)
+
+
+def _bookable(item: SeatModel, now: str) -> bool:
+    return item.status == EventStatus.PUBLISHED.value and (item.starts_at is None or item.starts_at > now)
+
+
+def _has_room(item: SeatModel) -> bool:
+    return item.capacity is None or int(item.booked) < int(item.capacity)
 
 
 def _counted_on_event(booking: Booking) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -11,16 +12,19 @@ from pynamodb.exceptions import DeleteError, UpdateError
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import BookingStatus, EventStatus
 from chalicelib.domain.events import Event, Settlement
-from chalicelib.persistence.common import get_or_none, newest_first, page_of, parse_time, query_window
+from chalicelib.persistence import seats
+from chalicelib.persistence.common import newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models import ALL, PUBLISHED
 from chalicelib.persistence.models.events import EventModel
+from chalicelib.persistence.models.seats import SeatModel
 from chalicelib.persistence.models.uniques import UniqueModel
-from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
+from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, write_transaction
 from chalicelib.ports.common import StaleWrite
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from datetime import datetime
 
     from pynamodb.expressions.condition import Condition
@@ -30,7 +34,6 @@ if TYPE_CHECKING:
     from chalicelib.persistence.search import IndexChange
     from chalicelib.ports.uploads import Claim
 
-COUNTERS = frozenset({"seats_booked", "waitlisted"})
 # Written by the settlement of a cancelled event and the bookings it cancels, never by an edit.
 SETTLEMENT = frozenset(
     {
@@ -48,12 +51,12 @@ SETTLEMENT = frozenset(
 SETTLE = "SETTLE"  # the one partition of the settlement-due index
 
 
-def _settlement(item: EventModel) -> Settlement | None:
+def _settlement(item: EventModel, counted: seats.Counts) -> Settlement | None:
     if item.settle_total is None:
         return None
     return Settlement(
         bookings=int(item.settle_total),
-        remaining=int(item.seats_booked or 0) + int(item.waitlisted or 0),
+        remaining=counted.booked + counted.waitlisted,
         refunds_pending=int(item.refunds_pending or 0),
         refunds_succeeded=int(item.refunds_succeeded or 0),
         refunds_failed=int(item.refunds_failed or 0),
@@ -63,7 +66,10 @@ def _settlement(item: EventModel) -> Settlement | None:
     )
 
 
-def _to_domain(item: EventModel) -> Event:
+def _to_domain(item: EventModel, counters: Sequence[SeatModel] = ()) -> Event:
+    """The event an item stores, with the seats its counters (models.seats) hold; without them (a stream's
+    image), none."""
+    counted = seats.counts(counters)
     created = parse_time(item.created_at)
     updated = parse_time(item.updated_at)
     assert created is not None and updated is not None
@@ -79,8 +85,9 @@ def _to_domain(item: EventModel) -> Event:
         ends_at=parse_time(item.ends_at),
         timezone=item.timezone,
         capacity=int(item.capacity) if item.capacity is not None else None,
-        seats_booked=int(item.seats_booked),
-        waitlisted=int(item.waitlisted or 0),
+        seats_booked=counted.booked,
+        waitlisted=counted.waitlisted,
+        seat_shards=_shards(item),
         price=Decimal(item.price),
         currency=item.currency,
         location=item.location or "",
@@ -88,8 +95,9 @@ def _to_domain(item: EventModel) -> Event:
         image=item.image,
         status=EventStatus(item.status),
         version=int(item.version),
-        settlement=_settlement(item),
+        settlement=_settlement(item, counted),
         reminded_for=parse_time(item.reminded_for),
+        sales_open_at=parse_time(item.sales_open_at),
         category=item.category,
         tags=tuple(str(tag) for tag in item.tags or ()),
         city=item.city or "",
@@ -111,8 +119,7 @@ def _to_item(event: Event) -> EventModel:
         ends_at=iso(event.ends_at) if event.ends_at else None,
         timezone=event.timezone,
         capacity=event.capacity,
-        seats_booked=event.seats_booked,
-        waitlisted=event.waitlisted,
+        seat_shards=event.seat_shards,
         price=str(event.price),
         currency=event.currency,
         location=event.location,
@@ -121,6 +128,7 @@ def _to_item(event: Event) -> EventModel:
         status=event.status.value,
         version=event.version,
         reminded_for=iso(event.reminded_for) if event.reminded_for else None,
+        sales_open_at=iso(event.sales_open_at) if event.sales_open_at else None,
         category=event.category,
         tags=list(event.tags) or None,
         city=event.city or None,
@@ -134,6 +142,49 @@ def _to_item(event: Event) -> EventModel:
     )
 
 
+def _shards(item: EventModel) -> int:
+    return int(item.seat_shards) if item.seat_shards else 1
+
+
+def _read(
+    event_ids: Sequence[str], *, consistent: bool, extra: Sequence[tuple[Any, Any, Any]] = ()
+) -> tuple[dict[str, Event], list[Any]]:
+    """Events by id with their seat counters, and the `extra` items asked with them: one BatchGetItem for the
+    events, their first counters and the extra items, a second only for the other counters of events that have
+    more than one."""
+    keys: list[tuple[Any, Any, Any]] = []
+    for event_id in event_ids:
+        keys += [(EventModel, event_id, None), *seats.keys(event_id, [seats.FIRST])]
+    found = seats.batch_read([*keys, *extra], consistent=consistent)
+    items = {item.id: item for item in found if isinstance(item, EventModel)}
+    others = [item for item in found if not isinstance(item, EventModel | SeatModel)]
+    counters = _counters([item for item in found if isinstance(item, SeatModel)])
+    rest = [key for i, item in items.items() for key in seats.keys(i, range(1, _shards(item)))]
+    if rest:
+        for event_id, more in _counters(seats.batch_read(rest, consistent=consistent)).items():
+            counters[event_id] += more
+    return {i: _to_domain(item, counters[i]) for i, item in items.items()}, others
+
+
+def _counters(items: list[SeatModel]) -> defaultdict[str, list[SeatModel]]:
+    by_event: defaultdict[str, list[SeatModel]] = defaultdict(list)
+    for item in items:
+        by_event[item.event_id].append(item)
+    return by_event
+
+
+def _listed(page: Page) -> Page:
+    """A page of event items as events with their seats (one BatchGetItem of every shown event's counters:
+    eventually consistent, like the index the page was read from)."""
+    keys = [key for item in page.items for key in seats.keys(item.id, range(_shards(item)))]
+    counters = _counters(seats.batch_read(keys, consistent=False) if keys else [])
+    return Page(items=[_to_domain(item, counters[item.id]) for item in page.items], next_key=page.next_key)
+
+
+def _as_is(item: EventModel) -> EventModel:
+    return item
+
+
 def _write(
     event_id: str,
     condition: Condition,
@@ -141,12 +192,13 @@ def _write(
     audit: AuditEntry | None,
     claim: Claim | None = None,
     index: IndexChange | None = None,
+    counters: Callable[[NamedWrite], None] | None = None,
 ) -> None:
     """Update (with `actions`) or delete the event if `condition` holds (StaleWrite otherwise); with an audit
     entry, or an upload to claim for its image (UploadUnavailable when it cannot be), or a change of its search
-    index items, in one transaction."""
+    index items, or writes of its seat counters (`counters`), in one transaction."""
     item = EventModel(id=event_id)
-    if audit is not None or claim is not None or index is not None:
+    if audit is not None or claim is not None or index is not None or counters is not None:
         # Imported here: only staff edits and image changes write these, and the public reads never load them.
         from chalicelib.persistence.audit import add_entry
         from chalicelib.persistence.uploads import CLAIM, claim_upload
@@ -166,6 +218,8 @@ def _write(
                     from chalicelib.persistence.search import write_index
 
                     write_index(tx, index)
+                if counters is not None:
+                    counters(tx)
         except ConditionsFailed as exc:
             if CLAIM in exc.names and "event" not in exc.names:
                 raise UploadUnavailable() from exc
@@ -186,63 +240,72 @@ def _write(
 class DynamoEventRepository:
     """Implements ports.EventRepository."""
 
-    def get(self, event_id: str) -> Event | None:
-        item = get_or_none(EventModel, event_id)
-        return _to_domain(item) if item else None
+    def get(self, event_id: str, *, consistent: bool = True) -> Event | None:
+        return _read([event_id], consistent=consistent)[0].get(event_id)
 
     def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
-        # Two consistent reads, not one TransactGetItems: a transactional read of an event that is being booked
+        # One consistent BatchGetItem, not a TransactGetItems: a transactional read of items being booked
         # conflicts with the booking transactions both ways (the viewer got a 503, a booking was cancelled).
-        # Between the two reads the seat may change; the page then shows what held a moment before.
-        item = get_or_none(EventModel, event_id)
-        if item is None:
+        marker = (UniqueModel, booking_key(event_id, user_id), None)
+        found, others = _read([event_id], consistent=True, extra=[marker])
+        event = found.get(event_id)
+        if event is None:
             return None, None
-        return _to_domain(item), marker_status(get_or_none(UniqueModel, booking_key(event_id, user_id)))
+        return event, marker_status(next(iter(others), None))
 
     def add(self, event: Event) -> None:
         from chalicelib.persistence.search import event_index_change, write_index
 
         index = event_index_change(None, event)
-        if index is None:
-            with translate_errors():
-                _to_item(event).save(condition=EventModel.id.does_not_exist())
-            return
-        # A published event is found by search from the moment it exists, and never before: its index items are
-        # written with it.
+        # Its seat counters exist from the moment it does; a published event is found by search from then too,
+        # and never before: its index items are written with it.
         try:
             with write_transaction() as tx:
                 tx.save("event", _to_item(event), condition=EventModel.id.does_not_exist())
-                write_index(tx, index)
+                for counter in seats.new_items(event):
+                    tx.save(seats.name(int(counter.shard)), counter, condition=SeatModel.k.does_not_exist())
+                if index is not None:
+                    write_index(tx, index)
         except ConditionsFailed as exc:
             raise StaleWrite() from exc
 
     def get_many(self, event_ids: list[str]) -> dict[str, Event]:
-        """Events by id in one BatchGetItem (ids that do not exist are absent)."""
+        """Events by id with their first seat counters in one BatchGetItem, and the other counters of events
+        that have more in a second (ids that do not exist are absent)."""
         if not event_ids:
             return {}
-        with translate_errors():
-            return {item.id: _to_domain(item) for item in EventModel.batch_get(list(dict.fromkeys(event_ids)))}
+        return _read(list(dict.fromkeys(event_ids)), consistent=False)[0]
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
-        # Only the fields that changed are written: the seat counters belong to booking transactions, which
-        # may land between this edit's read and write without bumping the version.
+        # Only the fields that changed are written (the settlement's belong to its own writes).
         before, after = _to_item(old), _to_item(new)
         actions: list[Action] = []
         for name, attribute in EventModel.get_attributes().items():
-            if name in COUNTERS or name in SETTLEMENT or name == "id":
+            if name in SETTLEMENT or name == "id":
                 continue
             value = getattr(after, name)
             if value != getattr(before, name) or name == "version":
                 actions.append(attribute.remove() if value is None else attribute.set(value))
         condition = EventModel.version == old.version
-        if new.capacity is not None:
-            condition &= EventModel.seats_booked <= new.capacity
-        if new.settlement is not None and old.settlement is None:
-            # The settlement's total is the bookings active at this very write: the counters as read, which
-            # booking transactions may have moved since (they do not bump the version).
+        settling = new.settlement is not None and old.settlement is None
+        counters = None
+        if settling or seats.changes_seats(old, new):
+            # The counters copy the status and start, and split the capacity: read now, each written with the
+            # condition that it holds no more than its new share (booking transactions move them between this
+            # edit's read and its write without bumping the version).
+            current = seats.read(old.id, old.seat_shards)
+            if settling and seats.counts(current) != (old.seats_booked, old.waitlisted):
+                raise StaleWrite()
+
+            def counters(tx: NamedWrite) -> None:
+                seats.write_changes(tx, new, current, exact=settling)
+
+        if settling:
+            assert new.settlement is not None
+            # The settlement's total is the bookings active at this very write: the counters as read, each
+            # required to hold just that (exact) and to be closed to new bookings by the cancelled status.
             settlement = new.settlement
             started = iso(settlement.started_at or new.updated_at)
-            condition &= (EventModel.seats_booked == old.seats_booked) & (EventModel.waitlisted == old.waitlisted)
             actions += [
                 EventModel.settle_due.set(SETTLE),
                 EventModel.settle_sk.set(f"{started}#{new.id}"),
@@ -251,18 +314,22 @@ class DynamoEventRepository:
             ]
         from chalicelib.persistence.search import event_index_change
 
-        _write(old.id, condition, actions, audit, claim, event_index_change(old, new))
+        _write(old.id, condition, actions, audit, claim, event_index_change(old, new), counters)
 
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
-        condition = (
-            (EventModel.version == event.version) & (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
-        )
+        # Its counters go with it, each only if it holds no booking or waiting place.
+        condition = EventModel.version == event.version
         # Never while its settlement runs or refunds it counts are still being issued.
         condition &= EventModel.settle_due.does_not_exist()
         condition &= EventModel.refunds_pending.does_not_exist() | (EventModel.refunds_pending == 0)
         from chalicelib.persistence.search import event_index_change
 
-        _write(event.id, condition, None, audit, index=event_index_change(event, None))
+        current = seats.read(event.id, event.seat_shards)
+
+        def counters(tx: NamedWrite) -> None:
+            seats.delete_all(tx, event.id, current)
+
+        _write(event.id, condition, None, audit, index=event_index_change(event, None), counters=counters)
 
     def settlements_due(self, now: str, limit: int) -> list[str]:
         with translate_errors():
@@ -297,8 +364,12 @@ class DynamoEventRepository:
             EventModel.settle_cursor.remove(),
             EventModel.settled_at.set(iso(at)),
         ]
-        nothing_left = (EventModel.seats_booked == 0) & (EventModel.waitlisted == 0)
-        _write(event.id, EventModel.settle_due.exists() & nothing_left, actions, None)
+        current = seats.read(event.id, event.seat_shards)
+
+        def nothing_left(tx: NamedWrite) -> None:
+            seats.check_empty(tx, event.id, current)
+
+        _write(event.id, EventModel.settle_due.exists(), actions, None, counters=nothing_left)
 
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
@@ -310,15 +381,15 @@ class DynamoEventRepository:
                 if creator:
                     index: Any = EventModel.creator_published_by_start
                     results = index.query(creator, condition, scan_index_forward=True, **kwargs)
-                    return page_of(results, limit, ("pub_creator", "starts_sk"), _to_domain)
+                    return _listed(page_of(results, limit, ("pub_creator", "starts_sk"), _as_is))
                 results = EventModel.published_by_start.query(PUBLISHED, condition, scan_index_forward=True, **kwargs)
-                return page_of(results, limit, ("pub", "starts_sk"), _to_domain)
+                return _listed(page_of(results, limit, ("pub", "starts_sk"), _as_is))
             if creator:
                 index = EventModel.creator_published_by_created
                 results = index.query(creator, scan_index_forward=False, **kwargs)
-                return page_of(results, limit, ("pub_creator", "created_sk"), _to_domain)
+                return _listed(page_of(results, limit, ("pub_creator", "created_sk"), _as_is))
             results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
-            return page_of(results, limit, ("pub", "created_sk"), _to_domain)
+            return _listed(page_of(results, limit, ("pub", "created_sk"), _as_is))
 
     def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
@@ -326,13 +397,13 @@ class DynamoEventRepository:
             # `<start>#<id>` sorts before `before` exactly when the start is earlier: the complement of upcoming.
             index: Any = EventModel.creator_published_by_start
             results = index.query(creator, EventModel.starts_sk < before, scan_index_forward=False, **kwargs)
-            return page_of(results, limit, ("pub_creator", "starts_sk"), _to_domain)
+            return _listed(page_of(results, limit, ("pub_creator", "starts_sk"), _as_is))
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
         with translate_errors():
             results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
-            return page_of(results, limit, ("creator", "created_sk"), _to_domain)
+            return _listed(page_of(results, limit, ("creator", "created_sk"), _as_is))
 
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
@@ -346,7 +417,7 @@ class DynamoEventRepository:
             index, key, attribute = EventModel.by_status, status.value, "status"
         else:
             index, key, attribute = EventModel.all_by_created, ALL, "all_key"
-        return newest_first(index, key, (attribute, "created_sk"), _to_domain, limit=limit, start=start)
+        return _listed(newest_first(index, key, (attribute, "created_sk"), _as_is, limit=limit, start=start))
 
 
 def event_of(item: EventModel) -> Event:

@@ -108,19 +108,19 @@ CONFLICT_PAUSE_SECONDS = 0.02
 
 
 @contextmanager
-def write_transaction() -> Iterator[NamedWrite]:
+def write_transaction(attempts: int = CONFLICT_ATTEMPTS) -> Iterator[NamedWrite]:
     """One TransactWriteItems, committed when the block ends. Failed conditions raise ConditionsFailed; a
-    conflict with another transaction is retried (CONFLICT_ATTEMPTS), then is Conflict `conflict`; throttling
+    conflict with another transaction is retried (`attempts` in all), then is Conflict `conflict`; throttling
     and outages become domain errors (see errors.translate_errors)."""
     named = NamedWrite()
     yield named
-    for attempt in range(CONFLICT_ATTEMPTS):
+    for attempt in range(attempts):
         try:
             with translate_errors():
                 named.commit()
             return
         except Conflict as exc:
-            if exc.code != "conflict" or attempt == CONFLICT_ATTEMPTS - 1:
+            if exc.code != "conflict" or attempt == attempts - 1:
                 raise
         time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))
 

@@ -59,8 +59,9 @@ class BookingRepository(Protocol):
 
     def get(self, booking_id: str) -> Booking | None: ...
 
-    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
-        """Store a confirmed or waitlisted booking and count it on its event, in one transaction.
+    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None, shards: int = 1) -> Booking:
+        """Store a confirmed or waitlisted booking and count it on its event (whose `shards` seat counters the
+        store may spread bookings over), in one transaction; the booking as stored (with its `seat`).
 
         Raises AlreadyBooked, EventChanged (the event's state no longer allows this status) or KeyAlreadyUsed."""
 

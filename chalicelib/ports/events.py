@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 class EventRepository(Protocol):
     """Events and the lists the API shows of them."""
 
-    def get(self, event_id: str) -> Event | None: ...
+    def get(self, event_id: str, *, consistent: bool = True) -> Event | None:
+        """The event with its seats; `consistent=False` may be a moment old (half the read's cost), for callers
+        whose writes re-check what they rely on (a booking's transaction re-checks its seat counter)."""
 
     def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
         """The event and the status of `user_id`'s active booking for it (None without one), read together

@@ -15,6 +15,7 @@ from chalicelib.schemas.fields import (
     NoImageYet,
     Online,
     Price,
+    SeatShards,
     Tags,
     TimeZoneName,
     Title,
@@ -47,6 +48,10 @@ class EventCreateIn(InputSchema):
     # Left out: taken from the location (city) and the online link or location (online), see domain.search.
     city: City | None = None
     online: Online | None = None
+    # When sales open: bookings then need an admission from the event's on-sale queue (null: no queue).
+    sales_open_at: When = None
+    # Seat counters for a popular event's on-sale (left out: one per 500 seats, docs/dynamodb.md).
+    seat_shards: SeatShards | None = None
 
 
 class EventUpdateIn(InputSchema):
@@ -54,7 +59,19 @@ class EventUpdateIn(InputSchema):
 
     read_only_fields: ClassVar[frozenset[str]] = EVENT_READ_ONLY
     not_null_fields: ClassVar[frozenset[str]] = frozenset(
-        {"title", "description", "timezone", "price", "currency", "location", "status", "tags", "city", "online"}
+        {
+            "title",
+            "description",
+            "timezone",
+            "price",
+            "currency",
+            "location",
+            "status",
+            "tags",
+            "city",
+            "online",
+            "seat_shards",
+        }
     )
     title: Title | None = None
     description: Description | None = None
@@ -72,3 +89,6 @@ class EventUpdateIn(InputSchema):
     tags: Tags | None = None
     city: City | None = None
     online: Online | None = None
+    # When sales open: bookings then need an admission from the event's on-sale queue (null: no queue).
+    sales_open_at: When = None
+    seat_shards: SeatShards | None = None

@@ -283,6 +283,8 @@ NoImageYet = Annotated[
 ]
 TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
 Capacity = Annotated[Annotated[int, Field(ge=1, le=100_000)] | None, BeforeValidator(_not_boolean)]
+# How many seat counters share an event's bookings (domain.events.MAX_SEAT_SHARDS; docs/dynamodb.md).
+SeatShards = Annotated[int, Field(ge=1, le=32), BeforeValidator(_not_boolean)]
 FileSize = Annotated[int, Field(ge=1, le=MAX_BYTES), BeforeValidator(_not_boolean)]
 Price = Annotated[Decimal, BeforeValidator(_price)]
 Currency = Annotated[str, BeforeValidator(_currency)]

@@ -15,7 +15,7 @@ from chalicelib import metrics
 from chalicelib.domain.bookings import Booking, BookingResult
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import AuditAction, BookingStatus, CancelReason, EventStatus, RefundStatus
-from chalicelib.errors import Conflict, NotFound, PermissionDenied, ServiceUnavailable
+from chalicelib.errors import AdmissionRequired, Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports.bookings import (
     AlreadyBooked,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.events import Event
     from chalicelib.ports.events import EventRepository
     from chalicelib.services.payments import PaymentTerms
+    from chalicelib.services.queue import Admission
 
 ATTEMPTS = 3
 IDEMPOTENCY_SECONDS = 24 * 3600
@@ -100,7 +101,9 @@ def _stored(records: IdempotencyRepository, idem: Idempotency) -> BookingResult:
     return idem.replay(stored)
 
 
-def _answered_before(records: IdempotencyRepository, idem: Idempotency | None, refusal: Conflict) -> BookingResult:
+def _answered_before(
+    records: IdempotencyRepository, idem: Idempotency | None, refusal: Conflict | AdmissionRequired
+) -> BookingResult:
     """A retry of a request that succeeded meets the state that success created (the seat it took, an event
     now full): its stored result answers it, not the refusal. Read only on this refusal path."""
     stored = records.get(idem.key, int(time.time())) if idem is not None else None
@@ -143,19 +146,21 @@ def book(
     waitlist: bool,
     request: IdempotentRequest | None = None,
     terms: PaymentTerms | None = None,
+    admission: Admission | None = None,
 ) -> BookingResult:
     """Take a seat at a published, future event; when full, a place in the waitlist if asked for. At a paid
-    event the seat is held (pending payment) and the answer carries the checkout to pay it through.
+    event the seat is held (pending payment) and the answer carries the checkout to pay it through. Once an
+    event's sales have opened, only with an `admission` from its queue (services.queue.require_admission).
 
     One read (the event) and one transaction in the usual case; a lost race re-reads and retries. A paid seat
     then makes its checkout at the provider and stores it (one more write)."""
     idem = Idempotency.of(principal, "book", event_id, request) if request else None
     try:
-        result = _book(events, bookings, principal, event_id, waitlist, idem, terms)
+        result = _book(events, bookings, principal, event_id, waitlist, idem, terms, admission)
     except KeyAlreadyUsed:
         assert idem is not None
         result = _stored(records, idem)
-    except Conflict as refusal:
+    except (Conflict, AdmissionRequired) as refusal:
         result = _answered_before(records, idem, refusal)
     if not result.replayed:
         metrics.count(metrics.BOOKING_CREATED)
@@ -174,8 +179,15 @@ def _book(
     waitlist: bool,
     idem: Idempotency | None,
     terms: PaymentTerms | None,
+    admission: Admission | None = None,
 ) -> BookingResult:
-    event = _bookable(events.get(event_id) if is_valid_id(event_id) else None, principal)
+    # Read eventually consistent (half the cost, and any replica: a popular event's booking rush reads its
+    # items thousands of times a second): the transaction re-checks the seat counter, and a refusal re-reads.
+    event = _bookable(events.get(event_id, consistent=False) if is_valid_id(event_id) else None, principal)
+    if event.sales_open_at is not None:
+        from chalicelib.services.queue import require_admission
+
+        require_admission(event, principal.user_id, admission)
     for _ in range(ATTEMPTS):
         status = _status_for(bookings, event, principal, waitlist)
         now = utcnow()
@@ -196,7 +208,10 @@ def _book(
         )
         result = BookingResult(booking, event.shown_to(principal, holds_seat=booking.confirmed))
         try:
-            bookings.add(booking, now=iso(now), record=idem.record(result) if idem else None)
+            # The store says which seat counter took the seat: a withdrawal gives it back there.
+            booking = bookings.add(
+                booking, now=iso(now), record=idem.record(result) if idem else None, shards=event.seat_shards
+            )
         except AlreadyBooked:
             raise Conflict("You already have a booking for this event.", "already_booked") from None
         except EventChanged:

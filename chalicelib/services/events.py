@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import Access, AuditAction, BookingStatus, EventStatus, UploadPurpose
-from chalicelib.domain.events import Event, Settlement
+from chalicelib.domain.events import Event, Settlement, default_seat_shards
 from chalicelib.domain.money import minor_units
 from chalicelib.domain.search import derived_city, derived_online
 from chalicelib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -39,6 +39,16 @@ def _check_times(starts_at: datetime | None, ends_at: datetime | None) -> None:
         raise ValidationFailed({"non_field_errors": ["The event must end after it starts."]})
 
 
+def _check_sales_opening(before: Event | None, after: Event) -> None:
+    """The on-sale queue's opening: set in the future, before the start, and fixed once passed."""
+    from chalicelib.domain.queue import sales_opening_errors
+
+    opened = before.sales_open_at if before is not None else None
+    errors = sales_opening_errors(opened, after.sales_open_at, after.starts_at, utcnow())
+    if errors:
+        raise ValidationFailed({"sales_open_at": errors})
+
+
 def _check_price(price: Decimal | str, currency: str) -> None:
     """A paid event's price must be chargeable in its currency (no fraction of a yen)."""
     try:
@@ -61,6 +71,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     location, online_url = values.get("location", ""), values.get("online_url")
     values.setdefault("city", derived_city(location))
     values.setdefault("online", derived_online(location, online_url))
+    values.setdefault("seat_shards", default_seat_shards(values.get("capacity")))
     event = Event(
         id=new_id(),
         creator=principal.user_id,
@@ -69,6 +80,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
         updated_at=now,
         **values,
     )
+    _check_sales_opening(None, event)
     events.add(event)
     return event
 
@@ -157,9 +169,10 @@ def _update(
         event = _changeable(events, event_id, principal)
         if claim is None and not any(getattr(event, name) != value for name, value in changes.items()):
             return event, event  # nothing changes: nothing is written, and nothing audited
-        updated = _derive(event, event.with_changes(**changes), changes)
+        updated = _with_seat_shards(event, _derive(event, event.with_changes(**changes), changes), changes)
         _check_times(updated.starts_at, updated.ends_at)
         _check_price(updated.price, updated.currency)
+        _check_sales_opening(event, updated)
         if updated.capacity is not None and updated.capacity < event.seats_booked:
             raise Conflict("Capacity cannot be lower than the seats already booked.", "capacity_below_booked")
         if updated.status is EventStatus.CANCELLED:
@@ -172,6 +185,21 @@ def _update(
         except StaleWrite:
             continue  # a booking or another edit came first: re-read and re-check
     raise Conflict("The event changed during the update; try again.", "concurrent_update")
+
+
+def _with_seat_shards(event: Event, updated: Event, changes: dict[str, Any]) -> Event:
+    """`updated` with as many seat counters as its new capacity calls for when the event had the number its
+    capacity called for (a number its creator chose is kept), never fewer than it has while it has bookings (a
+    counter holding seats cannot go). A creator's smaller number while seats are held: 409 seat_shards_in_use."""
+    held = event.seats_booked + event.waitlisted > 0
+    if "seat_shards" in changes:
+        if held and updated.seat_shards < event.seat_shards:
+            raise Conflict("Seat counters cannot be removed while the event has bookings.", "seat_shards_in_use")
+        return updated
+    if "capacity" not in changes or event.seat_shards != default_seat_shards(event.capacity):
+        return updated
+    wanted = default_seat_shards(updated.capacity)
+    return replace(updated, seat_shards=max(wanted, event.seat_shards) if held else wanted)
 
 
 def _derive(event: Event, updated: Event, changes: dict[str, Any]) -> Event:

@@ -92,7 +92,11 @@ def test_the_sweep_reaches_the_tables_of_its_repositories_and_the_stripe_secret_
             "Sid": "Tables",
             "Effect": "Allow",
             "Action": TABLE_ACTIONS,
-            "Resource": _with_indexes("BookingsTable", "EventsTable", "UniquesTable", "IdempotencyTable"),
+            "Resource": [
+                *_with_indexes("BookingsTable", "EventsTable"),
+                {"Fn::GetAtt": ["SeatsTable", "Arn"]},
+                *_with_indexes("UniquesTable", "IdempotencyTable"),
+            ],
         },
         {
             "Sid": "Stripe",
@@ -261,6 +265,10 @@ EXPECTED_ALARMS = {
     "DynamoWriteThrottlesAlarm",
     "DynamoSearchReadThrottlesAlarm",
     "DynamoSearchWriteThrottlesAlarm",
+    "DynamoQueueReadThrottlesAlarm",
+    "DynamoQueueWriteThrottlesAlarm",
+    "DynamoSeatsReadThrottlesAlarm",
+    "DynamoSeatsWriteThrottlesAlarm",
     "DynamoSystemErrorsAlarm",
     "TransactionConflictAlarm",
     "MailBounceRateAlarm",
@@ -365,7 +373,8 @@ def test_alarm_thresholds(templates, stage):
 
 
 def test_a_throttle_sum_past_the_ten_metrics_an_alarm_may_reference_stops_the_package():
-    tables = {f"T{i}": f"table-{i}" for i in range(10)} | {"SearchTable": "search"}
+    own = {"SearchTable": "search", "SeatsTable": "seats", "QueueTable": "queue"}
+    tables = {f"T{i}": f"table-{i}" for i in range(10)} | own
     ten = alarm_resources("dev", tables)["DynamoReadThrottlesAlarm"]["Properties"]["Metrics"]
     assert len([m for m in ten if "MetricStat" in m]) == 10
     with pytest.raises(ValueError, match="11 tables in one alarm: a metric math alarm references at most 10"):
@@ -383,7 +392,7 @@ def test_the_dashboard_charts_the_api_every_function_and_the_business_metrics(te
         assert f'"FunctionName", "{name}"' in charted, name
     [throttles] = [w for w in widgets if w["properties"]["title"] == "DynamoDB throttles"]
     env = stage_environment(stage)
-    tables = [env[f"{t}_TABLE"] for t in (*SUMMED_TABLES, "SEARCH")]
+    tables = [env[f"{t}_TABLE"] for t in (*SUMMED_TABLES, "SEARCH", "SEATS", "QUEUE")]
     assert throttles["properties"]["metrics"] == [
         ["AWS/DynamoDB", metric, "TableName", table]
         for metric in ("ReadThrottleEvents", "WriteThrottleEvents")

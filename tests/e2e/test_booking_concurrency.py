@@ -24,16 +24,18 @@ def crowd(base):
         return list(pool.map(lambda i: _sign_up(base, f"crowd{i}"), range(60)))
 
 
-def _event(base: str, capacity: int) -> dict:
+def _event(base: str, capacity: int, seat_shards: int = 1) -> dict:
     creator = token(base, "creator_user")
-    body = {"title": "Popular", "description": "Everyone wants in", "capacity": capacity}
+    body = {"title": "Popular", "description": "Everyone wants in", "capacity": capacity, "seat_shards": seat_shards}
     reply = requests.post(f"{base}/api/events/", json=body, headers=bearer(creator), timeout=10)
     assert reply.status_code == 201
     return reply.json()
 
 
-def test_sixty_users_racing_for_ten_seats_get_exactly_ten(base, stack, crowd):
-    event = _event(base, 10)
+# One seat counter, and eight (persistence.seats): the seats are then spread 2, 2, 1, 1, 1, 1, 1, 1.
+@pytest.mark.parametrize("seat_shards", [1, 8])
+def test_sixty_users_racing_for_ten_seats_get_exactly_ten(base, stack, crowd, seat_shards):
+    event = _event(base, 10, seat_shards)
     url = f"{base}/api/events/{event['id']}/bookings/"
     with ThreadPoolExecutor(max_workers=30) as pool:
         # Each with its own key: a retried 503 whose booking did commit is answered with that booking.
@@ -69,8 +71,9 @@ def _patiently(url: str, body: dict | None, access: str, key: str | None = None)
     return reply
 
 
-def test_storm_of_bookings_and_cancellations_keeps_the_seat_count_right(base, stack, crowd):
-    event = _event(base, 5)
+@pytest.mark.parametrize("seat_shards", [1, 4])
+def test_storm_of_bookings_and_cancellations_keeps_the_seat_count_right(base, stack, crowd, seat_shards):
+    event = _event(base, 5, seat_shards)
     url = f"{base}/api/events/{event['id']}/bookings/"
     rng = random.Random(7)
 

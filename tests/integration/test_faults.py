@@ -77,18 +77,31 @@ def test_a_transaction_sent_again_after_a_conflict_carries_a_new_client_request_
 
 def test_throttled_read_is_503(api, creator_token):
     event = api.post("/api/events/", EVENT, token=creator_token).json
-    with dynamodb_fault("GetItem", "ProvisionedThroughputExceededException"):
+    # The event and its seat counter are one BatchGetItem.
+    with dynamodb_fault("BatchGetItem", "ProvisionedThroughputExceededException"):
         reply = api.get(f"/api/events/{event['id']}/")
     assert reply.status == 503 and reply.headers["retry-after"] in RETRY_AFTER
 
 
 def test_throttled_event_edit_leaves_the_event_unchanged(api, creator_token):
     event = api.post("/api/events/", EVENT, token=creator_token).json
-    # The capacity is not searched for: its edit is one UpdateItem.
+    # The time zone is neither searched for nor copied on the seat counters: its edit is one UpdateItem.
     with dynamodb_fault("UpdateItem", "ThrottlingException"):
-        reply = api.patch(f"/api/events/{event['id']}/", {"capacity": 7}, token=creator_token)
+        reply = api.patch(f"/api/events/{event['id']}/", {"timezone": "Europe/Paris"}, token=creator_token)
     assert reply.status == 503
     assert api.get(f"/api/events/{event['id']}/").json == event
+
+
+def test_throttled_capacity_edit_leaves_the_event_and_its_seat_counters_unchanged(api, creator_token, users):
+    event = api.post("/api/events/", {**EVENT, "capacity": 2}, token=creator_token).json
+    # The capacity is split over the seat counters: the event and its counters change in one transaction.
+    with dynamodb_fault("TransactWriteItems", "ThrottlingException"):
+        reply = api.patch(f"/api/events/{event['id']}/", {"capacity": 1}, token=creator_token)
+    assert reply.status == 503
+    assert api.get(f"/api/events/{event['id']}/").json == event
+    # Both seats are still there to book: the counter's share did not shrink without the event.
+    for token in users(2, "seat"):
+        assert api.post(f"/api/events/{event['id']}/bookings/", token=token).json["status"] == "confirmed"
 
 
 def test_throttled_edit_of_searched_words_leaves_the_event_and_its_index_unchanged(api, creator_token):
@@ -117,7 +130,8 @@ UNAVAILABLE = {"detail": "Service temporarily unavailable, try again later."}
         ("GetItem", "GET", "/api/me/", None),
         ("TransactWriteItems", "POST", "/api/events/{event}/bookings/", {}),
         ("BatchGetItem", "GET", "/api/me/bookings/", None),
-        ("UpdateItem", "PATCH", "/api/events/{event}/", {"capacity": 9}),
+        ("UpdateItem", "PATCH", "/api/events/{event}/", {"timezone": "Asia/Tokyo"}),
+        ("TransactWriteItems", "PATCH", "/api/events/{event}/", {"capacity": 9}),
         ("TransactWriteItems", "PATCH", "/api/events/{event}/", {"title": "Renamed"}),
     ],
 )

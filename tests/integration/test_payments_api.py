@@ -332,7 +332,7 @@ def test_a_paid_booking_makes_one_read_one_transaction_and_stores_its_checkout(a
     event = paid_event()
     with recorded_calls() as calls:
         assert _book(api, event, user_token).status == 201
-    assert calls[1:] == ["GetItem", "TransactWriteItems", "UpdateItem"]
+    assert calls[1:] == ["BatchGetItem", "TransactWriteItems", "UpdateItem"]
 
 
 def test_without_payments_configured_a_paid_event_cannot_be_booked(api, paid_event, user_token):

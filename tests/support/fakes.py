@@ -13,6 +13,7 @@ from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
 from chalicelib.domain.events import Event, Settlement
+from chalicelib.domain.queue import QueueEntry
 from chalicelib.domain.search import SearchQuery, created_key, matches, start_key
 from chalicelib.domain.uploads import Upload
 from chalicelib.domain.users import User, identity
@@ -39,6 +40,7 @@ from chalicelib.ports.payments import (
     PaymentUnavailable,
     ProviderEvent,
 )
+from chalicelib.ports.queue import EntryExists
 from chalicelib.ports.throttling import Quota, QuotaExceeded, Verdict
 from chalicelib.ports.throttling import Window as ThrottleWindow
 from chalicelib.ports.tokens import RefreshToken, ResetTicket, TicketGone, TokenRevoked
@@ -252,7 +254,7 @@ class FakeEvents:
         remaining = event.seats_booked + event.waitlisted
         return replace(event, settlement=replace(event.settlement, remaining=remaining))
 
-    def get(self, event_id: str) -> Event | None:
+    def get(self, event_id: str, *, consistent: bool = True) -> Event | None:
         return self._read(self.by_id.get(event_id))
 
     def get_with_seat(self, event_id: str, user_id: str) -> tuple[Event | None, BookingStatus | None]:
@@ -447,7 +449,9 @@ class FakeBookings:
             self.records[record.key] = record.stored
             self.record_expires[record.key] = record.expires_at
 
-    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None) -> None:
+    def add(self, booking: Booking, *, now: str, record: IdempotentWrite | None, shards: int = 1) -> Booking:
+        # One counter whatever `shards` says: the store's spreading of seats over counters has no rule of its own
+        # beyond the total (tests/contract hold DynamoDB to the same totals with several counters).
         self._check_record(record)
         if any(
             b.active and (b.event_id, b.user_id) == (booking.event_id, booking.user_id) for b in self.by_id.values()
@@ -462,9 +466,11 @@ class FakeBookings:
         if event.status is not EventStatus.PUBLISHED or started or full == takes_seat:
             raise EventChanged()
         self._store(record)
-        self.by_id[booking.id] = booking
+        placed = replace(booking, seat=0) if takes_seat else booking
+        self.by_id[booking.id] = placed
         counter = "seats_booked" if takes_seat else "waitlisted"
         self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
+        return placed
 
     # Releasing a seat or a waitlist place: the same conditions as persistence.bookings' transaction items
     # (the booking's status as read and its marker, the promoted booking still waiting, `waitlisted = 0` when
@@ -1021,3 +1027,41 @@ class FakeDigestBook:
     def mark_done(self, day: date) -> None:
         self._check()
         self.finished.add(day)
+
+
+class FakeQueue:
+    """ports.QueueRepository in memory: entries by (event, user), counters by (event, line, shard). `failing`
+    makes every call an outage; `expiries` records what each write asked the store to keep its item until."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], QueueEntry] = {}
+        self.counters: dict[tuple[str, str, int], int] = {}
+        self.expiries: dict[tuple[str, ...], int] = {}
+        self.failing = False
+
+    def _check(self) -> None:
+        if self.failing:
+            raise ServiceUnavailable()
+
+    def entry(self, event_id: str, user_id: str) -> QueueEntry | None:
+        self._check()
+        return self.entries.get((event_id, user_id))
+
+    def add(self, entry: QueueEntry, expires_at: int) -> None:
+        self._check()
+        key = (entry.event_id, entry.user_id)
+        if key in self.entries:
+            raise EntryExists()
+        self.entries[key] = entry
+        self.expiries[key] = expires_at
+
+    def increment(self, event_id: str, line: str, shard: int, expires_at: int) -> int:
+        self._check()
+        key = (event_id, line, shard)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        self.expiries[(event_id, line, str(shard))] = expires_at
+        return self.counters[key]
+
+    def counts(self, event_id: str, line: str, shards: int) -> list[int]:
+        self._check()
+        return [self.counters.get((event_id, line, shard), 0) for shard in range(shards)]

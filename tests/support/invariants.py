@@ -94,14 +94,40 @@ def _check(endpoint: str | None) -> dict[str, Counter]:
         _payment_is_consistent(b)
     assert all(n == 1 for n in active_per_user.values()), active_per_user
     assert len(markers) == sum(active_per_user.values())
+    counters: dict[str, dict[int, dict]] = {}
+    for item in _scan("sessions-local-seats", endpoint):  # `k` = `<event>#<shard>`: the attributes say which
+        counters.setdefault(item["event_id"]["S"], {})[int(item["shard"]["N"])] = item
     for event_id, event in events.items():
         seats = sum(counts[event_id][s] for s in SEAT)
-        assert int(event["seats_booked"]["N"]) == seats, (event_id, event["seats_booked"], counts[event_id])
-        assert int(event.get("waitlisted", {"N": "0"})["N"]) == counts[event_id]["waitlisted"]
+        _counters_are_consistent(event, counters.get(event_id, {}), bookings)
+        assert counts[event_id]["waitlisted"] == int(counters[event_id][0]["waitlisted"]["N"]), event_id
         if "capacity" in event:
             assert seats <= int(event["capacity"]["N"]), (event_id, counts[event_id])
         _settlement_is_consistent(event, [b for b in bookings if b["event_id"]["S"] == event_id])
     return counts
+
+
+def _counters_are_consistent(event: dict, counters: dict[int, dict], bookings: list[dict]) -> None:
+    """An event's seat counters: one per shard, each counting exactly the seats of the bookings it holds and
+    no more than its share, the shares adding up to the capacity, each with the event's status and start."""
+    event_id = event["id"]["S"]
+    assert sorted(counters) == list(range(int(event.get("seat_shards", {"N": "1"})["N"]))), (event_id, counters)
+    held: Counter = Counter(
+        int(b.get("seat_shard", {"N": "0"})["N"])
+        for b in bookings
+        if b["event_id"]["S"] == event_id and b["status"]["S"] in SEAT
+    )
+    for shard, item in counters.items():
+        assert int(item["booked"]["N"]) == held[shard], (event_id, shard, item, held)
+        if "capacity" in item:
+            assert int(item["booked"]["N"]) <= int(item["capacity"]["N"]), (event_id, item)
+        assert item["status"] == event["status"], (event_id, item)
+        assert item.get("starts_at") == event.get("starts_at"), (event_id, item)
+    caps = [int(item["capacity"]["N"]) for item in counters.values() if "capacity" in item]
+    if "capacity" in event:
+        assert len(caps) == len(counters) and sum(caps) == int(event["capacity"]["N"]), (event_id, counters)
+    else:
+        assert caps == [], (event_id, counters)
 
 
 def _settlement_is_consistent(event: dict, bookings: list[dict]) -> None:

@@ -70,5 +70,7 @@ def test_all_models_names_every_table_once_in_the_order_of_the_stages_table_name
         "AuditModel",
         "UploadModel",
         "SearchModel",
+        "SeatModel",
+        "QueueModel",
     ]
     assert len(models) == len(TableNames._fields)

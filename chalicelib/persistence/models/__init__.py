@@ -45,6 +45,8 @@ TABLE_MODULES = (
     "audit",
     "uploads",
     "search",
+    "seats",
+    "queue",
 )
 
 _models: dict[str, type[Model]] = {}  # TableNames field -> its model, as model modules load

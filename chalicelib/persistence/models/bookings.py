@@ -71,6 +71,8 @@ class BookingModel(Model):
     created_sk = UnicodeAttribute()
     wl_event = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)
+    # The event's seat counter holding its seat (models.seats; absent: counter 0, as before counters split).
+    seat_shard = NumberAttribute(null=True)
     # Paid events only: the price in minor units, the hold, the checkout, the payment and its refund.
     amount = NumberAttribute(null=True)
     currency = UnicodeAttribute(null=True)

@@ -88,8 +88,9 @@ class EventModel(Model):
     ends_at = UnicodeAttribute(null=True)
     timezone = UnicodeAttribute(default="UTC")
     capacity = NumberAttribute(null=True)
-    seats_booked = NumberAttribute(default=0)
-    waitlisted = NumberAttribute(default=0)
+    # How many seat counters it has (models.seats; absent: one). Its seat counts live there, never here: this
+    # item is copied into eight indexes, and booking it would make every booking of an event queue on it.
+    seat_shards = NumberAttribute(null=True)
     price = UnicodeAttribute(default="0.00")
     currency = UnicodeAttribute(default="USD")
     location = UnicodeAttribute(default="")
@@ -103,6 +104,8 @@ class EventModel(Model):
     online = BooleanAttribute(null=True)
     # The start time the holders were reminded of (services.notifications.mark_reminders).
     reminded_for = UnicodeAttribute(null=True)
+    # When sales open (the on-sale queue, services.queue).
+    sales_open_at = UnicodeAttribute(null=True)
     # Index keys: sparse on purpose, so that drafts and cancelled events never enter the public lists.
     created_sk = UnicodeAttribute()
     starts_sk = UnicodeAttribute(null=True)
