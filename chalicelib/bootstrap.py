@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.accounts import TokenPolicy
     from chalicelib.services.notifications import Outbox
     from chalicelib.services.payments import PaymentTerms
+    from chalicelib.services.queue import Admission, Queue
     from chalicelib.services.throttling import Guard
     from chalicelib.services.uploads import Media
 
@@ -74,6 +75,30 @@ def search() -> DynamoEventSearch:
     from chalicelib.persistence.search import DynamoEventSearch
 
     return DynamoEventSearch(events())
+
+
+@lru_cache(maxsize=1)
+def queue() -> Queue:
+    """The on-sale queues, with this process's caches of their events and counters."""
+    from chalicelib.persistence.queue import DynamoQueue
+    from chalicelib.services.queue import Queue
+
+    tables()
+    s = get_settings()
+    return Queue(
+        DynamoQueue(),
+        events(),
+        signing_keys(),
+        max_rate=s.queue_max_admissions_per_second,
+        admission_seconds=s.admission_seconds,
+    )
+
+
+def admission(token: str | None) -> Admission:
+    """A booking's admission from the queue (None: none sent) and what verifies it."""
+    from chalicelib.services.queue import Admission
+
+    return Admission(token, signing_keys(), get_settings().admission_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -35,17 +35,37 @@ class NotAuthenticated(DomainError):
 
 
 class PermissionDenied(DomainError):
-    """Authenticated but not allowed (403)."""
+    """Authenticated but not allowed (403); a subclass's `code` is machine-readable."""
+
+    code: str | None = None
 
     def __init__(self, detail: str = "You do not have permission to perform this action.") -> None:
         super().__init__(detail)
 
 
+class AdmissionRequired(PermissionDenied):
+    """A booking at an event with an on-sale queue without a valid admission from it (403); the detail says
+    what was wrong with the one sent, if any."""
+
+    code = "admission_required"
+
+
 class NotFound(DomainError):
-    """Unknown object, or one the caller may not know exists (404)."""
+    """Unknown object, or one the caller may not know exists (404); a subclass's `code` is machine-readable."""
+
+    code: str | None = None
 
     def __init__(self, detail: str = "Not found.") -> None:
         super().__init__(detail)
+
+
+class NotInQueue(NotFound):
+    """The caller never joined the event's on-sale queue (404)."""
+
+    code = "not_in_queue"
+
+    def __init__(self) -> None:
+        super().__init__("You are not in this event's queue.")
 
 
 class Conflict(DomainError):

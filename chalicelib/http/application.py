@@ -20,6 +20,7 @@ from chalicelib.http.middleware import cors_and_access_log
 from chalicelib.http.notifications import notifications_bp
 from chalicelib.http.notifier import notifier_bp
 from chalicelib.http.payments import payments_bp
+from chalicelib.http.queue import queue_bp
 from chalicelib.http.rotation import rotation_bp
 from chalicelib.http.routing import complete_routes
 from chalicelib.http.uploads import uploads_bp
@@ -47,6 +48,7 @@ def build_app() -> Chalice:
         events_bp,
         creators_bp,
         bookings_bp,
+        queue_bp,
         payments_bp,
         uploads_bp,
         admin_bp,
@@ -59,5 +61,5 @@ def build_app() -> Chalice:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     complete_routes(app)
-    app.register_middleware(cors_and_access_log(settings.cors_allowed_origins), "http")
+    app.register_middleware(cors_and_access_log(settings.cors_allowed_origins, settings.edge_cache_seconds), "http")
     return app

@@ -35,7 +35,8 @@ def _idempotent(data: InputSchema) -> IdempotentRequest | None:
         return None
     if not KEY_PATTERN.match(key):
         raise MalformedRequest("Idempotency-Key must be 1 to 255 printable ASCII characters without spaces.")
-    return IdempotentRequest(key=key, payload=data.model_dump(mode="json"))
+    # Not the admission: a retry carries a newer one (the first may have expired) and is the same request.
+    return IdempotentRequest(key=key, payload=data.model_dump(mode="json", exclude={"admission"}))
 
 
 def _answer(result: BookingResult, status: int) -> Response:
@@ -68,6 +69,7 @@ def book(event_id: str, data: BookingCreateIn) -> Response:
         waitlist=data.waitlist,
         request=_idempotent(data),
         terms=deps.payment_terms(),
+        admission=deps.admission(data.admission),
     )
     return _answer(result, 201)
 

@@ -53,9 +53,9 @@ def error_response(exc: DomainError) -> Response:
         body.update(exc.extra)
         return json_response(body, 401, {"WWW-Authenticate": WWW_AUTHENTICATE})
     if isinstance(exc, PermissionDenied):
-        return json_response({"detail": exc.detail}, 403)
+        return json_response(_detail(exc.detail, exc.code), 403)
     if isinstance(exc, NotFound):
-        return json_response({"detail": exc.detail}, 404)
+        return json_response(_detail(exc.detail, exc.code), 404)
     if isinstance(exc, Conflict):
         headers = {"Retry-After": transient_retry_after()} if exc.code in ("conflict", "concurrent_update") else None
         return json_response({"detail": exc.detail, "code": exc.code}, 409, headers)
@@ -69,6 +69,10 @@ def error_response(exc: DomainError) -> Response:
         wait = str(exc.retry_after) if exc.retry_after is not None else transient_retry_after()
         return json_response({"detail": exc.detail}, 503, {"Retry-After": wait})
     return json_response({"detail": exc.detail or "Invalid request."}, 400)
+
+
+def _detail(detail: str, code: str | None) -> dict[str, str]:
+    return {"detail": detail, "code": code} if code else {"detail": detail}
 
 
 def server_error() -> Response:

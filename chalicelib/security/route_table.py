@@ -21,6 +21,8 @@ PROTECTED: dict[tuple[str, str], Access] = {
     ("/api/events/{event_id}", "PATCH"): Access.CREATOR,
     ("/api/events/{event_id}/bookings", "GET"): Access.CREATOR,
     ("/api/events/{event_id}/bookings", "POST"): Access.SIGNED_IN,
+    ("/api/events/{event_id}/queue", "GET"): Access.SIGNED_IN,
+    ("/api/events/{event_id}/queue", "POST"): Access.SIGNED_IN,
     ("/api/me", "GET"): Access.SIGNED_IN,
     ("/api/me", "PATCH"): Access.SIGNED_IN,
     ("/api/me/bookings", "GET"): Access.SIGNED_IN,
