@@ -259,7 +259,8 @@ def deploy(
         raise SystemExit(f"stack {stack} is missing after its deploy")
     site_url, bucket = after.outputs["SiteURL"], after.outputs["SiteBucketName"]
     live = after.parameters.get(RELEASE_PARAMETER, "")
-    release = make_release(after.outputs["EndpointURL"], now())
+    # The pages call the API under their own origin (deploy/edge.py): config.js names the site.
+    release = make_release(site_url, now())
     target = release.id
     if live and _same_content(live, release.id) and _holds(s3, bucket, Release(live, release.files)):
         target = live

@@ -60,7 +60,7 @@ NOT_EMULATED: dict[str, str] = {
     "AWS::ApiGateway::Stage": "the v1 stage (its throttling and method settings); the rehearsal calls the "
     "functions directly, with the events API Gateway would send",
     "AWS::CloudFormation::WaitConditionHandle": "an ordering handle: moto accepts it and makes nothing",
-    "AWS::CloudFront::CachePolicy": "the media distribution's caching by path",
+    "AWS::CloudFront::CachePolicy": "the media distribution's caching by path, the API's public reads' at the edge",
     "AWS::CloudFront::Distribution": "the site's and the media's distributions (their domains are stand-ins)",
     "AWS::CloudFront::Function": "the site's rewrite of page paths to index.html",
     "AWS::CloudFront::OriginAccessControl": "the distributions' signed reads of their buckets",

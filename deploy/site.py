@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deploy.buckets import bucket_resources, deny_plain_http, private_bucket_properties
+from deploy.edge import api_behaviours, api_origin, edge_resources, error_caching
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_ROOT = ROOT / "web"
@@ -145,7 +146,8 @@ CERTIFICATE_ARN_PATTERN = "arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0
 
 
 def site_resources(stage: str) -> dict[str, Any]:
-    """The site's bucket (private: only the distribution reads it), its distribution and their policies."""
+    """The site's bucket (private: only the distribution reads it), its distribution (with the API under /api/)
+    and their policies."""
     name = f"sessions-marketplace-{stage}-site"
     return {
         "SiteBucket": {
@@ -268,8 +270,12 @@ def site_resources(stage: str) -> dict[str, Any]:
                                     {"Ref": "AWS::NoValue"},
                                 ]
                             },
-                        }
+                        },
+                        api_origin(),
                     ],
+                    # The API under the site's own origin (deploy/edge.py): its public reads cached briefly.
+                    "CacheBehaviors": api_behaviours(),
+                    "CustomErrorResponses": error_caching(),
                     "DefaultCacheBehavior": {
                         "TargetOriginId": "site",
                         "ViewerProtocolPolicy": "redirect-to-https",
@@ -288,6 +294,7 @@ def site_resources(stage: str) -> dict[str, Any]:
                 }
             },
         },
+        **edge_resources(stage),
     }
 
 

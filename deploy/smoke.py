@@ -113,8 +113,9 @@ def checks(outputs: Mapping[str, str], web_root: Path = WEB_ROOT) -> list[Check]
 
     def config(answer: Answer) -> str | None:
         wrong = _expect(answer, 200, content_type(CONFIG_FILE))
-        if wrong is None and answer.body != config_script(api):
-            wrong = f"body {answer.body[:200]!r}, expected {config_script(api)!r}"
+        # The pages call the API under the site's own origin (deploy/edge.py).
+        if wrong is None and answer.body != config_script(site):
+            wrong = f"body {answer.body[:200]!r}, expected {config_script(site)!r}"
         return wrong
 
     return [

@@ -36,6 +36,7 @@ from deploy.site import CACHE_CONTROL, CONFIG_FILE, config_script, site_files
 NOW = datetime(2026, 1, 4, 9, 30, 0, tzinfo=UTC)
 API = "https://abc.execute-api.eu-west-1.amazonaws.com/v1/"
 DEPLOYED = {"SiteURL": "https://d111.cloudfront.net/", "SiteBucketName": "site-bucket", "EndpointURL": API}
+EDGE = DEPLOYED["SiteURL"]  # the API under the site's origin: what config.js names
 SITE_KEYS = [key for key, _ in site_files()] + [CONFIG_FILE]
 
 
@@ -319,7 +320,7 @@ def _deploy(states: list[StackState | None], keys: Iterable[str] = (), **options
 
 
 def test_a_first_deploy_creates_the_stack_then_uploads_the_release_then_switches_to_it_with_the_sites_origin():
-    release = make_release(API, NOW)
+    release = make_release(EDGE, NOW)
     created = StackState(outputs=DEPLOYED, parameters={"SiteRelease": ""})
     deployed, log, s3 = _deploy([None, created])
     assert (deployed.site_url, deployed.release, deployed.previous) == ("https://d111.cloudfront.net/", release.id, "")
@@ -333,11 +334,11 @@ def test_a_first_deploy_creates_the_stack_then_uploads_the_release_then_switches
         ),
         # Nothing else in the bucket: nothing to delete.
     ]
-    assert s3.objects[release.prefix + CONFIG_FILE] == config_script(API)
+    assert s3.objects[release.prefix + CONFIG_FILE] == config_script(EDGE)
 
 
 def test_a_later_deploy_switches_in_a_second_update_then_deletes_all_but_the_new_and_the_replaced_release():
-    release = make_release(API, NOW)
+    release = make_release(EDGE, NOW)
     live, older, orphan = "20251201T000000Z-aaaaaaaaaaaa", "20251101T000000Z-bbbbbbbbbbbb", "20251215T000000Z-cccc"
     current = StackState(
         outputs=DEPLOYED, parameters={"CorsAllowedOrigins": "https://app.example", "SiteRelease": live}
@@ -356,7 +357,7 @@ def test_a_later_deploy_switches_in_a_second_update_then_deletes_all_but_the_new
 
 
 def test_a_deploy_whose_site_is_the_live_release_uploads_nothing_and_switches_nothing():
-    release = make_release(API, NOW)
+    release = make_release(EDGE, NOW)
     live = "20251201T000000Z-" + release.id.split("-")[1]
     current = StackState(outputs=DEPLOYED, parameters={"CorsAllowedOrigins": "", "SiteRelease": live})
     keys = [f"releases/{live}/{key}" for key in SITE_KEYS] + ["releases/20251101T000000Z-bbbbbbbbbbbb/index.html"]
@@ -369,7 +370,7 @@ def test_a_deploy_whose_site_is_the_live_release_uploads_nothing_and_switches_no
 
 
 def test_the_files_of_the_layout_before_releases_stay_until_the_next_switch():
-    release = make_release(API, NOW)
+    release = make_release(EDGE, NOW)
     legacy = StackState(outputs=DEPLOYED, parameters={"CorsAllowedOrigins": "", "SiteRelease": ""})
     deployed, log, s3 = _deploy([legacy, legacy], ["index.html", "app/main.js"])
     assert (deployed.release, deployed.previous) == (release.id, "")
@@ -378,7 +379,7 @@ def test_the_files_of_the_layout_before_releases_stay_until_the_next_switch():
 
 
 def test_origins_given_replace_the_stacks_and_a_domain_goes_to_both_updates():
-    release = make_release(API, NOW)
+    release = make_release("https://app.example.org/", NOW)
     current = StackState(outputs=DEPLOYED, parameters={"CorsAllowedOrigins": "https://app.example", "SiteRelease": ""})
     domain = {"SiteDomainName": "app.example.org", "SiteCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x"}
     on_domain = StackState(outputs={**DEPLOYED, "SiteURL": "https://app.example.org/"}, parameters={"SiteRelease": ""})
@@ -401,7 +402,7 @@ def test_origins_given_replace_the_stacks_and_a_domain_goes_to_both_updates():
 def test_a_web_app_url_given_replaces_the_sites_own_from_the_first_update():
     created = StackState(outputs=DEPLOYED, parameters={"SiteRelease": ""})
     _, log, _ = _deploy([None, created], stage="prod", web_app_url="https://sessions.example.org")
-    release = make_release(API, NOW)
+    release = make_release(EDGE, NOW)
     assert [entry for entry in log if entry[0] == "run"] == [
         ("run", "CorsAllowedOrigins= WebAppUrl=https://sessions.example.org"),
         (

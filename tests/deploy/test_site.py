@@ -36,7 +36,7 @@ def test_the_distribution_serves_the_app_over_https_with_its_pages_routed(templa
     resources = templates[stage]["Resources"]
     config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
     assert config["DefaultRootObject"] == "index.html"
-    [origin] = config["Origins"]
+    [origin] = [o for o in config["Origins"] if o["Id"] == "site"]  # beside the API's (test_edge.py)
     assert origin["DomainName"] == {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]}
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
     behaviour = config["DefaultCacheBehavior"]
@@ -87,7 +87,8 @@ def test_the_site_is_named_per_stage_and_its_outputs_are_there_for_make_deploy(t
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_distribution_serves_the_release_the_stack_names_from_its_origin_path(templates, stage):
     template = templates[stage]
-    [origin] = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    origins = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]["Origins"]
+    [origin] = [o for o in origins if o["Id"] == "site"]
     assert origin["OriginPath"] == {
         "Fn::If": ["HasSiteRelease", {"Fn::Sub": "/releases/${SiteRelease}"}, {"Ref": "AWS::NoValue"}]
     }

@@ -78,7 +78,7 @@ class FakeOpener:
         if url in (SITE, SITE + "events/smoke-check"):
             return Response(200, {"Content-Type": "text/html; charset=utf-8", **SITE_HEADERS}, INDEX)
         if url == SITE + "config.js":
-            return Response(200, {"Content-Type": "text/javascript; charset=utf-8"}, config_script(API))
+            return Response(200, {"Content-Type": "text/javascript; charset=utf-8"}, config_script(SITE))
         raise _error(url, 404, {"Content-Type": "application/xml"}, b"<Error><Code>NoSuchKey</Code></Error>")
 
 
@@ -159,10 +159,10 @@ def test_each_wrong_answer_is_named():
     js = {"Content-Type": "text/javascript; charset=utf-8"}
     other = config_script("https://other.example/v1/")
     assert _failure_of(SITE + "config.js", Response(200, js, other)) == (
-        f"site config.js: body {other!r}, expected {config_script(API)!r}"
+        f"site config.js: body {other!r}, expected {config_script(SITE)!r}"
     )
     assert _failure_of(
-        SITE + "config.js", Response(200, {"Content-Type": "binary/octet-stream"}, config_script(API))
+        SITE + "config.js", Response(200, {"Content-Type": "binary/octet-stream"}, config_script(SITE))
     ) == ("site config.js: Content-Type 'binary/octet-stream', expected 'text/javascript; charset=utf-8'")
     # A missing file answered with the app's page would hide broken links.
     assert _failure_of(SITE + "smoke-check-missing.js", Response(200, html, INDEX)) == (

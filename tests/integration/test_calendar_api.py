@@ -90,7 +90,7 @@ def test_anyone_downloads_the_event_without_its_online_link(api, event):
         "text/calendar; charset=utf-8",
         'attachment; filename="ete-a-paris-latelier.ics"',
     )
-    assert "cache-control" not in reply.headers  # the same for every anonymous reader
+    assert reply.headers["cache-control"] == "public, max-age=0, s-maxage=5"  # the same for every anonymous reader
     assert reply.raw.decode() == expected(event, online=False)
     parsed = icalendar.Calendar.from_ical(reply.raw.decode()).walk("VEVENT")[0]
     assert ONLINE not in reply.raw.decode() and "LOCATION" not in parsed
