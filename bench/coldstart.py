@@ -59,7 +59,7 @@ extra = {}
 COLD_APP = APP_INVOKE + REPORT
 
 # Third-party: a module with a file that is neither the standard library's nor the project's. (Not "under
-# site-packages": packaged, the dependencies are in the layer's folder and chalice in the function's.)
+# site-packages": packaged, the dependencies are in the layer's folders.)
 THIRD_PARTY_LISTING = """
 import sys, sysconfig
 before = set(sys.modules)
@@ -175,7 +175,9 @@ def packaged_runtime() -> Iterator[Runtime]:
         for path in (*task.rglob("*"), *layer.rglob("*")):
             path.chmod(0o555 if path.is_dir() else 0o444)
         try:
-            yield Runtime((sys.executable, "-S", "-B"), PACKAGED_PATH.format(paths=[str(task), str(site)]))
+            # Lambda's order: the function, the layer's python/ (chalice's runtime), its site-packages.
+            paths = [str(task), str(layer / "python"), str(site)]
+            yield Runtime((sys.executable, "-S", "-B"), PACKAGED_PATH.format(paths=paths))
         finally:
             for path in (task, layer, *task.rglob("*"), *layer.rglob("*")):
                 path.chmod(0o755 if path.is_dir() else 0o644)

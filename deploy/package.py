@@ -39,9 +39,38 @@ def package(stage: str, out: Path | None = None) -> Path:
     sam = out / "sam.json"
     sam.write_text(json.dumps(finish_template(stage, json.loads(sam.read_text())), indent=2))
     _check_runtime(sam)
+    move_to_layer(out / "deployment.zip", out / "layer-deployment.zip", RUNTIME_PACKAGE)
     finish_zip(out / "deployment.zip")
     finish_zip(out / "layer-deployment.zip")
     return out
+
+
+# Chalice copies its runtime (chalice/app.py, 90 KB of source) into the function's zip; it is a third-party
+# package like the others, so it joins them in the layer (Lambda puts /opt/python on sys.path): the function's
+# zip holds the project's code only, and a new version of the project does not upload chalice again.
+RUNTIME_PACKAGE = "chalice/"
+LAYER_PACKAGES = "python/"
+
+
+def move_to_layer(function_zip: Path, layer_zip: Path, prefix: str) -> None:
+    """Move the function zip's entries under `prefix` into the layer's importable folder."""
+    kept: list[tuple[zipfile.ZipInfo, bytes]] = []
+    moved: list[tuple[zipfile.ZipInfo, bytes]] = []
+    with zipfile.ZipFile(function_zip) as source:
+        for info in source.infolist():
+            (moved if info.filename.startswith(prefix) else kept).append((info, source.read(info)))
+    if not moved:
+        raise SystemExit(f"the function zip has no {prefix}: chalice packages its runtime elsewhere now")
+    with zipfile.ZipFile(function_zip, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in kept:
+            target.writestr(info, data)
+    with zipfile.ZipFile(layer_zip, "a", zipfile.ZIP_DEFLATED) as layer:
+        present = set(layer.namelist())
+        for info, data in moved:
+            name = LAYER_PACKAGES + info.filename
+            if name in present:
+                raise SystemExit(f"the layer already holds {name}")
+            layer.writestr(name, data)
 
 
 def _check_runtime(template: Path) -> None:

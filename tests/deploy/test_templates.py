@@ -250,8 +250,10 @@ def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
     assert function_zip.stat().st_size < 1_000_000
     with zipfile.ZipFile(function_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
-    assert tops <= {"app.py", "__pycache__", "chalicelib", "chalice"}, tops
-    assert (packaged["dev"] / "layer-deployment.zip").exists()
+    assert tops <= {"app.py", "__pycache__", "chalicelib"}, tops
+    # Chalice's runtime is a third-party package like the others: in the layer.
+    with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as layer:
+        assert "python/chalice/app.py" in layer.namelist()
 
 
 def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drags_in(packaged):
@@ -491,9 +493,32 @@ def test_the_role_reaches_every_table_and_the_indexes_of_those_that_have_some(te
     assert {"UsersTable", "EventsTable", "AuditTable"} <= tables
     granted = {t["Fn::GetAtt"][0] for t in statement["Resource"] if "Fn::GetAtt" in t}
     indexed = {t["Fn::Sub"] for t in statement["Resource"] if "Fn::Sub" in t}
-    # The search index has statements of its own (tests/deploy/test_operations.py).
-    assert granted == tables - {"SearchTable"}
+    # The search index (tests/deploy/test_operations.py) and the queue table have statements of their own.
+    assert granted == tables - {"SearchTable", "QueueTable"}
     assert indexed == {
         f"${{{name}.Arn}}/index/*" for name in granted if resources[name]["Properties"].get("GlobalSecondaryIndexes")
     }
     assert len(resources["UsersTable"]["Properties"]["GlobalSecondaryIndexes"]) == 9
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_queue_table_expires_its_items_and_the_api_may_only_get_put_update_and_batch_read_it(templates, stage):
+    resources = templates[stage]["Resources"]
+    properties = resources["QueueTable"]["Properties"]
+    assert properties["TableName"] == f"sessions-{stage}-queue"
+    assert properties["KeySchema"] == [{"AttributeName": "k", "KeyType": "HASH"}]
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "GlobalSecondaryIndexes" not in properties
+    granted = [
+        s
+        for p in resources["APIHandlerRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if any(r == {"Fn::GetAtt": ["QueueTable", "Arn"]} for r in s["Resource"])
+    ]
+    assert [(s["Sid"], s["Action"], s["Resource"]) for s in granted] == [
+        (
+            "Queue",
+            ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+            [{"Fn::GetAtt": ["QueueTable", "Arn"]}],
+        )
+    ]
