@@ -39,6 +39,10 @@ const get = (path, query, signal) => request(path, { query, signal }).then((r) =
 /** A page of published events: `filters` are GET /api/events/'s parameters (search.js apiQuery), plus `cursor`. */
 export const listEvents = (filters = {}, signal) =>
   send("/api/events/", { query: filters, signal }).then((r) => r.data);
+/** An event as every visitor sees it: asked without a token, so that the edge may answer it for everyone. */
+export const getPublicEvent = (id, signal) =>
+  send(`/api/events/${encodeURIComponent(id)}/`, { signal }).then((r) => r.data);
+/** An event as the signed-in user may see it (a draft, a settlement, a paid event's link): never from the edge. */
 export async function getEvent(id, signal) {
   const path = `/api/events/${encodeURIComponent(id)}/`;
   try {
@@ -97,13 +101,24 @@ export const updateEvent = (id, changes) =>
 export const eventBookings = (id, { cursor } = {}, signal) =>
   get(`/api/events/${encodeURIComponent(id)}/bookings/`, { cursor }, signal);
 
-// Bookings: each attempt carries its Idempotency-Key (the same one when the attempt is retried).
-export function book(eventId, { waitlist = false } = {}) {
-  const body = waitlist ? { waitlist: true } : {};
+// Bookings: each attempt carries its Idempotency-Key (the same one when the attempt is retried). At an event
+// with an on-sale queue, `admission` is the token the queue gave (not part of the attempt: a retry may carry a
+// fresher one).
+export function book(eventId, { waitlist = false, admission = null } = {}) {
+  const body = { ...(waitlist ? { waitlist: true } : {}), ...(admission ? { admission } : {}) };
   return withIdempotencyKey(`book:${eventId}:${waitlist}`, (key) =>
     request(`/api/events/${encodeURIComponent(eventId)}/bookings/`, { method: "POST", body, idempotencyKey: key }),
   ).then((r) => ({ booking: r.data, replayed: r.headers.get("Idempotent-Replayed") === "true" }));
 }
+
+// An event's on-sale queue: each answer is the caller's place, {event_id, position, ahead, opens_at, admitted,
+// admission, admission_expires_at, expected_wait_seconds, sold_out, poll_after_seconds}.
+const queuePath = (eventId) => `/api/events/${encodeURIComponent(eventId)}/queue/`;
+/** Join (201), or the place already held (200): joining twice is harmless, so no Idempotency-Key. */
+export const joinQueue = (eventId, signal) =>
+  request(queuePath(eventId), { method: "POST", signal }).then((r) => r.data);
+/** The caller's place now; 404 `not_in_queue` if they never joined. */
+export const queuePlace = (eventId, signal) => get(queuePath(eventId), undefined, signal);
 
 export function cancelBooking(bookingId) {
   return withIdempotencyKey(`cancel:${bookingId}`, (key) =>

@@ -4,16 +4,27 @@ import { cursorOf } from "./api.js";
 import { fill, h, uid } from "./dom.js";
 import * as format from "./format.js";
 
+/** An instant `iso` written as format.eventTimes gives it: in the event's zone, then the visitor's if it differs. */
+function whenView(iso, times) {
+  return h(
+    "span",
+    { class: "when" },
+    h("time", { datetime: iso }, times.event),
+    times.visitor ? h("span", { class: "when-visitor" }, times.visitor) : null,
+  );
+}
+
 /** An event's time in its own zone, and in the visitor's when that differs. */
 export function eventWhen(event) {
   const times = format.eventTimes(event);
   if (!times) return h("span", {}, "Date to be announced");
-  return h(
-    "span",
-    { class: "when" },
-    h("time", { datetime: event.starts_at }, times.event),
-    times.visitor ? h("span", { class: "when-visitor" }, times.visitor) : null,
-  );
+  return whenView(event.starts_at, times);
+}
+
+/** When an event with an on-sale queue opens its sales, written as its start is; null without one. */
+export function salesOpenWhen(event) {
+  if (!event.sales_open_at) return null;
+  return whenView(event.sales_open_at, format.instantTimes(event.sales_open_at, event.timezone));
 }
 
 export function eventWhere(event) {
@@ -40,6 +51,8 @@ export function eventFacts(event, { host = true, categories = null } = {}) {
   const category = categories && event.category ? (categories.find((c) => c.slug === event.category) || {}).name : null;
   const rows = [
     ["When", eventWhen(event)],
+    // "Sales open" until the opening passes: bookings then go through the event's queue (pages/event.js).
+    [Date.parse(event.sales_open_at) > Date.now() ? "Sales open" : "Sales opened", salesOpenWhen(event)],
     ["Where", eventWhere(event)],
     categories && event.city ? ["City", event.city] : null,
     ["Price", format.price(event)],

@@ -38,6 +38,21 @@ export function eventTimes(event, zone = visitorZone()) {
   };
 }
 
+/** One instant as eventTimes shows a start (an event's sales opening): {event, visitor or null}, or null. */
+export function instantTimes(iso, timeZone, zone = visitorZone()) {
+  return eventTimes({ starts_at: iso, ends_at: null, timezone: timeZone }, zone);
+}
+
+/** A coming wait in words, as rough as it is known: "less than a minute", "about 12 minutes", "about 1 hour". */
+export function waitText(seconds) {
+  if (seconds < 60) return "less than a minute";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${count(minutes, "minute")}`;
+  const hours = Math.round(seconds / 3600);
+  if (hours < 48) return `about ${count(hours, "hour")}`;
+  return `about ${count(Math.round(seconds / 86400), "day")}`;
+}
+
 /** A timestamp in the visitor's zone, e.g. when a booking was made. */
 export function moment(iso) {
   return iso ? formatter(visitorZone()).format(new Date(iso)) : "";

@@ -66,6 +66,25 @@ export function retryAfterSeconds(header, now = Date.now()) {
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
+/** Resolve after `ms`, or reject with the signal's reason as soon as `signal` aborts (the page was left). */
+export function wait(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort); // one listener per pause would pile up on the page's signal
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 /** The API's absolute URL for a path such as "/api/events/" (the API may live under a stage prefix). */
 export function apiUrl(path, query = {}) {
   const url = new URL(path.replace(/^\//, ""), config.apiUrl);

@@ -44,6 +44,7 @@ function fieldsFrom(values) {
     timezone,
     starts_at: instant("starts_at"),
     ends_at: instant("ends_at"),
+    sales_open_at: instant("sales_open_at"),
     capacity: capacity === "" ? null : /^\d+$/.test(capacity) ? Number(capacity) : capacity,
     price: values.price.trim() === "" ? "0.00" : values.price.trim(),
     currency: values.currency.trim().toUpperCase(),
@@ -64,6 +65,7 @@ function valuesOf(event) {
     timezone: event.timezone,
     starts_at: instantToZoned(event.starts_at, event.timezone),
     ends_at: instantToZoned(event.ends_at, event.timezone),
+    sales_open_at: instantToZoned(event.sales_open_at, event.timezone),
     capacity: event.capacity === null ? "" : String(event.capacity),
     price: event.price,
     currency: event.currency,
@@ -82,6 +84,7 @@ const BLANK = {
   timezone: visitorZone(),
   starts_at: "",
   ends_at: "",
+  sales_open_at: "",
   capacity: "",
   price: "0.00",
   currency: "USD",
@@ -126,6 +129,13 @@ function eventFields(values, categories) {
       help: "In the event's time zone. Leave empty if not yet known.",
     }),
     field("ends_at", "Ends", { type: "datetime-local", value: values.ends_at, help: "Optional; after the start." }),
+    field("sales_open_at", "Sales open at", {
+      type: "datetime-local",
+      value: values.sales_open_at,
+      help:
+        "Optional, in the event's time zone, before the start. Set for a popular event: people join a queue " +
+        "and book in turn from this time. It can be changed until it has passed.",
+    }),
     field("capacity", "Seats", {
       type: "number",
       value: values.capacity,

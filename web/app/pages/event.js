@@ -9,6 +9,9 @@
 // Cancelling a paid seat asks first, saying what the refund policy does with the money at that moment. When
 // the event itself is cancelled, its bookings are cancelled and paid ones refunded by a background settlement:
 // the page then tells the visitor where their booking and their money stand, and offers nothing to book.
+//
+// An event with a sales opening (`sales_open_at`) is booked through its on-sale queue (../queue.js): the visitor
+// joins it, the page follows their place, and books as soon as their turn comes, with the admission it gives.
 
 import * as api from "../api.js";
 import { calendarLinks } from "../calendar.js";
@@ -29,7 +32,9 @@ import {
 } from "../components.js";
 import { append, fill, h, messageArea, show } from "../dom.js";
 import { clock, eventPhase, price, seatsLeft } from "../format.js";
+import { wait } from "../http.js";
 import { here, signInPath } from "../navigation.js";
+import { PlaceInLine, placeText } from "../queue.js";
 import * as session from "../session.js";
 import { organizerPath } from "./organizer.js";
 
@@ -93,23 +98,33 @@ function afterEventCancelled(booking) {
   return [ended, refundText(booking)].filter(Boolean).join(" ");
 }
 
-function wait(ms, signal) {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort); // one listener per pause would pile up on the page's signal
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/**
+ * The event for this visitor. Its public answer, asked without a token, is the same for everyone and is served
+ * by the edge for a few seconds (seats left may lag that much); only those it may show more ask again with
+ * their token: its creator and staff (a draft, the settlement, a paid event's link). A seat holder's link comes
+ * with their booking instead (withSeatLink).
+ */
+async function readEvent(id, signal) {
+  const user = session.currentUser();
+  try {
+    const shown = await api.getPublicEvent(id, signal);
+    if (!user || !(user.is_staff || user.id === shown.creator)) return shown;
+  } catch (error) {
+    // A draft is not found by the public: only a creator or staff may see it, as its creator or as staff.
+    if (!(error.status === 404 && session.isCreator(user))) throw error;
+  }
+  return api.getEvent(id, signal);
+}
+
+/** A paid event's online link as the visitor's confirmed booking shows it (the public answer has none). */
+function withSeatLink(event, booking) {
+  const link = booking && booking.status === "confirmed" && booking.event_summary && booking.event_summary.online_url;
+  return link && !event.online_url ? { ...event, online_url: link } : event;
 }
 
 export async function render(root, ctx) {
   const categoriesRead = api.categories().catch(() => []); // for the category's name; read once per visit
-  let event = await api.getEvent(ctx.params.id, ctx.signal);
+  let event = await readEvent(ctx.params.id, ctx.signal);
   const categories = await categoriesRead;
   const user = session.currentUser(); // after the first request, which may have ended a dead session
   // The visitor's place: at a live event their active booking; at a cancelled one their newest, whatever its
@@ -117,6 +132,7 @@ export async function render(root, ctx) {
   const placeOf = (signal) =>
     event.status === "cancelled" ? api.latestBookingFor(event.id, signal) : api.activeBookingFor(event.id, signal);
   let booking = user && user.id !== event.creator ? await placeOf(ctx.signal) : null;
+  event = withSeatLink(event, booking);
   ctx.setTitle(event.title);
 
   const badges = h("p", { class: "badges" });
@@ -125,6 +141,13 @@ export async function render(root, ctx) {
   const panel = h("div", { class: "panel-body" });
   const calendar = h("div");
   const calendarSection = section("Add to calendar", calendar);
+  // The visitor's place in the event's queue, and what they joined it for ("seat" or "waitlist"): done as soon
+  // as their turn comes, only when they asked in this visit or were waiting for it (a place admitted earlier,
+  // perhaps of a seat since cancelled, books only on a click).
+  const place = new PlaceInLine(event.id, ctx.signal, { onPlace: placeChanged, onFailure: (error) => refused(error) });
+  let wanted = null;
+  let taking = null; // what the turn that has come is being used for, while it is: "seat" or "waitlist"
+  let drawnPhase = null;
 
   /** The calendar links, for this reader: the online link only for a confirmed seat and those who manage it. */
   function drawCalendar() {
@@ -152,6 +175,7 @@ export async function render(root, ctx) {
 
   async function refresh() {
     try {
+      // With the token: after their own booking or cancelling, the visitor sees its effect, not the edge's copy.
       event = await api.getEvent(event.id);
     } catch {
       // the figures shown are a little stale; the outcome itself is already known
@@ -183,9 +207,92 @@ export async function render(root, ctx) {
     show(area, "error", REFUSALS[error.code] || error.message);
   }
 
-  function book(waitlist) {
+  /** Whether this visitor books through the event's queue now: signed in, neither its creator nor staff, with
+   * no place yet, at a published event with a sales opening that has not started. */
+  function throughQueue() {
+    const open = event.status === "published" && !CLOSED[eventPhase(event)];
+    return Boolean(event.sales_open_at && open && user && user.id !== event.creator && !user.is_staff && !booking);
+  }
+
+  /** Every seat taken, as the event or, fresher, the queue says. */
+  const soldOut = () => seatsLeft(event) === 0 || Boolean(place.place && place.place.sold_out);
+
+  /** What the panel shows of the queue: not in it, waiting (with seats left, or sold out), taking the turn
+   * that has come, or admitted (booked on a click); null when the visitor does not book through it. */
+  function queuePhase() {
+    if (!throughQueue()) return null;
+    if (!place.place) return "out";
+    if (taking) return "taking";
+    return place.place.admitted ? "admitted" : soldOut() ? "sold-out" : "waiting";
+  }
+
+  /** What the live region says: the place, or what the turn is being used for. */
+  function queueWords() {
+    if (!drawnPhase || !place.place) return "";
+    if (drawnPhase === "taking") {
+      const doing = taking === "waitlist" ? "joining the waitlist" : "booking your seat";
+      return `Your turn has come: ${doing}…`;
+    }
+    return placeText(place.place, soldOut());
+  }
+
+  function placeChanged(now) {
+    if (now.admitted && wanted && !taking) {
+      const waitlist = wanted === "waitlist";
+      wanted = null;
+      // A seat wanted at a sold-out event: the waitlist is offered instead (joined only if asked for).
+      if (waitlist || !soldOut()) {
+        takeTurn(waitlist, now.admission);
+        return;
+      }
+    }
+    if (queuePhase() !== drawnPhase) drawPanel(); // which says the place too
+    else place.say(queueWords()); // read out only when its words change
+  }
+
+  /** Book (or join the waitlist) at once with the admission the queue has just given. */
+  async function takeTurn(waitlist, admission) {
+    taking = waitlist ? "waitlist" : "seat";
+    drawPanel(); // nothing to click meanwhile: a second booking attempt would race this one
+    try {
+      await book(waitlist, admission)();
+    } catch (error) {
+      taking = null;
+      drawPanel();
+      await refused(error);
+    } finally {
+      taking = null;
+    }
+  }
+
+  function joinQueue(want) {
     return async () => {
-      const result = await api.book(event.id, { waitlist });
+      wanted = want;
+      try {
+        await place.join();
+      } catch (error) {
+        wanted = null;
+        throw error;
+      }
+      if (!place.place.admitted) focusPanel(); // the button is gone; its place is said in the live region
+    };
+  }
+
+  /** Book; at an event with a queue with the admission given, else a fresh one, and again with a fresh one should
+   * the one given have expired on its way. */
+  async function bookWith(waitlist, admission) {
+    if (!event.sales_open_at) return api.book(event.id, { waitlist });
+    try {
+      return await api.book(event.id, { waitlist, admission: admission || (await place.admission()) });
+    } catch (error) {
+      if (!(admission && error.code === "admission_required")) throw error;
+      return api.book(event.id, { waitlist, admission: await place.admission() });
+    }
+  }
+
+  function book(waitlist, admission = null) {
+    return async () => {
+      const result = await bookWith(waitlist, admission);
       booking = result.booking;
       const checkout = booking.status === "pending_payment" ? safeLink(booking.checkout_url) : null;
       if (checkout) {
@@ -229,6 +336,8 @@ export async function render(root, ctx) {
 
   function drawPanel() {
     fill(panel, panelContent()); // fill() leaves out the nulls, which replaceChildren() would write out as "null"
+    drawnPhase = queuePhase();
+    place.say(queueWords());
     drawCalendar(); // after every change of the event or of the visitor's place
   }
 
@@ -251,6 +360,21 @@ export async function render(root, ctx) {
     const closed = event.status === "published" ? CLOSED[eventPhase(event)] : null;
     if (!user) {
       if (closed) return [h("p", {}, closed)];
+      if (event.sales_open_at) {
+        // Back from signing in (or up), the page joins the queue at once (render).
+        const back = `${location.pathname}?queue=join`;
+        return [
+          h("p", {}, "Seats for this event are sold through a queue."),
+          h("p", {}, h("a", { href: signInPath(back), class: "button" }, "Join the queue")),
+          h(
+            "p",
+            {},
+            "You sign in first. New here? ",
+            h("a", { href: `/signup?next=${encodeURIComponent(back)}` }, "Create an account"),
+            " and you come back in the queue.",
+          ),
+        ];
+      }
       return [
         h(
           "p",
@@ -296,7 +420,12 @@ export async function render(root, ctx) {
     }
     if (event.status !== "published") return [h("p", {}, "This event is not published, so it cannot be booked yet.")];
     if (closed) return [h("p", {}, closed)];
-    if (seatsLeft(event) === 0) {
+    if (event.sales_open_at && user.is_staff) {
+      return [h("p", {}, "Visitors book this event through its on-sale queue, which staff do not join.")];
+    }
+    const inLine = queuePhase() === "admitted" ? null : queueContent();
+    if (inLine) return inLine;
+    if (soldOut()) {
       return [
         h("p", {}, "This event is full. Join the waitlist to get a seat if one is freed."),
         actionButton("Join the waitlist", book(true), "Joining…"),
@@ -313,6 +442,42 @@ export async function render(root, ctx) {
       ];
     }
     return [actionButton("Book a seat", book(false), "Booking…")];
+  }
+
+  /** The panel while the visitor is not yet admitted by the queue (null otherwise): join it, or wait. */
+  function queueContent() {
+    const phase = queuePhase();
+    if (phase === "out" && soldOut()) {
+      return [
+        h(
+          "p",
+          {},
+          "This event is sold out. Join the waitlist to get a seat if one is freed: you take a place in its queue, " +
+            "and are put on the waitlist when your turn comes.",
+        ),
+        actionButton("Join the waitlist", joinQueue("waitlist"), "Joining…"),
+      ];
+    }
+    if (phase === "out") {
+      const early = Date.parse(event.sales_open_at) > Date.now();
+      return [
+        h(
+          "p",
+          {},
+          early
+            ? "Seats are sold through a queue from the opening of sales. Everyone who joins before then is served " +
+                "in a random order, so there is no need to hurry."
+            : "Seats are sold through a queue: join it to get your place in line.",
+        ),
+        actionButton("Join the queue", joinQueue("seat"), "Joining…"),
+      ];
+    }
+    if (phase === "taking") return [h("p", {}, "One moment…")]; // the live region above says what is happening
+    if (phase !== "waiting" && phase !== "sold-out") return null;
+    let then = isPaid(event) ? "it holds your seat and takes you to the payment page." : "it books your seat.";
+    if (wanted === "waitlist") then = "it puts you on the waitlist.";
+    else if (phase === "sold-out") then = "you can join the waitlist.";
+    return [h("p", {}, `Keep this page open: when your turn comes, ${then}`)];
   }
 
   /** Back from the payment page: read the booking (again, until the payment is confirmed) and say how it went. */
@@ -361,9 +526,14 @@ export async function render(root, ctx) {
     }
   }
 
+  if (throughQueue()) {
+    // Not knowing the place (no answer) only costs a click: joining again answers the same place.
+    await place.read().catch(() => null);
+    if (place.place && !place.place.admitted) wanted = "seat";
+  }
   drawEvent();
   drawPanel();
-  const yourPlace = section("Your place", area, panel);
+  const yourPlace = section("Your place", area, place.region, panel);
   const heading = yourPlace.querySelector("h2");
   heading.setAttribute("tabindex", "-1");
   append(
@@ -382,6 +552,11 @@ export async function render(root, ctx) {
   const returned = ctx.query.get("booking");
   const outcome = ctx.query.get("checkout");
   if (returned && ["success", "cancelled"].includes(outcome)) followCheckout(returned, outcome);
+  if (ctx.query.get("queue") === "join") {
+    // Back from signing in to join the queue (the link for signed-out visitors): join as if they had clicked.
+    history.replaceState(history.state, "", location.pathname);
+    if (queuePhase() === "out") joinQueue("seat")().catch((error) => refused(error));
+  }
 }
 
 /** What the visitor is told on their way back from the payment page. */
