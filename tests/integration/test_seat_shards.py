@@ -195,3 +195,28 @@ def test_random_bookings_cancels_and_edits_never_break_the_counters(api, creator
             reply = api.patch(f"/api/events/{event['id']}/", {"seat_shards": rng.randrange(1, 5)}, token=creator_token)
             assert reply.status in (200, 409), reply.json
         check_booking_invariants(attempts=1)
+
+
+def test_events_stored_before_seat_counters_get_theirs_from_their_bookings(api, creator_token, users):
+    """manage.py reindex (and createtables when the seats table is new): an event without counters gets one,
+    counting its active bookings (those stored before counters have no seat_shard: counter 0)."""
+    from chalicelib.persistence.admin import backfill_seat_counters
+
+    old = _event(api, creator_token, capacity=3)
+    booked, waiting, late = users(3)
+    _book(api, old, booked)
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    # As stored before counters: no counter item, bookings without their counter.
+    client.delete_item(TableName="sessions-local-seats", Key={"k": {"S": f"{old['id']}#0"}})
+    for item in client.scan(TableName="sessions-local-bookings")["Items"]:
+        client.update_item(
+            TableName="sessions-local-bookings", Key={"id": item["id"]}, UpdateExpression="REMOVE seat_shard"
+        )
+    counted = _event(api, creator_token, capacity=2)
+    assert backfill_seat_counters() == 1
+    assert _counters(old["id"]) == {0: (1, 3, 0)}
+    assert backfill_seat_counters() == 0  # safe to repeat
+    assert _counters(counted["id"]) == {0: (0, 2, 0)}
+    assert _book(api, old, waiting).json["status"] == "confirmed"
+    assert _book(api, old, late).json["status"] == "confirmed"
+    check_booking_invariants()
