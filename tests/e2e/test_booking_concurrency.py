@@ -38,8 +38,9 @@ def test_sixty_users_racing_for_ten_seats_get_exactly_ten(base, stack, crowd, se
     event = _event(base, 10, seat_shards)
     url = f"{base}/api/events/{event['id']}/bookings/"
     with ThreadPoolExecutor(max_workers=30) as pool:
-        # Each with its own key: a retried 503 whose booking did commit is answered with that booking.
-        replies = list(pool.map(lambda t: _patiently(url, None, t, key=t[-40:]), crowd))
+        # Each with its own key (per event: the crowd books each parametrization's event): a retried 503 whose
+        # booking did commit is answered with that booking.
+        replies = list(pool.map(lambda t: _patiently(url, None, t, key=f"{seat_shards}-{t[-40:]}"), crowd))
     statuses = sorted(r.status_code for r in replies)
     assert statuses == [201] * 10 + [409] * 50, statuses
     assert {r.json()["code"] for r in replies if r.status_code == 409} == {"event_full"}
