@@ -95,6 +95,16 @@ class ServiceUnavailable(DomainError):
         self.retry_after = retry_after
 
 
+class Busy(ServiceUnavailable):
+    """Contention, not an outcome: other requests held the same items through every retry (transaction
+    conflicts) or kept changing them (a stale read at each attempt). Nothing was written; the client sends the
+    same request again after Retry-After (a few seconds, at random, so that the crowd does not return in step).
+    409 stays for what the request cannot become by retrying (full, already booked, not bookable)."""
+
+    def __init__(self, detail: str = "Busy with other requests for the same thing; try again in a moment.") -> None:
+        super().__init__(detail)
+
+
 class Throttled(DomainError):
     """Too many requests of this kind (429); the client may try again after `wait` seconds (DRF's wording)."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.domain.bookings import Booking, Payment
 from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus, CancelReason, EventStatus, RefundStatus
-from chalicelib.errors import Conflict
+from chalicelib.errors import Busy
 from chalicelib.persistence import seats
 from chalicelib.persistence.audit import add_entry
 from chalicelib.persistence.common import get_or_none, page_of, parse_time, query_window, update_if
@@ -210,7 +210,7 @@ class _SeatRefused(Exception):
 
 # A booking at an event of several seat counters that collides with another on one counter tries the next
 # rather than waiting for this one (write_transaction's retries are for a single counter); at most this many
-# transactions in all per counter, then the event is "changing quickly" (409 conflict).
+# transactions in all per counter, then the event is busy (503, Retry-After).
 ATTEMPTS_PER_COUNTER = 2
 
 
@@ -273,14 +273,14 @@ class DynamoBookingRepository:
                     raise EventChanged() from None
                 order = [int(i.shard) for i in current if _has_room(i) and int(i.shard) not in tried]
                 random.shuffle(order)
-            except Conflict as exc:
-                if exc.code != "conflict" or shards == 1:
+            except Busy:
+                if shards == 1:
                     raise
                 # Another booking holds this counter right now: the next one is likely free; this one later.
                 order.append(shard)
         if not order:
             raise EventChanged()
-        raise Conflict("The event is changing quickly; try again.", "conflict")
+        raise Busy("The event is busy; try again in a moment.")
 
     def _add(
         self, booking: Booking, record: IdempotentWrite | None, seat: Callable[[NamedWrite], None], solo: bool = True

@@ -10,7 +10,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
 from chalicelib import metrics
 from chalicelib.budget import store_call, store_failed
-from chalicelib.errors import Conflict, ServiceUnavailable
+from chalicelib.errors import Busy, ServiceUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,7 +43,7 @@ def error_code(exc: PynamoDBException) -> str | None:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Let expected outcomes through, turn dependency failures into ServiceUnavailable or Conflict. Inside a
+    """Let expected outcomes through, turn dependency failures into ServiceUnavailable (Busy for a conflict). Inside a
     request's budget (chalicelib.budget): a store that already failed the request is not called again."""
     with store_call():
         try:
@@ -52,7 +52,7 @@ def translate_errors() -> Iterator[None]:
             codes = cancellation_codes(exc)
             if "TransactionConflict" in codes or error_code(exc) == "TransactionConflictException":
                 metrics.count(metrics.TRANSACTION_CONFLICT)
-                raise Conflict("A concurrent request changed the same data; try again.", "conflict") from exc
+                raise Busy() from exc
             store_failed()
             raise ServiceUnavailable() from exc
         except (PynamoDBException, BotoCoreError) as exc:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactGet, TransactWrite
 
-from chalicelib.errors import Conflict
+from chalicelib.errors import Busy
 from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import cancellation_codes, translate_errors
 
@@ -110,7 +110,7 @@ CONFLICT_PAUSE_SECONDS = 0.02
 @contextmanager
 def write_transaction(attempts: int = CONFLICT_ATTEMPTS) -> Iterator[NamedWrite]:
     """One TransactWriteItems, committed when the block ends. Failed conditions raise ConditionsFailed; a
-    conflict with another transaction is retried (`attempts` in all), then is Conflict `conflict`; throttling
+    conflict with another transaction is retried (`attempts` in all), then is Busy (503); throttling
     and outages become domain errors (see errors.translate_errors)."""
     named = NamedWrite()
     yield named
@@ -119,8 +119,8 @@ def write_transaction(attempts: int = CONFLICT_ATTEMPTS) -> Iterator[NamedWrite]
             with translate_errors():
                 named.commit()
             return
-        except Conflict as exc:
-            if exc.code != "conflict" or attempt == attempts - 1:
+        except Busy:
+            if attempt == attempts - 1:
                 raise
         time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))
 

@@ -15,7 +15,7 @@ from chalicelib import metrics
 from chalicelib.domain.bookings import Booking, BookingResult
 from chalicelib.domain.common import Page, iso, utcnow
 from chalicelib.domain.enums import AuditAction, BookingStatus, CancelReason, EventStatus, RefundStatus
-from chalicelib.errors import AdmissionRequired, Conflict, NotFound, PermissionDenied, ServiceUnavailable
+from chalicelib.errors import AdmissionRequired, Busy, Conflict, NotFound, PermissionDenied, ServiceUnavailable
 from chalicelib.ids import is_valid_id, new_id
 from chalicelib.ports.bookings import (
     AlreadyBooked,
@@ -221,7 +221,7 @@ def _book(
         if terms is None or status is not BookingStatus.PENDING_PAYMENT:
             return result
         return replace(result, booking=_checkout_or_withdraw(bookings, events, terms, booking, event, idem))
-    raise Conflict("The event is changing quickly; try again.", "conflict")
+    raise Busy("The event is changing quickly; try again in a moment.")
 
 
 def _checkout_or_withdraw(
@@ -327,7 +327,7 @@ def refund(
         settled = payments.issue_refund(bookings, terms, owed, utcnow())
         event = events.get(booking.event_id)
         return BookingResult(settled.shown_to(principal), event.shown_to(principal) if event else None)
-    raise Conflict("The booking is changing quickly; try again.", "conflict")
+    raise Busy("The booking is changing quickly; try again in a moment.")
 
 
 def cancel_reason(booking: Booking, event: Event | None, canceller: Principal | None) -> CancelReason:
@@ -393,7 +393,7 @@ def end_booking(
             booking = _reread(bookings, booking)
             continue
         return Ended(booking, cancelled, event, promotion)
-    raise Conflict("The booking is changing quickly; try again.", "conflict")
+    raise Busy("The booking is changing quickly; try again in a moment.")
 
 
 def _cancel(

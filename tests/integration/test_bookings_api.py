@@ -190,7 +190,8 @@ def test_event_edit_after_a_booking_keeps_the_seat_count(api, event_of, user_tok
     ("code", "reasons", "status"),
     [
         ("ProvisionedThroughputExceededException", None, 503),
-        ("TransactionCanceledException", ["None", "None", "TransactionConflict"], 409),
+        # A conflict on every attempt is contention, not an outcome: 503, to be sent again.
+        ("TransactionCanceledException", ["None", "None", "TransactionConflict"], 503),
     ],
 )
 def test_faults_during_booking_answer_with_retry_after_and_write_nothing(

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.domain.common import iso, utcnow
 from chalicelib.domain.enums import BookingStatus, CancelReason, RefundReason, RefundStatus
-from chalicelib.errors import Conflict, ServiceUnavailable
+from chalicelib.errors import Busy, Conflict, ServiceUnavailable
 from chalicelib.ports.common import StaleWrite
 from chalicelib.ports.payments import PaymentUnavailable, ProviderEvent
 from chalicelib.services import bookings, event_settlement, events, payments, settlement
@@ -677,9 +677,9 @@ def test_the_creator_grants_a_late_refund_through_a_lost_race_while_the_provider
 def test_a_grant_that_keeps_losing_its_race_asks_to_try_again(world):
     _, kept = _kept_late(world)
     fail_first(world.bookings, "grant_refund", 3)
-    with pytest.raises(Conflict) as changing:
+    with pytest.raises(Busy) as changing:
         _refund(world, world.owner, kept)
-    assert (changing.value.detail, changing.value.code) == ("The booking is changing quickly; try again.", "conflict")
+    assert changing.value.detail == "The booking is changing quickly; try again in a moment."
 
 
 def test_staff_refunding_their_own_late_cancellation_is_not_audited(world):

@@ -17,7 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import bootstrap, metrics
 from chalicelib.domain.common import utcnow
 from chalicelib.domain.limits import Rate, RateLimits
-from chalicelib.errors import Conflict, Throttled
+from chalicelib.errors import Busy, Throttled
 from chalicelib.logs import LOGGER_NAME, get_logger, invocation, lambda_handler
 from chalicelib.ports.mail import MailMessage
 from chalicelib.ports.payments import ProviderEvent
@@ -390,6 +390,6 @@ def test_transaction_conflict_is_counted_where_it_is_translated(log):
     answer = {"Error": {"Code": "TransactionCanceledException", "Message": "cancelled"}}
     cause = VerboseClientError(answer, "TransactWriteItems", cancellation_reasons=reasons)
     error = TransactWriteError("cancelled", cause=cause)
-    with pytest.raises(Conflict), translate_errors():
+    with pytest.raises(Busy), translate_errors():
         raise error
     assert log.metrics() == [metric_line("TransactionConflict")]
