@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import app, bookings, coldstart, search
+from bench import app, bookings, coldstart, hot_event, search
 
 TARGETS = {
     "cold_ratio": 0.75,  # this app's cold start over the original's, same run
@@ -66,6 +66,7 @@ def main() -> None:
     load = bookings.throughput()
     rows.append(("bookings per second, local stack over HTTP (16 clients)", f"{load['per_second']:.1f}", ""))
     rows.append(("booking latency p50 / p99, local stack", f"{load['p50_ms']:.0f} / {load['p99_ms']:.0f} ms", ""))
+    rows.extend(hot_event.bench_rows())
     cpu = os.cpu_count()
     print(
         f"\nmake bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {cpu} cores, "

@@ -34,11 +34,12 @@ class Settlement:
         return max(self.bookings - self.remaining, 0)
 
 
-# A seat counter takes a few hundred bookings a second before its transactions start to collide
-# (docs/dynamodb.md, "A popular event"); an event gets one counter per SEATS_PER_SHARD seats unless its creator
-# asks for another number, up to MAX_SEAT_SHARDS (a booking joining the waitlist checks every counter in one
-# transaction of at most 100 items, beside the event's search items when it is published).
-SEATS_PER_SHARD = 500
+# A seat counter's transactions collide once it takes more than about 30 bookings a second (each holds it for
+# ~15 ms; bench/hot_event.py), so an event of 10,000 seats needs the 32 counters that ~1,000 a second takes:
+# one counter per SEATS_PER_SHARD seats unless its creator asks for another number, up to MAX_SEAT_SHARDS (a
+# booking joining the waitlist checks every counter in one transaction of at most 100 items, beside the event's
+# search items when it is published).
+SEATS_PER_SHARD = 300
 MAX_SEAT_SHARDS = 32
 
 

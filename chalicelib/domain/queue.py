@@ -37,9 +37,11 @@ LATE = "late"
 # Fixed for the life of a queue: positions are computed from these (an entry stores its shard, not the count).
 EARLY_SHARDS = 64
 LATE_SHARDS = 16
-# Admissions per second per seat shard: a seat counter takes a few hundred bookings a second (docs/dynamodb.md),
-# and an admitted visitor books once at most. Tuned by `make bench` (bench/hot_event.py).
-ADMISSIONS_PER_SEAT_SHARD = 60.0
+# Admissions per second per seat shard: an admitted visitor books once at most, and a counter whose booking
+# transactions (~15 ms each) hold it about half the time keeps conflicts rare (bench/hot_event.py, `make bench`).
+# 32 counters give 992 a second, under the 1,000 WCU/s of the bookings' `by-event` index partition that every
+# booking of the event writes.
+ADMISSIONS_PER_SEAT_SHARD = 31.0
 # A join that began before the opening has written its counter within a Lambda's timeout; after this the early
 # counts are final and a process keeps them for good.
 SETTLE_SECONDS = 15

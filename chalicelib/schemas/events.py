@@ -50,7 +50,7 @@ class EventCreateIn(InputSchema):
     online: Online | None = None
     # When sales open: bookings then need an admission from the event's on-sale queue (null: no queue).
     sales_open_at: When = None
-    # Seat counters for a popular event's on-sale (left out: one per 500 seats, docs/dynamodb.md).
+    # Seat counters for a popular event's on-sale (left out: one per 300 seats, docs/dynamodb.md).
     seat_shards: SeatShards | None = None
 
 

@@ -49,7 +49,7 @@ def queue(aws, monkeypatch):
 
 @pytest.fixture
 def on_sale(api, creator_token, opens):
-    """A published event (ten seats, one seat counter: 60 admissions a second) whose sales open at `opens`."""
+    """A published event (ten seats, one seat counter: 31 admissions a second) whose sales open at `opens`."""
     body = {"title": "Launch", "description": "D", "capacity": 10, "sales_open_at": iso(opens)}
     body["starts_at"] = iso(opens + timedelta(days=1))
     reply = api.post("/api/events/", body, token=creator_token)
@@ -106,7 +106,7 @@ def test_joining_twice_answers_the_same_place_and_a_stranger_is_not_in_the_queue
     at(opens - timedelta(seconds=100))
     path = f"/api/events/{on_sale['id']}/queue/"
     first = api.post(path, token=alice)
-    # 100 s to the opening, then place 1 at 60 a second: 101 s; polls every 5 s at most.
+    # 100 s to the opening, then place 1 at 31 a second: 101 s; polls every 5 s at most.
     expected = _status(on_sale, opens, expected_wait_seconds=101)
     assert (first.status, first.json) == (201, expected)
     again = api.post(path, token=alice)
@@ -125,7 +125,7 @@ def test_admitted_once_the_clock_passes_the_place_then_books_with_the_admission(
     at(opens - timedelta(seconds=100))
     for token in (alice, bob):
         assert api.post(path, token=token).status == 201
-    at(opens + timedelta(seconds=1))  # 60 places served
+    at(opens + timedelta(seconds=1))  # 31 places served
     # Places are final once the early counts are (before the opening one may still move behind a later joiner
     # whose counter comes first: which one, the HMAC of random ids decides).
     assert {api.get(path, token=token).json["position"] for token in (alice, bob)} == {1, 2}

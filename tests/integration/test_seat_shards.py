@@ -43,13 +43,13 @@ def _book(api, event, token, **body):
     return api.post(f"/api/events/{event['id']}/bookings/", body, token=token)
 
 
-def test_an_event_gets_one_counter_per_500_seats_unless_its_creator_says(api, creator_token):
-    small = _event(api, creator_token, capacity=500)
-    large = _event(api, creator_token, capacity=1_201)
+def test_an_event_gets_one_counter_per_300_seats_unless_its_creator_says(api, creator_token):
+    small = _event(api, creator_token, capacity=300)
+    large = _event(api, creator_token, capacity=601)
     unlimited = _event(api, creator_token)
     chosen = _event(api, creator_token, capacity=10, seat_shards=4)
     assert [e["seat_shards"] for e in (small, large, unlimited, chosen)] == [1, 3, 1, 4]
-    assert _counters(large["id"]) == {0: (0, 401, 0), 1: (0, 400, 0), 2: (0, 400, 0)}
+    assert _counters(large["id"]) == {0: (0, 201, 0), 1: (0, 200, 0), 2: (0, 200, 0)}
     assert _counters(unlimited["id"]) == {0: (0, None, 0)}
     assert _counters(chosen["id"]) == {0: (0, 3, 0), 1: (0, 3, 0), 2: (0, 2, 0), 3: (0, 2, 0)}
     reply = api.post("/api/events/", {"title": "T", "description": "D", "seat_shards": 33}, token=creator_token)
@@ -153,8 +153,8 @@ def test_counters_can_be_added_at_any_time_but_not_removed_while_seats_are_held(
     shrunk = api.patch(f"/api/events/{event['id']}/", {"seat_shards": 1}, token=creator_token)
     assert (shrunk.status, shrunk.json["code"]) == (409, "seat_shards_in_use")
     # An event whose number followed its capacity keeps following it (never below what it has while booked).
-    default = _event(api, creator_token, capacity=400)
-    assert api.patch(f"/api/events/{default['id']}/", {"capacity": 1_600}, token=creator_token).json["seat_shards"] == 4
+    default = _event(api, creator_token, capacity=200)
+    assert api.patch(f"/api/events/{default['id']}/", {"capacity": 1_200}, token=creator_token).json["seat_shards"] == 4
     check_booking_invariants()
 
 

@@ -206,11 +206,12 @@ def test_an_admission_names_the_user_and_the_event_and_lives_120_seconds(world):
     )
 
 
-def test_the_rate_is_60_a_second_per_seat_shard_up_to_the_cap():
+def test_the_rate_is_31_a_second_per_seat_shard_up_to_the_cap():
     event = World().event()
-    assert rules.admission_rate(event, 1000.0) == 60.0
-    assert rules.admission_rate(replace(event, seat_shards=4), 1000.0) == 240.0
-    assert rules.admission_rate(replace(event, seat_shards=32), 1000.0) == 1000.0
+    assert rules.admission_rate(event, 1000.0) == 31.0
+    assert rules.admission_rate(replace(event, seat_shards=4), 1000.0) == 124.0
+    assert rules.admission_rate(replace(event, seat_shards=32), 1000.0) == 992.0
+    assert rules.admission_rate(replace(event, seat_shards=32), 500.0) == 500.0
 
 
 def test_sold_out_once_every_seat_is_taken(world):

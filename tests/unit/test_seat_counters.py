@@ -9,9 +9,9 @@ from chalicelib.ports.common import StaleWrite
 
 @pytest.mark.parametrize(
     ("capacity", "expected"),
-    [(None, 1), (1, 1), (500, 1), (501, 2), (10_000, 20), (16_000, 32), (100_000, MAX_SEAT_SHARDS)],
+    [(None, 1), (1, 1), (300, 1), (301, 2), (6_000, 20), (9_600, 32), (10_000, 32), (100_000, MAX_SEAT_SHARDS)],
 )
-def test_one_counter_per_500_seats_up_to_the_most_a_transaction_can_check(capacity, expected):
+def test_one_counter_per_300_seats_up_to_the_most_a_transaction_can_check(capacity, expected):
     assert default_seat_shards(capacity) == expected
 
 
