@@ -91,7 +91,7 @@ class Config:
     window: float = 20.0  # arrivals spread evenly at random over [0, window)
     opening: float = 5.0  # sales open at this instant
     # settings.queue_max_admissions_per_second for the run (QUEUE_MAX_ADMISSIONS_PER_SECOND): the admission rate
-    # is domain.queue.admission_rate(event, this); the deployed default (500) would cap it below the target.
+    # is domain.queue.admission_rate(event, this); set above the default (1,000) so that the cap hides nothing.
     queue_cap: float = QUEUE_CAP
     horizon: float = 600.0  # stop here, whatever is left
     seat_shards: int | None = None  # the event's seat_shards when set (else its default for the capacity)
@@ -878,7 +878,7 @@ def print_report(current: dict[str, Any], today: dict[str, Any]) -> None:
     )
     print(
         f"queue: admission_rate = {current['admission_rate']:,.0f}/s from the code ({current['seat_shards']} seat "
-        f"counters), QUEUE_MAX_ADMISSIONS_PER_SECOND={config['queue_cap']:,.0f} for the run\n(deployed default 500); "
+        f"counters), QUEUE_MAX_ADMISSIONS_PER_SECOND={config['queue_cap']:,.0f} for the run\n(default 1,000); "
         f"today's design: {today.get('config', {}).get('arrivals', 0):,} arrivals, "
         f"{today.get('simulated_seconds', 0) - config['opening']:.0f} s of sale"
     )
