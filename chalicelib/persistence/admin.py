@@ -150,6 +150,7 @@ def backfill_seat_counters() -> int:
     without: a maintenance command."""
     from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus
     from chalicelib.persistence import seats
+    from chalicelib.persistence.common import BATCH_KEYS, batch_read
     from chalicelib.persistence.models.bookings import BookingModel
     from chalicelib.persistence.models.seats import SeatModel
     from chalicelib.persistence.transactions import ConditionsFailed, write_transaction
@@ -158,11 +159,11 @@ def backfill_seat_counters() -> int:
     written = 0
     with translate_errors():
         scanned = list(EventModel.scan())
-    for start in range(0, len(scanned), seats.BATCH_KEYS):
-        chunk = scanned[start : start + seats.BATCH_KEYS]
+    for start in range(0, len(scanned), BATCH_KEYS):
+        chunk = scanned[start : start + BATCH_KEYS]
         # Which of these events have a first counter already: one BatchGetItem per 100 events.
         keys = [key for item in chunk for key in seats.keys(item.id, [seats.FIRST])]
-        counted = {item.event_id for item in seats.batch_read(keys, consistent=True)}
+        counted = {item.event_id for item in batch_read(keys, consistent=True)}
         for event_item in chunk:
             if event_item.id in counted:
                 continue

@@ -271,9 +271,9 @@ class DynamoBookingRepository:
                     continue
                 reread = True
                 current = seats.read(booking.event_id, shards)
-                if not current or any(not _bookable(item, now) for item in current):
+                if not current or any(not seats.is_bookable(item, now) for item in current):
                     raise EventChanged() from None
-                order = [int(i.shard) for i in current if _has_room(i) and int(i.shard) not in tried]
+                order = [int(i.shard) for i in current if seats.has_room(i) and int(i.shard) not in tried]
                 random.shuffle(order)
             except Busy:
                 if shards == 1:
@@ -590,14 +590,6 @@ def _settle_seat(tx: NamedWrite, booking: Booking, promote: Promotion | None, ow
         return
     tx.update(seats.name(shard), seats.key(booking.event_id, shard), actions=freed, condition=SeatModel.booked > 0)
     seats.check(tx, booking.event_id, seats.FIRST, nobody_waits)
-
-
-def _bookable(item: SeatModel, now: str) -> bool:
-    return item.status == EventStatus.PUBLISHED.value and (item.starts_at is None or item.starts_at > now)
-
-
-def _has_room(item: SeatModel) -> bool:
-    return item.capacity is None or int(item.booked) < int(item.capacity)
 
 
 def _counted_on_event(booking: Booking) -> bool:

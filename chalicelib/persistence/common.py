@@ -1,14 +1,19 @@
-"""Helpers every repository uses: reading an item that may not exist, timestamps, and list pages."""
+"""Helpers every repository uses: reading an item that may not exist, or several of several tables at once,
+timestamps, and list pages."""
 
 from __future__ import annotations
 
+import random
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DoesNotExist, GetError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.domain.common import Page
+from chalicelib.persistence.connection import get_connection
 from chalicelib.persistence.errors import error_code, translate_errors
 
 if TYPE_CHECKING:
@@ -18,6 +23,8 @@ if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
 M = TypeVar("M", bound=Model)
+# BatchGetItem's limit of keys per request.
+BATCH_KEYS = 100
 
 
 def get_or_none(model: type[M], key: str) -> M | None:
@@ -109,3 +116,53 @@ def merge_streams(streams: list[Stream], limit: int) -> tuple[list[Any], str | N
     if len(shown) > limit:
         return [item for _, item in shown[:limit]], shown[limit - 1][0]
     return [item for _, item in shown], frontier
+
+
+def batch_read(keys: Sequence[tuple[type[Model], Any, Any]], *, consistent: bool) -> list[Any]:
+    """Items of several tables by key, `(model, hash key, range key or None)` (pynamodb's batch_get reads one
+    model's), in BatchGetItem requests of up to 100 keys (what DynamoDB leaves unprocessed is asked again).
+    Absent items are simply missing."""
+    models: dict[str, type[Model]] = {}
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for model, hash_key, range_key in dict.fromkeys(keys):
+        table = model.Meta.table_name
+        models[table] = model
+        wanted.setdefault(table, []).append(_key(model, hash_key, range_key))
+    pending = [(table, k) for table, table_keys in wanted.items() for k in table_keys]
+    found: list[Any] = []
+    with translate_errors():
+        while pending:
+            chunk, pending = pending[:BATCH_KEYS], pending[BATCH_KEYS:]
+            request: dict[str, Any] = {}
+            for table, item_key in chunk:
+                request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(item_key)
+            for attempt in range(8):
+                reply = _dispatch(request)
+                for table, items in reply.get("Responses", {}).items():
+                    found.extend(models[table].from_raw_data(item) for item in items)
+                request = reply.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # DynamoDB leaves keys unprocessed when a partition is busy: back off before asking again.
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            if request:
+                raise GetError("BatchGetItem left keys unprocessed")
+    return found
+
+
+def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
+    try:
+        reply: dict[str, Any] = get_connection().dispatch("BatchGetItem", {"RequestItems": request})
+    except (ClientError, BotoCoreError) as exc:
+        raise GetError(f"Failed to batch get items: {exc}", exc) from exc
+    return reply
+
+
+def _key(model: type[Model], hash_key: Any, range_key: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for attribute in model.get_attributes().values():
+        if attribute.is_hash_key:
+            item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(hash_key)}
+        elif attribute.is_range_key and range_key is not None:
+            item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(range_key)}
+    return item

@@ -13,7 +13,7 @@ from chalicelib.domain.common import Page, iso
 from chalicelib.domain.enums import BookingStatus, EventStatus
 from chalicelib.domain.events import Event, Settlement
 from chalicelib.persistence import seats
-from chalicelib.persistence.common import newest_first, page_of, parse_time, query_window
+from chalicelib.persistence.common import batch_read, newest_first, page_of, parse_time, query_window
 from chalicelib.persistence.errors import error_code, translate_errors
 from chalicelib.persistence.markers import booking_key, marker_status
 from chalicelib.persistence.models import ALL, PUBLISHED
@@ -155,13 +155,13 @@ def _read(
     keys: list[tuple[Any, Any, Any]] = []
     for event_id in event_ids:
         keys += [(EventModel, event_id, None), *seats.keys(event_id, [seats.FIRST])]
-    found = seats.batch_read([*keys, *extra], consistent=consistent)
+    found = batch_read([*keys, *extra], consistent=consistent)
     items = {item.id: item for item in found if isinstance(item, EventModel)}
     others = [item for item in found if not isinstance(item, EventModel | SeatModel)]
     counters = _counters([item for item in found if isinstance(item, SeatModel)])
     rest = [key for i, item in items.items() for key in seats.keys(i, range(1, _shards(item)))]
     if rest:
-        for event_id, more in _counters(seats.batch_read(rest, consistent=consistent)).items():
+        for event_id, more in _counters(batch_read(rest, consistent=consistent)).items():
             counters[event_id] += more
     return {i: _to_domain(item, counters[i]) for i, item in items.items()}, others
 
@@ -177,12 +177,17 @@ def _listed(page: Page) -> Page:
     """A page of event items as events with their seats (one BatchGetItem of every shown event's counters:
     eventually consistent, like the index the page was read from)."""
     keys = [key for item in page.items for key in seats.keys(item.id, range(_shards(item)))]
-    counters = _counters(seats.batch_read(keys, consistent=False) if keys else [])
+    counters = _counters(batch_read(keys, consistent=False) if keys else [])
     return Page(items=[_to_domain(item, counters[item.id]) for item in page.items], next_key=page.next_key)
 
 
 def _as_is(item: EventModel) -> EventModel:
     return item
+
+
+def _page(results: Any, limit: int, key_attrs: tuple[str, ...]) -> Page:
+    """The page of events for `limit + 1` query results of an index (persistence.common.page_of), with seats."""
+    return _listed(page_of(results, limit, key_attrs, _as_is))
 
 
 def _write(
@@ -381,15 +386,15 @@ class DynamoEventRepository:
                 if creator:
                     index: Any = EventModel.creator_published_by_start
                     results = index.query(creator, condition, scan_index_forward=True, **kwargs)
-                    return _listed(page_of(results, limit, ("pub_creator", "starts_sk"), _as_is))
+                    return _page(results, limit, ("pub_creator", "starts_sk"))
                 results = EventModel.published_by_start.query(PUBLISHED, condition, scan_index_forward=True, **kwargs)
-                return _listed(page_of(results, limit, ("pub", "starts_sk"), _as_is))
+                return _page(results, limit, ("pub", "starts_sk"))
             if creator:
                 index = EventModel.creator_published_by_created
                 results = index.query(creator, scan_index_forward=False, **kwargs)
-                return _listed(page_of(results, limit, ("pub_creator", "created_sk"), _as_is))
+                return _page(results, limit, ("pub_creator", "created_sk"))
             results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
-            return _listed(page_of(results, limit, ("pub", "created_sk"), _as_is))
+            return _page(results, limit, ("pub", "created_sk"))
 
     def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
@@ -397,13 +402,13 @@ class DynamoEventRepository:
             # `<start>#<id>` sorts before `before` exactly when the start is earlier: the complement of upcoming.
             index: Any = EventModel.creator_published_by_start
             results = index.query(creator, EventModel.starts_sk < before, scan_index_forward=False, **kwargs)
-            return _listed(page_of(results, limit, ("pub_creator", "starts_sk"), _as_is))
+            return _page(results, limit, ("pub_creator", "starts_sk"))
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
         with translate_errors():
             results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
-            return _listed(page_of(results, limit, ("creator", "created_sk"), _as_is))
+            return _page(results, limit, ("creator", "created_sk"))
 
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None

@@ -9,15 +9,11 @@ holding it collide). A counter item has no index and no stream, and N of them sh
 from __future__ import annotations
 
 import random
-import time
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import GetError
+from typing import TYPE_CHECKING, NamedTuple
 
 from chalicelib.domain.common import iso
-from chalicelib.persistence.connection import get_connection
-from chalicelib.persistence.errors import translate_errors
+from chalicelib.domain.enums import EventStatus
+from chalicelib.persistence.common import batch_read
 from chalicelib.persistence.models.seats import SeatModel
 from chalicelib.ports.common import StaleWrite
 
@@ -26,15 +22,12 @@ if TYPE_CHECKING:
 
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
-    from pynamodb.models import Model
 
     from chalicelib.domain.events import Event
     from chalicelib.persistence.transactions import NamedWrite
 
 # The counter that also counts the event's waitlist (every event has it).
 FIRST = 0
-# BatchGetItem's limit of keys per request.
-BATCH_KEYS = 100
 
 
 class Counts(NamedTuple):
@@ -91,16 +84,26 @@ def _item(event: Event, shard: int, capacity: int | None) -> SeatModel:
 
 def bookable(now: str) -> Condition:
     """A counter of a published event that has not started (the event's copies on the counter)."""
-    condition: Condition = (SeatModel.status == "published") & (
+    condition: Condition = (SeatModel.status == EventStatus.PUBLISHED.value) & (
         SeatModel.starts_at.does_not_exist() | (SeatModel.starts_at > now)
     )
     return condition
+
+
+def is_bookable(item: SeatModel, now: str) -> bool:
+    """bookable(now), on a counter as read."""
+    return item.status == EventStatus.PUBLISHED.value and (item.starts_at is None or item.starts_at > now)
 
 
 def room() -> Condition:
     """A counter with a seat left."""
     condition: Condition = SeatModel.capacity.does_not_exist() | (SeatModel.booked < SeatModel.capacity)
     return condition
+
+
+def has_room(item: SeatModel) -> bool:
+    """room(), on a counter as read."""
+    return item.capacity is None or int(item.booked) < int(item.capacity)
 
 
 def full() -> Condition:
@@ -200,52 +203,3 @@ def check_empty(tx: NamedWrite, event_id: str, current: Sequence[SeatModel]) -> 
     """Commit only if none of the event's counters holds a booking or a waiting place."""
     for item in current:
         check(tx, event_id, int(item.shard), _empty())
-
-
-def batch_read(keys: Sequence[tuple[type[Model], Any, Any]], *, consistent: bool) -> list[Any]:
-    """Items of several tables by key, `(model, hash key, range key or None)`, in BatchGetItem requests of up to
-    100 keys (what DynamoDB leaves unprocessed is asked again). Absent items are simply missing."""
-    models: dict[str, type[Model]] = {}
-    wanted: dict[str, list[dict[str, Any]]] = {}
-    for model, hash_key, range_key in dict.fromkeys(keys):
-        table = model.Meta.table_name
-        models[table] = model
-        wanted.setdefault(table, []).append(_key(model, hash_key, range_key))
-    pending = [(table, k) for table, table_keys in wanted.items() for k in table_keys]
-    found: list[Any] = []
-    with translate_errors():
-        while pending:
-            chunk, pending = pending[:BATCH_KEYS], pending[BATCH_KEYS:]
-            request: dict[str, Any] = {}
-            for table, item_key in chunk:
-                request.setdefault(table, {"Keys": [], "ConsistentRead": consistent})["Keys"].append(item_key)
-            for attempt in range(8):
-                reply = _dispatch(request)
-                for table, items in reply.get("Responses", {}).items():
-                    found.extend(models[table].from_raw_data(item) for item in items)
-                request = reply.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                # DynamoDB leaves keys unprocessed when a partition is busy: back off before asking again.
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
-            if request:
-                raise GetError("BatchGetItem left keys unprocessed")
-    return found
-
-
-def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
-    try:
-        reply: dict[str, Any] = get_connection().dispatch("BatchGetItem", {"RequestItems": request})
-    except (ClientError, BotoCoreError) as exc:
-        raise GetError(f"Failed to batch get items: {exc}", exc) from exc
-    return reply
-
-
-def _key(model: type[Model], hash_key: Any, range_key: Any) -> dict[str, Any]:
-    item: dict[str, Any] = {}
-    for attribute in model.get_attributes().values():
-        if attribute.is_hash_key:
-            item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(hash_key)}
-        elif attribute.is_range_key and range_key is not None:
-            item[attribute.attr_name] = {attribute.attr_type: attribute.serialize(range_key)}
-    return item
