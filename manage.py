@@ -119,6 +119,7 @@ def cmd_createtables(args: argparse.Namespace) -> None:
         # Events stored before seat counters cannot be booked without theirs: written now (a scan of the events,
         # only when the counters' table is new).
         _backfill_seats()
+    _backfill_seat_copies()
     if any(name.endswith("-search") for name in created) and not any(name.endswith("-events") for name in created):
         # Not done here: it writes every stored event's index items, which for a large table takes a while.
         print("events stored before search are not found by it yet: run `python manage.py reindex`")
@@ -138,6 +139,7 @@ def cmd_createtables(args: argparse.Namespace) -> None:
 def cmd_reindex(args: argparse.Namespace) -> None:
     _reindex_keys()
     _backfill_seats()
+    _backfill_seat_copies()
     from chalicelib.persistence.admin import rebuild_search_index
 
     search = rebuild_search_index()
@@ -164,6 +166,17 @@ def _backfill_seats() -> None:
     from chalicelib.persistence.admin import backfill_seat_counters
 
     print(f"seat counters written: {backfill_seat_counters()} events")
+
+
+def _backfill_seat_copies() -> None:
+    from chalicelib.domain.common import utcnow
+    from chalicelib.persistence.admin import backfill_seat_copies
+
+    # A scan of the events without a copy of their seat counts (none once each has one): the lists show 0
+    # seats booked for those until then.
+    copied = backfill_seat_copies(utcnow())
+    if copied:
+        print(f"seat counts copied for the lists: {copied} events")
 
 
 def cmd_seed(args: argparse.Namespace) -> None:

@@ -459,6 +459,8 @@ def function_statements(logical_id: str) -> list[dict[str, Any]]:
             statement(
                 "Facts", ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"], _table_arns(NOTIFIER_READS)
             ),
+            # The lists' copy of the seat counts on the event item (services/seat_copies.py): an UpdateItem.
+            statement("SeatCopies", ["dynamodb:UpdateItem"], [{"Fn::GetAtt": ["EventsTable", "Arn"]}]),
             # The ledger (persistence/notices.py), the digest book (persistence/digests.py: UpdateItem) and the
             # suppressed addresses, on the uniques table.
             statement(

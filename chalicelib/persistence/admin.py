@@ -17,6 +17,7 @@ from chalicelib.persistence.pynamodb_private import client_of, schema_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from pynamodb.expressions.update import Action
     from pynamodb.models import Model
@@ -183,6 +184,19 @@ def backfill_seat_counters() -> int:
                 continue  # edited or given its counters meanwhile: the next run looks again
             written += 1
     return written
+
+
+def backfill_seat_copies(now: datetime) -> int:
+    """Copy the seat counts of events that have no copy yet (stored before the lists read one, or never
+    booked) onto them for the lists (DynamoEventRepository.copy_seats, 100 events per read); returns how many
+    copies were written. Scans the events: a maintenance command."""
+    from chalicelib.persistence.common import BATCH_KEYS
+    from chalicelib.persistence.events import DynamoEventRepository
+
+    with translate_errors():
+        ids = [item.id for item in EventModel.scan(EventModel.listed_at.does_not_exist(), attributes_to_get=["id"])]
+    repository = DynamoEventRepository()
+    return sum(repository.copy_seats(ids[i : i + BATCH_KEYS], now) for i in range(0, len(ids), BATCH_KEYS))
 
 
 def backfill_lookalike_markers() -> tuple[int, list[tuple[str, str]]]:

@@ -49,6 +49,8 @@ SETTLEMENT = frozenset(
     }
 )
 SETTLE = "SETTLE"  # the one partition of the settlement-due index
+# The lists' copy of the seat counts, written by copy_seats only.
+LISTED = frozenset({"listed_booked", "listed_waitlisted", "listed_at"})
 
 
 def _settlement(item: EventModel, counted: seats.Counts) -> Settlement | None:
@@ -66,10 +68,11 @@ def _settlement(item: EventModel, counted: seats.Counts) -> Settlement | None:
     )
 
 
-def _to_domain(item: EventModel, counters: Sequence[SeatModel] = ()) -> Event:
-    """The event an item stores, with the seats its counters (models.seats) hold; without them (a stream's
-    image), none."""
-    counted = seats.counts(counters)
+def _to_domain(item: EventModel, counters: Sequence[SeatModel] = (), counted: seats.Counts | None = None) -> Event:
+    """The event an item stores, with the seats its counters (models.seats) hold, or `counted` (the lists'
+    copy); without either (a stream's image), none."""
+    if counted is None:
+        counted = seats.counts(counters)
     created = parse_time(item.created_at)
     updated = parse_time(item.updated_at)
     assert created is not None and updated is not None
@@ -173,12 +176,16 @@ def _counters(items: list[SeatModel]) -> defaultdict[str, list[SeatModel]]:
     return by_event
 
 
+def _copied(item: EventModel) -> seats.Counts:
+    """The seat totals copied on the item for the lists (copy_seats); none before its first booking."""
+    return seats.Counts(int(item.listed_booked or 0), int(item.listed_waitlisted or 0))
+
+
 def _listed(page: Page) -> Page:
-    """A page of event items as events with their seats (one BatchGetItem of every shown event's counters:
-    eventually consistent, like the index the page was read from)."""
-    keys = [key for item in page.items for key in seats.keys(item.id, range(_shards(item)))]
-    counters = _counters(batch_read(keys, consistent=False) if keys else [])
-    return Page(items=[_to_domain(item, counters[item.id]) for item in page.items], next_key=page.next_key)
+    """A page of event items as events with the seats copied on them: a list page is its one Query (the cold
+    start's first request reads nothing else), at the price of seats that lag the counters by the notifier's
+    delay."""
+    return Page(items=[_to_domain(item, counted=_copied(item)) for item in page.items], next_key=page.next_key)
 
 
 def _as_is(item: EventModel) -> EventModel:
@@ -286,7 +293,7 @@ class DynamoEventRepository:
         before, after = _to_item(old), _to_item(new)
         actions: list[Action] = []
         for name, attribute in EventModel.get_attributes().items():
-            if name in SETTLEMENT or name == "id":
+            if name in SETTLEMENT or name in LISTED or name == "id":
                 continue
             value = getattr(after, name)
             if value != getattr(before, name) or name == "version":
@@ -335,6 +342,37 @@ class DynamoEventRepository:
             seats.delete_all(tx, event.id, current)
 
         _write(event.id, condition, None, audit, index=event_index_change(event, None), counters=counters)
+
+    def copy_seats(self, event_ids: Sequence[str], at: datetime) -> int:
+        # One consistent BatchGetItem of the events and their counters (two for events of several), then an
+        # UpdateItem per event whose copy differs. Writers race (the stream's shards are handled by as many
+        # invocations, each reading when it gets there): the condition keeps the copy of the latest `at`, and
+        # since `at` is taken after the changes it copies were committed, that copy reads all of them.
+        # Neither `version` nor `updated_at` moves: an edit in flight is not refused for it, and the events'
+        # stream sees an event whose domain fields did not change (no notice, services.notifications).
+        found, _ = _read(list(dict.fromkeys(event_ids)), consistent=True)
+        stamp = iso(at)
+        written = 0
+        for event in found.values():
+            booked, waiting = event.seats_booked, event.waitlisted
+            condition = EventModel.id.exists()
+            condition &= EventModel.listed_at.does_not_exist() | (EventModel.listed_at < stamp)
+            condition &= (
+                EventModel.listed_booked.does_not_exist()
+                | (EventModel.listed_booked != booked)
+                | (EventModel.listed_waitlisted != waiting)
+            )
+            actions: list[Action] = [
+                EventModel.listed_booked.set(booked),
+                EventModel.listed_waitlisted.set(waiting),
+                EventModel.listed_at.set(stamp),
+            ]
+            try:
+                _write(event.id, condition, actions, None)
+            except StaleWrite:
+                continue  # deleted, already copied, or copied from a later read
+            written += 1
+        return written
 
     def settlements_due(self, now: str, limit: int) -> list[str]:
         with translate_errors():

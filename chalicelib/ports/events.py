@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from chalicelib.domain.audit import AuditEntry
@@ -39,6 +40,12 @@ class EventRepository(Protocol):
     def delete(self, event: Event, audit: AuditEntry | None = None) -> None:
         """Delete if unchanged since read, without booked seats or waiting bookings, and with no settlement
         running or refund of it pending (StaleWrite otherwise), with `audit` in the same transaction."""
+
+    def copy_seats(self, event_ids: Sequence[str], at: datetime) -> int:
+        """Copy each event's seat counts, read now, onto what the lists read (they lag the counters until
+        then); `at` must be no later than the read and taken after the changes to copy were committed: of
+        racing copies, the one of the latest `at` stays. Events that no longer exist are skipped; returns how
+        many copies changed."""
 
     def settlements_due(self, now: str, limit: int) -> list[str]:
         """Ids of cancelled events whose settlement is due at `now`, earliest first, from the index (no Scan)."""

@@ -252,10 +252,13 @@ def compose(outbox: Outbox, notice: Notice, now: datetime) -> MailMessage | None
 
 def handle(outbox: Outbox, changes: Iterable[Change], now: datetime) -> list[str]:
     """Deliver what each change tells, in order; returns the positions of the changes that failed (a notice of
-    theirs could not be sent), for the caller to retry. Changes after a failed one are still handled: each
-    notice is sent once whatever the retries. A booking's change is also recorded for its creator's digest."""
+    theirs could not be sent, or the seat counts they moved could not be copied for the lists), for the caller
+    to retry. Changes after a failed one are still handled: each notice is sent once whatever the retries. A
+    booking's change is also recorded for its creator's digest."""
     from chalicelib.logs import get_logger
+    from chalicelib.services import seat_copies
 
+    changes = list(changes)
     failed = []
     for change in changes:
         try:
@@ -269,4 +272,7 @@ def handle(outbox: Outbox, changes: Iterable[Change], now: datetime) -> list[str
                 extra={"fields": {"position": change.position, "error": type(exc).__name__}},
             )
             failed.append(change.position)
-    return failed
+    # The lists' seat counts follow the bookings (services.seat_copies); the first failed position is where
+    # the caller retries from, so the positions stay in the batch's order.
+    failed_too = set(failed) | set(seat_copies.copy(outbox.events, changes, now))
+    return [change.position for change in changes if change.position in failed_too]

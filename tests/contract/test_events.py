@@ -395,6 +395,39 @@ def test_list_by_creator_and_list_all_show_every_status_newest_first(world):
     assert every_page(all_of(CANCELLED, new_id()), 10) == [[]]
 
 
+def test_the_lists_show_the_seats_as_of_the_latest_copy_and_an_event_read_shows_the_counters(world):
+    party = stored(world, capacity=2, starts_at=at(days=1))
+    other = stored(world, capacity=2)
+    book(world, party)
+    book(world, party)
+    waiting = book(world, party, BookingStatus.WAITLISTED)
+
+    def lists():
+        pages = [
+            world.events.list_published(limit=5, start=None, creator=None, starts_from=None),
+            world.events.list_by_creator(party.creator, limit=5, start=None),
+            world.events.list_all(status=None, creator=None, limit=5, start=None),
+            world.events.list_started(party.creator, before=when(days=2), limit=5, start=None),
+        ]
+        return [[(e.id, e.seats_booked, e.waitlisted) for e in page.items if e.id == party.id] for page in pages]
+
+    assert lists() == [[(party.id, 0, 0)]] * 4  # no copy yet
+    assert (world.events.get(party.id).seats_booked, world.events.get(party.id).waitlisted) == (2, 1)
+    assert world.events.copy_seats([party.id, other.id, new_id(), party.id], at(10)) == 2
+    assert lists() == [[(party.id, 2, 1)]] * 4
+    assert world.events.copy_seats([party.id], at(20)) == 0  # the counts did not move
+    world.bookings.cancel(waiting, cancelled(waiting), None, None)
+    assert world.events.copy_seats([party.id], at(5)) == 0  # read before the copy stored: not written
+    assert lists() == [[(party.id, 2, 1)]] * 4
+    assert world.events.copy_seats([party.id], at(30)) == 1
+    assert lists() == [[(party.id, 2, 0)]] * 4
+    # The copy is not an edit: the event's version stands, so an edit read before it still saves.
+    assert world.events.get(party.id).version == party.version
+    world.events.save(party, edit(party, title="Renamed"))
+    assert world.events.get(party.id).title == "Renamed"
+    assert lists() == [[(party.id, 2, 0)]] * 4  # and the edit leaves the copy as it was
+
+
 def test_a_page_continues_after_its_last_event_even_once_that_left_the_list(world):
     published = [stored(world, created_at=at(minutes=m)) for m in range(5)]
     order = _newest_first(published)

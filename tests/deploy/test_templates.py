@@ -209,6 +209,26 @@ def test_iam_is_least_privilege(templates, stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_the_notifier_writes_of_the_events_only_the_lists_copy_of_their_seats(templates, stage):
+    resources = templates[stage]["Resources"]
+    writes = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:TransactWriteItems"}
+    on_events = [
+        s
+        for s in _statements(resources, "NotifierRole")
+        if any("EventsTable" in json.dumps(target) for target in s["Resource"]) and writes & set(s["Action"])
+    ]
+    # services/seat_copies.py: one conditional UpdateItem of the event item, nothing else written there.
+    assert on_events == [
+        {
+            "Sid": "SeatCopies",
+            "Effect": "Allow",
+            "Action": ["dynamodb:UpdateItem"],
+            "Resource": [{"Fn::GetAtt": ["EventsTable", "Arn"]}],
+        }
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_signing_key_is_generated_in_secrets_manager_never_written_in_clear(templates, packaged, stage):
     resources = templates[stage]["Resources"]
     secret = resources["JwtSigningSecret"]

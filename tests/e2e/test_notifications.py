@@ -211,3 +211,29 @@ def test_a_creator_gets_the_days_digest_once_from_manage_py(base, stack):
         "done": True,
     }
     assert len(_mails(stack, "notified_maker@example.com", "Your daily digest")) == 1
+
+
+def test_the_lists_show_a_booking_once_the_notifier_copied_its_seats_and_nobody_is_told_of_the_copy(base, stack):
+    event = _event(base, "Notified: the copied seats", capacity=3)
+    creator = token(base, "creator_user")
+    booker = sign_up(base, "notified_copied", PASSWORD)
+    assert _book(base, booker, event["id"]).status_code == 201
+    # The event's own answer reads its counters: at once.
+    assert requests.get(f"{base}/api/events/{event['id']}/", timeout=30).json()["seats_booked"] == 1
+
+    def listed() -> list[int]:
+        mine = requests.get(f"{base}/api/me/events/", params={"limit": 10}, headers=bearer(creator), timeout=30)
+        assert mine.status_code == 200, mine.text
+        return [e["seats_booked"] for e in mine.json()["results"] if e["id"] == event["id"]]
+
+    deadline = time.monotonic() + 30
+    while listed() != [1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert listed() == [1]
+    _wait_for(stack, "notified_copied@example.com", "Booking confirmed: Notified: the copied seats")
+    # The copy changed the event's item (its stream carried it to the notifier) but none of its fields: the
+    # booker got the confirmation and nothing about an event change.
+    time.sleep(2)
+    assert [m["subject"] for m in _mails(stack, "notified_copied@example.com")] == [
+        "Booking confirmed: Notified: the copied seats"
+    ]

@@ -244,6 +244,8 @@ class FakeEvents:
         self.by_id: dict[str, Event] = {}
         self.bookings: FakeBookings | None = None  # set by FakeBookings, whose markers get_with_seat reads
         self.settle_at: dict[str, str] = {}  # settlements due: when to look at each next
+        # What the lists show of each event's seats (copy_seats): (booked, waitlisted, copied at); none: 0, 0.
+        self.listed: dict[str, tuple[int, int, str]] = {}
         self.audit = audit or FakeAudit()
         self.uploads = uploads or FakeUploads()
 
@@ -351,6 +353,30 @@ class FakeEvents:
             settlement = replace(settlement, refunds_failed=settlement.refunds_failed + 1)
         self.by_id[event_id] = replace(current, settlement=settlement)
 
+    def copy_seats(self, event_ids: Sequence[str], at: datetime) -> int:
+        written = 0
+        for event_id in dict.fromkeys(event_ids):
+            event = self.by_id.get(event_id)
+            if event is None:
+                continue
+            booked, waiting, stamp = self.listed.get(event_id, (0, 0, ""))
+            if event_id in self.listed and (
+                stamp >= iso(at) or (booked, waiting) == (event.seats_booked, event.waitlisted)
+            ):
+                continue
+            self.listed[event_id] = (event.seats_booked, event.waitlisted, iso(at))
+            written += 1
+        return written
+
+    def _as_listed(self, page: Page) -> Page:
+        """A list's page as the lists show it: with the seats last copied (copy_seats), not the counters."""
+
+        def copied(event: Event) -> Event:
+            booked, waiting, _ = self.listed.get(event.id, (0, 0, ""))
+            return replace(event, seats_booked=booked, waitlisted=waiting)
+
+        return page._replace(items=[copied(event) for event in page.items])
+
     def list_published(
         self, *, limit: int, start: dict[str, str] | None, creator: str | None, starts_from: str | None
     ) -> Page:
@@ -359,8 +385,8 @@ class FakeEvents:
             items = [e for e in items if e.creator == creator]
         if starts_from is not None:
             upcoming = [e for e in items if e.starts_at and iso(e.starts_at) >= starts_from]
-            return _page_after(upcoming, _starts, limit, start, newest_first=False)
-        return _page_after(items, _created, limit, start, newest_first=True)
+            return self._as_listed(_page_after(upcoming, _starts, limit, start, newest_first=False))
+        return self._as_listed(_page_after(items, _created, limit, start, newest_first=True))
 
     def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
         items = [
@@ -368,11 +394,11 @@ class FakeEvents:
             for e in self.by_id.values()
             if e.status is EventStatus.PUBLISHED and e.creator == creator and e.starts_at and iso(e.starts_at) < before
         ]
-        return _page_after(items, _starts, limit, start, newest_first=True)
+        return self._as_listed(_page_after(items, _starts, limit, start, newest_first=True))
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         items = [e for e in self.by_id.values() if e.creator == creator]
-        return _page_after(items, _created, limit, start, newest_first=True)
+        return self._as_listed(_page_after(items, _created, limit, start, newest_first=True))
 
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
@@ -382,7 +408,7 @@ class FakeEvents:
             for e in self.by_id.values()
             if (status is None or e.status is status) and (creator is None or e.creator == creator)
         ]
-        return _page_after(items, _created, limit, start, newest_first=True)
+        return self._as_listed(_page_after(items, _created, limit, start, newest_first=True))
 
     def book_seats(self, event_id: str, seats: int) -> None:
         """Test helper: count seats as booked without making bookings."""

@@ -91,6 +91,13 @@ class EventModel(Model):
     # How many seat counters it has (models.seats; absent: one). Its seat counts live there, never here: this
     # item is copied into eight indexes, and booking it would make every booking of an event queue on it.
     seat_shards = NumberAttribute(null=True)
+    # A copy of the counters' totals for the lists, which read this item from an index and nothing else (one
+    # request per page): written by the notifier from the bookings' stream (persistence.events.copy_seats), so
+    # a list may lag a booking by a second or so; `listed_at` orders those writes. An event's page and a
+    # booking read the counters themselves.
+    listed_booked = NumberAttribute(null=True)
+    listed_waitlisted = NumberAttribute(null=True)
+    listed_at = UnicodeAttribute(null=True)
     price = UnicodeAttribute(default="0.00")
     currency = UnicodeAttribute(default="USD")
     location = UnicodeAttribute(default="")
