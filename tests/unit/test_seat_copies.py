@@ -7,19 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.domain.enums import BookingStatus, CancelReason
+from chalicelib.domain.enums import CancelReason
 from chalicelib.ports.notices import Change
 from chalicelib.services import notifications, seat_copies
 from tests.contract.builders import T0, at, booking, event
-from tests.unit.test_notifications import World
-
-C, P, W, X, E = (
-    BookingStatus.CONFIRMED,
-    BookingStatus.PENDING_PAYMENT,
-    BookingStatus.WAITLISTED,
-    BookingStatus.CANCELLED,
-    BookingStatus.EXPIRED,
-)
+from tests.unit.test_notifications import C, E, P, W, World, X
 
 
 @pytest.mark.parametrize(
