@@ -162,6 +162,11 @@ def _payment_actions(booking: Booking, due_at: tuple[str, str] | None = None) ->
     return actions
 
 
+def event_part(event_id: str, part: int) -> str:
+    """The key of part `part` of an event's bookings in the by-event-part index."""
+    return f"{event_id}#{part}"
+
+
 def _to_item(booking: Booking) -> BookingModel:
     created_sk = f"{iso(booking.created_at)}#{booking.id}"
     return BookingModel(
@@ -177,6 +182,8 @@ def _to_item(booking: Booking) -> BookingModel:
         created_sk=created_sk,
         wl_event=booking.event_id if booking.status is BookingStatus.WAITLISTED else None,
         seat_shard=booking.seat,
+        # Its counter at creation: a waiting booking promoted later into a seat of another counter stays in part 0.
+        event_part=event_part(booking.event_id, booking.seat or seats.FIRST),
         **_payment_values(booking),
     )
 

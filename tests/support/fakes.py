@@ -265,7 +265,7 @@ class FakeEvents:
         return {i: self._read(self.by_id[i]) for i in event_ids if i in self.by_id}
 
     def add(self, event: Event) -> None:
-        self.by_id[event.id] = event
+        self.by_id[event.id] = replace(event, booking_parts=max(event.booking_parts, event.seat_shards))
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
@@ -286,8 +286,13 @@ class FakeEvents:
             started = new.settlement.started_at or new.updated_at
             settlement = Settlement(bookings=new.settlement.bookings, started_at=started)
             self.settle_at[new.id] = iso(started)
+        parts = max(current.booking_parts, current.seat_shards, new.booking_parts, new.seat_shards)
         self.by_id[new.id] = replace(
-            new, seats_booked=current.seats_booked, waitlisted=current.waitlisted, settlement=settlement
+            new,
+            seats_booked=current.seats_booked,
+            waitlisted=current.waitlisted,
+            settlement=settlement,
+            booking_parts=parts,
         )
         self.audit.record(audit)
 

@@ -91,6 +91,9 @@ class EventModel(Model):
     # How many seat counters it has (models.seats; absent: one). Its seat counts live there, never here: this
     # item is copied into eight indexes, and booking it would make every booking of an event queue on it.
     seat_shards = NumberAttribute(null=True)
+    # The most `seat_shards` it ever had (never lowered; absent: `seat_shards`): how many parts of the bookings'
+    # by-event-part index hold its bookings (models.bookings).
+    booking_parts = NumberAttribute(null=True)
     price = UnicodeAttribute(default="0.00")
     currency = UnicodeAttribute(default="USD")
     location = UnicodeAttribute(default="")
