@@ -197,6 +197,7 @@ def backfill_seat_counters() -> int:
     without: a maintenance command."""
     from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus
     from chalicelib.persistence import seats
+    from chalicelib.persistence.bookings import event_part
     from chalicelib.persistence.common import BATCH_KEYS, batch_read
     from chalicelib.persistence.models.bookings import BookingModel
     from chalicelib.persistence.models.seats import SeatModel
@@ -216,9 +217,11 @@ def backfill_seat_counters() -> int:
                 continue
             booked = waiting = 0
             with translate_errors():
-                for booking in BookingModel.by_event.query(event_item.id, attributes_to_get=["status"]):
-                    booked += booking.status in seat_statuses
-                    waiting += booking.status == BookingStatus.WAITLISTED.value
+                for part in range(events.booking_parts(event_item)):
+                    key = event_part(event_item.id, part)
+                    for booking in BookingModel.by_event_part.query(key, attributes_to_get=["status"]):
+                        booked += booking.status in seat_statuses
+                        waiting += booking.status == BookingStatus.WAITLISTED.value
             event = events.event_of(event_item)
             counter = seats.new_items(event)[seats.FIRST]
             counter.booked, counter.waitlisted = booked, waiting

@@ -18,15 +18,6 @@ class _BookingsByUser(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-
     created_sk = UnicodeAttribute(range_key=True)
 
 
-class _BookingsByEvent(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
-    class Meta:
-        index_name = "by-event"
-        projection = AllProjection()
-
-    event_id = UnicodeAttribute(hash_key=True)
-    created_sk = UnicodeAttribute(range_key=True)
-
-
 class _BookingsByEventPart(GlobalSecondaryIndex["BookingModel"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = "by-event-part"
@@ -103,7 +94,6 @@ class BookingModel(Model):
     pay_due_sk = UnicodeAttribute(null=True)
 
     by_user = _BookingsByUser()
-    by_event = _BookingsByEvent()
     by_event_part = _BookingsByEventPart()
     event_waitlist = _EventWaitlist()
     payments_due = _PaymentsDue()
