@@ -153,7 +153,7 @@ def _reindex_keys() -> None:
     from chalicelib.persistence.admin import backfill_index_keys
 
     counts = backfill_index_keys()
-    print(f"index keys written: {counts['users']} users, {counts['events']} events")
+    print(f"index keys written: {counts['users']} users, {counts['events']} events, {counts['bookings']} bookings")
     from chalicelib.persistence.admin import backfill_lookalike_markers
 
     written, clashes = backfill_lookalike_markers()

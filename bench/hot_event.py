@@ -91,7 +91,7 @@ class Config:
     window: float = 20.0  # arrivals spread evenly at random over [0, window)
     opening: float = 5.0  # sales open at this instant
     # settings.queue_max_admissions_per_second for the run (QUEUE_MAX_ADMISSIONS_PER_SECOND): the admission rate
-    # is domain.queue.admission_rate(event, this); set above the default (1,000) so that the cap hides nothing.
+    # is domain.queue.admission_rate(event, this); set above the default (1,120) so that the cap hides nothing.
     queue_cap: float = QUEUE_CAP
     horizon: float = 600.0  # stop here, whatever is left
     seat_shards: int | None = None  # the event's seat_shards when set (else its default for the capacity)
@@ -787,6 +787,13 @@ def table(current: dict[str, Any], today: dict[str, Any]) -> list[tuple[str, str
     ]
 
 
+def _default_cap() -> float:
+    """The deployed default of QUEUE_MAX_ADMISSIONS_PER_SECOND."""
+    from chalicelib.settings import Settings
+
+    return float(Settings._field_defaults["queue_max_admissions_per_second"])
+
+
 def verdicts(current: dict[str, Any]) -> list[str]:
     """The targets, met or missed, for the queue design."""
     sell_out = current["time_to_sell_out"]
@@ -878,7 +885,8 @@ def print_report(current: dict[str, Any], today: dict[str, Any]) -> None:
     )
     print(
         f"queue: admission_rate = {current['admission_rate']:,.0f}/s from the code ({current['seat_shards']} seat "
-        f"counters), QUEUE_MAX_ADMISSIONS_PER_SECOND={config['queue_cap']:,.0f} for the run\n(default 1,000); "
+        f"counters), QUEUE_MAX_ADMISSIONS_PER_SECOND={config['queue_cap']:,.0f} for the run\n"
+        f"(default {_default_cap():,.0f}); "
         f"today's design: {today.get('config', {}).get('arrivals', 0):,} arrivals, "
         f"{today.get('simulated_seconds', 0) - config['opening']:.0f} s of sale"
     )

@@ -95,11 +95,11 @@ class Settings(NamedTuple):
     # How long a shared cache (CloudFront) may keep a public GET's answer to an anonymous caller: what it shows
     # (seats left above all) may lag by this much; 0 keeps shared caches from storing them at all.
     edge_cache_seconds: int = 5
-    # The on-sale queue (services.queue): the most visitors it admits per second at any event (1,000: every
-    # booking of an event writes one partition of the bookings' by-event index, which takes 1,000 writes a second;
-    # a lower cap would hold back an event of more than 32 * 31 / cap counters), and how long an admission lets its
-    # holder book.
-    queue_max_admissions_per_second: float = 1000.0
+    # The on-sale queue (services.queue): the most visitors it admits per second at any event (1,120: what the 32
+    # seat counters of the largest event take, 35 a second each, domain.queue; a lower cap holds back an event of
+    # more than cap / 35 counters, as when a downstream limit such as the account's Lambda concurrency calls for
+    # it), and how long an admission lets its holder book.
+    queue_max_admissions_per_second: float = 1120.0
     admission_seconds: int = 120
 
 
@@ -333,7 +333,7 @@ def load_settings(env: Env | None = None) -> Settings:
         mail_configuration_set=configuration_set,
         api_url=_api_url(env, origin),
         edge_cache_seconds=_int(env, "EDGE_CACHE_SECONDS", 5, 0, EDGE_CACHE_MAX_SECONDS),
-        queue_max_admissions_per_second=_number(env, "QUEUE_MAX_ADMISSIONS_PER_SECOND", 1000.0, 1.0, 10_000.0, float),
+        queue_max_admissions_per_second=_number(env, "QUEUE_MAX_ADMISSIONS_PER_SECOND", 1120.0, 1.0, 10_000.0, float),
         admission_seconds=_int(env, "ADMISSION_SECONDS", 120, 30, 900),
     )
 

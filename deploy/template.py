@@ -163,7 +163,7 @@ TABLES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
         "id",
         [
             _index("by-user", "user_id", "created_sk"),
-            _index("by-event", "event_id", "created_sk"),
+            _index("by-event-part", "event_part", "created_sk"),
             _index("event-waitlist", "wl_event", "created_sk"),
             _index("payments-due", "pay_due", "pay_due_sk"),
         ],

@@ -69,6 +69,10 @@ class Event:
     seats_booked: int = 0
     waitlisted: int = 0
     seat_shards: int = 1
+    # The most seat counters it ever had: its bookings sit in that many parts of the bookings' index by event
+    # (a booking keeps the part of the counter it was made on, and counters can go again once no seat is held).
+    # Kept by the store, at least `seat_shards`.
+    booking_parts: int = 1
     price: Decimal = Decimal("0.00")
     currency: str = "USD"
     location: str = ""

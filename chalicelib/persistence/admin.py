@@ -92,13 +92,60 @@ def _wait_until_active(client: Any, table: str, index: str) -> None:
 
 
 def backfill_index_keys() -> dict[str, int]:
-    """Give users and events stored before the staff's indexes the keys that put them there; returns how many
-    of each were updated. Scans both tables: a maintenance command, never a request path."""
+    """Give users and events stored before the staff's indexes the keys that put them there, and bookings stored
+    before the index of an event's bookings by part theirs; returns how many of each were updated. Scans the
+    three tables (only the items without their keys are written): a maintenance command, never a request
+    path."""
     with translate_errors():
         return {
             "users": _backfill(UserModel, users.index_key_actions),
             "events": _backfill(EventModel, events.index_key_actions),
+            "bookings": backfill_booking_parts(),
         }
+
+
+def backfill_booking_parts() -> int:
+    """Give each booking stored before the by-event-part index its part there (its seat counter; none recorded:
+    counter 0), and raise its event's `booking_parts` above the highest part when the event's counters went down
+    since (the readers query that many parts). Returns how many bookings were written."""
+    from chalicelib.persistence.bookings import event_part
+    from chalicelib.persistence.models.bookings import BookingModel
+
+    written = 0
+    highest: dict[str, int] = {}
+    for item in BookingModel.scan(BookingModel.event_part.does_not_exist()):
+        part = int(item.seat_shard or 0)
+        try:
+            # Only if still without one: a part, once set, never moves.
+            BookingModel(id=item.id).update(
+                actions=[BookingModel.event_part.set(event_part(item.event_id, part))],
+                condition=BookingModel.id.exists() & BookingModel.event_part.does_not_exist(),
+            )
+            written += 1
+        except UpdateError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        highest[item.event_id] = max(highest.get(item.event_id, 0), part)
+    for event_id, part in highest.items():
+        _raise_booking_parts(event_id, part + 1)
+    return written
+
+
+def _raise_booking_parts(event_id: str, parts: int) -> None:
+    """At least `parts` on the event (a deleted one is left alone). The version moves too, so that an edit that
+    read the event before writes again from what it holds now, not from the counters it had read."""
+    from chalicelib.persistence.common import get_or_none
+
+    while (item := get_or_none(EventModel, event_id)) is not None and events.booking_parts(item) < parts:
+        try:
+            EventModel(id=event_id).update(
+                actions=[EventModel.booking_parts.set(parts), EventModel.version.add(1)],
+                condition=EventModel.version == item.version,
+            )
+            return
+        except UpdateError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
 
 
 def rebuild_search_index() -> dict[str, int]:
@@ -151,6 +198,7 @@ def backfill_seat_counters() -> int:
     without: a maintenance command."""
     from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus
     from chalicelib.persistence import seats
+    from chalicelib.persistence.bookings import event_part
     from chalicelib.persistence.common import BATCH_KEYS, batch_read
     from chalicelib.persistence.models.bookings import BookingModel
     from chalicelib.persistence.models.seats import SeatModel
@@ -170,9 +218,11 @@ def backfill_seat_counters() -> int:
                 continue
             booked = waiting = 0
             with translate_errors():
-                for booking in BookingModel.by_event.query(event_item.id, attributes_to_get=["status"]):
-                    booked += booking.status in seat_statuses
-                    waiting += booking.status == BookingStatus.WAITLISTED.value
+                for part in range(events.booking_parts(event_item)):
+                    key = event_part(event_item.id, part)
+                    for booking in BookingModel.by_event_part.query(key, attributes_to_get=["status"]):
+                        booked += booking.status in seat_statuses
+                        waiting += booking.status == BookingStatus.WAITLISTED.value
             event = events.event_of(event_item)
             counter = seats.new_items(event)[seats.FIRST]
             counter.booked, counter.waitlisted = booked, waiting

@@ -97,21 +97,22 @@ class Stream(NamedTuple):  # not a dataclass: a NamedTuple class is a quarter of
     more: bool
 
 
-def merge_streams(streams: list[Stream], limit: int) -> tuple[list[Any], str | None]:
-    """Up to `limit` shown items of several key-ordered streams, in key order, and the key to continue after
-    (None at the end). Past the first key at which a stream may continue, the others cannot be shown yet: the
-    stream's unread items could come first. So a page may hold fewer than `limit` items, but it never reads
-    more than each stream's one Query."""
+def merge_streams(streams: list[Stream], limit: int, *, descending: bool = False) -> tuple[list[Any], str | None]:
+    """Up to `limit` shown items of several key-ordered streams (ascending, or `descending`), merged in that
+    order, and the key to continue after (None at the end). Past the first key at which a stream may continue,
+    the others cannot be shown yet: the stream's unread items could come first. So a page may hold fewer than
+    `limit` items (never when each stream read `limit + 1`), but it never reads more than each stream's one
+    Query."""
     ends = [stream.read[-1][0] for stream in streams if stream.more and stream.read]
-    frontier = min(ends) if ends else None
+    frontier = (max(ends) if descending else min(ends)) if ends else None
+
+    def before_frontier(key: str) -> bool:
+        return frontier is None or (key >= frontier if descending else key <= frontier)
+
     shown = sorted(
-        (
-            (key, item)
-            for stream in streams
-            for key, item, keep in stream.read
-            if keep and (frontier is None or key <= frontier)
-        ),
+        ((key, item) for stream in streams for key, item, keep in stream.read if keep and before_frontier(key)),
         key=lambda pair: pair[0],
+        reverse=descending,
     )
     if len(shown) > limit:
         return [item for _, item in shown[:limit]], shown[limit - 1][0]

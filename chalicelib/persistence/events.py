@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +92,7 @@ def _to_domain(item: EventModel, counters: Sequence[SeatModel] = (), counted: se
         seats_booked=counted.booked,
         waitlisted=counted.waitlisted,
         seat_shards=_shards(item),
+        booking_parts=booking_parts(item),
         price=Decimal(item.price),
         currency=item.currency,
         location=item.location or "",
@@ -123,6 +125,7 @@ def _to_item(event: Event) -> EventModel:
         timezone=event.timezone,
         capacity=event.capacity,
         seat_shards=event.seat_shards,
+        booking_parts=max(event.booking_parts, event.seat_shards),
         price=str(event.price),
         currency=event.currency,
         location=event.location,
@@ -147,6 +150,12 @@ def _to_item(event: Event) -> EventModel:
 
 def _shards(item: EventModel) -> int:
     return int(item.seat_shards) if item.seat_shards else 1
+
+
+def booking_parts(item: EventModel) -> int:
+    """How many parts of the by-event-part index hold the event's bookings (an item stored before the index
+    records none: its counters then, which `manage.py reindex` raises for an event whose counters went down)."""
+    return max(int(item.booking_parts or 0), _shards(item))
 
 
 def _read(
@@ -289,14 +298,18 @@ class DynamoEventRepository:
         return _read(list(dict.fromkeys(event_ids)), consistent=False)[0]
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
-        # Only the fields that changed are written (the settlement's belong to its own writes).
-        before, after = _to_item(old), _to_item(new)
+        # Only the fields that changed are written (the settlement's belong to its own writes); the parts of its
+        # bookings never go down (the version condition makes `old`'s the stored one), and are written whenever
+        # the counters change, since an item stored before them derives its own from the counters.
+        parts = max(old.booking_parts, old.seat_shards, new.booking_parts)
+        before, after = _to_item(old), _to_item(replace(new, booking_parts=parts))
+        always = {"version", "booking_parts"} if old.seat_shards != new.seat_shards else {"version"}
         actions: list[Action] = []
         for name, attribute in EventModel.get_attributes().items():
             if name in SETTLEMENT or name in LISTED or name == "id":
                 continue
             value = getattr(after, name)
-            if value != getattr(before, name) or name == "version":
+            if value != getattr(before, name) or name in always:
                 actions.append(attribute.remove() if value is None else attribute.set(value))
         condition = EventModel.version == old.version
         settling = new.settlement is not None and old.settlement is None

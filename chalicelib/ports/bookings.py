@@ -145,7 +145,14 @@ class BookingRepository(Protocol):
 
     def list_by_user(self, user_id: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
 
-    def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page: ...
+    def list_by_event(self, event_id: str, *, parts: int, limit: int, start: dict[str, str] | None) -> Page:
+        """The event's bookings, newest first, in full pages: every one of its `parts` (Event.booking_parts) is
+        read for each page."""
+
+    def list_by_event_part(self, event_id: str, *, parts: int, limit: int, start: dict[str, str] | None) -> Page:
+        """The event's bookings in no order a reader may rely on, for those who want each once (the settlement,
+        the notifications): part after part of its `parts`, each page starting where the one before stopped. Every
+        page is full but the last, which may be empty."""
 
 
 class IdempotencyRepository(Protocol):

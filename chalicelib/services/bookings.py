@@ -494,7 +494,7 @@ def event_bookings(
         raise NotFound()
     if not event.managed_by(principal):
         raise PermissionDenied()
-    page = bookings.list_by_event(event_id, limit=limit, start=start)
+    page = bookings.list_by_event(event_id, parts=event.booking_parts, limit=limit, start=start)
     now = utcnow()
     return Page(
         items=[

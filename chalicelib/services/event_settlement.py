@@ -91,7 +91,7 @@ def settle_event(
         return
     position = event.settlement.position
     while True:
-        page = bookings.list_by_event(event_id, limit=BATCH, start=position)
+        page = bookings.list_by_event_part(event_id, parts=event.booking_parts, limit=BATCH, start=position)
         for booking in page.items:
             if time.monotonic() >= deadline:
                 return  # this batch is done again next time: what it settled is skipped then

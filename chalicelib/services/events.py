@@ -72,6 +72,7 @@ def create_event(events: EventRepository, principal: Principal, fields: dict[str
     values.setdefault("city", derived_city(location))
     values.setdefault("online", derived_online(location, online_url))
     values.setdefault("seat_shards", default_seat_shards(values.get("capacity")))
+    values["booking_parts"] = values["seat_shards"]
     event = Event(
         id=new_id(),
         creator=principal.user_id,
@@ -170,6 +171,7 @@ def _update(
         if claim is None and not any(getattr(event, name) != value for name, value in changes.items()):
             return event, event  # nothing changes: nothing is written, and nothing audited
         updated = _with_seat_shards(event, _derive(event, event.with_changes(**changes), changes), changes)
+        updated = replace(updated, booking_parts=max(updated.booking_parts, updated.seat_shards))
         _check_times(updated.starts_at, updated.ends_at)
         _check_price(updated.price, updated.currency)
         _check_sales_opening(event, updated)

@@ -101,11 +101,12 @@ def event_changes(old: Event | None, new: Event | None) -> tuple[str, ...]:
     return tuple(name for name in WATCHED if getattr(old, name) != getattr(new, name))
 
 
-def _holders(event_id: str, statuses: tuple[BookingStatus, ...], bookings: BookingRepository) -> Iterator[Booking]:
-    """The event's bookings in `statuses`, read page by page (a Query per page)."""
+def _holders(event: Event, statuses: tuple[BookingStatus, ...], bookings: BookingRepository) -> Iterator[Booking]:
+    """The event's bookings in `statuses`, read page by page, part after part of its bookings (in no order that
+    matters: a Query per part a page reaches)."""
     start: dict[str, str] | None = None
     while True:
-        page = bookings.list_by_event(event_id, limit=FAN_OUT_PAGE, start=start)
+        page = bookings.list_by_event_part(event.id, parts=event.booking_parts, limit=FAN_OUT_PAGE, start=start)
         yield from (booking for booking in page.items if booking.status in statuses)
         if page.next_key is None:
             return
@@ -115,7 +116,7 @@ def _holders(event_id: str, statuses: tuple[BookingStatus, ...], bookings: Booki
 def event_notices(new: Event, changes: tuple[str, ...], bookings: BookingRepository) -> Iterator[Notice]:
     """One notice per holder of `new` (confirmed, held or waitlisted)."""
     subject = f"{new.id}@v{new.version}"
-    for booking in _holders(new.id, HOLDING, bookings):
+    for booking in _holders(new, HOLDING, bookings):
         yield Notice("event_changed", booking.user_id, subject, new.id, booking=booking, changes=changes)
 
 
@@ -133,7 +134,7 @@ def reminder_notices(new: Event, bookings: BookingRepository) -> Iterator[Notice
     """One reminder per confirmed seat of `new`, about its current start: moved, it is reminded again."""
     assert new.starts_at is not None
     subject = f"{new.id}@{iso(new.starts_at)}"
-    for booking in _holders(new.id, (BookingStatus.CONFIRMED,), bookings):
+    for booking in _holders(new, (BookingStatus.CONFIRMED,), bookings):
         yield Notice("reminder", booking.user_id, subject, new.id, booking=booking)
 
 

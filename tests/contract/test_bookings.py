@@ -757,11 +757,63 @@ def test_list_by_event_newest_first_in_pages(world):
     world.bookings.cancel(ended, cancelled(ended), None, None)  # ended bookings stay listed
     add(world, booking(other))
     newest_first = [b.id for b in sorted(made, key=lambda b: b.created_at, reverse=True)]
-    read = lambda **kw: world.bookings.list_by_event(party.id, **kw)  # noqa: E731
+    read = lambda **kw: world.bookings.list_by_event(party.id, parts=1, **kw)  # noqa: E731
     assert every_page(read, 2) == [newest_first[:2], newest_first[2:4], newest_first[4:]]
     assert every_page(read, 5) == [newest_first]
     assert every_page(read, 10) == [newest_first]
     assert read(limit=3, start=None).items[1] == world.bookings.get(newest_first[1])
+
+
+def _spread(world, party, count):
+    """`count` bookings a minute apart over the event's seat counters (DynamoDB's store spreads them at random)."""
+    made = [booking(party, created_at=at(minutes=m)) for m in range(count)]
+    return [world.bookings.add(b, now=NOW, record=None, shards=party.seat_shards) for b in made]
+
+
+def test_list_by_event_merges_every_part_newest_first_in_full_pages(world):
+    party = stored_event(world, capacity=30, seat_shards=4)
+    made = _spread(world, party, 11)
+    assert world.events.get(party.id).booking_parts == 4
+    newest_first = [b.id for b in reversed(made)]
+    read = lambda **kw: world.bookings.list_by_event(party.id, parts=4, **kw)  # noqa: E731
+    assert every_page(read, 3) == [newest_first[:3], newest_first[3:6], newest_first[6:9], newest_first[9:]]
+    assert every_page(read, 11) == [newest_first]
+    assert every_page(read, 1) == [[i] for i in newest_first]
+
+
+def test_list_by_event_part_reads_each_booking_once_whatever_the_page(world):
+    party = stored_event(world, capacity=30, seat_shards=4)
+    made = _spread(world, party, 11)
+    world.bookings.cancel(made[0], cancelled(made[0]), None, None)  # ended bookings stay listed
+    add(world, booking(stored_event(world)))
+    for limit in (1, 3, 11, 25):
+        pages = every_page(lambda **kw: world.bookings.list_by_event_part(party.id, parts=4, **kw), limit)
+        read = [i for page in pages for i in page]
+        assert sorted(read) == sorted(b.id for b in made), limit
+        assert all(len(page) == limit for page in pages[:-1]) and len(pages[-1]) <= limit
+    first = world.bookings.list_by_event_part(party.id, parts=4, limit=3, start=None)
+    assert first.items[0] == world.bookings.get(first.items[0].id)
+
+
+def test_no_booking_is_missed_once_the_seat_counters_went_down_and_up_again(world):
+    party = stored_event(world, capacity=30, seat_shards=4)
+    early = _spread(world, party, 8)
+    for made in early:
+        world.bookings.cancel(made, cancelled(made), None, None)
+    stored = world.events.get(party.id)
+    world.events.save(stored, replace(stored.with_changes(seat_shards=1), updated_at=at(60)))
+    stored = world.events.get(party.id)
+    assert (stored.seat_shards, stored.booking_parts) == (1, 4)
+    middle = _spread(world, stored, 2)
+    world.events.save(stored, replace(stored.with_changes(seat_shards=2), updated_at=at(61)))
+    stored = world.events.get(party.id)
+    late = _spread(world, stored, 3)
+    everyone = {b.id for b in [*early, *middle, *late]}
+    parts = stored.booking_parts
+    newest = every_page(lambda **kw: world.bookings.list_by_event(party.id, parts=parts, **kw), 2)
+    assert sorted(i for page in newest for i in page) == sorted(everyone)
+    each = every_page(lambda **kw: world.bookings.list_by_event_part(party.id, parts=parts, **kw), 2)
+    assert sorted(i for page in each for i in page) == sorted(everyone)
 
 
 def test_list_by_user_newest_first_in_pages_ties_broken_by_id(world):
@@ -790,8 +842,8 @@ def test_a_page_continues_after_its_last_booking_even_once_that_was_deleted(worl
     party = stored_event(world, capacity=None)
     made = [add(world, hold(party, checkout=False, created_at=at(minutes=m))) for m in range(5)]
     order = [b.id for b in reversed(made)]
-    first = world.bookings.list_by_event(party.id, limit=2, start=None)
+    first = world.bookings.list_by_event(party.id, parts=1, limit=2, start=None)
     assert [b.id for b in first.items] == order[:2]
     world.bookings.withdraw(made[3], None, None)  # the last one shown
-    rest = world.bookings.list_by_event(party.id, limit=5, start=first.next_key)
+    rest = world.bookings.list_by_event(party.id, parts=1, limit=5, start=first.next_key)
     assert ([b.id for b in rest.items], rest.next_key) == (order[2:], None)

@@ -87,6 +87,21 @@ def test_save_replaces_the_event_unchanged_since_read(world):
         world.events.save(event(), event())  # never stored
 
 
+def test_the_parts_of_its_bookings_are_the_most_seat_counters_it_ever_had(world):
+    made = stored(world, capacity=900, seat_shards=3)
+    assert world.events.get(made.id).booking_parts == 3
+    world.events.save(made, edit(made, seat_shards=1))
+    fewer = world.events.get(made.id)
+    assert (fewer.seat_shards, fewer.booking_parts) == (1, 3)
+    world.events.save(fewer, edit(fewer, seat_shards=5))
+    more = world.events.get(made.id)
+    assert (more.seat_shards, more.booking_parts) == (5, 5)
+    world.events.save(more, edit(more, seat_shards=2, booking_parts=1))  # never lowered, whatever it is told
+    assert (world.events.get(made.id).seat_shards, world.events.get(made.id).booking_parts) == (2, 5)
+    world.events.save(world.events.get(made.id), edit(world.events.get(made.id), title="Renamed"))
+    assert world.events.get(made.id).booking_parts == 5
+
+
 def test_save_never_writes_the_seat_counters(world):
     old = stored(world, capacity=3)
     book(world, old)  # moves the counters without a new version

@@ -68,7 +68,7 @@ def _status(event, opens, position=1, **changes):
         "admission_expires_at": None,
         "expected_wait_seconds": 0,
         "sold_out": False,
-        "poll_after_seconds": 5.0,
+        "poll_after_seconds": 3.8,
         **changes,
     }
 
@@ -136,7 +136,7 @@ def test_admitted_once_the_clock_passes_the_place_then_books_with_the_admission(
         admitted=True,
         admission="?",
         admission_expires_at=iso(opens + timedelta(seconds=121)),
-        poll_after_seconds=1.0,
+        poll_after_seconds=0.8,
     )
     booked = api.post(f"/api/events/{on_sale['id']}/bookings/", {"admission": status["admission"]}, token=alice)
     assert (booked.status, booked.json["status"]) == (201, "confirmed")

@@ -3,6 +3,7 @@ a cancelled seat goes back to its counter, the waitlist stays first come first s
 split the capacity anew without ever leaving a counter below what it holds."""
 
 import random
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -177,6 +178,7 @@ def test_random_bookings_cancels_and_edits_never_break_the_counters(api, creator
     event = _event(api, creator_token, capacity=4, seat_shards=3)
     people = users(7, f"walker{seed}-")
     held: dict[int, str] = {}
+    made: list[str] = []
     for _ in range(30):
         who = rng.randrange(len(people))
         move = rng.choice(["book", "book", "wait", "cancel", "capacity", "shards"])
@@ -184,6 +186,7 @@ def test_random_bookings_cancels_and_edits_never_break_the_counters(api, creator
             reply = _book(api, event, people[who], waitlist=move == "wait")
             if reply.status == 201:
                 held[who] = reply.json["id"]
+                made.append(reply.json["id"])
         elif move == "cancel" and held:
             who = rng.choice(sorted(held))
             assert api.post(f"/api/bookings/{held.pop(who)}/cancel/", {}, token=people[who]).status == 200
@@ -195,6 +198,20 @@ def test_random_bookings_cancels_and_edits_never_break_the_counters(api, creator
             reply = api.patch(f"/api/events/{event['id']}/", {"seat_shards": rng.randrange(1, 5)}, token=creator_token)
             assert reply.status in (200, 409), reply.json
         check_booking_invariants(attempts=1)
+    # However the counters came and went, the creator's list shows every booking ever made, once, newest first.
+    assert _listed(api, f"/api/events/{event['id']}/bookings/?limit=2", creator_token) == made[::-1]
+
+
+def _listed(api, path, token):
+    """The ids of every page of a list, following `next`."""
+    ids: list[str] = []
+    while path:
+        reply = api.get(path, token=token)
+        assert reply.status == 200, reply.json
+        ids += [item["id"] for item in reply.json["results"]]
+        link = reply.json["next"]
+        path = None if link is None else f"{urlsplit(link).path}?{urlsplit(link).query}"
+    return ids
 
 
 def test_events_stored_before_seat_counters_get_theirs_from_their_bookings(api, creator_token, users):

@@ -267,7 +267,7 @@ class FakeEvents:
         return {i: self._read(self.by_id[i]) for i in event_ids if i in self.by_id}
 
     def add(self, event: Event) -> None:
-        self.by_id[event.id] = event
+        self.by_id[event.id] = replace(event, booking_parts=max(event.booking_parts, event.seat_shards))
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)
@@ -288,8 +288,13 @@ class FakeEvents:
             started = new.settlement.started_at or new.updated_at
             settlement = Settlement(bookings=new.settlement.bookings, started_at=started)
             self.settle_at[new.id] = iso(started)
+        parts = max(current.booking_parts, current.seat_shards, new.booking_parts, new.seat_shards)
         self.by_id[new.id] = replace(
-            new, seats_booked=current.seats_booked, waitlisted=current.waitlisted, settlement=settlement
+            new,
+            seats_booked=current.seats_booked,
+            waitlisted=current.waitlisted,
+            settlement=settlement,
+            booking_parts=parts,
         )
         self.audit.record(audit)
 
@@ -449,6 +454,7 @@ class FakeBookings:
         self.applied: set[str] = set()  # provider events recorded as applied
         self.refund_attempt_at: dict[str, str] = {}  # postponed refunds: when they are tried next
         self.checkout_recheck: dict[str, str] = {}  # cancelled holds whose checkout is still to close: when
+        self.parts: dict[str, int] = {}  # booking id -> its part of the event's bookings, fixed when it is made
 
     def get(self, booking_id: str) -> Booking | None:
         return self.by_id.get(booking_id)
@@ -494,6 +500,7 @@ class FakeBookings:
         self._store(record)
         placed = replace(booking, seat=0) if takes_seat else booking
         self.by_id[booking.id] = placed
+        self.parts[booking.id] = placed.seat or 0
         counter = "seats_booked" if takes_seat else "waitlisted"
         self.events.by_id[event.id] = replace(event, **{counter: getattr(event, counter) + 1})
         return placed
@@ -709,9 +716,26 @@ class FakeBookings:
         items = [b for b in self.by_id.values() if b.user_id == user_id]
         return _page_after(items, _created, limit, start, newest_first=True)
 
-    def list_by_event(self, event_id: str, *, limit: int, start: dict[str, str] | None) -> Page:
-        items = [b for b in self.by_id.values() if b.event_id == event_id]
-        return _page_after(items, _created, limit, start, newest_first=True)
+    def _listed(self, event_id: str, parts: int) -> list[Booking]:
+        """The event's bookings in the parts a reader asks for (a booking in a part beyond them is missed)."""
+        return [b for b in self.by_id.values() if b.event_id == event_id and self.parts.get(b.id, 0) < parts]
+
+    def list_by_event(self, event_id: str, *, parts: int, limit: int, start: dict[str, str] | None) -> Page:
+        return _page_after(self._listed(event_id, parts), _created, limit, start, newest_first=True)
+
+    def list_by_event_part(self, event_id: str, *, parts: int, limit: int, start: dict[str, str] | None) -> Page:
+        def place(b: Booking) -> tuple[int, str]:
+            return self.parts.get(b.id, 0), _created(b)
+
+        ordered = sorted(self._listed(event_id, parts), key=place)
+        if start:
+            after = (int(start["part"]), start.get("pos", ""))
+            ordered = [b for b in ordered if place(b) > after]
+        shown = ordered[:limit]
+        if len(ordered) > limit:
+            last = shown[-1]
+            return Page(items=shown, next_key={"part": str(self.parts.get(last.id, 0)), "pos": _created(last)})
+        return Page(items=shown, next_key=None)
 
 
 class FakePayments:

@@ -91,6 +91,7 @@ def _check(endpoint: str | None) -> dict[str, Counter]:
             active_per_user[(event_id, b["user_id"]["S"])] += 1
             assert markers.get(f"BOOKING#{event_id}#{b['user_id']['S']}") == (b["id"]["S"], status), b
         assert ("wl_event" in b) == (status == "waitlisted"), b
+        _part_is_listed(b, events.get(event_id))
         _payment_is_consistent(b)
     assert all(n == 1 for n in active_per_user.values()), active_per_user
     assert len(markers) == sum(active_per_user.values())
@@ -105,6 +106,17 @@ def _check(endpoint: str | None) -> dict[str, Counter]:
             assert seats <= int(event["capacity"]["N"]), (event_id, counts[event_id])
         _settlement_is_consistent(event, [b for b in bookings if b["event_id"]["S"] == event_id])
     return counts
+
+
+def _part_is_listed(booking: dict, event: dict | None) -> None:
+    """A booking sits in a part of its event's bookings that the lists read: below the event's `booking_parts`
+    (absent: its `seat_shards`)."""
+    event_id = booking["event_id"]["S"]
+    name, part = booking["event_part"]["S"].rsplit("#", 1)
+    assert name == event_id, booking
+    if event is not None:
+        counted = event.get("booking_parts") or event.get("seat_shards") or {"N": "1"}
+        assert int(part) < max(int(counted["N"]), int(event.get("seat_shards", {"N": "1"})["N"])), (booking, event)
 
 
 def _counters_are_consistent(event: dict, counters: dict[int, dict], bookings: list[dict]) -> None:

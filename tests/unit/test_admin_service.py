@@ -239,3 +239,15 @@ def test_merged_streams_end_when_none_may_continue():
 def test_hidden_items_are_read_past_so_a_page_may_be_short_but_the_list_moves_on():
     shown, after = merge_streams([_stream(["a", "b", "c"], more=True, hidden=frozenset({"a", "b", "c"}))], limit=2)
     assert (shown, after) == ([], "c")
+
+
+def test_merging_newest_first_stops_where_a_stream_may_continue_downwards():
+    # `b` may hold more before "d": nothing below "d" can be shown yet.
+    streams = [_stream(["f", "c", "a"], more=False), _stream(["e", "d"], more=True)]
+    assert merge_streams(streams, limit=10, descending=True) == (["f", "e", "d"], "d")
+    streams = [_stream(["f", "d", "b"], more=True), _stream(["e", "c", "a"], more=True)]
+    assert merge_streams(streams, limit=3, descending=True) == (["f", "e", "d"], "d")
+    assert merge_streams([_stream(["c", "a"], more=False), _stream(["b"], more=False)], limit=3, descending=True) == (
+        ["c", "b", "a"],
+        None,
+    )

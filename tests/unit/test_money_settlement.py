@@ -291,14 +291,14 @@ def test_a_booking_the_index_did_not_show_yet_is_found_by_another_pass(world):
     event = world.event(price=Decimal("0"), capacity=5)
     first, late = world.book(principal(), event), world.book(principal(), event)
     world.cancel_event(event)
-    real = world.bookings.list_by_event
+    real = world.bookings.list_by_event_part
     hidden = {late.id}
 
-    def lagging(event_id, *, limit, start):
-        page = real(event_id, limit=limit, start=start)
+    def lagging(event_id, *, parts, limit, start):
+        page = real(event_id, parts=parts, limit=limit, start=start)
         return page._replace(items=[b for b in page.items if b.id not in hidden])
 
-    world.bookings.list_by_event = lagging
+    world.bookings.list_by_event_part = lagging
     assert world.sweep() == {"bookings_settled": 1, "events_repassed": 1}
     assert world.read(event).settlement.completed_at is None
     hidden.clear()

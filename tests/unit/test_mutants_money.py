@@ -369,7 +369,7 @@ def test_an_event_reached_exactly_at_the_deadline_is_not_read(world, monkeypatch
     world.book(principal(), event)
     world.cancel_event(event)
     _use_clock(monkeypatch, Clock(0.0, 0.0, 1.0))
-    pages = _recorded(world.bookings, "list_by_event")
+    pages = _recorded(world.bookings, "list_by_event_part")
     assert world.sweep(budget=1, terms=None) == {}
     assert pages == []
 
@@ -582,14 +582,14 @@ def test_an_event_of_more_than_a_batch_is_settled_whole_and_records_its_position
     positions = _recorded(world.events, "save_settlement_position")
     now = utcnow()
     assert world.sweep(now=now, terms=None) == {"bookings_settled": 30, "events_settled": 1}
-    first = world.bookings.list_by_event(event.id, limit=event_settlement.BATCH, start=None).next_key
+    first = world.bookings.list_by_event_part(event.id, parts=1, limit=event_settlement.BATCH, start=None).next_key
     assert [args for args, _ in positions] == [(positions[0][0][0], first, iso(now))]
     assert {world.get(b).status for b in seats} == {BookingStatus.CANCELLED}
 
 
 def test_a_settlement_resumes_from_its_recorded_position(world):
     event, _ = _free_event_with(world, 30)
-    first = world.bookings.list_by_event(event.id, limit=event_settlement.BATCH, start=None)
+    first = world.bookings.list_by_event_part(event.id, parts=1, limit=event_settlement.BATCH, start=None)
     world.events.save_settlement_position(world.events.get(event.id), first.next_key, iso(utcnow()))
     # The first batch is not done again: its bookings are found by the next pass instead.
     assert world.sweep(minutes=1, terms=None) == {"bookings_settled": 5, "events_repassed": 1}
@@ -602,10 +602,10 @@ def test_two_events_settled_and_two_repassed_in_one_sweep_count_two(world):
     assert world.sweep(terms=None) == {"bookings_settled": 2, "events_settled": 2}
     for _ in range(2):
         _free_event_with(world, 1)
-    real = world.bookings.list_by_event
-    world.bookings.list_by_event = lambda event_id, *, limit, start: real(event_id, limit=limit, start=start)._replace(
-        items=[]
-    )
+    real = world.bookings.list_by_event_part
+    world.bookings.list_by_event_part = lambda event_id, *, parts, limit, start: real(
+        event_id, parts=parts, limit=limit, start=start
+    )._replace(items=[])
     assert world.sweep(minutes=1, terms=None) == {"events_repassed": 2}
 
 

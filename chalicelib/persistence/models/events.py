@@ -91,6 +91,9 @@ class EventModel(Model):
     # How many seat counters it has (models.seats; absent: one). Its seat counts live there, never here: this
     # item is copied into eight indexes, and booking it would make every booking of an event queue on it.
     seat_shards = NumberAttribute(null=True)
+    # The most `seat_shards` it ever had (never lowered; absent: `seat_shards`): how many parts of the bookings'
+    # by-event-part index hold its bookings (models.bookings).
+    booking_parts = NumberAttribute(null=True)
     # A copy of the counters' totals for the lists, which read this item from an index and nothing else (one
     # request per page): written by the notifier from the bookings' stream (persistence.events.copy_seats), so
     # a list may lag a booking by a second or so; `listed_at` orders those writes. An event's page and a
