@@ -35,7 +35,13 @@ from chalicelib.persistence.models.idempotency import IdempotencyModel
 from chalicelib.persistence.models.seats import SeatModel
 from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
-from chalicelib.persistence.transactions import ConditionsFailed, NamedWrite, read_together, write_transaction
+from chalicelib.persistence.transactions import (
+    CONFLICT_PAUSE_SECONDS,
+    ConditionsFailed,
+    NamedWrite,
+    read_together,
+    write_transaction,
+)
 from chalicelib.ports.bookings import (
     AlreadyBooked,
     EventChanged,
@@ -271,6 +277,8 @@ class DynamoBookingRepository:
         # that the event's counters, read once then, say have room.
         order = seats.shard_order(shards)
         tried: set[int] = set()
+        busy: set[int] = set()
+        rounds = 0
         reread = False
         for _ in range(ATTEMPTS_PER_COUNTER * shards + 1):
             if not order:
@@ -295,6 +303,13 @@ class DynamoBookingRepository:
                     raise
                 # Another booking holds this counter right now: the next one is likely free; this one later.
                 order.append(shard)
+                if shard in busy:
+                    # Every counter left was busy in turn: wait (full jitter, growing) before the next round, as
+                    # write_transaction does for one counter, rather than spend the tries in one burst.
+                    busy.clear()
+                    rounds += 1
+                    time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2 ** min(rounds, 3)))
+                busy.add(shard)
         if not order:
             raise EventChanged()
         raise Busy("The event is busy; try again in a moment.")

@@ -11,6 +11,7 @@ import pytest
 from chalicelib.persistence import seats as seat_counters
 from tests.support.faults import dynamodb_fault, recorded_calls
 from tests.support.invariants import check_booking_invariants
+from tests.support.retry import RETRY_AFTER
 
 CONFLICT = ["None", "None", "TransactionConflict"]
 
@@ -95,6 +96,32 @@ def test_a_booking_meeting_a_conflict_on_one_counter_takes_the_next(api, creator
     assert (reply.status, reply.json["status"], len(failed)) == (201, "confirmed", 1)
     # Not the same counter again (write_transaction's retries are for events of one counter): the next one.
     assert _counters(event["id"]) == {0: (0, 2, 0), 1: (1, 2, 0)}
+
+
+def test_a_booking_meeting_conflicts_on_every_counter_waits_a_round_then_answers_busy(
+    api, creator_token, user_token, monkeypatch
+):
+    from chalicelib.persistence import bookings as bookings_store
+
+    event = _event(api, creator_token, capacity=4, seat_shards=2)
+    monkeypatch.setattr(seat_counters, "shard_order", lambda shards: list(range(shards)))
+    pauses = []
+    monkeypatch.setattr(bookings_store.time, "sleep", pauses.append)
+    tries = bookings_store.ATTEMPTS_PER_COUNTER * 2 + 1
+    with dynamodb_fault("TransactWriteItems", "TransactionCanceledException", CONFLICT, times=tries) as failed:
+        reply = _book(api, event, user_token)
+    assert (reply.status, reply.json["detail"], len(failed)) == (
+        503,
+        "The event is busy; try again in a moment.",
+        tries,
+    )
+    assert reply.headers["retry-after"] in RETRY_AFTER
+    # A pause each time both counters were found busy in turn (not after each try), growing to 8 times the
+    # transactions' conflict pause.
+    assert len(pauses) == tries // 2
+    ceilings = [bookings_store.CONFLICT_PAUSE_SECONDS * 2 ** min(r, 3) for r in range(1, tries // 2 + 1)]
+    assert all(0 <= pause <= ceiling for pause, ceiling in zip(pauses, ceilings, strict=True))
+    assert _counters(event["id"]) == {0: (0, 2, 0), 1: (0, 2, 0)}
 
 
 def _status(api, token, booking_id):
