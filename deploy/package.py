@@ -40,6 +40,8 @@ def package(stage: str, out: Path | None = None) -> Path:
     sam.write_text(json.dumps(finish_template(stage, json.loads(sam.read_text())), indent=2))
     _check_runtime(sam)
     move_to_layer(out / "deployment.zip", out / "layer-deployment.zip", RUNTIME_PACKAGE)
+    for prefix in DATA_IN_LAYER:
+        move_to_layer(out / "deployment.zip", out / "layer-deployment.zip", prefix)
     finish_zip(out / "deployment.zip")
     finish_zip(out / "layer-deployment.zip")
     return out
@@ -50,6 +52,9 @@ def package(stage: str, out: Path | None = None) -> Path:
 # zip holds the project's code only, and a new version of the project does not upload chalice again.
 RUNTIME_PACKAGE = "chalice/"
 LAYER_PACKAGES = "python/"
+# Third-party data files (Django's common-password list, Unicode's confusables: 110 KB compressed) go there too,
+# read through chalicelib.data_files, which finds them on sys.path: the function zip is the project's code.
+DATA_IN_LAYER = ("chalicelib/services/data/", "chalicelib/security/data/")
 
 
 def move_to_layer(function_zip: Path, layer_zip: Path, prefix: str) -> None:
@@ -60,7 +65,7 @@ def move_to_layer(function_zip: Path, layer_zip: Path, prefix: str) -> None:
         for info in source.infolist():
             (moved if info.filename.startswith(prefix) else kept).append((info, source.read(info)))
     if not moved:
-        raise SystemExit(f"the function zip has no {prefix}: chalice packages its runtime elsewhere now")
+        raise SystemExit(f"the function zip has no {prefix}: chalice packages it elsewhere now, or it moved")
     with zipfile.ZipFile(function_zip, "w", zipfile.ZIP_DEFLATED) as target:
         for info, data in kept:
             target.writestr(info, data)

@@ -531,10 +531,16 @@ class DynamoBookingRepository:
         with translate_errors():
             while part < parts:
                 wanted = limit - len(found)
-                condition = BookingModel.created_sk > after if after is not None else None
+                condition = BookingModel.created_sk < after if after is not None else None
+                # Newest first within a part: an event of one counter is read as before the index had parts
+                # (a cancelled event's settlement reaches its waiting bookings before the paid ones, for one).
                 items = list(
                     BookingModel.by_event_part.query(
-                        event_part(event_id, part), condition, limit=wanted + 1, page_size=wanted + 1
+                        event_part(event_id, part),
+                        condition,
+                        scan_index_forward=False,
+                        limit=wanted + 1,
+                        page_size=wanted + 1,
                     )
                 )
                 found += items[:wanted]

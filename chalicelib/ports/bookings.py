@@ -150,9 +150,10 @@ class BookingRepository(Protocol):
         read for each page."""
 
     def list_by_event_part(self, event_id: str, *, parts: int, limit: int, start: dict[str, str] | None) -> Page:
-        """The event's bookings in no order a reader may rely on, for those who want each once (the settlement,
-        the notifications): part after part of its `parts`, each page starting where the one before stopped. Every
-        page is full but the last, which may be empty."""
+        """The event's bookings for those who want each once in any order (the settlement, the notifications):
+        part after part of its `parts`, newest first within each (so an event of one part reads as its attendee
+        list), each page starting where the one before stopped. Every page is full but the last, which may be
+        empty."""
 
 
 class IdempotencyRepository(Protocol):

@@ -14,17 +14,18 @@ from __future__ import annotations
 import gzip
 import unicodedata
 from functools import cache
-from pathlib import Path
 
 from chalicelib.domain.users import identity
 
-_DATA = Path(__file__).resolve().parent / "data" / "confusables.txt.gz"
+_DATA = "security/data/confusables.txt.gz"  # chalicelib.data_files
 
 
 @cache
 def _prototypes() -> dict[str, str]:
     mapping = {}
-    with gzip.open(_DATA, "rt", encoding="utf-8") as lines:
+    from chalicelib.data_files import data_file
+
+    with gzip.open(data_file(_DATA), "rt", encoding="utf-8") as lines:
         for line in lines:
             if line.startswith("#") or ";" not in line:
                 continue

@@ -9,16 +9,17 @@ import gzip
 import re
 from difflib import SequenceMatcher
 from functools import lru_cache
-from pathlib import Path
 
 MIN_LENGTH = 8
 MAX_SIMILARITY = 0.7
-_COMMON_LIST = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
+_COMMON_LIST = "services/data/common-passwords.txt.gz"  # chalicelib.data_files
 
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
-    with gzip.open(_COMMON_LIST, "rt", encoding="utf-8") as handle:
+    from chalicelib.data_files import data_file
+
+    with gzip.open(data_file(_COMMON_LIST), "rt", encoding="utf-8") as handle:
         return frozenset(line.strip() for line in handle)
 
 

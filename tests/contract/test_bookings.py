@@ -793,6 +793,18 @@ def test_list_by_event_part_reads_each_booking_once_whatever_the_page(world):
         assert all(len(page) == limit for page in pages[:-1]) and len(pages[-1]) <= limit
     first = world.bookings.list_by_event_part(party.id, parts=4, limit=3, start=None)
     assert first.items[0] == world.bookings.get(first.items[0].id)
+    # Part after part, newest first within each.
+    [whole] = every_page(lambda **kw: world.bookings.list_by_event_part(party.id, parts=4, **kw), 25)
+    by_id = {b.id: b for b in made}
+    assert whole == [b.id for b in sorted(made, key=lambda b: (by_id[b.id].seat or 0, -b.created_at.timestamp()))]
+
+
+def test_an_event_of_one_part_is_read_part_by_part_as_its_attendee_list(world):
+    party = stored_event(world, capacity=None)
+    for m in (3, 1, 5, 2, 4):
+        add(world, booking(party, created_at=at(minutes=m)))
+    listed = every_page(lambda **kw: world.bookings.list_by_event(party.id, parts=1, **kw), 2)
+    assert every_page(lambda **kw: world.bookings.list_by_event_part(party.id, parts=1, **kw), 2) == listed
 
 
 def test_no_booking_is_missed_once_the_seat_counters_went_down_and_up_again(world):

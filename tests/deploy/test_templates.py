@@ -271,9 +271,42 @@ def test_function_zip_holds_only_the_project_and_stays_under_1_mb(packaged):
     with zipfile.ZipFile(function_zip) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
     assert tops <= {"app.py", "__pycache__", "chalicelib"}, tops
-    # Chalice's runtime is a third-party package like the others: in the layer.
+    # Chalice's runtime is a third-party package like the others: in the layer, and the third-party data too.
     with zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip") as layer:
         assert "python/chalice/app.py" in layer.namelist()
+        data = sorted(n for n in layer.namelist() if n.startswith("python/chalicelib/"))
+    assert data == [
+        "python/chalicelib/security/data/confusables.txt.gz",
+        "python/chalicelib/services/data/common-passwords.txt.gz",
+    ]
+    with zipfile.ZipFile(function_zip) as archive:
+        assert not [n for n in archive.namelist() if n.endswith(".gz")]
+
+
+def test_the_code_as_deployed_reads_its_data_from_the_layer(packaged, tmp_path):
+    # As Lambda lays them out: the function in /var/task (first on sys.path), the layer's python/ in /opt.
+    function, layer = tmp_path / "task", tmp_path / "opt"
+    zipfile.ZipFile(packaged["dev"] / "deployment.zip").extractall(function)
+    zipfile.ZipFile(packaged["dev"] / "layer-deployment.zip").extractall(layer)
+    code = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "from chalicelib.data_files import data_file\n"
+        "from chalicelib.security.lookalikes import skeleton\n"
+        "from chalicelib.services.password_rules import password_problems\n"
+        "print(data_file('services/data/common-passwords.txt.gz').parent.parent.parent.parent)\n"
+        "print(skeleton('\\u0440aypa1') == skeleton('paypal'), skeleton('qaypal') == skeleton('paypal'))\n"
+        "print(password_problems('password1', username='someone', email=''))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-I", "-c", code, str(function), str(layer / "python")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found, lookalike, problems = run.stdout.splitlines()
+    assert found == str(layer / "python")
+    assert lookalike == "True False"  # a Cyrillic "р" and the digit 1 look like "p" and "l"; "q" is not "p"
+    assert problems == "['This password is too common.']"
 
 
 def test_layer_carries_the_docs_renderer_but_not_the_unused_requirements_it_drags_in(packaged):

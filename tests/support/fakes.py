@@ -727,10 +727,13 @@ class FakeBookings:
         def place(b: Booking) -> tuple[int, str]:
             return self.parts.get(b.id, 0), _created(b)
 
-        ordered = sorted(self._listed(event_id, parts), key=place)
+        # Part after part, newest first within each (as the adapter queries them).
+        ordered = sorted(sorted(self._listed(event_id, parts), key=_created, reverse=True), key=lambda b: place(b)[0])
         if start:
-            after = (int(start["part"]), start.get("pos", ""))
-            ordered = [b for b in ordered if place(b) > after]
+            part, pos = int(start["part"]), start.get("pos")
+            ordered = [
+                b for b in ordered if place(b)[0] > part or (place(b)[0] == part and (not pos or place(b)[1] < pos))
+            ]
         shown = ordered[:limit]
         if len(ordered) > limit:
             last = shown[-1]
