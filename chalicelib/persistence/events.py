@@ -281,8 +281,13 @@ class DynamoEventRepository:
         # Its seat counters exist from the moment it does; a published event is found by search from then too,
         # and never before: its index items are written with it.
         try:
+            item = _to_item(event)
+            # Its lists' copy of the seats from the start (copy_seats keeps it): no event is left for the
+            # backfill (manage.py createtables, reindex) but those stored before the copy existed.
+            item.listed_booked, item.listed_waitlisted = event.seats_booked, event.waitlisted
+            item.listed_at = iso(event.created_at)
             with write_transaction() as tx:
-                tx.save("event", _to_item(event), condition=EventModel.id.does_not_exist())
+                tx.save("event", item, condition=EventModel.id.does_not_exist())
                 for counter in seats.new_items(event):
                     tx.save(seats.name(int(counter.shard)), counter, condition=SeatModel.k.does_not_exist())
                 if index is not None:

@@ -268,6 +268,7 @@ class FakeEvents:
 
     def add(self, event: Event) -> None:
         self.by_id[event.id] = replace(event, booking_parts=max(event.booking_parts, event.seat_shards))
+        self.listed[event.id] = (event.seats_booked, event.waitlisted, iso(event.created_at))
 
     def save(self, old: Event, new: Event, audit: AuditEntry | None = None, claim: Claim | None = None) -> None:
         current = self.by_id.get(old.id)

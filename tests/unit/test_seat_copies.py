@@ -58,8 +58,8 @@ def test_handling_a_batch_copies_each_moved_event_once_and_the_lists_show_it():
     _, second = world.booked("bob")
     assert _listed(world) == (0, 0)  # the lists lag the counters until the batch is handled
     changes = [Change("101", None, first), Change("102", None, second), Change("103", world.event, world.event)]
-    assert notifications.handle(world.outbox, changes, T0) == []
-    assert calls == [([world.event.id, world.event.id], T0)]
+    assert notifications.handle(world.outbox, changes, at(60)) == []
+    assert calls == [([world.event.id, world.event.id], at(60))]
     assert _listed(world) == (2, 0)
 
 
