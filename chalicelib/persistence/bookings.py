@@ -36,9 +36,9 @@ from chalicelib.persistence.models.seats import SeatModel
 from chalicelib.persistence.models.uniques import UniqueModel
 from chalicelib.persistence.snapshots import dump_result, load_result
 from chalicelib.persistence.transactions import (
-    CONFLICT_PAUSE_SECONDS,
     ConditionsFailed,
     NamedWrite,
+    pause_after_conflict,
     read_together,
     write_transaction,
 )
@@ -308,7 +308,7 @@ class DynamoBookingRepository:
                     # write_transaction does for one counter, rather than spend the tries in one burst.
                     busy.clear()
                     rounds += 1
-                    time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2 ** min(rounds, 3)))
+                    pause_after_conflict(rounds)
                 busy.add(shard)
         if not order:
             raise EventChanged()

@@ -185,25 +185,11 @@ def _counters(items: list[SeatModel]) -> defaultdict[str, list[SeatModel]]:
     return by_event
 
 
-def _copied(item: EventModel) -> seats.Counts:
-    """The seat totals copied on the item for the lists (copy_seats); none before its first booking."""
-    return seats.Counts(int(item.listed_booked or 0), int(item.listed_waitlisted or 0))
-
-
-def _listed(page: Page) -> Page:
-    """A page of event items as events with the seats copied on them: a list page is its one Query (the cold
-    start's first request reads nothing else), at the price of seats that lag the counters by the notifier's
-    delay."""
-    return Page(items=[_to_domain(item, counted=_copied(item)) for item in page.items], next_key=page.next_key)
-
-
-def _as_is(item: EventModel) -> EventModel:
-    return item
-
-
-def _page(results: Any, limit: int, key_attrs: tuple[str, ...]) -> Page:
-    """The page of events for `limit + 1` query results of an index (persistence.common.page_of), with seats."""
-    return _listed(page_of(results, limit, key_attrs, _as_is))
+def _listed(item: EventModel) -> Event:
+    """An event as the lists show it: with the seat totals copied on its item (copy_seats), so that a list page
+    is its one Query (the cold start's first request reads nothing else), at the price of seats that lag the
+    counters by the notifier's delay."""
+    return _to_domain(item, counted=seats.Counts(int(item.listed_booked or 0), int(item.listed_waitlisted or 0)))
 
 
 def _write(
@@ -442,15 +428,15 @@ class DynamoEventRepository:
                 if creator:
                     index: Any = EventModel.creator_published_by_start
                     results = index.query(creator, condition, scan_index_forward=True, **kwargs)
-                    return _page(results, limit, ("pub_creator", "starts_sk"))
+                    return page_of(results, limit, ("pub_creator", "starts_sk"), _listed)
                 results = EventModel.published_by_start.query(PUBLISHED, condition, scan_index_forward=True, **kwargs)
-                return _page(results, limit, ("pub", "starts_sk"))
+                return page_of(results, limit, ("pub", "starts_sk"), _listed)
             if creator:
                 index = EventModel.creator_published_by_created
                 results = index.query(creator, scan_index_forward=False, **kwargs)
-                return _page(results, limit, ("pub_creator", "created_sk"))
+                return page_of(results, limit, ("pub_creator", "created_sk"), _listed)
             results = EventModel.published_by_created.query(PUBLISHED, scan_index_forward=False, **kwargs)
-            return _page(results, limit, ("pub", "created_sk"))
+            return page_of(results, limit, ("pub", "created_sk"), _listed)
 
     def list_started(self, creator: str, *, before: str, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
@@ -458,13 +444,13 @@ class DynamoEventRepository:
             # `<start>#<id>` sorts before `before` exactly when the start is earlier: the complement of upcoming.
             index: Any = EventModel.creator_published_by_start
             results = index.query(creator, EventModel.starts_sk < before, scan_index_forward=False, **kwargs)
-            return _page(results, limit, ("pub_creator", "starts_sk"))
+            return page_of(results, limit, ("pub_creator", "starts_sk"), _listed)
 
     def list_by_creator(self, creator: str, *, limit: int, start: dict[str, str] | None) -> Page:
         kwargs = query_window(limit, start)
         with translate_errors():
             results = EventModel.by_creator.query(creator, scan_index_forward=False, **kwargs)
-            return _page(results, limit, ("creator", "created_sk"))
+            return page_of(results, limit, ("creator", "created_sk"), _listed)
 
     def list_all(
         self, *, status: EventStatus | None, creator: str | None, limit: int, start: dict[str, str] | None
@@ -478,7 +464,7 @@ class DynamoEventRepository:
             index, key, attribute = EventModel.by_status, status.value, "status"
         else:
             index, key, attribute = EventModel.all_by_created, ALL, "all_key"
-        return _listed(newest_first(index, key, (attribute, "created_sk"), _as_is, limit=limit, start=start))
+        return newest_first(index, key, (attribute, "created_sk"), _listed, limit=limit, start=start)
 
 
 def event_of(item: EventModel) -> Event:

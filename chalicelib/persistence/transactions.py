@@ -122,7 +122,14 @@ def write_transaction(attempts: int = CONFLICT_ATTEMPTS) -> Iterator[NamedWrite]
         except Busy:
             if attempt == attempts - 1:
                 raise
-        time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2**attempt))
+        pause_after_conflict(attempt)
+
+
+def pause_after_conflict(attempt: int) -> None:
+    """Wait before trying again what conflicted `attempt + 1` times: a random pause of up to
+    CONFLICT_PAUSE_SECONDS * 2**attempt (2**3 at most), so that the requests that collided do not collide again
+    in step."""
+    time.sleep(random.uniform(0, CONFLICT_PAUSE_SECONDS * 2 ** min(attempt, 3)))
 
 
 def read_together(*keys: tuple[type[Model], Any]) -> list[Any]:

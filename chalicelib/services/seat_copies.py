@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.domain.bookings import Booking
-from chalicelib.domain.enums import SEAT_STATUSES, BookingStatus
+from chalicelib.domain.enums import BookingStatus
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -22,7 +22,7 @@ def _counted(booking: Booking | None) -> str | None:
     """What a booking in this state counts as: a seat, a waiting place, or nothing."""
     if booking is None:
         return None
-    if booking.status in SEAT_STATUSES:
+    if booking.holds_seat:
         return "seat"
     return "waiting" if booking.status is BookingStatus.WAITLISTED else None
 

@@ -102,11 +102,12 @@ def test_a_booking_meeting_conflicts_on_every_counter_waits_a_round_then_answers
     api, creator_token, user_token, monkeypatch
 ):
     from chalicelib.persistence import bookings as bookings_store
+    from chalicelib.persistence import transactions
 
     event = _event(api, creator_token, capacity=4, seat_shards=2)
     monkeypatch.setattr(seat_counters, "shard_order", lambda shards: list(range(shards)))
     pauses = []
-    monkeypatch.setattr(bookings_store.time, "sleep", pauses.append)
+    monkeypatch.setattr(transactions.time, "sleep", pauses.append)
     tries = bookings_store.ATTEMPTS_PER_COUNTER * 2 + 1
     with dynamodb_fault("TransactWriteItems", "TransactionCanceledException", CONFLICT, times=tries) as failed:
         reply = _book(api, event, user_token)
@@ -119,7 +120,7 @@ def test_a_booking_meeting_conflicts_on_every_counter_waits_a_round_then_answers
     # A pause each time both counters were found busy in turn (not after each try), growing to 8 times the
     # transactions' conflict pause.
     assert len(pauses) == tries // 2
-    ceilings = [bookings_store.CONFLICT_PAUSE_SECONDS * 2 ** min(r, 3) for r in range(1, tries // 2 + 1)]
+    ceilings = [transactions.CONFLICT_PAUSE_SECONDS * 2 ** min(r, 3) for r in range(1, tries // 2 + 1)]
     assert all(0 <= pause <= ceiling for pause, ceiling in zip(pauses, ceilings, strict=True))
     assert _counters(event["id"]) == {0: (0, 2, 0), 1: (0, 2, 0)}
 
