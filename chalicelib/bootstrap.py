@@ -44,9 +44,12 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def tables() -> None:
     """Point the models at this stage's tables, once per process, before any repository is used. Done here
-    rather than by the app's builder because the authorizer runs as its own Lambda from its own module."""
+    rather than by the app's builder because the authorizer runs as its own Lambda from its own module. The
+    tables' connections share a botocore session."""
     from chalicelib.persistence.models import bind_tables
+    from chalicelib.persistence.pynamodb_private import share_sessions
 
+    share_sessions()
     s = get_settings()
     bind_tables(s.tables, s.region, s.aws)
 

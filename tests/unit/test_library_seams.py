@@ -69,3 +69,24 @@ def test_pynamodbs_private_api_still_has_what_persistence_pynamodb_private_uses(
     assert version("pynamodb") == SEAMS["pynamodb"][0], "pynamodb changed: check persistence/pynamodb_private.py"
     assert callable(Model._get_connection) and callable(Model._get_schema) and callable(Model._ttl_attribute)
     assert isinstance(Connection.__dict__["client"], property)
+
+
+def test_pynamodb_connections_take_the_shared_botocore_session(monkeypatch):
+    """Each table's connection used to make a botocore session of its own (its data files read again: about
+    0.1 s a table); share_sessions replaces the name pynamodb's connections call for one."""
+    import threading
+
+    from pynamodb.connection import base
+
+    from chalicelib.persistence.pynamodb_private import share_sessions
+
+    monkeypatch.setattr(base, "get_session", base.get_session)  # put back after the test
+    share_sessions()
+    first, second = base.Connection(region="us-east-1"), base.Connection(region="eu-west-1")
+    assert first.session is second.session
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(base.Connection(region="us-east-1").session))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not first.session  # one per thread
+    assert (first.client.meta.region_name, second.client.meta.region_name) == ("us-east-1", "eu-west-1")
