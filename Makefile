@@ -12,6 +12,12 @@ WEB_PORT ?= 3000
 # The browser tests drive Debian's Chromium through Playwright (which cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
 export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
+# `make run` and `make test` keep Python's bytecode, in the virtualenv rather than beside the sources, even where
+# the environment says PYTHONDONTWRITEBYTECODE (this machine's and CI's do): without it each process compiled every
+# module it imported, every time (the tests start some 150 Python processes; checkov alone compiled 2.4 s of source
+# a run). Not for make bench: its cold starts are measured as they were.
+run test: export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
+run test: export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run test lint types chromium checkov screenshots bench mutants package deploy destroy clean
 
@@ -63,9 +69,10 @@ screenshots: $(BIN)/.installed chromium
 # checkov (tests/deploy/test_checkov.py scans both stages' templates) pins boto3, botocore, networkx and packaging
 # below the project's: it lives in a virtualenv of its own.
 CHECKOV_VENV := .venv-checkov
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(BIN)/.installed-run
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt tests/deploy/checkov_parse_tables.py $(BIN)/.installed-run
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
 	$(UV) --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/python tests/deploy/checkov_parse_tables.py
 	touch $@
 
 checkov: $(CHECKOV_VENV)/.installed

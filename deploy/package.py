@@ -133,9 +133,14 @@ def finish_zip(archive: Path) -> None:
                 modes[info.filename] = info.external_attr
         for endpoints in folder.glob("python/lib/python3.*/site-packages/botocore/data/endpoints.json"):
             prune_endpoints(endpoints)
-        compileall.compile_dir(
-            folder, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH, workers=1
-        )
+        # Beside each source, in the zip, even where PYTHONPYCACHEPREFIX says otherwise (make test sets it).
+        prefix, sys.pycache_prefix = sys.pycache_prefix, None
+        try:
+            compileall.compile_dir(
+                folder, quiet=2, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH, workers=1
+            )
+        finally:
+            sys.pycache_prefix = prefix
         finished = archive.with_suffix(".finished.zip")
         with zipfile.ZipFile(finished, "w", zipfile.ZIP_DEFLATED) as target:
             for path in sorted(p for p in folder.rglob("*") if p.is_file()):
