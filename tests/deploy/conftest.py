@@ -17,24 +17,25 @@ from deploy.package import package
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Both stages, packaged once for the whole run: the deploy test files land on either worker, and packaging
     (about 10 s a stage) used to be done by each worker, plus once more by the rehearsal. Each stage is packed
-    under its own lock in the run's shared temporary folder, the workers starting from different stages: a worker
-    that arrives while the other packs one stage packs the other instead of waiting for both; then both read the
-    same (read-only) output."""
+    under its own lock in the run's shared temporary folder: a worker packs any stage nobody has packed or is
+    packing, and waits only when the other is packing the last one; then both read the same (read-only) output."""
     base = tmp_path_factory.getbasetemp()
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    shared = base.parent if worker else base
-    stages = ["dev", "prod"]
-    if worker and int(worker.removeprefix("gw")) % 2:
-        stages.reverse()
-    folders = {stage: shared / "packaged" / stage for stage in stages}
-    for stage, folder in folders.items():
-        with (shared / f"packaged-{stage}.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            done = shared / "packaged" / f"{stage}.done"
-            if not done.exists():
-                package(stage, folder)
-                done.touch()
-    return {stage: folders[stage] for stage in ("dev", "prod")}
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folders = {stage: shared / "packaged" / stage for stage in ("dev", "prod")}
+    waiting = False
+    while pending := [stage for stage in folders if not (shared / "packaged" / f"{stage}.done").exists()]:
+        for stage in pending:
+            with (shared / f"packaged-{stage}.lock").open("w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | (0 if waiting else fcntl.LOCK_NB))
+                except BlockingIOError:
+                    continue  # the other worker is packing it
+                done = shared / "packaged" / f"{stage}.done"
+                if not done.exists():
+                    package(stage, folders[stage])
+                    done.touch()
+        waiting = True  # every stage left is being packed by the other worker: wait for it
+    return folders
 
 
 @pytest.fixture(scope="session")
