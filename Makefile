@@ -19,7 +19,7 @@ export PORT LOCAL_AWS_PORT LOCAL_PAYMENTS_PORT WEB_PORT CHROMIUM
 run test: export PYTHONPYCACHEPREFIX := $(CURDIR)/$(VENV)/pycache
 run test: export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint types chromium checkov screenshots bench mutants package deploy destroy clean
+.PHONY: run test lint types chromium checkov test-packages screenshots bench mutants package deploy destroy clean
 
 # Running needs the runtime and the local stack only (requirements-run.txt); the tests and tools add the rest.
 # uv (from PyPI, into the virtualenv) installs the same pins as pip would, several times faster: it downloads in
@@ -56,11 +56,22 @@ chromium:
 # One more worker than cores was tried on 2 cores: 483 s once, 615 s the next time, and at 4 workers a
 # concurrency test failed under the load; the local stacks' timing matters more than the seconds.
 TEST_WORKERS ?= auto
-# lint and types (CPU) overlap checkov's install (mostly downloads) and Chromium's. The 25 slowest tests are
+# lint, types and the test packages (CPU) overlap checkov's install (mostly downloads) and Chromium's. The 25 slowest tests are
 # listed at the end: where the suite's minutes go (issue 22's 8-minute clean-clone target).
 test: $(BIN)/.installed
-	$(MAKE) --no-print-directory -j3 --output-sync=target lint types chromium checkov
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint types chromium checkov test-packages
+	TEST_PACKAGES=$(CURDIR)/$(TEST_PACKAGES) \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
+
+# Both stages packaged for tests/deploy, beside lint and types (whose CPU leaves room while checkov installs): in
+# the tests, one worker packed while the other waited for it. The first stage builds chalice's layer of
+# dependencies, cached in .chalice/deployments/, which the second reuses. The deploy tests' fixture takes these
+# when make names them (TEST_PACKAGES); pytest alone packs its own.
+TEST_PACKAGES := build/test-packages
+test-packages: $(BIN)/.installed
+	rm -rf $(TEST_PACKAGES)
+	$(BIN)/python -m deploy.package dev $(TEST_PACKAGES)/dev > /dev/null
+	$(BIN)/python -m deploy.package prod $(TEST_PACKAGES)/prod > /dev/null
 
 # The pictures in the README and docs/ (docs/*.png), against a fresh local stack with the demo data.
 screenshots: $(BIN)/.installed chromium

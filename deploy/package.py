@@ -171,4 +171,5 @@ def prune_endpoints(endpoints: Path) -> None:
 
 
 if __name__ == "__main__":
-    print(package(sys.argv[1] if len(sys.argv) > 1 else "dev"))
+    # python -m deploy.package [STAGE [FOLDER]]: build/<stage>/ unless a folder is named (make test's packages).
+    print(package(sys.argv[1] if len(sys.argv) > 1 else "dev", Path(sys.argv[2]) if len(sys.argv) > 2 else None))

@@ -15,26 +15,26 @@ from deploy.package import package
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both stages, packaged once for the whole run: the deploy test files land on either worker, and packaging
-    (about 10 s a stage) used to be done by each worker, plus once more by the rehearsal. Each stage is packed
-    under its own lock in the run's shared temporary folder: a worker packs any stage nobody has packed or is
-    packing, and waits only when the other is packing the last one; then both read the same (read-only) output."""
+    """Both stages, packaged once for the whole run: by `make test` before the tests (TEST_PACKAGES names the
+    folder), or else here, by the first worker that needs them, under a lock in the run's shared temporary folder
+    (the other waits: packing both at once would build chalice's layer twice, where the second stage reuses the
+    first's). The output is read-only."""
+    made = os.environ.get("TEST_PACKAGES")
+    if made:
+        folders = {stage: Path(made) / stage for stage in ("dev", "prod")}
+        missing = [str(folder) for folder in folders.values() if not (folder / "sam.json").exists()]
+        assert not missing, f"TEST_PACKAGES names no package in {missing}: run `make test`, or unset it"
+        return folders
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     folders = {stage: shared / "packaged" / stage for stage in ("dev", "prod")}
-    waiting = False
-    while pending := [stage for stage in folders if not (shared / "packaged" / f"{stage}.done").exists()]:
-        for stage in pending:
-            with (shared / f"packaged-{stage}.lock").open("w") as lock:
-                try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | (0 if waiting else fcntl.LOCK_NB))
-                except BlockingIOError:
-                    continue  # the other worker is packing it
-                done = shared / "packaged" / f"{stage}.done"
-                if not done.exists():
-                    package(stage, folders[stage])
-                    done.touch()
-        waiting = True  # every stage left is being packed by the other worker: wait for it
+    with (shared / "packaged.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "packaged" / "done"
+        if not done.exists():
+            for stage, folder in folders.items():
+                package(stage, folder)
+            done.touch()
     return folders
 
 
