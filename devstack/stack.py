@@ -258,9 +258,11 @@ class LocalStack:
         finally:
             self.aws.send_signal(signal.SIGCONT)
 
-    def stop(self) -> None:
+    def stop(self, keep_data: bool = True) -> None:
         """Stop the web app and the API first, then moto (which writes its final snapshot); returns once every
-        child has exited. Ctrl-C (or SIGTERM) while waiting kills the child being waited for instead."""
+        child has exited. Ctrl-C (or SIGTERM) while waiting kills the child being waited for instead.
+        `keep_data=False`: a stack whose folder is thrown away next (the tests'): moto is killed instead, without
+        the final snapshot, which took a test session's stack seconds to write."""
         if self.web is not None:
             self.web.stop()
             self.web = None
@@ -276,7 +278,10 @@ class LocalStack:
                 _reap(process, 0)
         if self.aws is not None and self.aws in self.processes:
             try:
-                _end(self.aws, AWS_STOP_TIMEOUT)
+                if keep_data:
+                    _end(self.aws, AWS_STOP_TIMEOUT)
+                else:
+                    _reap(self.aws, 0)  # killed at once: nothing of it is kept
             except KeyboardInterrupt:
                 _reap(self.aws, 0)
         self.processes.clear()

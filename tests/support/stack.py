@@ -26,7 +26,7 @@ def running_stack(data_dir: Path, **extra_env: str) -> Iterator[LocalStack]:
     try:
         yield local
     finally:
-        local.stop()
+        local.stop(keep_data=False)  # the caller throws `data_dir` away
 
 
 def _patiently(url: str, body: dict, timeout: float) -> requests.Response:
