@@ -69,7 +69,8 @@ def local_checkout(api: Api, monkeypatch: Any) -> Iterator[LocalCheckout]:
     checkout = LocalCheckout(api, stand_in)
     holder.append(checkout)
     server = serve(stand_in, port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next look: at serve_forever's default 0.5 s, each test using it waited that.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     settings = get_settings()
     payments = settings.payments._replace(

@@ -76,7 +76,7 @@ def clock() -> Clock:
 @pytest.fixture
 def url(moto: FakeMoto, clock: Clock) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, S3Guard(moto, clock=clock), threaded=False, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.port}"
     server.shutdown()
