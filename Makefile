@@ -59,7 +59,7 @@ TEST_WORKERS ?= auto
 # lint, types and the test packages (CPU) overlap checkov's install (mostly downloads) and Chromium's. The 25 slowest tests are
 # listed at the end: where the suite's minutes go (issue 22's 8-minute clean-clone target).
 test: $(BIN)/.installed
-	$(MAKE) --no-print-directory -j4 --output-sync=target lint types chromium checkov test-packages
+	$(MAKE) --no-print-directory -j5 --output-sync=target test-packages lint types chromium checkov
 	TEST_PACKAGES=$(CURDIR)/$(TEST_PACKAGES) \
 		$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
