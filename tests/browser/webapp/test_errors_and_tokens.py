@@ -159,3 +159,29 @@ def test_a_public_page_stays_readable_when_the_session_ends_on_it(page, site):
     expect(main(page).get_by_role("link", name="Sign in")).to_be_visible()  # to book, as any visitor
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
     assert stored_session(page) is None
+
+
+def test_a_public_page_stays_readable_when_its_own_request_ends_the_session(page, site):
+    # The other order, made certain: the event's public answer comes before the start-up's check has ended the
+    # session, so the page's own request for the visitor's booking is the one the refused refresh answers (a
+    # busy run of the test above once saw the page sent to "Sign in" instead).
+    event = site.create_event()
+    signed_in(page.context, site.new_user(), access="expired", refresh="revoked")
+    held: list[Route] = []
+
+    def hold(route: Route, request: Request) -> None:
+        if request.method == "POST":
+            held.append(route)  # answered below, once the page has asked for the booking
+        else:
+            route.fallback()
+
+    page.route(f"{site.api}/api/token/refresh/", hold)
+    with page.expect_request(lambda r: r.method == "GET" and "/api/me/bookings/" in r.url):
+        page.goto(f"/events/{event['id']}")
+    assert len(held) == 1  # one refresh for both refusals
+    held[0].fallback()  # on to the API, which refuses the revoked token
+    expect(page.get_by_role("heading", level=1)).to_have_text(event["title"])
+    expect(main(page).get_by_role("link", name="Sign in")).to_be_visible()  # to book, as any visitor
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign in")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/events/{event['id']}$"))
+    assert stored_session(page) is None

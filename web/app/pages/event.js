@@ -126,12 +126,21 @@ export async function render(root, ctx) {
   const categoriesRead = api.categories().catch(() => []); // for the category's name; read once per visit
   let event = await readEvent(ctx.params.id, ctx.signal);
   const categories = await categoriesRead;
-  const user = session.currentUser(); // after the first request, which may have ended a dead session
+  let user = session.currentUser(); // after the first request, which may have ended a dead session
   // The visitor's place: at a live event their active booking; at a cancelled one their newest, whatever its
   // status, to tell them what became of it and of their money.
   const placeOf = (signal) =>
     event.status === "cancelled" ? api.latestBookingFor(event.id, signal) : api.activeBookingFor(event.id, signal);
-  let booking = user && user.id !== event.creator ? await placeOf(ctx.signal) : null;
+  let booking = null;
+  if (user && user.id !== event.creator) {
+    // A session that ends on this request (its refresh refused: the public answer came before the start-up's
+    // own check ended it) leaves the page readable, as by any visitor.
+    booking = await placeOf(ctx.signal).catch((error) => {
+      if (!error.sessionEnded) throw error;
+      user = session.currentUser();
+      return null;
+    });
+  }
   event = withSeatLink(event, booking);
   ctx.setTitle(event.title);
 
