@@ -219,7 +219,8 @@ def cold_start(pairs: int = 15) -> dict[str, Any]:
     right beside both things it is compared with and neither always comes first; then this app from the
     virtualenv, the botocore floor and the authorizer as packaged."""
     with original_backend.prepared() as original_dir, local_stack() as (env, api_url), packaged_runtime() as lam:
-        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
+        # Empty, not "0": Python reads any non-empty value as "do not write" (this machine sets it).
+        env = {**env, "PYTHONDONTWRITEBYTECODE": ""}
         original_python = str(original_backend.VENV_PYTHON)
         botocore_floor = COLD_FLOOR.format(imports=[], table=env.get("EVENTS_TABLE", "sessions-local-events"))
         floor = _floor_code(lam, env)

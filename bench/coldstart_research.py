@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     parts = args.only.split(",")
     with tempfile.TemporaryDirectory() as tmp, local_stack() as (env, api_url):
-        env = {**env, "PYTHONDONTWRITEBYTECODE": "0"}
+        # Empty, not "0": Python reads any non-empty value as "do not write" (this machine sets it).
+        env = {**env, "PYTHONDONTWRITEBYTECODE": ""}
         for part in parts:
             if part == "botocore":
                 botocore_variants(env, Path(tmp), args.rounds)
