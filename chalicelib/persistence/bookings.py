@@ -514,11 +514,7 @@ class DynamoBookingRepository:
         streams = []
         with translate_errors():
             for part in range(parts):
-                condition = BookingModel.created_sk < after if after is not None else None
-                items = BookingModel.by_event_part.query(
-                    event_part(event_id, part), condition, scan_index_forward=False, limit=count, page_size=count
-                )
-                read = [(item.created_sk, _to_domain(item), True) for item in items]
+                read = [(item.created_sk, _to_domain(item), True) for item in _newest(event_id, part, after, count)]
                 streams.append(Stream(read=read, more=len(read) == count))
         shown, pos = merge_streams(streams, limit, descending=True)
         return Page(items=shown, next_key={"pos": pos} if pos is not None else None)
@@ -531,18 +527,9 @@ class DynamoBookingRepository:
         with translate_errors():
             while part < parts:
                 wanted = limit - len(found)
-                condition = BookingModel.created_sk < after if after is not None else None
                 # Newest first within a part: an event of one counter is read as before the index had parts
                 # (a cancelled event's settlement reaches its waiting bookings before the paid ones, for one).
-                items = list(
-                    BookingModel.by_event_part.query(
-                        event_part(event_id, part),
-                        condition,
-                        scan_index_forward=False,
-                        limit=wanted + 1,
-                        page_size=wanted + 1,
-                    )
-                )
+                items = list(_newest(event_id, part, after, wanted + 1))
                 found += items[:wanted]
                 if len(items) > wanted:
                     next_key = {"part": str(part), "pos": found[-1].created_sk}
@@ -551,6 +538,14 @@ class DynamoBookingRepository:
                 if len(found) == limit and part < parts:
                     return Page(items=[_to_domain(item) for item in found], next_key={"part": str(part)})
         return Page(items=[_to_domain(item) for item in found], next_key=None)
+
+
+def _newest(event_id: str, part: int, after: str | None, count: int) -> Iterator[BookingModel]:
+    """Up to `count` bookings of one part of an event's bookings, newest first, older than `after` if given (one
+    Query)."""
+    condition = BookingModel.created_sk < after if after is not None else None
+    key = event_part(event_id, part)
+    return BookingModel.by_event_part.query(key, condition, scan_index_forward=False, limit=count, page_size=count)
 
 
 def _position(start: dict[str, str] | None) -> str | None:
