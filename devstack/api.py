@@ -24,13 +24,11 @@ from chalice.local import LocalDevServer, create_local_server
 
 from chalicelib.http.gateway_responses import GATEWAY_RESPONSES
 from chalicelib.settings import check_startup, get_settings
-from devstack.files import PORT_IN_USE_EXIT
+from devstack.files import PORT_IN_USE_EXIT, STOP_POLL_SECONDS
 
 ROOT = Path(__file__).resolve().parent.parent
 # The standard library's backlog of 5 resets connections when many clients arrive at once.
 LISTEN_BACKLOG = 256
-# How often serve_forever looks for a shutdown: at its default (0.5 s) each stop of a local stack waited that long.
-STOP_POLL_SECONDS = 0.05
 # API Gateway refuses larger payloads (REQUEST_TOO_LARGE) without reading them; so do we.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 # Answers http.server gives itself (the request never reaches the gateway), in the API's DRF shape.

@@ -46,7 +46,7 @@ from botocore.exceptions import ClientError
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import create_environ
 
-from devstack.files import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, private_dir, write_private
+from devstack.files import DATA_IN_USE_EXIT, PORT_IN_USE_EXIT, STOP_POLL_SECONDS, private_dir, write_private
 from devstack.journal import Journal, fsync_dir
 from devstack.s3_cors import Rules, S3Cors
 from devstack.s3_guard import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, S3Guard, copy_refusal
@@ -581,8 +581,7 @@ def _bind(port: int) -> socket.socket:
 
 
 def _start(server: BaseWSGIServer) -> threading.Thread:
-    # shutdown() waits for the loop's next poll (0.5 s by default, twice per stop: two servers).
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
     thread.start()
     return thread
 

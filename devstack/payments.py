@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from devstack.files import PORT_IN_USE_EXIT, write_private
+from devstack.files import PORT_IN_USE_EXIT, STOP_POLL_SECONDS, write_private
 
 # Stripe's bounds on a Checkout Session's `expires_at`, from its creation.
 MIN_SESSION_SECONDS = 30 * 60
@@ -49,8 +49,6 @@ MAX_SESSION_SECONDS = 24 * 3600
 # Delays between attempts to deliver an event that failed (Stripe retries for days; locally a minute will do).
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 DEFAULT_SWEEP_SECONDS = 15.0
-# How often serve_forever looks for a shutdown (its default, 0.5 s, was as long again on each stop).
-STOP_POLL_SECONDS = 0.05
 API_VERSION = "2025-01-27.acacia"
 SESSION_PATH = re.compile(r"\A/v1/checkout/sessions/(cs_test_[A-Za-z0-9]+)(/expire)?\Z")
 PAGE_PATH = re.compile(r"\A/c/pay/(cs_test_[A-Za-z0-9]+)\Z")

@@ -27,6 +27,7 @@ from deploy.site import (
     origin_of,
     security_headers,
 )
+from devstack.files import STOP_POLL_SECONDS
 
 
 class WebPortInUse(OSError):
@@ -133,9 +134,8 @@ class WebServer:
             raise
         server.daemon_threads = True
         self._server = server
-        # shutdown() waits for the loop's next poll: 0.5 s by default, paid by every stop of every test stack.
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="web-app", daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, name="web-app", daemon=True
         )
         self._thread.start()
 

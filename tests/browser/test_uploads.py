@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
+from devstack.files import STOP_POLL_SECONDS
 from devstack.stack import LocalStack, free_port
 from tests.support.images import jpeg
 
@@ -80,7 +81,7 @@ class _Ipv6Server(ThreadingHTTPServer):
 
 
 def _serve(server: ThreadingHTTPServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from devstack.files import STOP_POLL_SECONDS
 from devstack.payments import StandIn, serve, sign
 from devstack.stack import free_port
 from tests.support.api import Api, Reply
@@ -69,8 +70,7 @@ def local_checkout(api: Api, monkeypatch: Any) -> Iterator[LocalCheckout]:
     checkout = LocalCheckout(api, stand_in)
     holder.append(checkout)
     server = serve(stand_in, port)
-    # shutdown() waits for the loop's next look: at serve_forever's default 0.5 s, each test using it waited that.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
     thread.start()
     settings = get_settings()
     payments = settings.payments._replace(

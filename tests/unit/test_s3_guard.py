@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from chalicelib.adapters.s3 import S3ObjectStore
 from chalicelib.settings import load_settings
 from deploy.template import _media
+from devstack.files import STOP_POLL_SECONDS
 from devstack.s3_guard import SECURITY_HEADERS, S3Guard, copy_refusal
 
 BUCKET = "sessions-local-uploads"
@@ -76,7 +77,7 @@ def clock() -> Clock:
 @pytest.fixture
 def url(moto: FakeMoto, clock: Clock) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, S3Guard(moto, clock=clock), threaded=False, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL_SECONDS}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.port}"
     server.shutdown()
