@@ -56,8 +56,8 @@ chromium:
 # One more worker than cores was tried on 2 cores: 483 s once, 615 s the next time, and at 4 workers a
 # concurrency test failed under the load; the local stacks' timing matters more than the seconds.
 TEST_WORKERS ?= auto
-# lint, types and the test packages (CPU) overlap checkov's install (mostly downloads) and Chromium's. The 25 slowest tests are
-# listed at the end: where the suite's minutes go (issue 22's 8-minute clean-clone target).
+# lint, types and the test packages (CPU) overlap checkov's install (mostly downloads) and Chromium's. The 25
+# slowest tests are listed at the end: where the suite's minutes go (issue 22's 8-minute clean-clone target).
 test: $(BIN)/.installed
 	$(MAKE) --no-print-directory -j5 --output-sync=target test-packages lint types chromium checkov
 	TEST_PACKAGES=$(CURDIR)/$(TEST_PACKAGES) \

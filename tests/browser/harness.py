@@ -32,7 +32,8 @@ BLOCKING_IMPACTS = ("critical", "serious")
 # The URLs the guard intercepts: any but http(s) to this machine. A pattern Playwright's driver matches itself, so
 # that the project's own requests go on without a round trip through this process (routing "**/*" sent each one
 # here and back: some 10% of the browser tests' time).
-OUTSIDE = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$))")
+_AS_URL_HOSTS = "|".join(re.escape(f"[{host}]" if ":" in host else host) for host in sorted(LOCAL_HOSTS))
+OUTSIDE = re.compile(rf"^(?!https?://({_AS_URL_HOSTS})(:\d+)?(/|$))")
 
 
 def is_local(url: str) -> bool:
